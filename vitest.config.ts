@@ -7,7 +7,10 @@ export default defineConfig({
   resolve: {
     // Tests run against sources; the CLI subprocess tests run the built dist (tsc -b runs first).
     alias: Object.fromEntries(
-      pkgs.map((p) => [`@agentfleet/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
+      pkgs.map((p) => [
+        `@agentfleet/${p}`,
+        fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url)),
+      ]),
     ),
   },
   test: {
