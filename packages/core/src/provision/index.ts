@@ -1,0 +1,3 @@
+export * from './hostkey.js';
+export * from './ports.js';
+export * from './steps.js';
