@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { UsageError } from './errors.js';
+import { findFleetDir } from './fleet-dir.js';
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logging.js';
+
+/** What every command gets: where the fleet repo is, how to print, where to log. */
+export interface CliContext {
+  /** Absolute path of the fleet repository (the directory containing agents/fleet.yaml). */
+  dir: string;
+  json: boolean;
+  log: Logger;
+}
+
+interface GlobalOptions {
+  dir?: string;
+  json?: boolean;
+  logLevel?: string;
+}
+
+/** Build the context from the global options of the program that parsed `command`. */
+export function contextOf(command: Command): CliContext {
+  const opts = command.optsWithGlobals<GlobalOptions>();
+  const level = (opts.logLevel ?? 'warn') as LogLevel;
+  if (!LOG_LEVELS.includes(level)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${opts.logLevel}'`);
+  }
+  return { dir: findFleetDir(opts.dir), json: opts.json === true, log: createLogger(level) };
+}

@@ -1,0 +1,46 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  emptyLedger,
+  type Fleet,
+  type Ledger,
+  loadFleet,
+  parseLedger,
+  type SourceFile,
+} from '@agentfleet/core';
+import { ValidationError } from './errors.js';
+
+export const FLEET_FILE = 'agents/fleet.yaml';
+export const LEDGER_FILE = 'agents/ledger.yaml';
+
+/** fleet.yaml plus every agents/<name>.yaml (ledger.yaml is not an agent), paths relative to the repo. */
+export function readFleetSources(dir: string): SourceFile[] {
+  const names = readdirSync(join(dir, 'agents'))
+    .filter((f) => /\.ya?ml$/.test(f) && f !== 'ledger.yaml')
+    .sort();
+  return names.map((f) => ({ path: `agents/${f}`, text: readFileSync(join(dir, 'agents', f), 'utf8') }));
+}
+
+/** The validated fleet of the repo at `dir`, or a ValidationError with every problem. */
+export function readFleet(dir: string): Fleet {
+  const result = loadFleet(readFleetSources(dir));
+  if (!result.ok) throw new ValidationError(result.diagnostics);
+  return result.value;
+}
+
+/** The committed ledger, or an empty one when the repo has none yet. */
+export function readLedger(dir: string): Ledger {
+  const path = join(dir, LEDGER_FILE);
+  if (!existsSync(path)) return emptyLedger();
+  const result = parseLedger(readFileSync(path, 'utf8'), LEDGER_FILE);
+  if (!result.ok) throw new ValidationError(result.diagnostics);
+  return result.value;
+}
+
+/** `~/x` -> home-relative, relative -> fleet-repo-relative, absolute unchanged. */
+export function expandPath(dir: string, p: string): string {
+  if (p === '~') return homedir();
+  if (p.startsWith('~/')) return join(homedir(), p.slice(2));
+  return resolve(dir, p);
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { registerAllocate } from './commands/allocate.js';
+import { registerValidate } from './commands/validate.js';
+import { registerXml } from './commands/xml.js';
+import { EXIT_USAGE, exitCodeOf, ValidationError } from './errors.js';
+import { LOG_LEVELS } from './logging.js';
+
+const program = new Command('fleet')
+  .description('Declarative fleet manager for AI-agent NixOS VMs on libvirt')
+  .option('--dir <dir>', 'fleet repository (default: nearest parent of cwd with agents/fleet.yaml)')
+  .option('--json', 'machine-readable output on stdout')
+  .addOption(
+    new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('warn'),
+  )
+  .exitOverride()
+  .showHelpAfterError();
+
+// One line per command; each command lives in commands/<name>.ts.
+registerValidate(program);
+registerAllocate(program);
+registerXml(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = report(err);
+}
+
+/** The one place errors become messages and exit codes. */
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander already printed help/version/usage text.
+    return err.exitCode === 0 ? 0 : EXIT_USAGE;
+  }
+  const json = process.argv.includes('--json');
+  if (err instanceof ValidationError) {
+    if (json)
+      process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: err.diagnostics }, null, 2)}\n`);
+    process.stderr.write(`${err.message}\n`);
+    return exitCodeOf(err);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: message }, null, 2)}\n`);
+  process.stderr.write(`fleet: ${message}\n`);
+  return exitCodeOf(err);
+}

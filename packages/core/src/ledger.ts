@@ -1,0 +1,25 @@
+/** What one agent holds on its host. Recorded so it never moves. */
+export interface Allocation {
+  sshPort: number;
+  spicePort: number;
+  /** Host core per vCPU: cores[i] pins vCPU i. */
+  cores: number[];
+  /** 52:54:00:xx:xx:xx, lower-case. */
+  mac: string;
+}
+
+/** The committed allocation ledger (agents/ledger.yaml), grouped per libvirt URI. */
+export interface Ledger {
+  version: 1;
+  /** uri -> agent name -> allocation. */
+  hosts: Record<string, Record<string, Allocation>>;
+}
+
+export function emptyLedger(): Ledger {
+  return { version: 1, hosts: {} };
+}
+
+/** The allocation of an agent on a given URI, if recorded. */
+export function allocationOf(ledger: Ledger, uri: string, agent: string): Allocation | undefined {
+  return ledger.hosts[uri]?.[agent];
+}

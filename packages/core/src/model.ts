@@ -1,0 +1,108 @@
+// The normalized fleet model: what the YAML means after defaults are filled in.
+// Everything downstream (allocation, XML, plan, Nix generation) reads these types, never raw YAML.
+
+export interface PortRange {
+  /** First port of the range, inclusive. */
+  start: number;
+  /** Last port of the range, inclusive. */
+  end: number;
+}
+
+export type DomainTypeSetting = 'auto' | 'kvm' | 'qemu';
+export type PortForwardSetting = 'auto' | 'passt' | 'hostfwd';
+export type DomainType = 'kvm' | 'qemu';
+export type PortForward = 'passt' | 'hostfwd';
+export type DiskMode = 'copy' | 'overlay';
+
+export interface FleetSshSettings {
+  /** Login user for fleet's own SSH; undefined means "the agent's user". */
+  user?: string;
+  /** Private key fleet uses; may start with `~/` (the CLI expands it). */
+  identityFile: string;
+}
+
+export interface BootTimeouts {
+  /** Seconds from `start` until SSH must answer. */
+  sshSeconds: number;
+  /** Seconds a graceful ACPI shutdown may take before `down` gives up. */
+  shutdownSeconds: number;
+}
+
+export interface FleetConfig {
+  /** Default libvirt URI for agents that do not name one. */
+  libvirtUri: string;
+  /** Runtime state (disks, console logs, state.json, ssh_config); may start with `~/`. */
+  stateDir: string;
+  /** qcow2 every agent disk starts from; may start with `~/`, relative paths are relative to the fleet repo. */
+  baseImage: string;
+  /** Flake reference whose `nixosConfigurations.agent-<name>` configures each agent. */
+  flake: string;
+  sshPorts: PortRange;
+  spicePorts: PortRange;
+  /** Host cores never pinned by any agent. */
+  reservedCores: number[];
+  domainType: DomainTypeSetting;
+  portForward: PortForwardSetting;
+  diskMode: DiskMode;
+  ssh: FleetSshSettings;
+  bootTimeouts: BootTimeouts;
+}
+
+export interface AgentGit {
+  name: string;
+  email: string;
+}
+
+export interface AgentMail {
+  address: string;
+  /** Name of the secret (in `secrets`) holding the mail password. */
+  passwordSecret?: string;
+}
+
+export interface AgentSpec {
+  /** Safe as hostname, libvirt name (`agent-<name>`), file name and Unix user. */
+  name: string;
+  /** The YAML file this agent came from (for diagnostics). */
+  file: string;
+  description?: string;
+  memoryMiB: number;
+  vcpus: number;
+  /** Explicit host cores, one per vCPU; undefined means "allocate". */
+  cores?: number[];
+  /** Explicit SSH port; undefined means "allocate". */
+  sshPort?: number;
+  /** Explicit SPICE port; undefined means "allocate". */
+  spicePort?: number;
+  /** Opt-in to pin onto cores other sharing agents or other domains use. */
+  shareCores: boolean;
+  /** Unix user inside the VM (defaults to the agent name). */
+  user: string;
+  git: AgentGit;
+  mail?: AgentMail;
+  tailscale?: { tags: string[] };
+  desktop: boolean;
+  /** Names of secrets (secrets/<name>.age) this agent may decrypt. */
+  secrets: string[];
+  /** The agent's libvirt URI (the fleet default when the YAML names none). */
+  libvirtUri: string;
+}
+
+/** Where each field of each file was written, keyed by file then dotted path. */
+export type SourceMap = Record<string, Record<string, { line: number; column: number }>>;
+
+export interface Fleet {
+  config: FleetConfig;
+  /** Sorted by name. */
+  agents: AgentSpec[];
+  sources: SourceMap;
+}
+
+/** libvirt domain name of an agent. */
+export function domainName(agentName: string): string {
+  return `agent-${agentName}`;
+}
+
+/** Inverse of domainName; undefined for domains that are not agent domains. */
+export function agentNameOfDomain(domain: string): string | undefined {
+  return domain.startsWith('agent-') ? domain.slice('agent-'.length) : undefined;
+}
