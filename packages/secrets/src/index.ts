@@ -1,1 +1,14 @@
-export {};
+export { type AgeHeader, decryptSecret, encryptSecret, isArmored, readHeader } from './age-file.js';
+export { SecretsError } from './errors.js';
+export { type AgeIdentity, parseIdentities, readIdentityFile } from './identities.js';
+export { type ParsedRecipient, parseRecipient, type RecipientKind } from './recipients.js';
+export { SshEd25519Identity, SshEd25519Recipient } from './ssh-ed25519.js';
+export {
+  parseSshPrivateKey,
+  parseSshPublicKey,
+  type SshPrivateKey,
+  type SshPublicKey,
+  sshKeyText,
+  sshTag,
+} from './ssh-keys.js';
+export { SshRsaIdentity, SshRsaRecipient } from './ssh-rsa.js';

@@ -1,0 +1,82 @@
+// Whole-file age encryption and decryption in memory, binary or ASCII-armored, plus a header
+// reader that lists stanzas without any key (to tell which recipients a file was made for).
+import { armor, Decrypter, Encrypter } from 'age-encryption';
+import { SecretsError } from './errors.js';
+import type { AgeIdentity } from './identities.js';
+import type { ParsedRecipient } from './recipients.js';
+
+const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
+const VERSION_LINE = 'age-encryption.org/v1';
+
+export function isArmored(data: Uint8Array): boolean {
+  const head = new TextDecoder().decode(data.subarray(0, 128)).trimStart();
+  return head.startsWith(ARMOR_BEGIN);
+}
+
+function dearmor(data: Uint8Array, source: string): Uint8Array {
+  if (!isArmored(data)) return data;
+  try {
+    return armor.decode(new TextDecoder().decode(data));
+  } catch (err) {
+    throw new SecretsError(`invalid armor: ${(err as Error).message}`, source);
+  }
+}
+
+export async function encryptSecret(
+  plaintext: Uint8Array,
+  recipients: readonly ParsedRecipient[],
+  armored: boolean,
+): Promise<Uint8Array> {
+  if (recipients.length === 0) throw new SecretsError('refusing to encrypt to an empty recipient list');
+  const encrypter = new Encrypter();
+  for (const r of recipients) encrypter.addRecipient(r.recipient);
+  const binary = await encrypter.encrypt(plaintext);
+  return armored ? new TextEncoder().encode(armor.encode(binary)) : binary;
+}
+
+export async function decryptSecret(
+  data: Uint8Array,
+  identities: readonly AgeIdentity[],
+  source: string,
+): Promise<Uint8Array> {
+  const binary = dearmor(data, source);
+  const decrypter = new Decrypter();
+  for (const identity of identities) decrypter.addIdentity(identity);
+  try {
+    return await decrypter.decrypt(binary);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (message.includes('no identity matched')) {
+      const header = readHeader(data, source);
+      const has = header.stanzas.map((s) => s.slice(0, 2).join(' ')).join(', ');
+      throw new SecretsError(
+        `none of the ${identities.length} identities can decrypt it (stanzas: ${has})`,
+        source,
+      );
+    }
+    throw new SecretsError(`cannot decrypt: ${message}`, source);
+  }
+}
+
+export interface AgeHeader {
+  armored: boolean;
+  /** Each stanza's arguments, e.g. ["ssh-ed25519", TAG, SHARE] or ["X25519", SHARE]. */
+  stanzas: string[][];
+}
+
+/** Reads stanza arguments only; bodies and the MAC are left to the decrypter. */
+export function readHeader(data: Uint8Array, source: string): AgeHeader {
+  const armored = isArmored(data);
+  const binary = dearmor(data, source);
+  // The header is text up to the MAC line; the payload after it is binary.
+  const text = new TextDecoder('latin1').decode(binary.subarray(0, Math.min(binary.length, 1 << 20)));
+  const lines = text.split('\n');
+  if (lines[0] !== VERSION_LINE)
+    throw new SecretsError('not an age file (missing age-encryption.org/v1 line)', source);
+  const stanzas: string[][] = [];
+  for (const line of lines.slice(1)) {
+    if (line.startsWith('--- ')) return { armored, stanzas };
+    if (line.startsWith('-> ')) stanzas.push(line.slice(3).split(' '));
+  }
+  throw new SecretsError('truncated age header (no "---" MAC line)', source);
+}

@@ -1,0 +1,170 @@
+// SSH public keys (authorized_keys lines) and private keys (OpenSSH and PEM files), decoded into
+// what the age ssh-ed25519 / ssh-rsa recipient types need. Only these two key types are usable
+// with age; anything else is rejected with its type named.
+import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import { base64Url, encodeBase64NoPad } from './base64.js';
+import { SecretsError } from './errors.js';
+import { concat, WireReader, wireMpint, wireString } from './ssh-wire.js';
+
+export type SshPublicKey =
+  | { type: 'ssh-ed25519'; wire: Uint8Array; key: Uint8Array }
+  | { type: 'ssh-rsa'; wire: Uint8Array; n: Uint8Array; e: Uint8Array };
+
+export type SshPrivateKey =
+  | { type: 'ssh-ed25519'; publicKey: SshPublicKey; seed: Uint8Array }
+  | { type: 'ssh-rsa'; publicKey: SshPublicKey; key: KeyObject };
+
+/** The age stanza tag: base64 of the first 4 bytes of SHA-256 over the wire-encoded public key. */
+export function sshTag(publicKey: SshPublicKey): string {
+  return encodeBase64NoPad(createHash('sha256').update(publicKey.wire).digest().subarray(0, 4));
+}
+
+/** "TYPE BASE64" without the comment: the identity of a key regardless of how it is annotated. */
+export function sshKeyText(publicKey: SshPublicKey): string {
+  return `${publicKey.type} ${Buffer.from(publicKey.wire).toString('base64')}`;
+}
+
+function decodeWirePublicKey(wire: Uint8Array, what: string): SshPublicKey {
+  const r = new WireReader(wire, what);
+  const type = r.string();
+  if (type === 'ssh-ed25519') {
+    const key = r.bytes();
+    if (key.length !== 32 || !r.done) throw new Error(`${what} is not a valid ssh-ed25519 key`);
+    return { type, wire, key };
+  }
+  if (type === 'ssh-rsa') {
+    const e = r.mpint();
+    const n = r.mpint();
+    if (!r.done) throw new Error(`${what} has trailing bytes`);
+    return { type, wire, n, e };
+  }
+  throw new Error(`${what} has key type "${type}"; age supports only ssh-ed25519 and ssh-rsa SSH keys`);
+}
+
+/** One authorized_keys-style line: "TYPE BASE64 [comment]". */
+export function parseSshPublicKey(line: string): SshPublicKey {
+  const [type, data] = line.trim().split(/\s+/);
+  const what = `SSH public key "${line.trim().slice(0, 60)}"`;
+  if (type === undefined || data === undefined) throw new Error(`${what} must be "TYPE BASE64 [comment]"`);
+  const wire = /^[A-Za-z0-9+/]+={0,2}$/.test(data) ? new Uint8Array(Buffer.from(data, 'base64')) : undefined;
+  if (wire === undefined || wire.length === 0) throw new Error(`${what} has invalid base64 key data`);
+  const key = decodeWirePublicKey(wire, what);
+  if (key.type !== type) throw new Error(`${what} says "${type}" but its key data is "${key.type}"`);
+  return key;
+}
+
+function rsaWire(n: Uint8Array, e: Uint8Array): Uint8Array {
+  return concat([wireString('ssh-rsa'), wireMpint(e), wireMpint(n)]);
+}
+
+function ed25519Wire(key: Uint8Array): Uint8Array {
+  return concat([wireString('ssh-ed25519'), wireString(key)]);
+}
+
+const OPENSSH_ARMOR = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/;
+const OPENSSH_MAGIC = 'openssh-key-v1\0';
+
+/** The unencrypted private section of an OpenSSH key (PROTOCOL.key). */
+function parseOpenSshPrivateKey(base64Body: string, source: string): SshPrivateKey {
+  const blob = new Uint8Array(Buffer.from(base64Body.replace(/\s+/g, ''), 'base64'));
+  const magic = new TextDecoder().decode(blob.subarray(0, OPENSSH_MAGIC.length));
+  if (magic !== OPENSSH_MAGIC) throw new SecretsError('not an OpenSSH private key (bad magic)', source);
+  const r = new WireReader(blob.subarray(OPENSSH_MAGIC.length), 'OpenSSH private key');
+  const cipher = r.string();
+  r.string(); // kdf name
+  r.bytes(); // kdf options
+  if (cipher !== 'none') {
+    throw new SecretsError(
+      `private key is passphrase-protected (cipher ${cipher}); use an unencrypted key or an age identity file`,
+      source,
+    );
+  }
+  if (r.uint32() !== 1)
+    throw new SecretsError('OpenSSH key files holding several keys are not supported', source);
+  r.bytes(); // public key, repeated inside the private section
+  const p = new WireReader(r.bytes(), 'OpenSSH private section');
+  if (p.uint32() !== p.uint32())
+    throw new SecretsError('corrupt OpenSSH private key (check bytes differ)', source);
+  const type = p.string();
+  if (type === 'ssh-ed25519') {
+    const pub = p.bytes();
+    const priv = p.bytes(); // seed || public key
+    if (pub.length !== 32 || priv.length !== 64)
+      throw new SecretsError('corrupt ssh-ed25519 private key', source);
+    return {
+      type,
+      publicKey: { type, wire: ed25519Wire(pub), key: pub },
+      seed: priv.slice(0, 32),
+    };
+  }
+  if (type === 'ssh-rsa') {
+    const n = p.mpint();
+    const e = p.mpint();
+    const d = p.mpint();
+    const iqmp = p.mpint();
+    const pp = p.mpint();
+    const q = p.mpint();
+    const big = (b: Uint8Array) => BigInt(`0x${Buffer.from(b).toString('hex') || '0'}`);
+    const unbig = (v: bigint) => {
+      const hex = v.toString(16);
+      return new Uint8Array(Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex'));
+    };
+    const dp = unbig(big(d) % (big(pp) - 1n));
+    const dq = unbig(big(d) % (big(q) - 1n));
+    const jwk = { kty: 'RSA', n: base64Url(n), e: base64Url(e), d: base64Url(d), p: base64Url(pp) };
+    const key = createPrivateKey({
+      key: { ...jwk, q: base64Url(q), dp: base64Url(dp), dq: base64Url(dq), qi: base64Url(iqmp) },
+      format: 'jwk',
+    });
+    return { type, publicKey: { type, wire: rsaWire(n, e), n, e }, key };
+  }
+  throw new SecretsError(`key type "${type}" cannot be an age identity; use ssh-ed25519 or ssh-rsa`, source);
+}
+
+/** PKCS#1 / PKCS#8 PEM, as `ssh-keygen -m PEM` writes. */
+function parsePemPrivateKey(text: string, source: string): SshPrivateKey {
+  if (text.includes('ENCRYPTED')) {
+    throw new SecretsError(
+      'private key is passphrase-protected; use an unencrypted key or an age identity file',
+      source,
+    );
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: text, format: 'pem' });
+  } catch (err) {
+    throw new SecretsError(`unreadable PEM private key (${(err as Error).message})`, source);
+  }
+  const jwk = key.export({ format: 'jwk' });
+  const bytes = (s: string | undefined) => new Uint8Array(Buffer.from(s ?? '', 'base64url'));
+  if (key.asymmetricKeyType === 'rsa') {
+    const n = bytes(jwk.n);
+    const e = bytes(jwk.e);
+    return { type: 'ssh-rsa', publicKey: { type: 'ssh-rsa', wire: rsaWire(n, e), n, e }, key };
+  }
+  if (key.asymmetricKeyType === 'ed25519') {
+    const pub = bytes(jwk.x);
+    return {
+      type: 'ssh-ed25519',
+      publicKey: { type: 'ssh-ed25519', wire: ed25519Wire(pub), key: pub },
+      seed: bytes(jwk.d),
+    };
+  }
+  throw new SecretsError(`key type "${key.asymmetricKeyType}" cannot be an age identity`, source);
+}
+
+export function isSshPrivateKeyText(text: string): boolean {
+  return /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text);
+}
+
+/** Reads an SSH private key file's text; `source` names the file in errors. */
+export function parseSshPrivateKey(text: string, source: string): SshPrivateKey {
+  const openssh = OPENSSH_ARMOR.exec(text);
+  try {
+    if (openssh) return parseOpenSshPrivateKey(openssh[1] ?? '', source);
+    return parsePemPrivateKey(text, source);
+  } catch (err) {
+    if (err instanceof SecretsError) throw err;
+    throw new SecretsError((err as Error).message, source);
+  }
+}
