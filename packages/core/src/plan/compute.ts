@@ -1,0 +1,164 @@
+import type { DomainState } from '../ports.js';
+import { phaseAtLeast } from './state.js';
+import type {
+  ActionKind,
+  ActualAgent,
+  AgentAction,
+  DesiredAgent,
+  FieldChange,
+  Plan,
+  PlanGoal,
+  StepKind,
+} from './types.js';
+
+const ACTIVE: ReadonlySet<DomainState> = new Set(['running', 'blocked', 'paused', 'pmsuspended']);
+
+export function isActive(state: DomainState | undefined): boolean {
+  return state !== undefined && ACTIVE.has(state);
+}
+
+export interface PlanInput {
+  goal: PlanGoal;
+  desired: DesiredAgent[];
+  actual: ActualAgent[];
+  /** Provisioning after SSH is wired in (the hand-over point). */
+  provision?: boolean;
+}
+
+/** Desired vs actual -> one action per agent. Pure: `plan` prints it, `up`/`down` apply it. */
+export function computePlan(input: PlanInput): Plan {
+  const actualByName = new Map(input.actual.map((a) => [a.name, a]));
+  const actions = input.desired.map((d) => {
+    const actual = actualByName.get(d.name) ?? { name: d.name, disk: { exists: false } };
+    if (input.goal === 'up') return planUp(d, actual, input.provision ?? false);
+    if (input.goal === 'down') return planDown(d, actual);
+    return planDestroy(d, actual, input.goal === 'purge');
+  });
+  return { goal: input.goal, actions };
+}
+
+function action(
+  d: DesiredAgent,
+  a: ActualAgent,
+  kind: ActionKind,
+  steps: StepKind[],
+  reasons: string[],
+  changes: FieldChange[] = [],
+): AgentAction {
+  return { agent: d.name, kind, steps, reasons, changes, before: a, after: d };
+}
+
+function planUp(d: DesiredAgent, a: ActualAgent, provision: boolean): AgentAction {
+  const blocked = baseProblem(d, a);
+  if (blocked) return action(d, a, 'blocked', [], [blocked]);
+
+  const steps: StepKind[] = [];
+  const reasons: string[] = [];
+  let changes: FieldChange[] = [];
+  const running = isActive(a.domain?.state);
+
+  if (!a.disk.exists) {
+    if (running)
+      return action(d, a, 'blocked', [], [`disk ${d.disk.path} is missing under the running domain`]);
+    steps.push('create-disk');
+    reasons.push(a.domain ? `disk ${d.disk.path} is missing` : `new disk (${d.disk.mode} of ${d.disk.base})`);
+  }
+
+  if (!a.domain) {
+    steps.push('define');
+    reasons.push('domain not defined');
+  } else if (a.domain.specHash !== d.specHash) {
+    steps.push('define');
+    reasons.push(
+      a.domain.specHash === undefined
+        ? 'domain has no agentfleet metadata (edited outside fleet)'
+        : `spec changed (hash ${a.domain.specHash.slice(0, 12)} -> ${d.specHash.slice(0, 12)})`,
+    );
+    changes = diffResources(a.domain.resources, d.resources);
+  } else {
+    changes = diffResources(a.domain.resources, d.resources);
+    if (changes.length > 0) {
+      steps.push('define');
+      reasons.push('domain edited outside fleet (XML differs from the spec)');
+    }
+  }
+
+  const redefined = steps.includes('define') && a.domain !== undefined;
+  if (running && redefined) {
+    steps.push('restart');
+    reasons.push('running: restart to apply the new definition');
+  } else if (!running) {
+    steps.push('start');
+    if (a.domain) reasons.push(`domain is ${a.domain.state}`);
+  }
+
+  const booting = steps.includes('start') || steps.includes('restart');
+  if (booting || !phaseAtLeast(a.phase, 'ssh-ready') || a.hostKey === undefined) {
+    steps.push('await-ssh');
+    if (!booting) reasons.push('running but SSH readiness not yet recorded');
+  }
+  if (provision && steps.includes('await-ssh')) steps.push('provision');
+
+  const kind: ActionKind = !a.domain
+    ? 'create'
+    : steps.includes('define') || steps.includes('create-disk')
+      ? 'update'
+      : steps.includes('start')
+        ? 'start'
+        : steps.length > 0
+          ? 'resume'
+          : 'noop';
+  return action(d, a, kind, steps, reasons, changes);
+}
+
+/** An overlay only makes sense on the very base it was created from. */
+function baseProblem(d: DesiredAgent, a: ActualAgent): string | undefined {
+  if (!a.disk.exists) return undefined;
+  const backing = a.disk.backingFile;
+  if (backing !== undefined && backing !== d.disk.baseIdentity.path) {
+    return `disk ${d.disk.path} is an overlay on ${backing}, but the fleet's base image is ${d.disk.baseIdentity.path}: refusing to use a different base (destroy --purge to recreate)`;
+  }
+  const rec = a.recordedBase;
+  if (backing !== undefined && rec && rec.path === d.disk.baseIdentity.path) {
+    const now = d.disk.baseIdentity;
+    if (rec.size !== now.size || rec.headSha256 !== now.headSha256) {
+      return `base image ${now.path} changed since the overlay ${d.disk.path} was created on it: refusing (destroy --purge to recreate)`;
+    }
+  }
+  return undefined;
+}
+
+function planDown(d: DesiredAgent, a: ActualAgent): AgentAction {
+  if (!isActive(a.domain?.state)) return action(d, a, 'noop', [], []);
+  return action(d, a, 'stop', ['stop'], ['ACPI shutdown, forced off after the timeout']);
+}
+
+function planDestroy(d: DesiredAgent, a: ActualAgent, purge: boolean): AgentAction {
+  const steps: StepKind[] = [];
+  const reasons: string[] = [];
+  if (isActive(a.domain?.state)) steps.push('force-off');
+  if (a.domain) {
+    steps.push('undefine');
+    reasons.push('undefine the domain');
+  }
+  if (purge && a.disk.exists) {
+    steps.push('delete-disk');
+    reasons.push(`delete disk ${d.disk.path}`);
+  } else if (a.disk.exists) {
+    reasons.push(`disk ${d.disk.path} kept (use --purge to delete it)`);
+  }
+  return action(d, a, steps.length ? 'delete' : 'noop', steps, reasons);
+}
+
+export function diffResources(before: Record<string, string>, after: Record<string, string>): FieldChange[] {
+  const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  const changes: FieldChange[] = [];
+  for (const field of fields) {
+    if (before[field] === after[field]) continue;
+    const change: FieldChange = { field };
+    if (field in before) change.before = before[field];
+    if (field in after) change.after = after[field];
+    changes.push(change);
+  }
+  return changes;
+}

@@ -1,0 +1,6 @@
+export * from './compute.js';
+export * from './ports.js';
+export * from './projection.js';
+export * from './render.js';
+export * from './state.js';
+export * from './types.js';

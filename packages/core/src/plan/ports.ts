@@ -1,0 +1,87 @@
+// Ports the engine drives while applying a plan. Adapters live in the engine and ssh packages;
+// tests substitute in-memory fakes. Nothing here performs I/O.
+import type { DiskMode } from '../model.js';
+import type { FleetState } from './state.js';
+import type { Plan, StepKind } from './types.js';
+
+/** What identifies a base image well enough to notice it was replaced under an overlay. */
+export interface BaseIdentity {
+  /** Resolved absolute path. */
+  path: string;
+  size: number;
+  mtimeMs: number;
+  /** SHA-256 of the first MiB: cheap, and differs between two builds of an image. */
+  headSha256: string;
+}
+
+export interface DiskInfo {
+  exists: boolean;
+  format?: 'qcow2' | 'raw';
+  /** Backing file recorded in a qcow2 overlay's header. */
+  backingFile?: string;
+}
+
+export interface DiskRequest {
+  path: string;
+  base: string;
+  mode: DiskMode;
+}
+
+export interface Disks {
+  inspect(path: string): Promise<DiskInfo>;
+  baseIdentity(base: string): Promise<BaseIdentity>;
+  /** Creates the disk; must refuse (throw) when `path` already exists. */
+  create(req: DiskRequest, onProgress: (done: number, total: number) => void): Promise<void>;
+  remove(path: string): Promise<void>;
+}
+
+export interface StateStore {
+  load(): Promise<FleetState>;
+  save(state: FleetState): Promise<void>;
+}
+
+export interface ReadinessTarget {
+  agent: string;
+  host: string;
+  port: number;
+  user: string;
+  identityFile: string;
+  /** Pinned host key ("ssh-ed25519 AAAA..."); undefined on first contact. */
+  pinnedHostKey?: string;
+  /** Overall budget from start to a working login. */
+  timeoutSeconds: number;
+}
+
+export type ReadinessStage = 'port' | 'banner' | 'login';
+
+/** Waits for an agent's SSH: port listening, banner, then a login with the pinned host key. */
+export interface Readiness {
+  wait(target: ReadinessTarget, onStage: (stage: ReadinessStage) => void): Promise<{ hostKey: string }>;
+}
+
+/** Host-side checks that need the host (sockets, files), not the hypervisor. */
+export interface HostProbe {
+  /** True when something accepts connections on 127.0.0.1:port. */
+  listensOnLoopback(port: number): Promise<boolean>;
+  /** Last lines of an agent's serial console log, for failure messages. */
+  consoleTail(path: string, lines: number): Promise<string[]>;
+}
+
+/**
+ * The hand-over point after "ssh ready": provisioning (nixos-rebuild, host-key capture, rekey)
+ * plugs in here. `up` without a provisioner stops at phase "ssh-ready".
+ */
+export interface Provisioner {
+  provision(agent: string, ctx: { hostKey: string; progress: (message: string) => void }): Promise<void>;
+}
+
+/** What the engine reports while it works; the CLI renders it (bars on a TTY, lines otherwise). */
+export type ProgressEvent =
+  | { type: 'plan'; plan: Plan }
+  | { type: 'step'; agent: string; step: StepKind; status: 'start' | 'done' }
+  | { type: 'bytes'; agent: string; done: number; total: number }
+  | { type: 'stage'; agent: string; stage: ReadinessStage }
+  | { type: 'message'; agent: string; message: string }
+  | { type: 'agent'; agent: string; status: 'done' | 'failed'; error?: string };
+
+export type ProgressSink = (event: ProgressEvent) => void;

@@ -1,0 +1,80 @@
+import type { ActionKind, AgentAction, Plan } from './types.js';
+
+const SYMBOL: Record<ActionKind, string> = {
+  create: '+',
+  update: '~',
+  start: '>',
+  resume: '>',
+  stop: '.',
+  delete: '-',
+  blocked: '!',
+  noop: '=',
+};
+
+const VERB: Record<ActionKind, string> = {
+  create: 'will be created',
+  update: 'will be updated',
+  start: 'will be started',
+  resume: 'will be resumed (bring-up not finished)',
+  stop: 'will be shut down',
+  delete: 'will be destroyed',
+  blocked: 'is BLOCKED',
+  noop: 'is up to date',
+};
+
+/** A plan as a terraform-like text block (what `fleet plan` prints and `fleet up` shows first). */
+export function renderPlan(plan: Plan): string {
+  const lines: string[] = [];
+  for (const a of plan.actions) lines.push(...renderAction(a), '');
+  lines.push(summary(plan));
+  return `${lines.join('\n')}\n`;
+}
+
+function renderAction(a: AgentAction): string[] {
+  const out = [`${SYMBOL[a.kind]} agent ${a.agent} ${VERB[a.kind]}`];
+  if (a.steps.length > 0) out.push(`    steps: ${a.steps.join(' -> ')}`);
+  for (const c of a.changes) out.push(`    ~ ${c.field}: ${c.before ?? '(none)'} -> ${c.after ?? '(none)'}`);
+  for (const r of a.reasons) out.push(`    # ${r}`);
+  if (a.after && a.kind !== 'delete') {
+    const d = a.after;
+    out.push(
+      `    ssh 127.0.0.1:${d.sshPort}  spice 127.0.0.1:${d.spicePort}  cores ${d.cores.join(',') || '-'}`,
+    );
+  }
+  return out;
+}
+
+export function summary(plan: Plan): string {
+  const count = (k: ActionKind) => plan.actions.filter((a) => a.kind === k).length;
+  const parts = [
+    `${count('create')} to create`,
+    `${count('update')} to update`,
+    `${count('start') + count('resume')} to start`,
+    `${count('stop')} to stop`,
+    `${count('delete')} to destroy`,
+    `${count('noop')} unchanged`,
+  ];
+  const blocked = count('blocked');
+  if (blocked > 0) parts.push(`${blocked} blocked`);
+  return `Plan (${plan.goal}): ${parts.join(', ')}.`;
+}
+
+/** The plan as data for --json: actions without the bulky desired XML. */
+export function planToJson(plan: Plan): unknown {
+  return {
+    goal: plan.goal,
+    actions: plan.actions.map((a) => ({
+      agent: a.agent,
+      kind: a.kind,
+      steps: a.steps,
+      reasons: a.reasons,
+      changes: a.changes,
+      before: a.before,
+      after: a.after && { ...a.after, xml: undefined },
+    })),
+  };
+}
+
+export function planHasWork(plan: Plan): boolean {
+  return plan.actions.some((a) => a.steps.length > 0);
+}

@@ -1,0 +1,82 @@
+import type { DiskMode } from '../model.js';
+import type { DomainState } from '../ports.js';
+import type { BaseIdentity } from './ports.js';
+import type { Phase } from './state.js';
+
+/** What the fleet declares for one agent, fully resolved (allocation, paths, XML). */
+export interface DesiredAgent {
+  name: string;
+  /** libvirt domain name, `agent-<name>`. */
+  domain: string;
+  uri: string;
+  specHash: string;
+  /** Domain XML to define. */
+  xml: string;
+  /** Comparable projection of `xml` (memory, vcpus, pins, ports...), field -> value. */
+  resources: Record<string, string>;
+  disk: { path: string; mode: DiskMode; base: string; baseIdentity: BaseIdentity };
+  sshPort: number;
+  spicePort: number;
+  cores: number[];
+  consoleLog: string;
+}
+
+/** What exists for one agent right now. */
+export interface ActualAgent {
+  name: string;
+  domain?: {
+    uuid: string;
+    state: DomainState;
+    /** Spec hash from our metadata element; undefined when the metadata was removed. */
+    specHash?: string;
+    resources: Record<string, string>;
+  };
+  disk: { exists: boolean; backingFile?: string };
+  /** From state.json. */
+  phase?: Phase;
+  recordedBase?: BaseIdentity;
+  hostKey?: string;
+}
+
+/**
+ * Steps the engine knows how to apply, in the order they run. "restart" is an ACPI shutdown
+ * (forced off after a timeout) followed by a start; "stop" is the same shutdown alone.
+ */
+export type StepKind =
+  | 'create-disk'
+  | 'define'
+  | 'start'
+  | 'restart'
+  | 'await-ssh'
+  | 'provision'
+  | 'stop'
+  | 'force-off'
+  | 'undefine'
+  | 'delete-disk';
+
+/** Terraform-style summary of what happens to an agent; apply branches on the steps. */
+export type ActionKind = 'noop' | 'create' | 'update' | 'start' | 'resume' | 'stop' | 'delete' | 'blocked';
+
+export interface FieldChange {
+  field: string;
+  before?: string;
+  after?: string;
+}
+
+export interface AgentAction {
+  agent: string;
+  kind: ActionKind;
+  steps: StepKind[];
+  /** Human reasons, for display only. */
+  reasons: string[];
+  changes: FieldChange[];
+  before?: ActualAgent;
+  after?: DesiredAgent;
+}
+
+export type PlanGoal = 'up' | 'down' | 'destroy' | 'purge';
+
+export interface Plan {
+  goal: PlanGoal;
+  actions: AgentAction[];
+}

@@ -1,0 +1,120 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { link, open, realpath, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { BaseIdentity, DiskInfo, DiskRequest, Disks } from '@agentfleet/core';
+
+const run = promisify(execFile);
+const CHUNK = 4 * 1024 * 1024;
+const HEAD = 1024 * 1024;
+const ZERO = Buffer.alloc(CHUNK);
+
+/**
+ * Agent disks on the local filesystem. A new disk is built under a temp name and published
+ * with link(2), which fails if the target exists: a disk is never overwritten, and a run killed
+ * mid-copy leaves only a temp file that the next run discards.
+ */
+export class LocalDisks implements Disks {
+  async inspect(path: string): Promise<DiskInfo> {
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false };
+      throw err;
+    }
+    try {
+      return { exists: true, ...(await qcow2Backing(fh)) };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async baseIdentity(base: string): Promise<BaseIdentity> {
+    const path = await realpath(base);
+    const st = await stat(path);
+    const fh = await open(path, 'r');
+    try {
+      const head = Buffer.alloc(Math.min(HEAD, st.size));
+      await fh.read(head, 0, head.length, 0);
+      return {
+        path,
+        size: st.size,
+        mtimeMs: Math.trunc(st.mtimeMs),
+        headSha256: createHash('sha256').update(head).digest('hex'),
+      };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async create(req: DiskRequest, onProgress: (done: number, total: number) => void): Promise<void> {
+    const tmp = join(dirname(req.path), `.${basename(req.path)}.partial`);
+    await unlink(tmp).catch(() => {}); // leftover of a killed run: never trusted, rebuilt
+    try {
+      if (req.mode === 'overlay') await makeOverlay(req.base, tmp);
+      else await sparseCopy(req.base, tmp, onProgress);
+      await link(tmp, req.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new Error(`refusing to overwrite existing disk ${req.path}`);
+      }
+      throw err;
+    } finally {
+      await unlink(tmp).catch(() => {});
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+}
+
+async function makeOverlay(base: string, target: string): Promise<void> {
+  const abs = await realpath(base);
+  await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', abs, '-F', 'qcow2', target]);
+}
+
+/** Copies src to dst, leaving all-zero chunks as holes (what `cp --sparse=always` does). */
+export async function sparseCopy(
+  src: string,
+  dst: string,
+  onProgress: (done: number, total: number) => void,
+): Promise<void> {
+  const input = await open(src, 'r');
+  const output = await open(dst, 'wx', 0o644);
+  try {
+    const { size } = await input.stat();
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let pos = 0;
+    while (pos < size) {
+      const { bytesRead } = await input.read(buf, 0, CHUNK, pos);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      if (!chunk.equals(ZERO.subarray(0, bytesRead))) await output.write(chunk, 0, bytesRead, pos);
+      pos += bytesRead;
+      onProgress(pos, size);
+    }
+    await output.truncate(size); // a trailing hole still counts towards the length
+    await output.sync();
+  } finally {
+    await input.close();
+    await output.close();
+  }
+}
+
+/** Backing file named in a qcow2 header (QEMU docs/interop/qcow2.txt), without spawning qemu-img. */
+async function qcow2Backing(fh: Awaited<ReturnType<typeof open>>): Promise<Omit<DiskInfo, 'exists'>> {
+  const hdr = Buffer.alloc(20);
+  const { bytesRead } = await fh.read(hdr, 0, 20, 0);
+  if (bytesRead < 20 || hdr.readUInt32BE(0) !== 0x514649fb) return { format: 'raw' };
+  const offset = Number(hdr.readBigUInt64BE(8));
+  const length = hdr.readUInt32BE(16);
+  if (offset === 0 || length === 0) return { format: 'qcow2' };
+  const name = Buffer.alloc(length);
+  await fh.read(name, 0, length, offset);
+  return { format: 'qcow2', backingFile: name.toString('utf8') };
+}
