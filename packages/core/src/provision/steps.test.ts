@@ -1,30 +1,35 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseProvisionProgress } from './progress-schema.js';
 import {
   completeStep,
-  describeProgress,
+  describeStep,
   failStep,
   nextStep,
   PROVISION_STEPS,
+  PROVISIONING_STEPS,
+  type ProvisioningStep,
   type ProvisionProgress,
-  pendingProvisioning,
+  pendingSteps,
   rewindTo,
   StepOrderError,
 } from './steps.js';
 
 const T = '2026-11-22T19:00:00.000Z';
+const KEY = 'ssh-ed25519 AAAA';
 
-function through(step: (typeof PROVISION_STEPS)[number]): ProvisionProgress {
+function through(step: ProvisioningStep | undefined): ProvisionProgress {
   let p: ProvisionProgress = {};
-  for (const s of PROVISION_STEPS) {
-    p = completeStep(p, s, T, s === 'hostkey' ? 'ssh-ed25519 AAAA' : undefined);
+  if (step === undefined) return p;
+  for (const s of PROVISIONING_STEPS) {
+    p = completeStep(p, s, T, s === 'hostkey' ? KEY : undefined);
     if (s === step) break;
   }
   return p;
 }
 
 describe('provisioning state machine', () => {
-  it('walks the steps in the seeds order', () => {
+  it('walks the seeds flow in order, bring-up first', () => {
     expect(PROVISION_STEPS).toEqual([
       'disk',
       'defined',
@@ -35,61 +40,72 @@ describe('provisioning state machine', () => {
       'phase2',
       'ready',
     ]);
-    expect(nextStep({})).toBe('disk');
-    expect(nextStep(through('booted'))).toBe('phase1');
+    expect(nextStep({})).toBe('phase1');
+    expect(nextStep(through('hostkey'))).toBe('rekeyed');
     expect(nextStep(through('ready'))).toBeUndefined();
   });
 
   it('refuses to skip a step and treats a repeated step as done', () => {
-    expect(() => completeStep(through('booted'), 'hostkey', T)).toThrow(StepOrderError);
+    expect(() => completeStep({}, 'hostkey', T)).toThrow(StepOrderError);
     const p = through('phase2');
-    expect(completeStep(p, 'booted', T)).toBe(p);
+    expect(completeStep(p, 'phase1', T)).toBe(p);
   });
 
-  it('resumes provisioning after the last completed step', () => {
-    expect(pendingProvisioning(through('booted'))).toEqual([
-      'phase1',
-      'hostkey',
-      'rekeyed',
-      'phase2',
-      'ready',
-    ]);
-    expect(pendingProvisioning(through('rekeyed'))).toEqual(['phase2', 'ready']);
-    expect(pendingProvisioning(through('ready'))).toEqual([]);
+  it('resumes after the last completed step', () => {
+    expect(pendingSteps({})).toEqual(['phase1', 'hostkey', 'rekeyed', 'phase2', 'ready']);
+    expect(pendingSteps(through('rekeyed'))).toEqual(['phase2', 'ready']);
+    expect(pendingSteps(through('ready'))).toEqual([]);
   });
 
   it('keeps completed steps when a step fails, and clears the failure once it succeeds', () => {
     const failed = failStep(through('phase1'), { step: 'hostkey', message: 'boom', logPath: '/l' }, T);
     expect(failed.done).toBe('phase1');
-    expect(describeProgress(failed)).toBe('phase1, failed at hostkey');
+    expect(describeStep('ssh-ready', failed)).toBe('phase1 (hostkey failed)');
     const ok = completeStep(failed, 'hostkey', T, 'ssh-ed25519 BBBB');
     expect(ok.failure).toBeUndefined();
     expect(ok.hostKey).toBe('ssh-ed25519 BBBB');
-    expect(describeProgress(ok)).toBe('hostkey');
+    expect(describeStep('ssh-ready', ok)).toBe('hostkey');
   });
 
-  it('rewinds for --from, keeping the recorded host key unless the disk is redone', () => {
-    const ready = through('ready');
-    const fromPhase1 = rewindTo(ready, 'phase1', T);
-    expect(fromPhase1.done).toBe('booted');
-    expect(fromPhase1.hostKey).toBe('ssh-ed25519 AAAA');
-    expect(rewindTo(ready, 'disk', T)).toEqual({ updatedAt: T });
-    // Rewinding to a step not reached yet changes nothing.
-    const early = through('defined');
+  it('shows bring-up phases as steps until provisioning starts', () => {
+    expect(describeStep(undefined, undefined)).toBe('-');
+    expect(describeStep('declared', undefined)).toBe('-');
+    expect(describeStep('disk', undefined)).toBe('disk');
+    expect(describeStep('started', undefined)).toBe('defined');
+    expect(describeStep('ssh-ready', {})).toBe('booted');
+    expect(describeStep('ssh-ready', failStep({}, { step: 'phase1', message: 'x' }, T))).toBe(
+      'booted (phase1 failed)',
+    );
+  });
+
+  it('rewinds for --from, keeping the recorded host key', () => {
+    const fromPhase1 = rewindTo(through('ready'), 'phase1', T);
+    expect(fromPhase1).toEqual({ hostKey: KEY, updatedAt: T });
+    expect(rewindTo(through('ready'), 'rekeyed', T)).toEqual({ done: 'hostkey', hostKey: KEY, updatedAt: T });
+    const early = through('phase1');
     expect(rewindTo(early, 'phase2', T)).toBe(early);
   });
 
-  it('after any rewind, the pending steps are exactly the steps from there on', () => {
+  it('after any rewind, the pending steps are exactly the steps from there on (or from the first not done)', () => {
+    const reachable = [undefined, ...PROVISIONING_STEPS] as const;
     fc.assert(
-      fc.property(
-        fc.constantFrom(...PROVISION_STEPS),
-        fc.constantFrom(...PROVISION_STEPS),
-        (reached, from) => {
-          const p = rewindTo(through(reached), from, T);
-          const expectDone = Math.min(PROVISION_STEPS.indexOf(reached), PROVISION_STEPS.indexOf(from) - 1);
-          expect(p.done === undefined ? -1 : PROVISION_STEPS.indexOf(p.done)).toBe(expectDone);
-        },
-      ),
+      fc.property(fc.constantFrom(...reachable), fc.constantFrom(...PROVISIONING_STEPS), (reached, from) => {
+        const before = pendingSteps(through(reached));
+        const after = pendingSteps(rewindTo(through(reached), from, T));
+        const fromOn = PROVISIONING_STEPS.slice(PROVISIONING_STEPS.indexOf(from));
+        expect(after).toEqual(before.length > fromOn.length ? before : fromOn);
+      }),
+    );
+  });
+});
+
+describe('stored progress', () => {
+  it('round-trips through JSON and rejects an unknown step', () => {
+    const p = failStep(through('rekeyed'), { step: 'phase2', message: 'x', logPath: '/l' }, T);
+    expect(parseProvisionProgress(JSON.parse(JSON.stringify(p)), 'drago')).toEqual(p);
+    expect(parseProvisionProgress(undefined, 'drago')).toEqual({});
+    expect(() => parseProvisionProgress({ done: 'phase3' }, 'drago')).toThrow(
+      /agents\.drago\.provision\.done/,
     );
   });
 });

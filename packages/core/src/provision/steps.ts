@@ -1,7 +1,10 @@
 // The per-agent provisioning state machine: the seeds' deployment flow as an ordered list of
 // steps, the record of how far an agent got, and which steps a run still has to do.
 
-/** In order. `disk`, `defined` and `booted` are the engine's bring-up; the rest is provisioning. */
+/**
+ * All steps, in order. The first three are the engine's bring-up, recorded in its own phase
+ * field (see `bringUpStep`); the rest are provisioning, recorded in `ProvisionProgress`.
+ */
 export const PROVISION_STEPS = [
   'disk',
   'defined',
@@ -16,49 +19,49 @@ export const PROVISION_STEPS = [
 export type ProvisionStep = (typeof PROVISION_STEPS)[number];
 
 /** The steps a provisioning run performs once the engine has the agent answering SSH. */
-export const PROVISIONING_STEPS: readonly ProvisionStep[] = PROVISION_STEPS.slice(
-  PROVISION_STEPS.indexOf('phase1'),
-);
+export const PROVISIONING_STEPS = ['phase1', 'hostkey', 'rekeyed', 'phase2', 'ready'] as const;
+
+export type ProvisioningStep = (typeof PROVISIONING_STEPS)[number];
 
 export interface StepFailure {
-  step: ProvisionStep;
+  step: ProvisioningStep;
   message: string;
   /** Where the full output of the failed step is kept, when there is one. */
   logPath?: string;
   at: string;
 }
 
-/** How far one agent got; stored per agent in the engine's state store. */
+/** How far one agent's provisioning got; stored per agent in the engine's state store. */
 export interface ProvisionProgress {
-  /** The last step that completed; undefined before the disk exists. */
-  done?: ProvisionStep;
-  /** The host key recorded at the `hostkey` step, as an authorized_keys line without comment. */
+  /** The last provisioning step that completed; undefined before phase 1 finished. */
+  done?: ProvisioningStep;
+  /** The host key recorded at the `hostkey` step ("ssh-ed25519 AAAA...", no comment). */
   hostKey?: string;
   failure?: StepFailure;
   updatedAt?: string;
 }
 
-export function isProvisionStep(value: string): value is ProvisionStep {
-  return (PROVISION_STEPS as readonly string[]).includes(value);
+export function isProvisioningStep(value: string): value is ProvisioningStep {
+  return (PROVISIONING_STEPS as readonly string[]).includes(value);
 }
 
-export function stepIndex(step: ProvisionStep | undefined): number {
-  return step === undefined ? -1 : PROVISION_STEPS.indexOf(step);
+function indexOf(step: ProvisioningStep | undefined): number {
+  return step === undefined ? -1 : PROVISIONING_STEPS.indexOf(step);
 }
 
-export function isDone(progress: ProvisionProgress, step: ProvisionStep): boolean {
-  return stepIndex(progress.done) >= stepIndex(step);
+export function isDone(progress: ProvisionProgress, step: ProvisioningStep): boolean {
+  return indexOf(progress.done) >= indexOf(step);
 }
 
 /** The step after the last completed one, or undefined when the agent is ready. */
-export function nextStep(progress: ProvisionProgress): ProvisionStep | undefined {
-  return PROVISION_STEPS[stepIndex(progress.done) + 1];
+export function nextStep(progress: ProvisionProgress): ProvisioningStep | undefined {
+  return PROVISIONING_STEPS[indexOf(progress.done) + 1];
 }
 
 export class StepOrderError extends Error {
   constructor(
-    readonly step: ProvisionStep,
-    readonly done: ProvisionStep | undefined,
+    readonly step: ProvisioningStep,
+    readonly done: ProvisioningStep | undefined,
   ) {
     super(`cannot complete step ${step}: the next step is ${nextStep({ done }) ?? '(none, agent is ready)'}`);
     this.name = 'StepOrderError';
@@ -66,12 +69,12 @@ export class StepOrderError extends Error {
 }
 
 /**
- * Marks `step` completed. Completing an already completed step changes nothing (a resumed run
- * re-observes bring-up steps such as `booted`); skipping ahead is a bug in the caller.
+ * Marks `step` completed (clearing a recorded failure). Completing an already completed step
+ * changes nothing; skipping ahead is a bug in the caller.
  */
 export function completeStep(
   progress: ProvisionProgress,
-  step: ProvisionStep,
+  step: ProvisioningStep,
   now: string,
   hostKey?: string,
 ): ProvisionProgress {
@@ -81,7 +84,7 @@ export function completeStep(
   return { ...rest, done: step, updatedAt: now, ...(hostKey === undefined ? {} : { hostKey }) };
 }
 
-/** Records a failure of the next step; what was completed stays completed. */
+/** Records a failure of a step; what was completed stays completed. */
 export function failStep(
   progress: ProvisionProgress,
   failure: Omit<StepFailure, 'at'>,
@@ -92,30 +95,48 @@ export function failStep(
 
 /**
  * Forgets `from` and everything after it, so the next run redoes them (`--from <step>`). The
- * recorded host key survives unless the disk itself is redone: only a new disk is a new guest
- * that may legitimately present a new key; otherwise a different key at re-capture is refused.
+ * recorded host key survives: only a new disk (a new guest, which drops the whole record) may
+ * legitimately present a new key; otherwise a different key at re-capture is refused.
  */
-export function rewindTo(progress: ProvisionProgress, from: ProvisionStep, now: string): ProvisionProgress {
+export function rewindTo(
+  progress: ProvisionProgress,
+  from: ProvisioningStep,
+  now: string,
+): ProvisionProgress {
   if (!isDone(progress, from)) return progress;
-  const before = PROVISION_STEPS[stepIndex(from) - 1];
-  const keepKey = progress.hostKey !== undefined && from !== 'disk';
+  const before = PROVISIONING_STEPS[indexOf(from) - 1];
   return {
     ...(before === undefined ? {} : { done: before }),
-    ...(keepKey ? { hostKey: progress.hostKey } : {}),
+    ...(progress.hostKey === undefined ? {} : { hostKey: progress.hostKey }),
     updatedAt: now,
   };
 }
 
-/** The provisioning steps a run has to perform, in order, given how far the agent got. */
-export function pendingProvisioning(progress: ProvisionProgress): ProvisionStep[] {
+/** The provisioning steps a run has to perform, in order. */
+export function pendingSteps(progress: ProvisionProgress): ProvisioningStep[] {
   return PROVISIONING_STEPS.filter((s) => !isDone(progress, s));
 }
 
-/** A short human label for `fleet status`: the last step done, or the step that failed. */
-export function describeProgress(progress: ProvisionProgress | undefined): string {
-  if (progress === undefined || progress.done === undefined) {
-    return progress?.failure ? `failed at ${progress.failure.step}` : '-';
+/**
+ * The engine's bring-up phase as a step of this machine: a disk exists, the domain is
+ * defined, the guest answers SSH. Phases before the disk (or unknown ones) have no step.
+ */
+export function bringUpStep(phase: string | undefined): ProvisionStep | undefined {
+  switch (phase) {
+    case 'disk':
+      return 'disk';
+    case 'defined':
+    case 'started':
+      return 'defined';
+    case 'ssh-ready':
+      return 'booted';
+    default:
+      return undefined;
   }
-  if (progress.failure) return `${progress.done}, failed at ${progress.failure.step}`;
-  return progress.done;
+}
+
+/** The agent's current step for `fleet status`, with a failure if the next step failed. */
+export function describeStep(phase: string | undefined, progress: ProvisionProgress | undefined): string {
+  const step = progress?.done ?? bringUpStep(phase) ?? '-';
+  return progress?.failure ? `${step} (${progress.failure.step} failed)` : step;
 }
