@@ -83,8 +83,9 @@ function parseOpenSshPrivateKey(base64Body: string, source: string): SshPrivateK
     throw new SecretsError('OpenSSH key files holding several keys are not supported', source);
   r.bytes(); // public key, repeated inside the private section
   const p = new WireReader(r.bytes(), 'OpenSSH private section');
-  if (p.uint32() !== p.uint32())
-    throw new SecretsError('corrupt OpenSSH private key (check bytes differ)', source);
+  const check1 = p.uint32();
+  const check2 = p.uint32();
+  if (check1 !== check2) throw new SecretsError('corrupt OpenSSH private key (check bytes differ)', source);
   const type = p.string();
   if (type === 'ssh-ed25519') {
     const pub = p.bytes();
