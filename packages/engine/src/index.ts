@@ -1,1 +1,15 @@
-export {};
+export * from './adapters/atomic-file.js';
+export * from './adapters/console-log.js';
+export * from './adapters/disks.js';
+export * from './adapters/listeners.js';
+export * from './adapters/lock.js';
+export * from './adapters/state-store.js';
+export * from './desired.js';
+export * from './engine.js';
+export * from './fleet-run.js';
+export * from './host-choice.js';
+export * from './log.js';
+export * from './observe.js';
+export * from './paths.js';
+export * from './pool.js';
+export * from './state-book.js';

@@ -1,0 +1,63 @@
+import {
+  allocationOf,
+  type BaseIdentity,
+  type DesiredAgent,
+  type DomainXmlInput,
+  domainName,
+  domainProjection,
+  domainXml,
+  type Hypervisor,
+  specHash,
+} from '@agentfleet/core';
+import { type FleetRun, selectedAgents } from './fleet-run.js';
+import { chooseForHost, type HostChoice } from './host-choice.js';
+import type { EngineLog } from './log.js';
+import { agentConsoleLog, agentDisk } from './paths.js';
+
+export class NotAllocatedError extends Error {
+  override name = 'NotAllocatedError';
+}
+
+/** Each selected agent fully resolved: allocation, XML for its host, disk, spec hash. */
+export async function desiredAgents(
+  run: FleetRun,
+  connect: (uri: string) => Promise<Hypervisor>,
+  baseIdentity: BaseIdentity,
+  log: EngineLog,
+): Promise<DesiredAgent[]> {
+  const choices = new Map<string, HostChoice>();
+  const out: DesiredAgent[] = [];
+  for (const agent of selectedAgents(run)) {
+    const uri = agent.libvirtUri;
+    let choice = choices.get(uri);
+    if (!choice) {
+      choice = chooseForHost(run.fleet.config, await (await connect(uri)).facts(), log);
+      choices.set(uri, choice);
+    }
+    const allocation = allocationOf(run.ledger, uri, agent.name);
+    if (!allocation) throw new NotAllocatedError(`agent '${agent.name}' has no allocation on ${uri}`);
+    const input: DomainXmlInput = {
+      agent,
+      allocation,
+      domainType: choice.domainType,
+      portForward: choice.portForward,
+      diskPath: agentDisk(run.stateDir, agent.name),
+      consoleLogPath: agentConsoleLog(run.stateDir, agent.name),
+    };
+    const xml = domainXml(input);
+    out.push({
+      name: agent.name,
+      domain: domainName(agent.name),
+      uri,
+      specHash: specHash(input),
+      xml,
+      resources: domainProjection(xml),
+      disk: { path: input.diskPath, mode: run.fleet.config.diskMode, base: run.baseImage, baseIdentity },
+      sshPort: allocation.sshPort,
+      spicePort: allocation.spicePort,
+      cores: allocation.cores,
+      consoleLog: input.consoleLogPath,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,250 @@
+import {
+  type AgentAction,
+  computePlan,
+  type DesiredAgent,
+  type Disks,
+  type HostProbe,
+  type Hypervisor,
+  isActive,
+  type Plan,
+  type PlanGoal,
+  type ProgressSink,
+  type Provisioner,
+  type Readiness,
+  type StateStore,
+  type StepKind,
+} from '@agentfleet/core';
+import { desiredAgents } from './desired.js';
+import { type FleetRun, selectedAgents, sshUserOf } from './fleet-run.js';
+import type { EngineLog } from './log.js';
+import { observe } from './observe.js';
+import { mapLimit } from './pool.js';
+import { StateBook } from './state-book.js';
+
+export interface EngineDeps {
+  /** A (cached) connection per libvirt URI. */
+  connect(uri: string): Promise<Hypervisor>;
+  disks: Disks;
+  state: StateStore;
+  readiness: Readiness;
+  host: HostProbe;
+  /** The hand-over after "ssh ready"; without one, `up` ends there. */
+  provisioner?: Provisioner;
+  progress: ProgressSink;
+  log: EngineLog;
+}
+
+export interface RunOptions {
+  goal: PlanGoal;
+  /** `plan` computes and reports; `up`/`down`/`destroy` also apply. Same code path. */
+  dryRun: boolean;
+  /** Agents brought up (or down) at once. */
+  concurrency: number;
+  /** How long the SSH port may take to appear after start (a silently ignored forward). */
+  portCheckSeconds?: number;
+  /** Poll interval while waiting for state changes. */
+  pollMs?: number;
+}
+
+export interface AgentOutcome {
+  agent: string;
+  ok: boolean;
+  steps: StepKind[];
+  error?: string;
+}
+
+export interface RunResult {
+  plan: Plan;
+  outcomes: AgentOutcome[];
+  /** Final per-agent runtime state, for ssh_config/known_hosts and status. */
+  state: StateBook;
+}
+
+export class AgentStepError extends Error {
+  override name = 'AgentStepError';
+}
+
+/** Plans and (unless dry-run) applies one goal for the selected agents. */
+export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions): Promise<RunResult> {
+  const book = await StateBook.open(deps.state);
+  const desired = await desiredAgents(
+    run,
+    deps.connect,
+    await deps.disks.baseIdentity(run.baseImage),
+    deps.log,
+  );
+  const actual = await observe(desired, deps.connect, deps.disks, book);
+  const plan = computePlan({ goal: opts.goal, desired, actual, provision: deps.provisioner !== undefined });
+  deps.progress({ type: 'plan', plan });
+  if (opts.dryRun) return { plan, outcomes: [], state: book };
+
+  const work = plan.actions.filter((a) => a.steps.length > 0 || a.kind === 'blocked');
+  const outcomes = await mapLimit(work, opts.concurrency, (a) => applyAction(a, run, deps, book, opts));
+  return { plan, outcomes, state: book };
+}
+
+async function applyAction(
+  action: AgentAction,
+  run: FleetRun,
+  deps: EngineDeps,
+  book: StateBook,
+  opts: RunOptions,
+): Promise<AgentOutcome> {
+  const agent = action.agent;
+  const done: StepKind[] = [];
+  try {
+    if (action.kind === 'blocked') throw new AgentStepError(action.reasons.join('; '));
+    const d = action.after as DesiredAgent;
+    const hv = await deps.connect(d.uri);
+    for (const step of action.steps) {
+      deps.progress({ type: 'step', agent, step, status: 'start' });
+      await applyStep(step, d, hv, run, deps, book, opts);
+      deps.progress({ type: 'step', agent, step, status: 'done' });
+      done.push(step);
+    }
+    if (book.get(agent)?.lastError !== undefined) await book.update(agent, { lastError: undefined });
+    deps.progress({ type: 'agent', agent, status: 'done' });
+    return { agent, ok: true, steps: done };
+  } catch (err) {
+    const error = (err as Error).message;
+    if (action.kind !== 'blocked' && book.get(agent)) await book.update(agent, { lastError: error });
+    deps.progress({ type: 'agent', agent, status: 'failed', error });
+    deps.log.warn({ agent, error, done }, 'agent failed');
+    return { agent, ok: false, steps: done, error };
+  }
+}
+
+async function applyStep(
+  step: StepKind,
+  d: DesiredAgent,
+  hv: Hypervisor,
+  run: FleetRun,
+  deps: EngineDeps,
+  book: StateBook,
+  opts: RunOptions,
+): Promise<void> {
+  const agent = d.name;
+  switch (step) {
+    case 'create-disk':
+      await deps.disks.create({ path: d.disk.path, base: d.disk.base, mode: d.disk.mode }, (done, total) =>
+        deps.progress({ type: 'bytes', agent, done, total }),
+      );
+      return book.update(agent, {
+        phase: 'disk',
+        disk: { path: d.disk.path, mode: d.disk.mode, base: d.disk.baseIdentity },
+      });
+    case 'define':
+      // Defining is idempotent: a same-name definition replaces the config, keeps the UUID.
+      await hv.define(d.xml);
+      return book.update(agent, { phase: 'defined' });
+    case 'start':
+      await startAndCheckPort(d, hv, deps, opts);
+      return book.update(agent, { phase: 'started' });
+    case 'restart':
+      await stopDomain(d, hv, run, deps, opts);
+      await startAndCheckPort(d, hv, deps, opts);
+      return book.update(agent, { phase: 'started' });
+    case 'await-ssh':
+      return awaitSsh(d, run, deps, book);
+    case 'provision': {
+      const hostKey = book.get(agent)?.hostKey;
+      if (!deps.provisioner || !hostKey)
+        throw new AgentStepError('provisioning requested without SSH readiness');
+      return deps.provisioner.provision(agent, {
+        hostKey,
+        progress: (message) => deps.progress({ type: 'message', agent, message }),
+      });
+    }
+    case 'stop':
+      await stopDomain(d, hv, run, deps, opts);
+      if (book.get(agent)) await book.update(agent, { phase: 'defined' });
+      return;
+    case 'force-off':
+      await hv.destroy(d.domain);
+      if (book.get(agent)) await book.update(agent, { phase: 'defined' });
+      return;
+    case 'undefine':
+      await hv.undefine(d.domain);
+      if (book.get(agent)) await book.update(agent, { phase: book.get(agent)?.disk ? 'disk' : 'declared' });
+      return;
+    case 'delete-disk':
+      await deps.disks.remove(d.disk.path);
+      return book.forget(agent);
+  }
+}
+
+async function startAndCheckPort(d: DesiredAgent, hv: Hypervisor, deps: EngineDeps, opts: RunOptions) {
+  await hv.start(d.domain);
+  // libvirt accepts a <portForward> it cannot honour and ignores it: check that the port is
+  // really there before waiting minutes for an SSH that can never answer.
+  const deadline = Date.now() + (opts.portCheckSeconds ?? 15) * 1000;
+  while (!(await deps.host.listensOnLoopback(d.sshPort))) {
+    if (Date.now() > deadline) {
+      throw new AgentStepError(
+        `started ${d.domain}, but nothing listens on 127.0.0.1:${d.sshPort}: the SSH port forward was not set up ` +
+          `(a <portForward> without a passt backend is silently ignored; try portForward: hostfwd)` +
+          (await consoleHint(d, deps)),
+      );
+    }
+    await sleep(opts.pollMs ?? 200);
+  }
+}
+
+async function stopDomain(
+  d: DesiredAgent,
+  hv: Hypervisor,
+  run: FleetRun,
+  deps: EngineDeps,
+  opts: RunOptions,
+) {
+  if (!(await isRunning(hv, d.domain))) return;
+  await hv.shutdown(d.domain);
+  const deadline = Date.now() + run.fleet.config.bootTimeouts.shutdownSeconds * 1000;
+  while (await isRunning(hv, d.domain)) {
+    if (Date.now() > deadline) {
+      deps.log.warn({ agent: d.name }, 'ACPI shutdown timed out: forcing off');
+      deps.progress({ type: 'message', agent: d.name, message: 'ACPI shutdown timed out: forcing off' });
+      await hv.destroy(d.domain).catch(async (err) => {
+        if (await isRunning(hv, d.domain)) throw err;
+      });
+      return;
+    }
+    await sleep(opts.pollMs ?? 200);
+  }
+}
+
+async function isRunning(hv: Hypervisor, domain: string): Promise<boolean> {
+  const found = (await hv.listDomains()).find((x) => x.name === domain);
+  return isActive(found?.state);
+}
+
+async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: StateBook) {
+  const spec = selectedAgents(run).find((a) => a.name === d.name);
+  const pinned = book.get(d.name)?.hostKey;
+  let result: { hostKey: string };
+  try {
+    result = await deps.readiness.wait(
+      {
+        agent: d.name,
+        host: '127.0.0.1',
+        port: d.sshPort,
+        user: spec ? sshUserOf(run, spec) : 'root',
+        identityFile: run.identityFile,
+        ...(pinned !== undefined && { pinnedHostKey: pinned }),
+        timeoutSeconds: run.fleet.config.bootTimeouts.sshSeconds,
+      },
+      (stage) => deps.progress({ type: 'stage', agent: d.name, stage }),
+    );
+  } catch (err) {
+    throw new AgentStepError(`${(err as Error).message}${await consoleHint(d, deps)}`, { cause: err });
+  }
+  await book.update(d.name, { phase: 'ssh-ready', hostKey: result.hostKey });
+}
+
+async function consoleHint(d: DesiredAgent, deps: EngineDeps): Promise<string> {
+  const tail = await deps.host.consoleTail(d.consoleLog, 15).catch(() => []);
+  if (tail.length === 0) return `\n(console log ${d.consoleLog} is empty)`;
+  return `\nlast lines of ${d.consoleLog}:\n  ${tail.join('\n  ')}`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
