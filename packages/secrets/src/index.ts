@@ -1,7 +1,17 @@
 export { type AgeHeader, decryptSecret, encryptSecret, isArmored, readHeader } from './age-file.js';
+export { writeFileAtomic } from './atomic-write.js';
 export { SecretsError } from './errors.js';
 export { type AgeIdentity, parseIdentities, readIdentityFile } from './identities.js';
 export { type ParsedRecipient, parseRecipient, type RecipientKind } from './recipients.js';
+export { headerMatches, type RekeyOptions, type RekeySummary, rekey } from './rekey.js';
+export {
+  filesForRecipient,
+  type NixOptions,
+  type Rules,
+  readRules,
+  recipientKey,
+  type SecretRule,
+} from './rules.js';
 export { SshEd25519Identity, SshEd25519Recipient } from './ssh-ed25519.js';
 export {
   parseSshPrivateKey,

@@ -1,0 +1,99 @@
+// `agenix -r`, in process: every affected secret is decrypted with the admin's identities and
+// re-encrypted in memory to exactly the recipients its rule lists. Files whose header already
+// shows those recipients are left alone, so a rekey does not churn git.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type AgeHeader, decryptSecret, encryptSecret, readHeader } from './age-file.js';
+import { writeFileAtomic } from './atomic-write.js';
+import type { AgeIdentity } from './identities.js';
+import { type ParsedRecipient, parseRecipient } from './recipients.js';
+import type { Rules, SecretRule } from './rules.js';
+
+export interface RekeyOptions {
+  /** Directory of secrets.nix; rule names are paths relative to it. */
+  secretsDir: string;
+  rules: Rules;
+  /** Identities that can decrypt the current files (the admin's keys). */
+  identities: readonly AgeIdentity[];
+  /** Restrict to some rule names, e.g. the files an agent gets. */
+  only?: (file: string) => boolean;
+  /** Re-encrypt even files whose header already matches their rule. */
+  force?: boolean;
+}
+
+export interface RekeySummary {
+  /** Re-encrypted and replaced. */
+  rekeyed: string[];
+  /** Header already matched the rule; file not touched. */
+  unchanged: string[];
+  /** A rule without a file yet (agenix skips these too). */
+  missing: string[];
+  /** Left untouched because of the error. */
+  failed: { file: string; error: string }[];
+}
+
+function multiset(keys: string[]): string {
+  return [...keys].sort().join('\n');
+}
+
+/** What the header's stanzas say about recipients, in the same terms as ParsedRecipient.stanzaKey. */
+function headerStanzaKeys(header: AgeHeader): string[] {
+  return header.stanzas.map((args) =>
+    args[0] === 'ssh-ed25519' || args[0] === 'ssh-rsa' ? `${args[0]} ${args[1]}` : (args[0] ?? ''),
+  );
+}
+
+/**
+ * True when the file already has exactly one stanza per listed recipient. SSH stanzas name their
+ * key by tag; X25519 stanzas are anonymous, so for those only the count can be compared (a swap of
+ * one age1 key for another needs `force`).
+ */
+export function headerMatches(
+  header: AgeHeader,
+  recipients: readonly ParsedRecipient[],
+  armor: boolean,
+): boolean {
+  return (
+    header.armored === armor &&
+    multiset(headerStanzaKeys(header)) === multiset(recipients.map((r) => r.stanzaKey))
+  );
+}
+
+type Outcome = 'rekeyed' | 'unchanged' | 'missing';
+
+async function rekeyFile(path: string, name: string, rule: SecretRule, opts: RekeyOptions): Promise<Outcome> {
+  const recipients = rule.publicKeys.map(parseRecipient);
+  let data: Uint8Array;
+  try {
+    data = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw err;
+  }
+  if (!opts.force && headerMatches(readHeader(data, name), recipients, rule.armor)) return 'unchanged';
+  const plaintext = await decryptSecret(data, opts.identities, name);
+  try {
+    const encrypted = await encryptSecret(plaintext, recipients, rule.armor);
+    await writeFileAtomic(path, encrypted, (await stat(path)).mode & 0o777);
+  } finally {
+    plaintext.fill(0);
+  }
+  return 'rekeyed';
+}
+
+export async function rekey(opts: RekeyOptions): Promise<RekeySummary> {
+  const summary: RekeySummary = { rekeyed: [], unchanged: [], missing: [], failed: [] };
+  const names = Object.keys(opts.rules)
+    .filter((name) => opts.only?.(name) ?? true)
+    .sort();
+  for (const name of names) {
+    const rule = opts.rules[name];
+    if (rule === undefined) continue;
+    try {
+      summary[await rekeyFile(join(opts.secretsDir, name), name, rule, opts)].push(name);
+    } catch (err) {
+      summary.failed.push({ file: name, error: (err as Error).message });
+    }
+  }
+  return summary;
+}
