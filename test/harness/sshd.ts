@@ -1,0 +1,96 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { run } from './exec.js';
+import { freePort, waitForListen } from './ports.js';
+
+/** A real OpenSSH sshd on 127.0.0.1 for SSH tests that need no VM. */
+export interface Sshd {
+  host: '127.0.0.1';
+  port: number;
+  /** The account the client key may log in as (whoever runs the tests). */
+  user: string;
+  privateKeyPath: string;
+  privateKey: string;
+  /** The server's host key as an OpenSSH public key line ("ssh-ed25519 AAAA..."). */
+  hostPublicKey: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+const SSHD = '/usr/sbin/sshd';
+const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
+
+async function keygen(file: string): Promise<string> {
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', path.basename(file), '-f', file]);
+  return (await readFile(`${file}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
+}
+
+/** Starts sshd with a fresh host key and a fresh client key authorized for the current user. */
+export async function startSshd(): Promise<Sshd> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'agentfleet-sshd-'));
+  const hostKey = path.join(dir, 'host_ed25519');
+  const clientKey = path.join(dir, 'client_ed25519');
+  const hostPublicKey = await keygen(hostKey);
+  await writeFile(path.join(dir, 'authorized_keys'), `${await keygen(clientKey)}\n`);
+  // sshd insists on its privilege-separation directory even when it cannot drop privileges.
+  if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  const port = await freePort();
+  const config = path.join(dir, 'sshd_config');
+  await writeFile(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+      `PidFile ${path.join(dir, 'sshd.pid')}`,
+      // The temp dir lives under /tmp (world-writable parent), which StrictModes would reject.
+      'StrictModes no',
+      'UsePAM no',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PermitRootLogin prohibit-password',
+      `Subsystem sftp ${SFTP_SERVER}`,
+      'LogLevel ERROR',
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', config], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await Promise.race([
+      waitForListen('127.0.0.1', port, 10_000),
+      exited.then(() => {
+        throw new Error(`sshd exited at start: ${stderr}`);
+      }),
+    ]);
+  } catch (err) {
+    child.kill();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    user: os.userInfo().username,
+    privateKeyPath: clientKey,
+    privateKey: await readFile(clientKey, 'utf8'),
+    hostPublicKey,
+    dir,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill();
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
