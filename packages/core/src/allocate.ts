@@ -1,18 +1,319 @@
-import type { Result } from './diagnostics.js';
+import { type Diagnostic, fail, ok, type Result, sortDiagnostics } from './diagnostics.js';
 import type { HostSnapshot } from './host-snapshot.js';
-import type { Ledger } from './ledger.js';
-import type { Fleet } from './model.js';
+import { type Allocation, emptyLedger, type Ledger } from './ledger.js';
+import { pickMac } from './mac.js';
+import { type AgentSpec, agentNameOfDomain, type Fleet } from './model.js';
+import { positionOf } from './yaml-source.js';
+
+type PortKind = 'ssh' | 'spice';
+const PORT_FIELD = { ssh: 'sshPort', spice: 'spicePort' } as const;
+const RANGE_FIELD = { ssh: 'sshPorts', spice: 'spicePorts' } as const;
+const LABEL = { ssh: 'SSH', spice: 'SPICE' } as const;
+
+interface Draft {
+  agent: AgentSpec;
+  sshPort?: number;
+  spicePort?: number;
+  cores: number[];
+  mac?: string;
+}
 
 /**
  * Next ledger from the previous one, the declarations and what is taken on each host.
- * Recorded allocations never move; a recorded or explicit resource that is now taken is an
- * error naming both parties. Agents on a URI without a snapshot keep their recorded entries;
- * new agents there cannot be allocated.
+ *
+ * Recorded and explicit resources are placed first and never move; a recorded or explicit
+ * resource that is now taken is an error naming both parties. Only then do agents without an
+ * entry get the lowest free ports and cores. Agents on a URI without a snapshot keep their
+ * recorded entries; new agents there cannot be allocated. Agents removed from the fleet drop
+ * out of the ledger, freeing their resources.
  */
 export function allocate(
-  _prev: Ledger | undefined,
-  _fleet: Fleet,
-  _hosts: HostSnapshot | readonly HostSnapshot[],
+  prev: Ledger | undefined,
+  fleet: Fleet,
+  hosts: HostSnapshot | readonly HostSnapshot[],
 ): Result<Ledger> {
-  throw new Error('allocate: not implemented yet');
+  const previous = prev ?? emptyLedger();
+  const snapshots = new Map((Array.isArray(hosts) ? hosts : [hosts]).map((h: HostSnapshot) => [h.uri, h]));
+  const diagnostics: Diagnostic[] = [];
+  const where = locator(fleet, previous);
+  const macs = new Map<string, string>();
+  const next: Ledger = { version: 1, hosts: {} };
+
+  const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].sort();
+  const drafts = new Map<string, Draft[]>();
+  // MACs first, across hosts: recorded ones are kept, so new ones must avoid all of them.
+  for (const uri of uris) {
+    const list = fleet.agents
+      .filter((a) => a.libvirtUri === uri)
+      .map((agent): Draft => ({ agent, cores: [] }));
+    drafts.set(uri, list);
+    for (const d of list) {
+      const mac = previous.hosts[uri]?.[d.agent.name]?.mac;
+      if (!mac) continue;
+      const holder = macs.get(mac);
+      if (holder) {
+        diagnostics.push(
+          where(d.agent, 'mac', `MAC ${mac} of agent ${d.agent.name} is also recorded for agent ${holder}`),
+        );
+      } else {
+        macs.set(mac, d.agent.name);
+        d.mac = mac;
+      }
+    }
+  }
+
+  for (const uri of uris) {
+    const list = drafts.get(uri) ?? [];
+    const host = new HostClaims(uri, snapshots.get(uri), new Set(list.map((d) => d.agent.name)));
+    const problems = placeRecorded(list, previous, host, fleet);
+    problems.push(...placeNew(list, host, fleet));
+    for (const d of list) {
+      if (!d.mac) {
+        d.mac = pickMac(uri, d.agent.name, new Set(macs.keys()));
+        macs.set(d.mac, d.agent.name);
+      }
+    }
+    diagnostics.push(...problems.map((p) => where(p.agent, p.field, p.message)));
+    if (problems.length > 0) continue;
+    next.hosts[uri] = Object.fromEntries(list.map((d) => [d.agent.name, finished(d)]));
+  }
+  return diagnostics.length > 0 ? fail(sortDiagnostics(diagnostics)) : ok(next);
+}
+
+function finished(d: Draft): Allocation {
+  // placeNew either fills every field or reports a problem, and problems stop the ledger.
+  return { sshPort: d.sshPort ?? 0, spicePort: d.spicePort ?? 0, cores: d.cores, mac: d.mac ?? '' };
+}
+
+/** A problem with one field of one agent; located later (explicit YAML field, or ledger entry). */
+interface Problem {
+  agent: AgentSpec;
+  field: Field;
+  message: string;
+}
+type Field = PortKind | `cores.${number}` | 'cores' | 'mac';
+
+function placeRecorded(list: Draft[], previous: Ledger, host: HostClaims, fleet: Fleet): Problem[] {
+  const problems: Problem[] = [];
+  for (const d of list) {
+    const a = d.agent;
+    const rec = previous.hosts[host.uri]?.[a.name];
+    for (const kind of ['ssh', 'spice'] as const) {
+      const port = a[PORT_FIELD[kind]] ?? rec?.[PORT_FIELD[kind]];
+      if (port === undefined) continue;
+      const holder = host.portHolder(a.name, port);
+      if (holder) {
+        problems.push({
+          agent: a,
+          field: kind,
+          message: `${LABEL[kind]} port ${port} of agent ${a.name} is in use by ${holder}`,
+        });
+      } else {
+        host.claimPort(a.name, port);
+        d[PORT_FIELD[kind]] = port;
+      }
+    }
+    const cores = (a.cores ?? rec?.cores ?? []).slice(0, a.vcpus);
+    cores.forEach((core, i) => {
+      const problem = host.coreProblem(a, core, fleet.config.reservedCores);
+      if (problem) {
+        problems.push({
+          agent: a,
+          field: `cores.${i}`,
+          message: `core ${core} of agent ${a.name} ${problem}`,
+        });
+      } else {
+        host.claimCore(a, core);
+        d.cores.push(core);
+      }
+    });
+  }
+  return problems;
+}
+
+function placeNew(list: Draft[], host: HostClaims, fleet: Fleet): Problem[] {
+  const problems: Problem[] = [];
+  for (const d of list) {
+    const a = d.agent;
+    const missing = d.sshPort === undefined || d.spicePort === undefined || d.cores.length < a.vcpus;
+    if (!missing) continue;
+    if (!host.snapshot) {
+      problems.push({
+        agent: a,
+        field: 'cores',
+        message: `cannot allocate agent ${a.name}: no snapshot of host ${host.uri} (is it reachable?)`,
+      });
+      continue;
+    }
+    for (const kind of ['ssh', 'spice'] as const) {
+      if (d[PORT_FIELD[kind]] !== undefined) continue;
+      const range = fleet.config[RANGE_FIELD[kind]];
+      const port = host.freePort(a.name, range.start, range.end);
+      if (port === undefined) {
+        problems.push({
+          agent: a,
+          field: kind,
+          message: `no free ${LABEL[kind]} port for agent ${a.name} in ${range.start}-${range.end} on ${host.uri}`,
+        });
+      } else {
+        host.claimPort(a.name, port);
+        d[PORT_FIELD[kind]] = port;
+      }
+    }
+    const need = a.vcpus - d.cores.length;
+    if (need <= 0) continue;
+    const picked = host.freeCores(a, need, d.cores, fleet.config.reservedCores);
+    if (picked.length < need) {
+      problems.push({
+        agent: a,
+        field: 'cores',
+        message:
+          `agent ${a.name} needs ${a.vcpus} exclusive core(s) but host ${host.uri} has ${host.snapshot.cpus} cpu(s): ` +
+          `${describeCores(host, fleet.config.reservedCores)} (set shareCores: true to share)`,
+      });
+      continue;
+    }
+    for (const core of picked) host.claimCore(a, core);
+    d.cores.push(...picked);
+  }
+  return problems;
+}
+
+function describeCores(host: HostClaims, reserved: readonly number[]): string {
+  const parts = [`reserved ${reserved.length > 0 ? reserved.join(',') : 'none'}`];
+  for (const [core, holders] of host.coreHolders()) parts.push(`core ${core} used by ${holders.join(', ')}`);
+  return parts.join('; ');
+}
+
+/** Everything claimed on one host during one allocation run: agents' claims and the snapshot's. */
+class HostClaims {
+  private readonly agentPorts = new Map<number, string>();
+  private readonly agentCores = new Map<number, { agent: string; exclusive: boolean }[]>();
+  private readonly foreignPorts = new Map<number, string>();
+  private readonly foreignCores = new Map<number, string[]>();
+  /** Ports held by this fleet's own running domains: port -> agent name. */
+  private readonly ownDomainPorts = new Map<number, string>();
+  private readonly listeners = new Map<number, string | undefined>();
+
+  constructor(
+    readonly uri: string,
+    readonly snapshot: HostSnapshot | undefined,
+    fleetAgents: ReadonlySet<string>,
+  ) {
+    for (const dom of snapshot?.domains ?? []) {
+      const agent = agentNameOfDomain(dom.name);
+      if (agent !== undefined && fleetAgents.has(agent)) {
+        for (const p of dom.ports) this.ownDomainPorts.set(p, agent);
+        continue;
+      }
+      for (const p of dom.ports) this.foreignPorts.set(p, `domain ${dom.name}`);
+      for (const c of dom.cores)
+        this.foreignCores.set(c, [...(this.foreignCores.get(c) ?? []), `domain ${dom.name}`]);
+    }
+    for (const l of snapshot?.listeningPorts ?? []) this.listeners.set(l.port, l.owner);
+  }
+
+  /** Who, other than `agent` itself, holds `port`; undefined when it is free for `agent`. */
+  portHolder(agent: string, port: number): string | undefined {
+    const other = this.agentPorts.get(port);
+    if (other !== undefined && other !== agent) return `agent ${other}`;
+    const ownDomain = this.ownDomainPorts.get(port);
+    if (ownDomain === agent) return undefined;
+    if (ownDomain !== undefined) return `domain agent-${ownDomain} (agent ${ownDomain}'s running domain)`;
+    const foreign = this.foreignPorts.get(port);
+    if (foreign) return foreign;
+    if (this.listeners.has(port)) {
+      const owner = this.listeners.get(port);
+      if (owner === `agent-${agent}` || owner === `domain agent-${agent}`) return undefined;
+      return owner ? `${owner} (listening on the host)` : 'a process listening on the host';
+    }
+    return undefined;
+  }
+
+  claimPort(agent: string, port: number): void {
+    this.agentPorts.set(port, agent);
+  }
+
+  freePort(agent: string, start: number, end: number): number | undefined {
+    for (let p = start; p <= end; p++) if (this.portHolder(agent, p) === undefined) return p;
+    return undefined;
+  }
+
+  /** Why `agent` may not pin `core`, phrased to follow "core N of agent X". */
+  coreProblem(agent: AgentSpec, core: number, reserved: readonly number[]): string | undefined {
+    if (reserved.includes(core)) return 'is reserved for the host (fleet.yaml reservedCores)';
+    if (this.snapshot && core >= this.snapshot.cpus) {
+      return `does not exist on host ${this.uri} (${this.snapshot.cpus} cpus: 0-${this.snapshot.cpus - 1})`;
+    }
+    const users = (this.agentCores.get(core) ?? []).filter((u) => u.agent !== agent.name);
+    const blocking = agent.shareCores ? users.filter((u) => u.exclusive) : users;
+    if (blocking[0]) return `is also pinned by agent ${blocking[0].agent}`;
+    const foreign = agent.shareCores ? undefined : this.foreignCores.get(core)?.[0];
+    return foreign ? `is also pinned by ${foreign}` : undefined;
+  }
+
+  claimCore(agent: AgentSpec, core: number): void {
+    this.agentCores.set(core, [
+      ...(this.agentCores.get(core) ?? []),
+      { agent: agent.name, exclusive: !agent.shareCores },
+    ]);
+  }
+
+  /**
+   * Up to `need` cores for `agent`. Exclusive agents get the lowest wholly free cores; sharing
+   * agents the least-loaded usable ones, cycling when there are fewer than vCPUs.
+   */
+  freeCores(agent: AgentSpec, need: number, have: readonly number[], reserved: readonly number[]): number[] {
+    const cpus = this.snapshot?.cpus ?? 0;
+    const usable = Array.from({ length: cpus }, (_, c) => c).filter(
+      (c) => !have.includes(c) && this.coreProblem(agent, c, reserved) === undefined,
+    );
+    if (!agent.shareCores) {
+      return usable.filter((c) => !this.agentCores.has(c) && !this.foreignCores.has(c)).slice(0, need);
+    }
+    const load = (c: number) =>
+      (this.agentCores.get(c)?.length ?? 0) + (this.foreignCores.get(c)?.length ?? 0);
+    const pool = usable.sort((x, y) => load(x) - load(y) || x - y);
+    const cycle = pool.length > 0 ? pool : [...have];
+    return cycle.length === 0
+      ? []
+      : Array.from({ length: need }, (_, i) => cycle[i % cycle.length] as number);
+  }
+
+  coreHolders(): [number, string[]][] {
+    const all = new Map<number, string[]>();
+    for (const [c, users] of this.agentCores)
+      all.set(
+        c,
+        users.map((u) => `agent ${u.agent}`),
+      );
+    for (const [c, doms] of this.foreignCores) all.set(c, [...(all.get(c) ?? []), ...doms]);
+    return [...all].sort((x, y) => x[0] - y[0]);
+  }
+}
+
+/** Point a problem at the explicit YAML field when there is one, else at the recorded ledger entry. */
+function locator(fleet: Fleet, ledger: Ledger) {
+  return (agent: AgentSpec, field: Field, message: string): Diagnostic => {
+    const yamlPath =
+      field === 'ssh' ? 'ports.ssh' : field === 'spice' ? 'ports.spice' : field === 'mac' ? '' : field;
+    const explicit =
+      (field === 'ssh' && agent.sshPort !== undefined) ||
+      (field === 'spice' && agent.spicePort !== undefined) ||
+      (field.startsWith('cores') && agent.cores !== undefined);
+    const recorded = ledger.hosts[agent.libvirtUri]?.[agent.name];
+    if (!explicit && recorded && ledger.source && field !== 'cores') {
+      const leaf = field === 'ssh' || field === 'spice' ? PORT_FIELD[field] : field;
+      const path = `hosts.${agent.libvirtUri}.${agent.name}.${leaf}`;
+      return {
+        file: ledger.source.file,
+        ...positionOf({ values: ledger.source.positions }, path),
+        path,
+        message,
+      };
+    }
+    const values = fleet.sources[agent.file] ?? {};
+    const path = explicit ? yamlPath : field === 'cores' ? 'vcpus' : '';
+    return { file: agent.file, ...positionOf({ values }, path), path, message };
+  };
 }

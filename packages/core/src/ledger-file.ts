@@ -1,12 +1,59 @@
-import type { Result } from './diagnostics.js';
+import { Document, Scalar, visit } from 'yaml';
+import { z } from 'zod';
+import { fail, ok, type Result } from './diagnostics.js';
 import type { Ledger } from './ledger.js';
+import { AGENT_NAME_PATTERN } from './names.js';
+import { schemaDiagnostics } from './schema-diagnostics.js';
+import { parseYamlSource } from './yaml-source.js';
+
+const MAC_PATTERN = /^52:54:00(:[0-9a-f]{2}){3}$/;
+
+const AllocationSchema = z.strictObject({
+  sshPort: z.int().min(1).max(65535),
+  spicePort: z.int().min(1).max(65535),
+  cores: z.array(z.int().min(0)).min(1),
+  mac: z.string().regex(MAC_PATTERN, 'MAC addresses look like 52:54:00:xx:xx:xx (lower-case hex)'),
+});
+
+const LedgerSchema = z.strictObject({
+  version: z.literal(1),
+  hosts: z.record(
+    z.string().min(1),
+    z.record(z.string().regex(new RegExp(AGENT_NAME_PATTERN)), AllocationSchema),
+  ),
+});
+
+const HEADER = [
+  'Allocation ledger, written by `fleet allocate`. Commit it, like a lock file.',
+  "Entries never move when agents are added or removed; edit an agent's YAML (ports/cores) to move it.",
+].join('\n');
 
 /** Parse agents/ledger.yaml; `file` is used in diagnostics. */
-export function parseLedger(_text: string, _file: string): Result<Ledger> {
-  throw new Error('parseLedger: not implemented yet');
+export function parseLedger(text: string, file: string): Result<Ledger> {
+  const src = parseYamlSource(file, text);
+  if (src.errors.length > 0) return fail(src.errors);
+  const parsed = LedgerSchema.safeParse(src.value);
+  if (!parsed.success) return fail(schemaDiagnostics(src, LedgerSchema, parsed.error.issues));
+  return ok({ ...parsed.data, source: { file, positions: src.values } });
 }
 
 /** YAML text of a ledger, deterministic (sorted) so diffs stay small. */
-export function renderLedger(_ledger: Ledger): string {
-  throw new Error('renderLedger: not implemented yet');
+export function renderLedger(ledger: Ledger): string {
+  const hosts: Ledger['hosts'] = {};
+  for (const uri of Object.keys(ledger.hosts).sort()) {
+    const entries = Object.entries(ledger.hosts[uri] ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    if (entries.length > 0) hosts[uri] = Object.fromEntries(entries);
+  }
+  const doc = new Document({ version: ledger.version, hosts });
+  doc.commentBefore = ` ${HEADER.replaceAll('\n', '\n ')}`;
+  visit(doc, {
+    Seq(_key, node) {
+      node.flow = true;
+    },
+    Scalar(_key, node) {
+      // Quoted so YAML 1.1 readers never take a MAC for a sexagesimal number.
+      if (typeof node.value === 'string' && MAC_PATTERN.test(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
 }

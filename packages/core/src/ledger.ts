@@ -1,3 +1,5 @@
+import type { Position } from './yaml-source.js';
+
 /** What one agent holds on its host. Recorded so it never moves. */
 export interface Allocation {
   sshPort: number;
@@ -13,6 +15,8 @@ export interface Ledger {
   version: 1;
   /** uri -> agent name -> allocation. */
   hosts: Record<string, Record<string, Allocation>>;
+  /** Where the ledger was read from, so conflicts on recorded entries point into it. */
+  source?: { file: string; positions: Record<string, Position> };
 }
 
 export function emptyLedger(): Ledger {

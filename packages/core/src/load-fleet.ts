@@ -1,5 +1,11 @@
-import type { Result } from './diagnostics.js';
-import type { Fleet } from './model.js';
+import type { z } from 'zod';
+import { type Diagnostic, fail, ok, type Result, sortDiagnostics } from './diagnostics.js';
+import type { AgentSpec, Fleet, FleetConfig, SourceMap } from './model.js';
+import { normalizeAgent, normalizeFleet } from './normalize.js';
+import { AGENT_RULES, crossAgentProblems, FLEET_RULES, type RuleProblem } from './rules.js';
+import { schemaDiagnostics } from './schema-diagnostics.js';
+import { AgentFileSchema, FleetFileSchema } from './schemas.js';
+import { parseYamlSource, positionOf, type YamlSource } from './yaml-source.js';
 
 export interface SourceFile {
   /** As shown in diagnostics, e.g. `agents/drago.yaml`. The fleet file's basename is `fleet.yaml`. */
@@ -7,7 +13,93 @@ export interface SourceFile {
   text: string;
 }
 
-/** Parse + validate + normalize agents/fleet.yaml and agents/<name>.yaml; all errors at once. */
-export function loadFleet(_files: readonly SourceFile[]): Result<Fleet> {
-  throw new Error('loadFleet: not implemented yet');
+const FLEET_BASENAME = 'fleet.yaml';
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Agent name from `agents/<name>.yaml`. */
+function agentNameOfFile(path: string): string {
+  return basename(path).replace(/\.ya?ml$/, '');
+}
+
+function located(src: YamlSource, problems: readonly RuleProblem[]): Diagnostic[] {
+  return problems.map(({ path, message }) => ({ file: src.file, ...positionOf(src, path), path, message }));
+}
+
+function parseWith<S extends z.ZodType>(src: YamlSource, schema: S): z.infer<S> | Diagnostic[] {
+  if (src.errors.length > 0) return src.errors;
+  const parsed = schema.safeParse(src.value);
+  return parsed.success ? parsed.data : schemaDiagnostics(src, schema, parsed.error.issues);
+}
+
+/**
+ * Parse + validate + normalize agents/fleet.yaml and agents/<name>.yaml (pure: the caller
+ * reads the files). Reports every problem it can find, each with file:line:column and field.
+ */
+export function loadFleet(files: readonly SourceFile[]): Result<Fleet> {
+  const diagnostics: Diagnostic[] = [];
+  const sources = files.map((f) => parseYamlSource(f.path, f.text));
+  const fleetSources = sources.filter((s) => basename(s.file) === FLEET_BASENAME);
+  const agentSources = sources.filter((s) => basename(s.file) !== FLEET_BASENAME);
+  const fleetSrc = fleetSources[0];
+  if (!fleetSrc) {
+    diagnostics.push({ file: 'agents/fleet.yaml', line: 0, column: 0, path: '', message: 'file is missing' });
+  }
+  for (const extra of fleetSources.slice(1)) {
+    diagnostics.push({
+      file: extra.file,
+      line: 1,
+      column: 1,
+      path: '',
+      message: 'more than one fleet.yaml given',
+    });
+  }
+
+  // Agents are still checked against defaults when fleet.yaml is broken, so all errors show at once.
+  let config: FleetConfig = normalizeFleet({});
+  if (fleetSrc) {
+    const raw = parseWith(fleetSrc, FleetFileSchema);
+    if (Array.isArray(raw)) {
+      diagnostics.push(...raw);
+    } else {
+      config = normalizeFleet(raw);
+      diagnostics.push(
+        ...located(
+          fleetSrc,
+          FLEET_RULES.flatMap((rule) => rule(config)),
+        ),
+      );
+    }
+  }
+
+  const agents: AgentSpec[] = [];
+  const byFile = new Map<string, YamlSource>();
+  for (const src of agentSources) {
+    byFile.set(src.file, src);
+    const raw = parseWith(src, AgentFileSchema);
+    if (Array.isArray(raw)) {
+      diagnostics.push(...raw);
+      continue;
+    }
+    const agent = normalizeAgent(raw, agentNameOfFile(src.file), src.file, config);
+    diagnostics.push(
+      ...located(
+        src,
+        AGENT_RULES.flatMap((rule) => rule(agent, raw, config)),
+      ),
+    );
+    agents.push(agent);
+  }
+  agents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.file.localeCompare(b.file)));
+  for (const p of crossAgentProblems(agents)) {
+    const src = byFile.get(p.file);
+    if (src) diagnostics.push(...located(src, [p]));
+  }
+
+  if (diagnostics.length > 0) return fail(sortDiagnostics(diagnostics));
+  const sourceMap: SourceMap = {};
+  for (const s of sources) sourceMap[s.file] = s.values;
+  return ok({ config, agents, sources: sourceMap });
 }

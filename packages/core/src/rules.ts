@@ -1,0 +1,160 @@
+// Cross-field rules: each a small function returning problems as (path, message).
+// Paths are the dotted field paths of the YAML file the problem is in.
+import { memoryMiB } from './memory.js';
+import type { AgentSpec, FleetConfig } from './model.js';
+import { agentNameProblem, unixUserProblem } from './names.js';
+import type { AgentFile } from './schemas.js';
+
+export interface RuleProblem {
+  path: string;
+  message: string;
+}
+
+/** A problem in some agent's file (cross-agent rules). */
+export interface AgentProblem extends RuleProblem {
+  file: string;
+}
+
+type FleetRule = (c: FleetConfig) => RuleProblem[];
+type AgentRule = (a: AgentSpec, raw: AgentFile, c: FleetConfig) => RuleProblem[];
+
+const rangeOrdered: FleetRule = (c) =>
+  (['sshPorts', 'spicePorts'] as const)
+    .filter((k) => c[k].end < c[k].start)
+    .map((k) => ({ path: `${k}.end`, message: `end ${c[k].end} is below start ${c[k].start}` }));
+
+const rangesDisjoint: FleetRule = (c) =>
+  c.sshPorts.start <= c.spicePorts.end && c.spicePorts.start <= c.sshPorts.end
+    ? [
+        {
+          path: 'spicePorts',
+          message: `SPICE ports ${c.spicePorts.start}-${c.spicePorts.end} overlap SSH ports ${c.sshPorts.start}-${c.sshPorts.end}`,
+        },
+      ]
+    : [];
+
+const reservedUnique: FleetRule = (c) =>
+  c.reservedCores.flatMap((core, i) =>
+    c.reservedCores.indexOf(core) < i
+      ? [{ path: `reservedCores.${i}`, message: `core ${core} is listed twice` }]
+      : [],
+  );
+
+export const FLEET_RULES: readonly FleetRule[] = [rangeOrdered, rangesDisjoint, reservedUnique];
+
+const validName: AgentRule = (a, raw) => {
+  const problem = agentNameProblem(a.name);
+  if (problem)
+    return [{ path: raw.name !== undefined ? 'name' : '', message: `${problem} (from ${a.file})` }];
+  if (raw.name !== undefined && raw.name !== a.name) {
+    return [{ path: 'name', message: `name '${raw.name}' must match the file name '${a.name}.yaml'` }];
+  }
+  return [];
+};
+
+const validUser: AgentRule = (a, raw) => {
+  const problem = raw.user !== undefined ? unixUserProblem(a.user) : undefined;
+  return problem ? [{ path: 'user', message: problem }] : [];
+};
+
+const validMemory: AgentRule = (_a, raw) => {
+  if (raw.memory === undefined) return [];
+  const m = memoryMiB(raw.memory);
+  return 'problem' in m ? [{ path: 'memory', message: m.problem }] : [];
+};
+
+const coresMatchVcpus: AgentRule = (a, raw) => {
+  if (!a.cores) return [];
+  const problems: RuleProblem[] = [];
+  if (raw.vcpus !== undefined && a.cores.length !== a.vcpus) {
+    problems.push({
+      path: 'cores',
+      message: `${a.cores.length} core(s) listed for ${a.vcpus} vCPU(s): give one per vCPU`,
+    });
+  }
+  a.cores.forEach((core, i) => {
+    if (a.cores?.indexOf(core) !== i)
+      problems.push({ path: `cores.${i}`, message: `core ${core} is listed twice` });
+  });
+  return problems;
+};
+
+const coresNotReserved: AgentRule = (a, _raw, c) =>
+  (a.cores ?? []).flatMap((core, i) =>
+    c.reservedCores.includes(core)
+      ? [{ path: `cores.${i}`, message: `core ${core} is reserved for the host (fleet.yaml reservedCores)` }]
+      : [],
+  );
+
+const portsInRange: AgentRule = (a, _raw, c) => {
+  const problems: RuleProblem[] = [];
+  if (a.sshPort !== undefined && (a.sshPort < c.sshPorts.start || a.sshPort > c.sshPorts.end)) {
+    problems.push({
+      path: 'ports.ssh',
+      message: `port ${a.sshPort} is outside the fleet's SSH range ${c.sshPorts.start}-${c.sshPorts.end}`,
+    });
+  }
+  if (a.spicePort !== undefined && (a.spicePort < c.spicePorts.start || a.spicePort > c.spicePorts.end)) {
+    problems.push({
+      path: 'ports.spice',
+      message: `port ${a.spicePort} is outside the fleet's SPICE range ${c.spicePorts.start}-${c.spicePorts.end}`,
+    });
+  }
+  return problems;
+};
+
+const emailKnown: AgentRule = (a) =>
+  a.git.email === '' ? [{ path: 'git', message: 'git.email is required unless mail.address is set' }] : [];
+
+const mailSecretListed: AgentRule = (a) => {
+  const secret = a.mail?.passwordSecret;
+  return secret !== undefined && !a.secrets.includes(secret)
+    ? [{ path: 'mail.passwordSecret', message: `secret '${secret}' is not in this agent's secrets list` }]
+    : [];
+};
+
+const secretsUnique: AgentRule = (a) =>
+  a.secrets.flatMap((s, i) =>
+    a.secrets.indexOf(s) < i ? [{ path: `secrets.${i}`, message: `secret '${s}' is listed twice` }] : [],
+  );
+
+export const AGENT_RULES: readonly AgentRule[] = [
+  validName,
+  validUser,
+  validMemory,
+  coresMatchVcpus,
+  coresNotReserved,
+  portsInRange,
+  emailKnown,
+  mailSecretListed,
+  secretsUnique,
+];
+
+/** Explicit values two agents on one host cannot both have; the later file gets the error. */
+export function crossAgentProblems(agents: readonly AgentSpec[]): AgentProblem[] {
+  const problems: AgentProblem[] = [];
+  const seen = new Map<string, AgentSpec>();
+  const claim = (key: string, a: AgentSpec, path: string, what: string, shared = false): void => {
+    const other = seen.get(key);
+    if (other && !(shared && other.shareCores)) {
+      problems.push({
+        file: a.file,
+        path,
+        message: `${what} is also claimed by agent ${other.name} (${other.file})`,
+      });
+    } else if (!other) {
+      seen.set(key, a);
+    }
+  };
+  for (const a of agents) {
+    claim(`name ${a.name}`, a, 'name', `name '${a.name}'`);
+    const host = a.libvirtUri;
+    if (a.sshPort !== undefined) claim(`${host} port ${a.sshPort}`, a, 'ports.ssh', `port ${a.sshPort}`);
+    if (a.spicePort !== undefined)
+      claim(`${host} port ${a.spicePort}`, a, 'ports.spice', `port ${a.spicePort}`);
+    (a.cores ?? []).forEach((core, i) => {
+      claim(`${host} core ${core}`, a, `cores.${i}`, `core ${core}`, a.shareCores);
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,98 @@
+// zod schemas of the files as written (input shape, no transforms) so they also publish as JSON
+// Schema for editors. Defaults and cross-field rules live in normalize.ts / rules.ts.
+import { z } from 'zod';
+import { MEMORY_PATTERN } from './memory.js';
+import { AGENT_NAME_PATTERN, SECRET_NAME_PATTERN, UNIX_USER_PATTERN } from './names.js';
+
+const MEMORY_HINT = 'write memory as e.g. 4GiB, 512MiB or a number of MiB';
+const NAME_HINT = "use 1-31 lower-case letters, digits and inner '-', starting with a letter";
+const SECRET_HINT = "secret names use letters, digits, '.', '_' and '-'";
+
+const port = z.int().min(1).max(65535);
+const core = z.int().min(0).max(4095);
+
+const portRange = z.strictObject({
+  start: port.describe('first port, inclusive'),
+  end: port.optional().describe('last port, inclusive (default start + 99)'),
+});
+
+export const FleetFileSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    libvirtUri: z.string().min(1).optional().describe('default libvirt URI (default qemu:///session)'),
+    stateDir: z.string().min(1).optional().describe('runtime state directory (default ~/.agentvms)'),
+    baseImage: z.string().min(1).optional().describe('base qcow2 (default <stateDir>/agent-base.qcow2)'),
+    flake: z.string().min(1).optional().describe("flake with nixosConfigurations.agent-<name> (default '.')"),
+    sshPorts: portRange.optional().describe('SSH forwarding ports (default 2223-2322)'),
+    spicePorts: portRange.optional().describe('SPICE ports (default 5900-5999)'),
+    reservedCores: z.array(core).optional().describe('host cores never pinned by agents (default [0])'),
+    domainType: z.enum(['auto', 'kvm', 'qemu']).optional().describe('auto probes KVM, else TCG'),
+    portForward: z.enum(['auto', 'passt', 'hostfwd']).optional().describe('auto probes passt support'),
+    diskMode: z
+      .enum(['copy', 'overlay'])
+      .optional()
+      .describe('full copy of the base image, or a qcow2 overlay'),
+    ssh: z
+      .strictObject({
+        user: z.string().regex(new RegExp(UNIX_USER_PATTERN), 'not a valid Unix user name').optional(),
+        identityFile: z.string().min(1).optional(),
+      })
+      .optional()
+      .describe("fleet's own SSH login (default: the agent's user, ~/.ssh/id_ed25519)"),
+    bootTimeouts: z
+      .strictObject({
+        sshSeconds: z.int().min(1).max(86400).optional(),
+        shutdownSeconds: z.int().min(1).max(86400).optional(),
+      })
+      .optional(),
+  })
+  .describe('agentfleet fleet-wide settings (agents/fleet.yaml)');
+
+export const AgentFileSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    name: z
+      .string()
+      .regex(new RegExp(AGENT_NAME_PATTERN), NAME_HINT)
+      .optional()
+      .describe('must equal the file name'),
+    description: z.string().optional(),
+    memory: z
+      .union([z.int().positive(), z.string().regex(new RegExp(MEMORY_PATTERN), MEMORY_HINT)], {
+        error: MEMORY_HINT,
+      })
+      .optional()
+      .describe('RAM (default 4GiB)'),
+    vcpus: z.int().min(1).max(256).optional().describe('virtual CPUs (default 2)'),
+    cores: z.array(core).min(1).optional().describe('explicit host cores, one per vCPU'),
+    ports: z
+      .strictObject({ ssh: port.optional(), spice: port.optional() })
+      .optional()
+      .describe('explicit host ports (default: allocated)'),
+    shareCores: z.boolean().optional().describe('allow pinning onto cores that others use (default false)'),
+    user: z
+      .string()
+      .regex(new RegExp(UNIX_USER_PATTERN), 'not a valid Unix user name')
+      .optional()
+      .describe('Unix user (default: the name)'),
+    git: z
+      .strictObject({ name: z.string().min(1).optional(), email: z.email().optional() })
+      .optional()
+      .describe('git identity (default name: capitalized agent name; email: mail.address)'),
+    mail: z
+      .strictObject({
+        address: z.email(),
+        passwordSecret: z.string().regex(new RegExp(SECRET_NAME_PATTERN), SECRET_HINT).optional(),
+      })
+      .optional(),
+    tailscale: z
+      .strictObject({ tags: z.array(z.string().regex(/^tag:[a-z0-9-]+$/, 'tags look like tag:name')) })
+      .optional(),
+    desktop: z.boolean().optional().describe('GNOME desktop (default true)'),
+    secrets: z.array(z.string().regex(new RegExp(SECRET_NAME_PATTERN), SECRET_HINT)).optional(),
+    libvirtUri: z.string().min(1).optional().describe("libvirt URI (default: the fleet's)"),
+  })
+  .describe('one agentfleet agent (agents/<name>.yaml)');
+
+export type FleetFile = z.infer<typeof FleetFileSchema>;
+export type AgentFile = z.infer<typeof AgentFileSchema>;
