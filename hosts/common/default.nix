@@ -1,0 +1,20 @@
+# nixosModules.agent: one agent VM, configured through the agentfleet.agent options. flake.nix
+# adds the home-manager and agenix NixOS modules this one sets options of.
+{ config, ... }:
+let
+  cfg = config.agentfleet.agent;
+in
+{
+  imports = [
+    ./machine.nix
+    ./access.nix
+    ./options.nix
+    ./secrets.nix
+    ./desktop.nix
+    ./tailscale.nix
+    ./home.nix
+  ];
+
+  networking.hostName = "agent-${cfg.name}";
+  agentfleet.users = [ cfg.user ];
+}
