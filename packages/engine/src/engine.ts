@@ -19,6 +19,7 @@ import { type FleetRun, selectedAgents, sshUserOf } from './fleet-run.js';
 import type { EngineLog } from './log.js';
 import { observe } from './observe.js';
 import { mapLimit } from './pool.js';
+import { bookProvisionStore } from './provision/book-store.js';
 import { StateBook } from './state-book.js';
 
 export interface EngineDeps {
@@ -132,6 +133,8 @@ async function applyStep(
       return book.update(agent, {
         phase: 'disk',
         disk: { path: d.disk.path, mode: d.disk.mode, base: d.disk.baseIdentity },
+        // A new disk is a new guest: whatever was provisioned before is gone with the old one.
+        provision: undefined,
       });
     case 'define':
       // Defining is idempotent: a same-name definition replaces the config, keeps the UUID.
@@ -139,11 +142,11 @@ async function applyStep(
       return book.update(agent, { phase: 'defined' });
     case 'start':
       await startAndCheckPort(d, hv, deps, opts);
-      return book.update(agent, { phase: 'started' });
+      return book.update(agent, { phase: 'started', startedAt: new Date().toISOString() });
     case 'restart':
       await stopDomain(d, hv, run, deps, opts);
       await startAndCheckPort(d, hv, deps, opts);
-      return book.update(agent, { phase: 'started' });
+      return book.update(agent, { phase: 'started', startedAt: new Date().toISOString() });
     case 'await-ssh':
       return awaitSsh(d, run, deps, book);
     case 'provision': {
@@ -153,6 +156,7 @@ async function applyStep(
       return deps.provisioner.provision(agent, {
         hostKey,
         progress: (message) => deps.progress({ type: 'message', agent, message }),
+        store: bookProvisionStore(book),
       });
     }
     case 'stop':

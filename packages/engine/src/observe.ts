@@ -52,6 +52,7 @@ export async function observe(
         actual.phase = runtime.phase;
         if (runtime.disk) actual.recordedBase = runtime.disk.base;
         if (runtime.hostKey) actual.hostKey = runtime.hostKey;
+        actual.provisioned = runtime.provision?.done === 'ready';
       }
       return actual;
     }),

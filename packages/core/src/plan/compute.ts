@@ -97,7 +97,11 @@ function planUp(d: DesiredAgent, a: ActualAgent, provision: boolean): AgentActio
     steps.push('await-ssh');
     if (!booting) reasons.push('running but SSH readiness not yet recorded');
   }
-  if (provision && steps.includes('await-ssh')) steps.push('provision');
+  // An agent whose provisioning stopped half-way (killed, failed) resumes it, even when running.
+  if (provision && (steps.includes('await-ssh') || a.provisioned === false)) {
+    if (!steps.includes('await-ssh')) reasons.push('provisioning not finished');
+    steps.push('provision');
+  }
 
   const kind: ActionKind = !a.domain
     ? 'create'

@@ -1,6 +1,7 @@
 // Ports the engine drives while applying a plan. Adapters live in the engine and ssh packages;
 // tests substitute in-memory fakes. Nothing here performs I/O.
 import type { DiskMode } from '../model.js';
+import type { ProvisionStore } from '../provision/ports.js';
 import type { FleetState } from './state.js';
 import type { Plan, StepKind } from './types.js';
 
@@ -72,7 +73,10 @@ export interface HostProbe {
  * plugs in here. `up` without a provisioner stops at phase "ssh-ready".
  */
 export interface Provisioner {
-  provision(agent: string, ctx: { hostKey: string; progress: (message: string) => void }): Promise<void>;
+  provision(
+    agent: string,
+    ctx: { hostKey: string; progress: (message: string) => void; store: ProvisionStore },
+  ): Promise<void>;
 }
 
 /** What the engine reports while it works; the CLI renders it (bars on a TTY, lines otherwise). */

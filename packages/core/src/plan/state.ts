@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ProvisionProgress } from '../provision/steps.js';
 import type { BaseIdentity } from './ports.js';
 
 /**
@@ -15,8 +16,12 @@ export interface AgentRuntime {
   disk?: { path: string; mode: 'copy' | 'overlay'; base: BaseIdentity };
   /** Host key seen at first contact ("ssh-ed25519 AAAA..."): pinned from then on. */
   hostKey?: string;
+  /** When fleet last started the domain (for uptime). */
+  startedAt?: string;
   updatedAt: string;
   lastError?: string;
+  /** Provisioning after "ssh-ready" (validated by parseProvisionProgress when read). */
+  provision?: ProvisionProgress;
 }
 
 export interface FleetState {
@@ -44,6 +49,7 @@ const agentRuntime = z
     phase: z.enum(PHASES),
     disk: z.object({ path: z.string(), mode: z.enum(['copy', 'overlay']), base: baseIdentity }).optional(),
     hostKey: z.string().optional(),
+    startedAt: z.string().optional(),
     updatedAt: z.string(),
     lastError: z.string().optional(),
   })

@@ -36,6 +36,8 @@ export interface ActualAgent {
   phase?: Phase;
   recordedBase?: BaseIdentity;
   hostKey?: string;
+  /** From state.json: provisioning reached its last step (`ready`). */
+  provisioned?: boolean;
 }
 
 /**

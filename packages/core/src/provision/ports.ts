@@ -17,6 +17,8 @@ export interface AgentShell {
 }
 
 export interface ConnectOptions {
+  /** The key the agent must present; a different one is refused. */
+  pinnedHostKey?: string;
   /**
    * Accept and re-pin whatever key the agent presents (only after an explicit user confirmation:
    * `fleet provision <name> --rekey --yes`). Otherwise a key other than the pinned one is refused.
@@ -47,4 +49,8 @@ export interface SecretsRekeyer {
 export interface ProvisionStore {
   read(agent: string): Promise<ProvisionProgress>;
   update(agent: string, change: (p: ProvisionProgress) => ProvisionProgress): Promise<ProvisionProgress>;
+  /** The host key SSH connections to the agent are pinned to ("ssh-ed25519 AAAA..."). */
+  pinnedHostKey(agent: string): Promise<string | undefined>;
+  /** Re-pins after a confirmed host-key change (`--rekey --yes`). */
+  pinHostKey(agent: string, hostKey: string): Promise<void>;
 }
