@@ -10,6 +10,7 @@ export * from './ledger-file.js';
 export * from './load-fleet.js';
 export * from './model.js';
 export * from './nix/agents-json.js';
+export * from './plan/index.js';
 export * from './ports.js';
 export * from './provision/index.js';
-export * from './plan/index.js';
+export * from './ssh/index.js';
