@@ -1,8 +1,17 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { create } from 'xmlbuilder2';
 import type { Allocation } from './ledger.js';
-import type { AgentSpec, DomainType, PortForward } from './model.js';
+import { type AgentSpec, type DomainType, domainName, type PortForward } from './model.js';
+import { under, xmlElements } from './xml-dom.js';
 
 /** Namespace of agentfleet's `<metadata>` child in a domain XML. */
 export const AGENT_METADATA_NS = 'https://agentfleet.dev/xmlns/agent/1';
+const QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0';
+/** fw_cfg file names are at most 55 bytes; ours all live under this prefix. */
+export const FWCFG_PREFIX = 'opt/agentfleet/';
+const FWCFG_NAME_MAX = 55;
+const GUEST_SSH_PORT = 22;
 
 export interface DomainXmlInput {
   agent: Pick<AgentSpec, 'name' | 'memoryMiB' | 'vcpus'>;
@@ -24,15 +33,137 @@ export interface DomainMetadata {
   specHash: string;
 }
 
-export function domainXml(_input: DomainXmlInput): string {
-  throw new Error('domainXml: not implemented yet');
+/** Stable hash (hex sha-256) of everything the domain XML depends on; equal hashes mean equal XML. */
+export function specHash(input: DomainXmlInput): string {
+  const canonical = {
+    agent: { name: input.agent.name, memoryMiB: input.agent.memoryMiB, vcpus: input.agent.vcpus },
+    allocation: {
+      sshPort: input.allocation.sshPort,
+      spicePort: input.allocation.spicePort,
+      cores: input.allocation.cores,
+      mac: input.allocation.mac,
+    },
+    domainType: input.domainType,
+    portForward: input.portForward,
+    diskPath: input.diskPath,
+    consoleLogPath: input.consoleLogPath,
+    emulator: input.emulator ?? null,
+    fwcfg: Object.entries(input.fwcfg ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)),
+  };
+  return bytesToHex(sha256(new TextEncoder().encode(JSON.stringify(canonical))));
 }
 
-export function domainMetadataOf(_xml: string): DomainMetadata | undefined {
-  throw new Error('domainMetadataOf: not implemented yet');
+/** Distinct cores in ascending order as a libvirt cpuset ("1,3"). */
+function cpuset(cores: readonly number[]): string {
+  return [...new Set(cores)].sort((a, b) => a - b).join(',');
 }
 
-/** Stable hash of everything the domain XML depends on (hex sha-256). */
-export function specHash(_input: DomainXmlInput): string {
-  throw new Error('specHash: not implemented yet');
+/**
+ * The libvirt domain XML of one agent. Throws on inputs only a caller bug can produce
+ * (cores not matching vCPUs, bad fw_cfg keys); user input is validated long before.
+ */
+export function domainXml(input: DomainXmlInput): string {
+  const { agent, allocation: alloc } = input;
+  if (alloc.cores.length !== agent.vcpus) {
+    throw new Error(
+      `domainXml: agent ${agent.name} has ${agent.vcpus} vCPUs but ${alloc.cores.length} cores`,
+    );
+  }
+  const fwcfg = Object.entries(input.fwcfg ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  for (const [key] of fwcfg) {
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(key) || FWCFG_PREFIX.length + key.length > FWCFG_NAME_MAX) {
+      throw new Error(
+        `domainXml: fw_cfg key '${key}' must be [a-z0-9._-] and fit in ${FWCFG_NAME_MAX} bytes`,
+      );
+    }
+  }
+
+  const hostfwd = input.portForward === 'hostfwd';
+  const dom = create().ele('domain', { type: input.domainType });
+  if (hostfwd) dom.att('xmlns:qemu', QEMU_NS);
+  dom.ele('name').txt(domainName(agent.name));
+  dom
+    .ele('metadata')
+    .ele(AGENT_METADATA_NS, 'agentfleet:agent', { name: agent.name, specHash: specHash(input) });
+  dom.ele('memory', { unit: 'MiB' }).txt(String(agent.memoryMiB));
+  dom.ele('currentMemory', { unit: 'MiB' }).txt(String(agent.memoryMiB));
+  dom.ele('vcpu', { placement: 'static' }).txt(String(agent.vcpus));
+  const tune = dom.ele('cputune');
+  alloc.cores.forEach((core, vcpu) => {
+    tune.ele('vcpupin', { vcpu: String(vcpu), cpuset: String(core) });
+  });
+  // Emulator threads stay on the agent's own cores, off the host's reserved ones and other agents'.
+  tune.ele('emulatorpin', { cpuset: cpuset(alloc.cores) });
+  if (fwcfg.length > 0) {
+    const sysinfo = dom.ele('sysinfo', { type: 'fwcfg' });
+    for (const [key, value] of fwcfg) sysinfo.ele('entry', { name: `${FWCFG_PREFIX}${key}` }).txt(value);
+  }
+  const os = dom.ele('os');
+  os.ele('type', { arch: 'x86_64', machine: 'q35' }).txt('hvm');
+  os.ele('boot', { dev: 'hd' });
+  const features = dom.ele('features');
+  features.ele('acpi');
+  features.ele('apic');
+  // -cpu host only where KVM was proven to work; TCG keeps QEMU's default model.
+  if (input.domainType === 'kvm') dom.ele('cpu', { mode: 'host-passthrough', check: 'none' });
+  dom.ele('clock', { offset: 'utc' });
+  dom.ele('on_poweroff').txt('destroy');
+  dom.ele('on_reboot').txt('restart');
+  dom.ele('on_crash').txt('destroy');
+
+  const dev = dom.ele('devices');
+  if (input.emulator) dev.ele('emulator').txt(input.emulator);
+  const disk = dev.ele('disk', { type: 'file', device: 'disk' });
+  disk.ele('driver', { name: 'qemu', type: 'qcow2', discard: 'unmap' });
+  disk.ele('source', { file: input.diskPath });
+  disk.ele('target', { dev: 'vda', bus: 'virtio' });
+  if (!hostfwd) {
+    const nic = dev.ele('interface', { type: 'user' });
+    nic.ele('mac', { address: alloc.mac });
+    nic.ele('model', { type: 'virtio' });
+    nic.ele('backend', { type: 'passt' });
+    nic
+      .ele('portForward', { proto: 'tcp', address: '127.0.0.1' })
+      .ele('range', { start: String(alloc.sshPort), to: String(GUEST_SSH_PORT) });
+  }
+  const serial = dev.ele('serial', { type: 'file' });
+  serial.ele('source', { path: input.consoleLogPath, append: 'on' });
+  serial.ele('target', { port: '0' });
+  const console = dev.ele('console', { type: 'file' });
+  console.ele('source', { path: input.consoleLogPath, append: 'on' });
+  console.ele('target', { type: 'serial', port: '0' });
+  const spice = dev.ele('channel', { type: 'spicevmc' });
+  spice.ele('target', { type: 'virtio', name: 'com.redhat.spice.0' });
+  const ga = dev.ele('channel', { type: 'unix' });
+  ga.ele('target', { type: 'virtio', name: 'org.qemu.guest_agent.0' });
+  dev.ele('input', { type: 'tablet', bus: 'usb' });
+  const graphics = dev.ele('graphics', { type: 'spice', port: String(alloc.spicePort), autoport: 'no' });
+  graphics.ele('listen', { type: 'address', address: '127.0.0.1' });
+  dev.ele('video').ele('model', { type: 'virtio', heads: '1', primary: 'yes' });
+  dev.ele('memballoon', { model: 'virtio' });
+  dev.ele('rng', { model: 'virtio' }).ele('backend', { model: 'random' }).txt('/dev/urandom');
+
+  if (hostfwd) {
+    // User networking via QEMU directly: libvirt 9.0 has no passt, and an <interface> next to
+    // this would add a second NIC with the same MAC (the seed's luce bug).
+    const cmd = dom.ele(QEMU_NS, 'qemu:commandline');
+    const args = [
+      '-netdev',
+      `user,id=net0,hostfwd=tcp:127.0.0.1:${alloc.sshPort}-:${GUEST_SSH_PORT}`,
+      '-device',
+      `virtio-net-pci,netdev=net0,mac=${alloc.mac}`,
+    ];
+    for (const value of args) cmd.ele(QEMU_NS, 'qemu:arg', { value });
+  }
+  return dom.end({ prettyPrint: true, headless: true });
+}
+
+/** agentfleet's metadata in a domain XML (as libvirt returns it), or undefined for foreign domains. */
+export function domainMetadataOf(xml: string): DomainMetadata | undefined {
+  const el = xmlElements(xml).find(
+    (e) => e.namespaceURI === AGENT_METADATA_NS && e.localName === 'agent' && under(e, 'metadata', 'domain'),
+  );
+  const agent = el?.getAttribute('name');
+  const hash = el?.getAttribute('specHash');
+  return agent && hash ? { agent, specHash: hash } : undefined;
 }

@@ -47,7 +47,9 @@ export function parseYamlSource(file: string, text: string): YamlSource {
         walk(pair.value as Node | null, child);
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => walk(item as Node, joinPath(path, i)));
+      node.items.forEach((item, i) => {
+        walk(item as Node, joinPath(path, i));
+      });
     }
   };
   walk(doc.contents as Node | null, '');
