@@ -1,0 +1,248 @@
+// What can be checked of the NixOS side without nixpkgs: every .nix file parses, and the pure
+// parts the flake and agenix build on (hosts/agents.nix, secrets/secrets.nix, hosts/keys.nix)
+// evaluate to the right agents and recipients, using the real nix-instantiate and real keys.
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { agentsJson, type NixAgentInput } from '@agentfleet/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { evalNixJson, parseNixFile } from './nix-eval.js';
+
+const repo = dirname(dirname(fileURLToPath(import.meta.url)));
+
+function nixFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (entry.isDirectory()) {
+      return ['node_modules', '.git', 'dist', 'build'].includes(entry.name)
+        ? []
+        : nixFilesUnder(join(dir, entry.name));
+    }
+    return entry.name.endsWith('.nix') ? [join(dir, entry.name)] : [];
+  });
+}
+
+/** A public key made by ssh-keygen, as the .pub file holds it (with its comment). */
+function sshPublicKey(dir: string, comment: string): string {
+  const file = join(dir, `key-${comment.replace(/\W/g, '_')}`);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+  return readFileSync(`${file}.pub`, 'utf8');
+}
+
+/** "type base64", the form the rules hand to age: the comment dropped. */
+const bare = (pub: string): string => pub.trim().split(/\s+/).slice(0, 2).join(' ');
+
+describe('every .nix file in the repository', () => {
+  const files = nixFilesUnder(repo).map((file) => relative(repo, file));
+
+  it('includes the flake, the agent module, the base image and the agenix rules', () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'flake.nix',
+        'hosts/agents.nix',
+        'hosts/keys.nix',
+        'hosts/common/default.nix',
+        'hosts/agent-base/default.nix',
+        'hosts/agent-base/qcow.nix',
+        'secrets/secrets.nix',
+      ]),
+    );
+  });
+
+  it.each(files)('%s passes nix-instantiate --parse', (file) => {
+    const result = parseNixFile(join(repo, file));
+    expect(result.stderr).toBe('');
+    expect(result.ok).toBe(true);
+  });
+
+  it('a file using an undefined variable fails the parse check', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nix-parse-'));
+    try {
+      writeFileSync(join(dir, 'bad.nix'), '{ x = undefinedThing; }\n');
+      const result = parseNixFile(join(dir, 'bad.nix'));
+      expect(result.ok).toBe(false);
+      expect(result.stderr).toMatch(/undefined variable 'undefinedThing'/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the committed fleet', () => {
+  it('hosts/agents.nix yields one agent per entry of hosts/agents.json, with its user', () => {
+    const json = JSON.parse(readFileSync(join(repo, 'hosts/agents.json'), 'utf8'));
+    const users = evalNixJson(
+      `builtins.mapAttrs (_: agent: agent.user) (import ${repo}/hosts/agents.nix { }).agents`,
+    );
+    const expected = Object.fromEntries(
+      Object.entries(json.agents as Record<string, { user: string }>).map(([name, a]) => [name, a.user]),
+    );
+    expect(Object.keys(expected).length).toBeGreaterThan(0);
+    expect(users).toEqual(expected);
+  });
+
+  it('secrets/secrets.nix gives a rule to every secret an agent lists', () => {
+    const json = JSON.parse(readFileSync(join(repo, 'hosts/agents.json'), 'utf8'));
+    const listed = Object.values(json.agents as Record<string, { secrets: string[] }>).flatMap(
+      (a) => a.secrets,
+    );
+    const rules = evalNixJson(`import ${repo}/secrets/secrets.nix`) as Record<string, unknown>;
+    for (const secret of listed) expect(Object.keys(rules)).toContain(`${secret}.age`);
+  });
+});
+
+// A fleet repository in a temp dir: the real Nix files, generated agents.json, keys from ssh-keygen.
+describe('agents and recipients derived from data files', () => {
+  let root: string;
+  let keysDir: string;
+  let adminPub: string;
+
+  const drago: NixAgentInput = {
+    name: 'drago',
+    user: 'drago',
+    git: { name: 'Drago', email: 'drago@example.org' },
+    mail: { address: 'drago@example.org', passwordSecret: 'mail-drago' },
+    tailscale: { tags: ['tag:agent'], authKeySecret: 'tailnet-key' },
+    desktop: true,
+    secrets: [],
+  };
+  const luce: NixAgentInput = {
+    name: 'luce',
+    user: 'luce',
+    git: { name: 'Luce', email: 'luce@example.org' },
+    mail: { address: 'luce@example.org', passwordSecret: 'mail-luce' },
+    tailscale: { tags: ['tag:agent'], authKeySecret: 'tailnet-key' },
+    desktop: false,
+    secrets: [],
+  };
+
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  };
+  const rules = () =>
+    evalNixJson(`import ${root}/secrets/secrets.nix`) as Record<string, { publicKeys: string[] }>;
+  const recipients = () =>
+    Object.fromEntries(Object.entries(rules()).map(([file, rule]) => [file, rule.publicKeys]));
+  const fleet = () =>
+    evalNixJson(
+      `let fleet = import ${root}/hosts/agents.nix { root = ${root}; }; in fleet // {
+         agents = builtins.mapAttrs (_: a: a // { secretFiles = builtins.mapAttrs (_: toString) a.secretFiles; }) fleet.agents;
+       }`,
+    ) as {
+      adminKeys: string[];
+      agents: Record<string, { hostKeyRecorded: boolean; secretFiles: Record<string, string>; user: string }>;
+    };
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'fleet-nix-'));
+    keysDir = mkdtempSync(join(tmpdir(), 'fleet-keys-'));
+    for (const file of ['hosts/keys.nix', 'hosts/agents.nix', 'secrets/secrets.nix']) {
+      mkdirSync(dirname(join(root, file)), { recursive: true });
+      copyFileSync(join(repo, file), join(root, file));
+    }
+    write('hosts/agents.json', agentsJson([drago, luce]));
+    adminPub = sshPublicKey(keysDir, 'alice@laptop');
+    write('secrets/admins/alice.pub', `# Alice's laptop\n\n${adminPub}`);
+    write('secrets/admins/README.md', 'not a key\n');
+  });
+
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(keysDir, { recursive: true, force: true });
+  });
+
+  it('without host keys, admins are the only recipients of every secret', () => {
+    const admin = bare(adminPub);
+    expect(recipients()).toEqual({
+      'mail-drago.age': [admin],
+      'mail-luce.age': [admin],
+      'tailnet-key.age': [admin],
+    });
+  });
+
+  it("recording an agent's host key makes it a recipient of exactly its secrets", () => {
+    const admin = bare(adminPub);
+    const dragoHost = sshPublicKey(keysDir, 'root@agent-drago');
+    write('secrets/hosts/drago.pub', dragoHost);
+    expect(recipients()).toEqual({
+      'mail-drago.age': [admin, bare(dragoHost)],
+      'mail-luce.age': [admin],
+      'tailnet-key.age': [admin, bare(dragoHost)],
+    });
+
+    const luceHost = sshPublicKey(keysDir, 'root@agent-luce');
+    write('secrets/hosts/luce.pub', luceHost);
+    expect(recipients()['tailnet-key.age']).toEqual([admin, bare(dragoHost), bare(luceHost)]);
+    expect(recipients()['mail-luce.age']).toEqual([admin, bare(luceHost)]);
+  });
+
+  it('ignores host keys of agents not in agents.json, and gives stray .age files to admins only', () => {
+    write('secrets/hosts/gone.pub', sshPublicKey(keysDir, 'root@agent-gone'));
+    write('secrets/old-token.age', 'age-encryption.org/v1\n');
+    const all = recipients();
+    expect(all['old-token.age']).toEqual([bare(adminPub)]);
+    expect(Object.values(all).every((keys) => keys.length === 1)).toBe(true);
+  });
+
+  it('takes every key in an admin file, age recipients included', () => {
+    const second = sshPublicKey(keysDir, 'alice@desktop');
+    const ageKey = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
+    write('secrets/admins/alice.pub', `${adminPub}${second}# old laptop retired\n${ageKey}\n`);
+    expect(recipients()['mail-drago.age']).toEqual([bare(adminPub), bare(second), ageKey]);
+    expect(fleet().adminKeys).toEqual([bare(adminPub), bare(second), ageKey]);
+  });
+
+  it('refuses a key file line that is not a key, naming the file', () => {
+    write('secrets/hosts/drago.pub', 'ssh-ed25519\n');
+    expect(() => rules()).toThrow(/secrets\/hosts\/drago\.pub: not an SSH or age public key/);
+  });
+
+  it("declares an agent's secrets only once its host key is recorded and the .age file exists", () => {
+    write('secrets/mail-drago.age', 'age-encryption.org/v1\n');
+    let agents = fleet().agents;
+    expect(agents.drago?.hostKeyRecorded).toBe(false);
+    expect(agents.drago?.secretFiles).toEqual({});
+
+    write('secrets/hosts/drago.pub', sshPublicKey(keysDir, 'root@agent-drago'));
+    agents = fleet().agents;
+    expect(agents.drago?.hostKeyRecorded).toBe(true);
+    // tailnet-key.age does not exist yet, so it is not declared.
+    expect(agents.drago?.secretFiles).toEqual({ 'mail-drago': join(root, 'secrets/mail-drago.age') });
+    expect(agents.luce?.secretFiles).toEqual({});
+  });
+
+  it('passes the admin keys and the agents through', () => {
+    const result = fleet();
+    expect(result.adminKeys).toEqual([bare(adminPub)]);
+    expect(Object.keys(result.agents)).toEqual(['drago', 'luce']);
+    expect(result.agents.luce).toMatchObject({
+      name: 'luce',
+      user: 'luce',
+      desktop: false,
+      git: { name: 'Luce', email: 'luce@example.org' },
+      mail: { address: 'luce@example.org', passwordSecret: 'mail-luce' },
+      tailscale: { authKeySecret: 'tailnet-key', tags: ['tag:agent'] },
+    });
+  });
+
+  it('refuses an agent named "base", which would collide with agent-base', () => {
+    write('hosts/agents.json', agentsJson([{ ...luce, name: 'base' }]));
+    expect(() => fleet()).toThrow(/may not be named "base"/);
+  });
+
+  it('a fleet without admins and host key directories still evaluates', () => {
+    rmSync(join(root, 'secrets/admins'), { recursive: true });
+    expect(fleet().adminKeys).toEqual([]);
+    expect(rules()['mail-drago.age']).toEqual({ publicKeys: [] });
+  });
+});
