@@ -1,0 +1,48 @@
+#include "event_loop.h"
+
+#include <libvirt/libvirt.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+namespace agentfleet::event_loop {
+
+namespace {
+std::once_flag registered;
+std::mutex lock;
+std::thread loop;
+std::atomic<bool> keepRunning{false};
+
+void RemoveSelf(int timer, void*) { virEventRemoveTimeout(timer); }
+}  // namespace
+
+void Register() {
+  std::call_once(registered, [] { virEventRegisterDefaultImpl(); });
+}
+
+void Start() {
+  std::lock_guard<std::mutex> guard(lock);
+  if (loop.joinable()) return;
+  Register();
+  keepRunning = true;
+  loop = std::thread([] {
+    while (keepRunning.load()) virEventRunDefaultImpl();
+  });
+}
+
+void Stop() {
+  std::lock_guard<std::mutex> guard(lock);
+  if (!loop.joinable()) return;
+  keepRunning = false;
+  // Adding a timer interrupts the loop's poll(); the timer removes itself when it fires.
+  virEventAddTimeout(0, RemoveSelf, nullptr, nullptr);
+  loop.join();
+}
+
+bool Running() {
+  std::lock_guard<std::mutex> guard(lock);
+  return loop.joinable();
+}
+
+}  // namespace agentfleet::event_loop

@@ -1,0 +1,69 @@
+// Native handle lifetimes. libvirt objects are reference counted; every in-flight call takes
+// its own reference on the main thread when it is queued and drops it on the worker thread when
+// it is done, so close() or GC while calls are in flight never frees memory a worker still uses.
+#pragma once
+#include <libvirt/libvirt.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+
+namespace agentfleet {
+
+class EventSink;
+
+struct ConnState {
+  explicit ConnState(virConnectPtr c) : conn(c) {}
+  ~ConnState() { Release(); }
+  ConnState(const ConnState&) = delete;
+  ConnState& operator=(const ConnState&) = delete;
+
+  // Drops this handle's own libvirt reference, once. The connection itself is torn down by
+  // libvirt when the last reference (in-flight call, domain handle) is gone.
+  void Release() {
+    if (!released.exchange(true)) virConnectClose(conn);
+  }
+
+  virConnectPtr conn;
+  // Main thread only: once set no new call is queued, so no new reference is taken.
+  bool closed = false;
+  std::atomic<bool> released{false};
+  // Main thread only: lifecycle subscriptions by libvirt callback id.
+  std::map<int, std::shared_ptr<EventSink>> sinks;
+};
+
+struct DomainHandle {
+  DomainHandle(virDomainPtr d, std::shared_ptr<ConnState> c) : dom(d), conn(std::move(c)) {}
+  ~DomainHandle() { Free(); }
+  DomainHandle(const DomainHandle&) = delete;
+  DomainHandle& operator=(const DomainHandle&) = delete;
+
+  void Free() {
+    if (virDomainPtr d = dom.exchange(nullptr)) virDomainFree(d);
+  }
+
+  std::atomic<virDomainPtr> dom;
+  std::shared_ptr<ConnState> conn;
+};
+
+// RAII references held by queued work. Created on the main thread, destroyed on the worker.
+struct ConnRef {
+  explicit ConnRef(virConnectPtr c) : conn(c) { virConnectRef(conn); }
+  ~ConnRef() { virConnectClose(conn); }
+  ConnRef(const ConnRef&) = delete;
+  ConnRef& operator=(const ConnRef&) = delete;
+  virConnectPtr conn;
+};
+
+// `conn` is borrowed: the domain reference keeps the connection alive. It is stored because
+// virDomainGetConnect would reset the thread's last error before it could be copied.
+struct DomRef {
+  DomRef(virDomainPtr d, virConnectPtr c) : dom(d), conn(c) { virDomainRef(dom); }
+  ~DomRef() { virDomainFree(dom); }
+  DomRef(const DomRef&) = delete;
+  DomRef& operator=(const DomRef&) = delete;
+  virDomainPtr dom;
+  virConnectPtr conn;
+};
+
+}  // namespace agentfleet
