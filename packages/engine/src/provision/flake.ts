@@ -1,0 +1,63 @@
+import { readdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { AgentShell } from '@agentfleet/core';
+import { shq } from './shell-quote.js';
+
+/** Where an uploaded flake lives inside the agent. */
+export const REMOTE_FLAKE_DIR = '/var/lib/agentfleet/flake';
+
+/** Build output, tooling and VCS data a NixOS evaluation never reads: not uploaded. */
+const SKIPPED = new Set(['.git', 'node_modules', 'dist', 'build', '.cache', 'coverage', 'result']);
+
+/**
+ * A flake reference from fleet.yaml is either remote (`github:owner/repo`, `git+https://...`),
+ * used as it is, or a local path (`.`, `./x`, `/abs`, `path:...`): the fleet's own repository,
+ * which the agent cannot see and so gets uploaded.
+ */
+export function localFlakeDir(ref: string, fleetDir: string): string | undefined {
+  const path = ref.startsWith('path:') ? ref.slice('path:'.length) : ref;
+  if (path === '.' || path.startsWith('./') || path.startsWith('../') || isAbsolute(path)) {
+    return resolve(fleetDir, path);
+  }
+  return undefined;
+}
+
+/** Every file of a local flake that is uploaded, relative to its root, sorted. */
+export async function flakeFiles(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const files: string[] = [];
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const rel = relative(root, join(e.parentPath, e.name));
+    if (rel.split('/').some((part) => SKIPPED.has(part))) continue;
+    files.push(rel);
+  }
+  return files.sort();
+}
+
+/**
+ * Uploads a local flake next to REMOTE_FLAKE_DIR and swaps it in, so a file deleted locally is
+ * gone remotely and a half-finished upload is never what nixos-rebuild reads.
+ */
+export async function uploadFlake(shell: AgentShell, root: string, sudo: boolean): Promise<string> {
+  const staging = `${REMOTE_FLAKE_DIR}.new`;
+  const files = await flakeFiles(root);
+  // The parent belongs to the login user, so only creating it needs root.
+  const parent = dirname(REMOTE_FLAKE_DIR);
+  const owner = sudo ? 'sudo install -o "$(id -u)"' : 'install';
+  await mustExec(
+    shell,
+    `${owner} -d -m 0755 ${shq(parent)} && rm -rf ${shq(staging)} && mkdir ${shq(staging)}`,
+  );
+  await shell.upload(files.map((f) => ({ local: join(root, f), remote: `${staging}/${f}` })));
+  await mustExec(shell, `rm -rf ${shq(REMOTE_FLAKE_DIR)} && mv ${shq(staging)} ${shq(REMOTE_FLAKE_DIR)}`);
+  return REMOTE_FLAKE_DIR;
+}
+
+async function mustExec(shell: AgentShell, command: string): Promise<void> {
+  let output = '';
+  const code = await shell.exec(command, (chunk) => {
+    output += chunk;
+  });
+  if (code !== 0) throw new Error(`\`${command}\` exited with ${code}: ${output.trim()}`);
+}

@@ -1,0 +1,44 @@
+import type { AgentShell } from '@agentfleet/core';
+import type { AgentLog } from './agent-log.js';
+import { localFlakeDir, uploadFlake } from './flake.js';
+import { shq } from './shell-quote.js';
+
+/** A phase that failed inside the agent: what to show the user and where the rest is. */
+export class PhaseFailure extends Error {
+  constructor(
+    message: string,
+    readonly tail: string[],
+    readonly logPath: string,
+  ) {
+    super(message);
+    this.name = 'PhaseFailure';
+  }
+}
+
+export interface RebuildTarget {
+  agent: string;
+  /** fleet.yaml's flake reference. */
+  flake: string;
+  /** The fleet repository, against which a local flake reference is resolved. */
+  fleetDir: string;
+  /** The SSH login is not root: system changes go through sudo, as in the seeds. */
+  sudo: boolean;
+}
+
+/**
+ * One `nixos-rebuild switch --flake <flake>#agent-<name>` inside the agent, uploading the flake
+ * first when it is the fleet's own repository (so the agent sees the current secrets/*.age).
+ */
+export async function runRebuild(
+  shell: AgentShell,
+  t: RebuildTarget,
+  log: AgentLog,
+  at: string,
+): Promise<void> {
+  const local = localFlakeDir(t.flake, t.fleetDir);
+  const ref = local === undefined ? t.flake : await uploadFlake(shell, local, t.sudo);
+  const command = `${t.sudo ? 'sudo ' : ''}nixos-rebuild switch --flake ${shq(`${ref}#agent-${t.agent}`)}`;
+  log.section(command, at);
+  const code = await shell.exec(command, (chunk) => log.write(chunk));
+  if (code !== 0) throw new PhaseFailure(`nixos-rebuild exited with ${code}`, log.tail(), log.path);
+}
