@@ -14,8 +14,9 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agentsJson, type NixAgentInput } from '@agentfleet/core';
+import { AGENTS_JSON_PATH, agentsJson, type NixAgentInput } from '@agentfleet/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFleet } from '../packages/cli/src/fleet-files.js';
 import { evalNixJson, parseNixFile } from './nix-eval.js';
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -244,5 +245,12 @@ describe('agents and recipients derived from data files', () => {
     rmSync(join(root, 'secrets/admins'), { recursive: true });
     expect(fleet().adminKeys).toEqual([]);
     expect(rules()['mail-drago.age']).toEqual({ publicKeys: [] });
+  });
+});
+
+describe('hosts/agents.json', () => {
+  it('is in sync with agents/*.yaml (regenerate with agentsJson after changing an agent)', () => {
+    const committed = readFileSync(join(repo, AGENTS_JSON_PATH), 'utf8');
+    expect(committed).toBe(agentsJson(readFleet(repo).agents));
   });
 });
