@@ -1,5 +1,6 @@
 # Tailscale with the agent's ACL tags. The node joins by itself once its auth key secret is
-# decryptable (the second provisioning phase); until then `sudo tailscale up` works by hand.
+# decryptable (the second provisioning phase); NixOS passes extraUpFlags (tags, login server) only
+# on that unattended join. Until then `sudo tailscale up --advertise-tags=...` works by hand.
 { config, lib, ... }:
 let
   cfg = config.agentfleet.agent.tailscale;
