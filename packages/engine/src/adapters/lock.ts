@@ -1,4 +1,5 @@
-import { open, readFile, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export interface LockHolder {
   pid: number;
@@ -36,6 +37,7 @@ function alive(pid: number): boolean {
  */
 export async function acquireLock(path: string, command: string): Promise<() => Promise<void>> {
   const me: LockHolder = { pid: process.pid, command, startedAt: new Date().toISOString() };
+  await mkdir(dirname(path), { recursive: true });
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fh = await open(path, 'wx', 0o644);

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { runFleet } from './engine.js';
+import { agentYaml, fleetRun, testWorld } from './testing.js';
+
+const agents = { drago: agentYaml('drago'), luce: agentYaml('luce') };
+const up = { goal: 'up' as const, dryRun: false, concurrency: 4, pollMs: 1 };
+
+describe('runFleet up', () => {
+  it('creates disks, defines, starts and waits for SSH; records phase and host key', async () => {
+    const w = testWorld();
+    const r = await runFleet(fleetRun(agents), w.deps, up);
+    expect(r.plan.actions.map((a) => a.kind)).toEqual(['create', 'create']);
+    expect(r.outcomes.every((o) => o.ok)).toBe(true);
+    expect((await w.hv.listDomains()).map((d) => [d.name, d.state]).sort()).toEqual([
+      ['agent-drago', 'running'],
+      ['agent-luce', 'running'],
+    ]);
+    expect([...w.disks.disks.keys()].sort()).toEqual(['/state/agent-drago.qcow2', '/state/agent-luce.qcow2']);
+    expect(w.store.state.agents.drago).toMatchObject({
+      phase: 'ssh-ready',
+      hostKey: 'ssh-ed25519 AAAAkey-of-drago',
+    });
+    // First contact: nothing pinned yet.
+    expect(w.readiness.calls.map((c) => c.pinnedHostKey)).toEqual([undefined, undefined]);
+  });
+
+  it('does nothing on a second run', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    const uuids = await w.hv.listDomains();
+    const second = await runFleet(run, w.deps, up);
+    expect(second.plan.actions.map((a) => a.kind)).toEqual(['noop', 'noop']);
+    expect(second.outcomes).toEqual([]);
+    expect(await w.hv.listDomains()).toEqual(uuids);
+    expect(w.disks.created).toBe(2);
+  });
+
+  it('plan (dry run) applies nothing', async () => {
+    const w = testWorld();
+    const r = await runFleet(fleetRun(agents), w.deps, { ...up, dryRun: true });
+    expect(r.plan.actions.map((a) => a.steps)).toEqual([
+      ['create-disk', 'define', 'start', 'await-ssh'],
+      ['create-disk', 'define', 'start', 'await-ssh'],
+    ]);
+    expect(await w.hv.listDomains()).toEqual([]);
+    expect(w.disks.disks.size).toBe(0);
+    expect(w.store.state.agents).toEqual({});
+  });
+
+  it('adding an agent leaves the others untouched', async () => {
+    const w = testWorld();
+    await runFleet(fleetRun(agents), w.deps, up);
+    const before = await w.hv.listDomains();
+    const r = await runFleet(fleetRun({ ...agents, mira: agentYaml('mira') }), w.deps, up);
+    expect(r.plan.actions.map((a) => [a.agent, a.kind])).toEqual([
+      ['drago', 'noop'],
+      ['luce', 'noop'],
+      ['mira', 'create'],
+    ]);
+    const after = await w.hv.listDomains();
+    for (const d of before) expect(after).toContainEqual(d);
+  });
+
+  it('redefines and restarts on a spec change, keeping the domain UUID and the disk', async () => {
+    const w = testWorld();
+    await runFleet(fleetRun(agents), w.deps, up);
+    const uuid = (await w.hv.listDomains()).find((d) => d.name === 'agent-drago')?.uuid;
+    const r = await runFleet(fleetRun({ ...agents, drago: agentYaml('drago', '1GiB') }), w.deps, up);
+    const drago = r.plan.actions.find((a) => a.agent === 'drago');
+    expect(drago?.kind).toBe('update');
+    expect(drago?.steps).toEqual(['define', 'restart', 'await-ssh']);
+    expect(drago?.changes).toContainEqual({ field: 'memory', before: '512 MiB', after: '1024 MiB' });
+    expect((await w.hv.listDomains()).find((d) => d.name === 'agent-drago')).toMatchObject({
+      uuid,
+      state: 'running',
+    });
+    expect(await w.hv.domainXml('agent-drago')).toContain('<memory unit="MiB">1024</memory>');
+    expect(w.disks.created).toBe(2);
+    // The second contact is pinned to the key recorded the first time.
+    expect(w.readiness.calls.at(-1)?.pinnedHostKey).toBe('ssh-ed25519 AAAAkey-of-drago');
+  });
+
+  it('notices a domain edited by hand and puts it back', async () => {
+    const w = testWorld();
+    await runFleet(fleetRun(agents), w.deps, up);
+    const xml = (await w.hv.domainXml('agent-luce', { inactive: true })) ?? '';
+    await w.hv.define(xml.replace(/<vcpu([^>]*)>1</, '<vcpu$1>3<'));
+    const r = await runFleet(fleetRun(agents), w.deps, { ...up, dryRun: true });
+    const luce = r.plan.actions.find((a) => a.agent === 'luce');
+    expect(luce?.kind).toBe('update');
+    expect(luce?.reasons).toContain('domain edited outside fleet (XML differs from the spec)');
+    expect(luce?.changes).toContainEqual({ field: 'vcpus', before: '3', after: '1' });
+  });
+
+  it('resumes a run that stopped after define: no new disk, no second definition', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    // Simulate a kill right after the define step of both agents.
+    await runFleet(run, w.deps, up);
+    for (const name of ['agent-drago', 'agent-luce']) await w.hv.destroy(name);
+    for (const a of Object.values(w.store.state.agents)) {
+      a.phase = 'defined';
+      delete a.hostKey;
+    }
+    const r = await runFleet(run, w.deps, up);
+    expect(r.plan.actions.map((a) => a.steps)).toEqual([
+      ['start', 'await-ssh'],
+      ['start', 'await-ssh'],
+    ]);
+    expect(r.outcomes.every((o) => o.ok)).toBe(true);
+    expect(w.disks.created).toBe(2);
+  });
+
+  it('fails an agent whose SSH port never appears, naming the port-forward cause; others go on', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    const luce = run.ledger.hosts[run.fleet.config.libvirtUri]?.luce;
+    w.host.deafPorts.add(luce?.sshPort ?? 0);
+    const r = await runFleet(run, w.deps, { ...up, portCheckSeconds: 0.05 });
+    const failed = r.outcomes.find((o) => o.agent === 'luce');
+    expect(failed?.ok).toBe(false);
+    expect(failed?.error).toMatch(/nothing listens on 127\.0\.0\.1:\d+.*portForward/s);
+    expect(failed?.error).toContain('TESTVM READY');
+    expect(r.outcomes.find((o) => o.agent === 'drago')?.ok).toBe(true);
+    expect(w.store.state.agents.luce?.lastError).toMatch(/nothing listens/);
+  });
+
+  it('shows the console tail when SSH never answers', async () => {
+    const w = testWorld();
+    w.readiness.failFor.add('drago');
+    const r = await runFleet(fleetRun(agents), w.deps, up);
+    expect(r.outcomes.find((o) => o.agent === 'drago')?.error).toMatch(
+      /timed out[\s\S]*last lines of \/state\/agent-drago.console.log:[\s\S]*TESTVM READY/,
+    );
+  });
+
+  it('refuses an agent whose host key changed', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    await w.hv.destroy('agent-drago');
+    w.readiness.keyOf = (agent) => `ssh-ed25519 AAAAother-${agent}`;
+    const r = await runFleet(run, w.deps, up);
+    expect(r.outcomes.find((o) => o.agent === 'drago')?.error).toMatch(/does not match its pinned key/);
+    expect(w.store.state.agents.drago?.hostKey).toBe('ssh-ed25519 AAAAkey-of-drago');
+  });
+
+  it('keeps at most `concurrency` agents in flight', async () => {
+    const w = testWorld();
+    const many = Object.fromEntries(['a1', 'a2', 'a3', 'a4'].map((n) => [n, agentYaml(n)]));
+    await runFleet(fleetRun(many), w.deps, { ...up, concurrency: 2 });
+    expect(w.readiness.maxInFlight).toBe(2);
+  });
+});
+
+describe('runFleet down / destroy', () => {
+  it('down shuts running agents off and keeps disks; destroy --purge removes domain, disk and state', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    const down = await runFleet(run, w.deps, { ...up, goal: 'down' });
+    expect(down.plan.actions.map((a) => a.kind)).toEqual(['stop', 'stop']);
+    expect((await w.hv.listDomains()).map((d) => d.state)).toEqual(['shutoff', 'shutoff']);
+    expect(w.disks.disks.size).toBe(2);
+
+    const keep = await runFleet({ ...run, names: ['luce'] }, w.deps, { ...up, goal: 'destroy' });
+    expect(keep.plan.actions[0]?.steps).toEqual(['undefine']);
+    expect(w.disks.disks.has('/state/agent-luce.qcow2')).toBe(true);
+
+    await runFleet({ ...run, names: ['drago'] }, w.deps, { ...up, goal: 'purge' });
+    expect((await w.hv.listDomains()).map((d) => d.name)).toEqual([]);
+    expect(w.disks.disks.has('/state/agent-drago.qcow2')).toBe(false);
+    expect(w.store.state.agents.drago).toBeUndefined();
+  });
+
+  it('a second up after down reuses the disks', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    await runFleet(run, w.deps, { ...up, goal: 'down' });
+    const r = await runFleet(run, w.deps, up);
+    expect(r.plan.actions.map((a) => a.kind)).toEqual(['start', 'start']);
+    expect(w.disks.created).toBe(2);
+  });
+});
