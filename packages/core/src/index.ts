@@ -5,6 +5,7 @@ export * from './domain-xml.js';
 export * from './fakes/hypervisor.js';
 export * from './host-snapshot.js';
 export * from './hypervisor-error.js';
+export * from './json-schema.js';
 export * from './ledger.js';
 export * from './ledger-file.js';
 export * from './load-fleet.js';

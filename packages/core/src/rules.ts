@@ -136,6 +136,7 @@ export function crossAgentProblems(agents: readonly AgentSpec[]): AgentProblem[]
   const seen = new Map<string, AgentSpec>();
   const claim = (key: string, a: AgentSpec, path: string, what: string, shared = false): void => {
     const other = seen.get(key);
+    if (other === a) return; // within one agent, per-agent rules already spoke
     if (other && !(shared && other.shareCores)) {
       problems.push({
         file: a.file,

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { badCases, goodFleetFiles } from '../fixtures/corpus.js';
+import { formatDiagnostic } from './diagnostics.js';
+import { loadFleet } from './load-fleet.js';
+
+function withFile(path: string, text: string) {
+  return [...goodFleetFiles().filter((f) => f.path !== path), { path, text }];
+}
+
+describe('loadFleet', () => {
+  it('accepts the fixture fleet and fills defaults', () => {
+    const r = loadFleet(goodFleetFiles());
+    if (!r.ok) throw new Error(r.diagnostics.map(formatDiagnostic).join('\n'));
+    expect(r.value.config).toMatchObject({
+      libvirtUri: 'qemu:///session',
+      stateDir: '~/.agentvms',
+      baseImage: '~/.agentvms/agent-base.qcow2',
+      sshPorts: { start: 2223, end: 2322 },
+      spicePorts: { start: 5900, end: 5999 },
+      reservedCores: [0],
+      domainType: 'auto',
+      portForward: 'auto',
+      diskMode: 'copy',
+      ssh: { identityFile: '~/.ssh/id_ed25519' },
+    });
+    expect(r.value.agents).toEqual([
+      {
+        name: 'drago',
+        file: 'agents/drago.yaml',
+        memoryMiB: 4096,
+        vcpus: 2,
+        cores: [1, 2],
+        sshPort: 2223,
+        spicePort: 5900,
+        shareCores: false,
+        user: 'drago',
+        git: { name: 'Drago', email: 'drago@example.com' },
+        desktop: true,
+        secrets: [],
+        libvirtUri: 'qemu:///session',
+      },
+    ]);
+  });
+
+  it.each(['1536MiB', '1.5GiB', 1536])('reads memory %s as 1536 MiB', (memory) => {
+    const r = loadFleet(withFile('agents/x.yaml', `memory: ${memory}\ngit: { email: x@example.com }\n`));
+    expect(r.ok && r.value.agents.find((a) => a.name === 'x')?.memoryMiB).toBe(1536);
+  });
+
+  describe.each(badCases())('bad file $name', (c) => {
+    it(`reports ${c.as}:${c.line}:${c.column} ${c.path || '(file)'}`, () => {
+      const r = loadFleet(withFile(c.as, c.text));
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      const mine = r.diagnostics.filter((d) => d.file === c.as);
+      expect(mine, r.diagnostics.map(formatDiagnostic).join('\n')).toHaveLength(1);
+      expect(mine[0]).toMatchObject({ file: c.as, line: c.line, column: c.column, path: c.path });
+      expect(mine[0]?.message).toContain(c.message);
+    });
+  });
+
+  it('reports every problem in every file at once', () => {
+    const r = loadFleet([
+      { path: 'agents/fleet.yaml', text: 'domainType: xen\nsshPorts: { start: 2300, end: 2200 }\n' },
+      { path: 'agents/a.yaml', text: 'memory: 4GB\nvcpus: 0\nbogus: 1\n' },
+      { path: 'agents/b.yaml', text: 'git: { email: b@example.com }\nports: { ssh: 99999 }\n' },
+    ]);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      'agents/a.yaml:1:9: memory: write memory as e.g. 4GiB, 512MiB or a number of MiB',
+      'agents/a.yaml:2:8: vcpus: Too small: expected number to be >=1',
+      "agents/a.yaml:3:1: bogus: unknown field 'bogus'",
+      'agents/b.yaml:2:15: ports.ssh: Too big: expected number to be <=65535',
+      'agents/fleet.yaml:1:13: domainType: Invalid option: expected one of "auto"|"kvm"|"qemu"',
+    ]);
+  });
+
+  it('reports a missing fleet.yaml without a position', () => {
+    const r = loadFleet([{ path: 'agents/a.yaml', text: 'git: { email: a@example.com }\n' }]);
+    expect(r.ok ? [] : r.diagnostics.map(formatDiagnostic)).toEqual(['agents/fleet.yaml: file is missing']);
+  });
+
+  it('lets agents share explicit cores only when both opt in', () => {
+    const files = (shareA: boolean, shareB: boolean) => [
+      { path: 'agents/fleet.yaml', text: '{}\n' },
+      {
+        path: 'agents/a.yaml',
+        text: `git: { email: a@example.com }\ncores: [1, 2]\nshareCores: ${shareA}\n`,
+      },
+      {
+        path: 'agents/b.yaml',
+        text: `git: { email: b@example.com }\ncores: [2, 3]\nshareCores: ${shareB}\n`,
+      },
+    ];
+    expect(loadFleet(files(true, true)).ok).toBe(true);
+    expect(loadFleet(files(true, false)).ok).toBe(false);
+    expect(loadFleet(files(false, true)).ok).toBe(false);
+  });
+
+  it('allows the same explicit port on different libvirt hosts', () => {
+    const r = loadFleet([
+      { path: 'agents/fleet.yaml', text: '{}\n' },
+      { path: 'agents/a.yaml', text: 'git: { email: a@example.com }\nports: { ssh: 2230 }\n' },
+      {
+        path: 'agents/b.yaml',
+        text: 'git: { email: b@example.com }\nports: { ssh: 2230 }\nlibvirtUri: qemu+ssh://other/session\n',
+      },
+    ]);
+    expect(r.ok).toBe(true);
+  });
+});
