@@ -1,7 +1,7 @@
 // What can be checked of the NixOS side without nixpkgs: every .nix file parses, and the pure
 // parts the flake and agenix build on (hosts/agents.nix, secrets/secrets.nix, hosts/keys.nix)
 // evaluate to the right agents and recipients, using the real nix-instantiate and real keys.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   mkdirSync,
@@ -32,11 +32,11 @@ function nixFilesUnder(dir: string): string[] {
   });
 }
 
-/** A public key made by ssh-keygen, as the .pub file holds it (with its comment). */
-function sshPublicKey(dir: string, comment: string): string {
-  const file = join(dir, `key-${comment.replace(/\W/g, '_')}`);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
-  return readFileSync(`${file}.pub`, 'utf8');
+/** A key pair made by ssh-keygen: the .pub file's text (with its comment) and the private key's path. */
+function sshKeyPair(dir: string, comment: string): { pub: string; identity: string } {
+  const identity = join(dir, `key-${comment.replace(/\W/g, '_')}`);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', identity]);
+  return { pub: readFileSync(`${identity}.pub`, 'utf8'), identity };
 }
 
 /** "type base64", the form the rules hand to age: the comment dropped. */
@@ -126,7 +126,7 @@ describe('agents and recipients derived from data files', () => {
     secrets: [],
   };
 
-  const write = (path: string, text: string) => {
+  const write = (path: string, text: string | Buffer) => {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);
   };
@@ -152,7 +152,7 @@ describe('agents and recipients derived from data files', () => {
       copyFileSync(join(repo, file), join(root, file));
     }
     write('hosts/agents.json', agentsJson([drago, luce]));
-    adminPub = sshPublicKey(keysDir, 'alice@laptop');
+    adminPub = sshKeyPair(keysDir, 'alice@laptop').pub;
     write('secrets/admins/alice.pub', `# Alice's laptop\n\n${adminPub}`);
     write('secrets/admins/README.md', 'not a key\n');
   });
@@ -173,7 +173,7 @@ describe('agents and recipients derived from data files', () => {
 
   it("recording an agent's host key makes it a recipient of exactly its secrets", () => {
     const admin = bare(adminPub);
-    const dragoHost = sshPublicKey(keysDir, 'root@agent-drago');
+    const dragoHost = sshKeyPair(keysDir, 'root@agent-drago').pub;
     write('secrets/hosts/drago.pub', dragoHost);
     expect(recipients()).toEqual({
       'mail-drago.age': [admin, bare(dragoHost)],
@@ -181,14 +181,14 @@ describe('agents and recipients derived from data files', () => {
       'tailnet-key.age': [admin, bare(dragoHost)],
     });
 
-    const luceHost = sshPublicKey(keysDir, 'root@agent-luce');
+    const luceHost = sshKeyPair(keysDir, 'root@agent-luce').pub;
     write('secrets/hosts/luce.pub', luceHost);
     expect(recipients()['tailnet-key.age']).toEqual([admin, bare(dragoHost), bare(luceHost)]);
     expect(recipients()['mail-luce.age']).toEqual([admin, bare(luceHost)]);
   });
 
   it('ignores host keys of agents not in agents.json, and gives stray .age files to admins only', () => {
-    write('secrets/hosts/gone.pub', sshPublicKey(keysDir, 'root@agent-gone'));
+    write('secrets/hosts/gone.pub', sshKeyPair(keysDir, 'root@agent-gone').pub);
     write('secrets/old-token.age', 'age-encryption.org/v1\n');
     const all = recipients();
     expect(all['old-token.age']).toEqual([bare(adminPub)]);
@@ -196,11 +196,33 @@ describe('agents and recipients derived from data files', () => {
   });
 
   it('takes every key in an admin file, age recipients included', () => {
-    const second = sshPublicKey(keysDir, 'alice@desktop');
+    const second = sshKeyPair(keysDir, 'alice@desktop').pub;
     const ageKey = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
     write('secrets/admins/alice.pub', `${adminPub}${second}# old laptop retired\n${ageKey}\n`);
     expect(recipients()['mail-drago.age']).toEqual([bare(adminPub), bare(second), ageKey]);
     expect(fleet().adminKeys).toEqual([bare(adminPub), bare(second), ageKey]);
+  });
+
+  it("the rules, fed to the real age CLI, let a host key decrypt exactly its agent's secrets", () => {
+    const admin = sshKeyPair(keysDir, 'bob@laptop');
+    write('secrets/admins/alice.pub', admin.pub);
+    const host = sshKeyPair(keysDir, 'root@agent-drago');
+    write('secrets/hosts/drago.pub', host.pub);
+    for (const [file, rule] of Object.entries(rules())) {
+      const recipients = rule.publicKeys.flatMap((key) => ['-r', key]);
+      write(`secrets/${file}`, execFileSync('age', ['-e', ...recipients], { input: `plaintext of ${file}` }));
+    }
+    const decrypt = (identity: string, file: string) =>
+      spawnSync('age', ['-d', '-i', identity, join(root, 'secrets', file)], { encoding: 'utf8' });
+
+    expect(decrypt(host.identity, 'mail-drago.age').stdout).toBe('plaintext of mail-drago.age');
+    expect(decrypt(host.identity, 'tailnet-key.age').stdout).toBe('plaintext of tailnet-key.age');
+    const refused = decrypt(host.identity, 'mail-luce.age');
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/no identity matched any of the recipients/);
+    for (const file of ['mail-drago.age', 'mail-luce.age', 'tailnet-key.age']) {
+      expect(decrypt(admin.identity, file).stdout).toBe(`plaintext of ${file}`);
+    }
   });
 
   it('refuses a key file line that is not a key, naming the file', () => {
@@ -214,7 +236,7 @@ describe('agents and recipients derived from data files', () => {
     expect(agents.drago?.hostKeyRecorded).toBe(false);
     expect(agents.drago?.secretFiles).toEqual({});
 
-    write('secrets/hosts/drago.pub', sshPublicKey(keysDir, 'root@agent-drago'));
+    write('secrets/hosts/drago.pub', sshKeyPair(keysDir, 'root@agent-drago').pub);
     agents = fleet().agents;
     expect(agents.drago?.hostKeyRecorded).toBe(true);
     // tailnet-key.age does not exist yet, so it is not declared.
