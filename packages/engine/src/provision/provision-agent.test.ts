@@ -147,7 +147,7 @@ function deps(over: Partial<ProvisionDeps> = {}): ProvisionDeps {
     logDir: join(dir, 'logs'),
     fleetDir: dir,
     flake: 'github:example/fleet',
-    sshUser: 'root',
+    sshUserOf: () => 'root',
     ...over,
   };
 }

@@ -37,8 +37,8 @@ export interface ProvisionDeps {
   fleetDir: string;
   /** fleet.yaml's flake reference. */
   flake: string;
-  /** SSH login user; anyone but root goes through sudo. */
-  sshUser: string;
+  /** The agent's SSH login user; anyone but root goes through sudo. */
+  sshUserOf(agent: string): string;
   now?: () => string;
 }
 
@@ -133,7 +133,7 @@ async function runStep(
     agent: req.agent,
     flake: deps.flake,
     fleetDir: deps.fleetDir,
-    sudo: deps.sshUser !== 'root',
+    sudo: deps.sshUserOf(req.agent) !== 'root',
   };
   switch (step) {
     case 'phase1':

@@ -9,7 +9,8 @@ export interface RebuildDeps {
   logDir: string;
   fleetDir: string;
   flake: string;
-  sshUser: string;
+  /** The agent's SSH login user; anyone but root goes through sudo. */
+  sshUserOf(agent: string): string;
   /** One line of an agent's output; the CLI prefixes it with the agent's name. */
   line(agent: string, line: string): void;
   now?: () => string;
@@ -39,7 +40,12 @@ async function rebuildOne(deps: RebuildDeps, agent: string): Promise<RebuildOutc
     const pinned = await deps.store.pinnedHostKey(agent);
     if (pinned === undefined) throw new Error(`${agent} has never answered SSH: run fleet up ${agent} first`);
     shell = await deps.connector.connect(agent, { pinnedHostKey: pinned });
-    const target = { agent, flake: deps.flake, fleetDir: deps.fleetDir, sudo: deps.sshUser !== 'root' };
+    const target = {
+      agent,
+      flake: deps.flake,
+      fleetDir: deps.fleetDir,
+      sudo: deps.sshUserOf(agent) !== 'root',
+    };
     await runRebuild(shell, target, log, now());
     return { agent, ok: true, logPath: log.path };
   } catch (err) {

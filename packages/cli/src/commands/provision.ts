@@ -1,0 +1,83 @@
+import { PROVISIONING_STEPS, type ProvisioningStep } from '@agentfleet/core';
+import {
+  bookProvisionStore,
+  describeFailure,
+  JsonStateStore,
+  type ProvisionReporter,
+  provisionAgent,
+  StateBook,
+  stateFile,
+} from '@agentfleet/engine';
+import { type Command, Option } from 'commander';
+import { contextOf } from '../context.js';
+import { UsageError } from '../errors.js';
+import { printResult } from '../output.js';
+import { refreshSshFiles } from './apply-goal.js';
+import { provisionerDeps } from './provisioning.js';
+import { openRuntime } from './runtime.js';
+
+/** Progress on stderr, one line per event, prefixed with the agent (stdout keeps the result). */
+export const stderrReporter: ProvisionReporter = {
+  step: (agent, step, event) =>
+    process.stderr.write(`${agent}: ${step}${event === 'start' ? '...' : ' done'}\n`),
+  line: (agent, line) => process.stderr.write(`${agent}: | ${line}\n`),
+};
+
+interface ProvisionOptions {
+  from?: ProvisioningStep;
+  rekey?: boolean;
+  yes?: boolean;
+}
+
+export function registerProvision(program: Command): void {
+  program
+    .command('provision')
+    .description(
+      'provision an agent that answers SSH, resuming where it stopped: nixos-rebuild, host key, rekey, nixos-rebuild, check /run/agenix',
+    )
+    .argument('<name>', 'agent')
+    .addOption(
+      new Option('--from <step>', 'redo this step and every step after it').choices(PROVISIONING_STEPS),
+    )
+    .option('--rekey', "accept the agent's new host key (VM recreated), re-capture it and rekey; needs --yes")
+    .option('--yes', 'confirm --rekey')
+    .action(async (name: string, opts: ProvisionOptions, command: Command) => {
+      const ctx = contextOf(command);
+      if (opts.rekey && !opts.yes) {
+        throw new UsageError(
+          `--rekey trusts whatever host key ${name} presents now and re-encrypts its secrets to it; ` +
+            `if the VM was recreated on purpose, confirm with: fleet provision ${name} --rekey --yes`,
+        );
+      }
+      const rt = await openRuntime(ctx, {
+        names: [name],
+        writeLedger: false,
+        lock: `fleet ${process.argv.slice(2).join(' ')}`,
+      });
+      try {
+        const agent = rt.fleet.agents.find((a) => a.name === name);
+        if (!agent) throw new UsageError(`no agent named '${name}'`);
+        const book = await StateBook.open(new JsonStateStore(stateFile(rt.stateDir)));
+        if (book.get(name)?.hostKey === undefined) {
+          throw new UsageError(`${name} has never answered SSH: run 'fleet up ${name}' first`);
+        }
+        const result = await provisionAgent(
+          { ...provisionerDeps(ctx, rt), store: bookProvisionStore(book), reporter: stderrReporter },
+          {
+            agent: name,
+            secrets: agent.secrets,
+            ...(opts.from !== undefined && { from: opts.from }),
+            ...(opts.rekey && { rekey: true }),
+          },
+        );
+        await refreshSshFiles(rt);
+        const human = result.ok
+          ? `${name}: ${result.ran.length > 0 ? `provisioned (${result.ran.join(', ')})` : 'already provisioned'}`
+          : `${name}: FAILED\n  ${describeFailure(result).replaceAll('\n', '\n  ')}`;
+        printResult(ctx, human, result);
+        if (!result.ok) process.exitCode = 1;
+      } finally {
+        await rt.close();
+      }
+    });
+}

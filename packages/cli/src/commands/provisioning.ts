@@ -1,0 +1,127 @@
+// Wires provisioning's ports (core/provision) to the concrete adapters: ssh2 sessions pinned to
+// the recorded host key, and packages/secrets' rekey over the fleet's secrets/ directory.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type AgentConnector,
+  type AgentSpec,
+  allocationOf,
+  type HostKeyPolicy,
+  parsePublicKeyLine,
+  type SecretsRekeyer,
+} from '@agentfleet/core';
+import {
+  FleetProvisioner,
+  knownHostsFile,
+  type ProvisionerDeps,
+  sshUserOf,
+  writeFileAtomic,
+} from '@agentfleet/engine';
+import { type AgeIdentity, filesForRecipient, readIdentityFile, readRules, rekey } from '@agentfleet/secrets';
+import { connectShell } from '@agentfleet/ssh';
+import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import type { Runtime } from './runtime.js';
+
+function agentOf(rt: Runtime, name: string): AgentSpec {
+  const agent = rt.fleet.agents.find((a) => a.name === name);
+  if (!agent) throw new UsageError(`no agent named '${name}'`);
+  return agent;
+}
+
+/** SSH sessions to agents on their allocated ports, as the fleet's login user and key. */
+export function agentConnector(rt: Runtime): AgentConnector {
+  return {
+    async connect(name, opts = {}) {
+      const agent = agentOf(rt, name);
+      const alloc = allocationOf(rt.run.ledger, agent.libvirtUri, name);
+      if (!alloc) throw new UsageError(`'${name}' has no allocation yet: run 'fleet up ${name}' first`);
+      let hostKey: HostKeyPolicy;
+      if (opts.acceptNewHostKey) {
+        // Confirmed by the user (--rekey --yes); provisioning checks the key against the guest's
+        // key file and re-pins it before anything depends on it.
+        hostKey = { kind: 'first-contact', record: () => {} };
+      } else if (opts.pinnedHostKey !== undefined) {
+        hostKey = {
+          kind: 'pinned',
+          key: parsePublicKeyLine(opts.pinnedHostKey),
+          source: knownHostsFile(rt.stateDir),
+        };
+      } else {
+        throw new UsageError(`no pinned host key for '${name}' yet: run 'fleet up ${name}' first`);
+      }
+      return connectShell({
+        who: name,
+        host: '127.0.0.1',
+        port: alloc.sshPort,
+        user: sshUserOf(rt.run, agent),
+        privateKey: await readFile(rt.run.identityFile, 'utf8'),
+        hostKey,
+      });
+    },
+  };
+}
+
+/**
+ * The keys that can decrypt the current secrets, the way agenix looks for them
+ * (~/.ssh/id_ed25519, ~/.ssh/id_rsa), plus the key fleet logs in with (usually the admin's).
+ */
+async function adminIdentities(rt: Runtime): Promise<AgeIdentity[]> {
+  const paths = [
+    rt.run.identityFile,
+    join(homedir(), '.ssh', 'id_ed25519'),
+    join(homedir(), '.ssh', 'id_rsa'),
+  ];
+  const found = [...new Set(paths)].filter((p) => existsSync(p));
+  return (await Promise.all(found.map(readIdentityFile))).flat();
+}
+
+/** Host keys as data under secrets/hosts/, rekeyed with packages/secrets' API. */
+export function secretsRekeyer(ctx: CliContext, rt: Runtime): SecretsRekeyer {
+  const secretsDir = join(ctx.dir, 'secrets');
+  return {
+    async recordHostKey(agent, line) {
+      await writeFileAtomic(join(secretsDir, 'hosts', `${agent}.pub`), `${line}\n`, 0o644);
+    },
+    async rekeyAgent(agent) {
+      const pub = (await readFile(join(secretsDir, 'hosts', `${agent}.pub`), 'utf8')).trim();
+      const rules = await readRules(join(secretsDir, 'secrets.nix'));
+      const files = new Set(filesForRecipient(rules, pub));
+      const summary = await rekey({
+        secretsDir,
+        rules,
+        identities: await adminIdentities(rt),
+        only: (file) => files.has(file),
+      });
+      return {
+        rekeyed: summary.rekeyed,
+        unchanged: summary.unchanged,
+        failed: [
+          ...summary.failed.map((f) => ({ file: f.file, message: f.error })),
+          // A secret the agent gets but nobody has created yet cannot be decrypted in the VM.
+          ...summary.missing.map((file) => ({ file, message: 'no such file in secrets/' })),
+        ],
+      };
+    },
+  };
+}
+
+/** Everything provisioning needs except the per-run store and reporter. */
+export function provisionerDeps(ctx: CliContext, rt: Runtime): ProvisionerDeps {
+  return {
+    connector: agentConnector(rt),
+    secrets: secretsRekeyer(ctx, rt),
+    logDir: join(rt.stateDir, 'logs'),
+    fleetDir: ctx.dir,
+    flake: rt.fleet.config.flake,
+    sshUserOf: (name) => sshUserOf(rt.run, agentOf(rt, name)),
+    secretsOf: (name) => agentOf(rt, name).secrets,
+  };
+}
+
+/** `fleet up`'s hand-over: continue into provisioning once an agent answers SSH. */
+export function fleetProvisioner(ctx: CliContext, rt: Runtime): FleetProvisioner {
+  return new FleetProvisioner(provisionerDeps(ctx, rt));
+}
