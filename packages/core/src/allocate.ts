@@ -313,7 +313,7 @@ function locator(fleet: Fleet, ledger: Ledger) {
       };
     }
     const values = fleet.sources[agent.file] ?? {};
-    const path = explicit ? yamlPath : field === 'cores' ? 'vcpus' : '';
+    const path = field === 'cores' ? 'vcpus' : yamlPath;
     return { file: agent.file, ...positionOf({ values }, path), path, message };
   };
 }
