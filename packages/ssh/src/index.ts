@@ -1,1 +1,13 @@
-export {};
+export { type ConnectOptions, connectShell } from './connect.js';
+export { HostKeyMismatchError, RemoteSignalError, SshConnectError } from './errors.js';
+export { generateEd25519KeyPair, publicKeyOfPrivateKey } from './keys.js';
+export {
+  type ReadinessProgress,
+  type ReadinessStage,
+  SshReadinessError,
+  type StageOptions,
+  type WaitForSshOptions,
+  type WaitForSshResult,
+  waitForSsh,
+} from './readiness.js';
+export { SshShell } from './shell.js';

@@ -1,0 +1,87 @@
+import { checkHostKeyPin, keyFromWire, type SshPublicKey, type SshTarget } from '@agentfleet/core';
+import { Client } from 'ssh2';
+import { HostKeyMismatchError, SshConnectError } from './errors.js';
+import { SshShell } from './shell.js';
+
+export interface ConnectOptions {
+  /** Limit for TCP connect + handshake + login. */
+  timeoutMs?: number;
+}
+
+// Ask for the pinned key's type so a server holding several host keys presents the one we pinned.
+function hostKeyAlgorithms(pinned: SshPublicKey | undefined): string[] | undefined {
+  if (!pinned) return undefined;
+  return pinned.type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [pinned.type];
+}
+
+/**
+ * Opens an SSH session, verifying the host key in ssh2's hostVerifier: a pinned key must match exactly; on first
+ * contact the presented key is recorded only once the handshake signature checked out and the login succeeded.
+ */
+export function connectShell(target: SshTarget, opts: ConnectOptions = {}): Promise<SshShell> {
+  const address = `${target.host}:${target.port}`;
+  const pinned = target.hostKey.kind === 'pinned' ? target.hostKey.key : undefined;
+  const source = target.hostKey.kind === 'pinned' ? target.hostKey.source : undefined;
+  const client = new Client();
+  let presented: SshPublicKey | undefined;
+  let mismatch: string | undefined;
+  const algorithms = hostKeyAlgorithms(pinned);
+
+  return new Promise<SshShell>((resolve, reject) => {
+    const fail = (err: Error) => {
+      client.removeAllListeners('ready');
+      client.end();
+      reject(err);
+    };
+    client.once('ready', async () => {
+      client.removeAllListeners('error');
+      client.on('error', () => undefined); // later transport errors surface on the calls that hit them
+      if (!presented) return fail(new Error(`${target.who} (${address}): no host key seen in the handshake`));
+      const shell = new SshShell(client, presented);
+      if (target.hostKey.kind === 'first-contact') {
+        try {
+          await target.hostKey.record(presented);
+        } catch (err) {
+          await shell.close();
+          return reject(err);
+        }
+      }
+      resolve(shell);
+    });
+    client.once('error', (err: Error & { level?: string }) => {
+      if (mismatch) return fail(new HostKeyMismatchError(mismatch));
+      const authFailed = err.level === 'client-authentication';
+      fail(
+        new SshConnectError(
+          `ssh ${target.user}@${target.who} (${address}): ${authFailed ? 'login refused' : 'connection failed'}: ${err.message}`,
+          target.who,
+          address,
+          authFailed,
+        ),
+      );
+    });
+    client.connect({
+      host: target.host,
+      port: target.port,
+      username: target.user,
+      privateKey: target.privateKey,
+      readyTimeout: opts.timeoutMs ?? 20_000,
+      ...(algorithms ? { algorithms: { serverHostKey: algorithms as never } } : {}),
+      hostVerifier: (wire: Buffer, verify: (ok: boolean) => void) => {
+        let key: SshPublicKey;
+        try {
+          key = keyFromWire(wire);
+        } catch {
+          return verify(false);
+        }
+        const result = checkHostKeyPin({ who: target.who, address, presented: key, pinned, source });
+        if (result.kind === 'mismatch') {
+          mismatch = result.message;
+          return verify(false);
+        }
+        presented = key;
+        verify(true);
+      },
+    });
+  });
+}

@@ -1,0 +1,21 @@
+import { keyFromWire, type SshPublicKey } from '@agentfleet/core';
+import { utils } from 'ssh2';
+
+/** The public half of an OpenSSH/PEM private key. */
+export function publicKeyOfPrivateKey(privateKey: string): SshPublicKey {
+  const parsed = utils.parseKey(privateKey);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key || key instanceof Error) {
+    throw new Error(`cannot parse private key: ${key instanceof Error ? key.message : 'no key found'}`);
+  }
+  return keyFromWire(key.getPublicSSH());
+}
+
+/**
+ * A new ed25519 key pair in OpenSSH format, e.g. a guest host key made on the host before first boot (so the
+ * secrets can be rekeyed for it before the VM ever starts).
+ */
+export function generateEd25519KeyPair(comment: string): { privateKey: string; publicKey: SshPublicKey } {
+  const pair = utils.generateKeyPairSync('ed25519', { comment });
+  return { privateKey: pair.private, publicKey: publicKeyOfPrivateKey(pair.private) };
+}

@@ -1,0 +1,195 @@
+import net from 'node:net';
+import type { SshTarget } from '@agentfleet/core';
+import { connectShell } from './connect.js';
+import { HostKeyMismatchError, SshConnectError } from './errors.js';
+import type { SshShell } from './shell.js';
+
+/** Readiness is proven in order: something accepts TCP, it speaks SSH, we can log in. */
+export type ReadinessStage = 'listening' | 'banner' | 'login';
+const STAGES: readonly ReadinessStage[] = ['listening', 'banner', 'login'];
+
+export interface StageOptions {
+  /** Give up on the stage after this long. */
+  timeoutMs: number;
+  /** Limit for one attempt (connect, banner read, login). */
+  attemptTimeoutMs: number;
+  /** First pause between attempts; grows by `backoffFactor` up to `maxDelayMs`. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+  backoffFactor: number;
+}
+
+export interface ReadinessProgress {
+  stage: ReadinessStage;
+  status: 'retrying' | 'passed';
+  attempt: number;
+  /** Time spent in this stage so far. */
+  elapsedMs: number;
+  /** Why the last attempt failed (status 'retrying'). */
+  error?: string;
+}
+
+export interface WaitForSshOptions {
+  stages?: Partial<Record<ReadinessStage, Partial<StageOptions>>>;
+  onProgress?: (p: ReadinessProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface WaitForSshResult {
+  /** The logged-in session from the login stage; the caller closes it. */
+  shell: SshShell;
+  /** The server's identification line, e.g. "SSH-2.0-dropbear_2022.83". */
+  banner: string;
+  /** Milliseconds each stage took. */
+  timings: Record<ReadinessStage, number>;
+}
+
+const DEFAULTS: Record<ReadinessStage, StageOptions> = {
+  listening: {
+    timeoutMs: 60_000,
+    attemptTimeoutMs: 3_000,
+    initialDelayMs: 100,
+    maxDelayMs: 1_000,
+    backoffFactor: 1.5,
+  },
+  // A booting guest behind qemu's user network: the forwarded port accepts at once, sshd answers much later.
+  banner: {
+    timeoutMs: 180_000,
+    attemptTimeoutMs: 5_000,
+    initialDelayMs: 200,
+    maxDelayMs: 2_000,
+    backoffFactor: 1.5,
+  },
+  login: {
+    timeoutMs: 60_000,
+    attemptTimeoutMs: 20_000,
+    initialDelayMs: 500,
+    maxDelayMs: 3_000,
+    backoffFactor: 1.5,
+  },
+};
+
+export class SshReadinessError extends Error {
+  constructor(
+    readonly who: string,
+    readonly stage: ReadinessStage,
+    readonly attempts: number,
+    readonly elapsedMs: number,
+    readonly lastError: string,
+  ) {
+    super(
+      `SSH to ${who} not ready: stage '${stage}' gave up after ${Math.round(elapsedMs / 1000)} s ` +
+        `(${attempts} attempt${attempts === 1 ? '' : 's'}); last error: ${lastError}`,
+    );
+    this.name = 'SshReadinessError';
+  }
+}
+
+function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, host);
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy();
+      reject(new Error(`TCP connect to ${host}:${port} timed out`));
+    });
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      resolve(socket);
+    });
+    socket.once('error', (err) => reject(err));
+  });
+}
+
+/** Reads the server's "SSH-" identification line (RFC 4253 lets other lines come first). */
+function readBanner(host: string, port: number, timeoutMs: number): Promise<string> {
+  return tcpConnect(host, port, timeoutMs).then(
+    (socket) =>
+      new Promise((resolve, reject) => {
+        let text = '';
+        const done = (err: Error | undefined, banner?: string) => {
+          socket.destroy();
+          if (err) reject(err);
+          else resolve(banner as string);
+        };
+        socket.setTimeout(timeoutMs, () => done(new Error('connected, but no SSH banner arrived')));
+        socket.on('error', (err) => done(err));
+        socket.on('close', () => done(new Error('connection closed before an SSH banner arrived')));
+        socket.on('data', (d: Buffer) => {
+          text += d.toString('latin1');
+          const line = text.split(/\r?\n/).find((l, i, all) => l.startsWith('SSH-') && i < all.length - 1);
+          if (line) done(undefined, line);
+          else if (text.length > 8192)
+            done(new Error(`not an SSH server; it said: ${JSON.stringify(text.slice(0, 80))}`));
+        });
+      }),
+  );
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Retries `attempt` with backoff until it succeeds or the stage's time is up. */
+async function runStage<T>(
+  who: string,
+  stage: ReadinessStage,
+  o: StageOptions,
+  opts: WaitForSshOptions,
+  attempt: (timeoutMs: number) => Promise<T>,
+): Promise<{ value: T; elapsedMs: number }> {
+  const start = Date.now();
+  let delay = o.initialDelayMs;
+  for (let n = 1; ; n++) {
+    const remaining = o.timeoutMs - (Date.now() - start);
+    try {
+      const value = await attempt(Math.max(1, Math.min(o.attemptTimeoutMs, remaining)));
+      const elapsedMs = Date.now() - start;
+      opts.onProgress?.({ stage, status: 'passed', attempt: n, elapsedMs });
+      return { value, elapsedMs };
+    } catch (err) {
+      if (err instanceof HostKeyMismatchError) throw err; // never transient
+      const message = (err as Error).message;
+      const elapsedMs = Date.now() - start;
+      // A server that answered and refused our key will refuse it again: waiting longer only hides the cause.
+      const refused = err instanceof SshConnectError && err.authFailed;
+      if (refused || elapsedMs + delay >= o.timeoutMs)
+        throw new SshReadinessError(who, stage, n, elapsedMs, message);
+      opts.onProgress?.({ stage, status: 'retrying', attempt: n, elapsedMs, error: message });
+      await sleep(delay, opts.signal);
+      delay = Math.min(o.maxDelayMs, delay * o.backoffFactor);
+    }
+  }
+}
+
+/**
+ * Waits until `target` accepts an SSH login, stage by stage, each with its own timeout and backoff, and returns the
+ * logged-in session. Errors name the stage that gave up; a host-key mismatch or a refused key fails at once.
+ */
+export async function waitForSsh(target: SshTarget, opts: WaitForSshOptions = {}): Promise<WaitForSshResult> {
+  const o = Object.fromEntries(STAGES.map((s) => [s, { ...DEFAULTS[s], ...opts.stages?.[s] }])) as Record<
+    ReadinessStage,
+    StageOptions
+  >;
+  const { host, port, who } = target;
+  const listening = await runStage(who, 'listening', o.listening, opts, async (t) =>
+    (await tcpConnect(host, port, t)).destroy(),
+  );
+  const banner = await runStage(who, 'banner', o.banner, opts, (t) => readBanner(host, port, t));
+  const login = await runStage(who, 'login', o.login, opts, (t) => connectShell(target, { timeoutMs: t }));
+  return {
+    shell: login.value,
+    banner: banner.value,
+    timings: { listening: listening.elapsedMs, banner: banner.elapsedMs, login: login.elapsedMs },
+  };
+}
