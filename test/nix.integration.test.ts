@@ -225,9 +225,17 @@ describe('agents and recipients derived from data files', () => {
     }
   });
 
-  it('refuses a key file line that is not a key, naming the file', () => {
+  it('refuses a key file line that is not a key age can use, naming the file', () => {
     write('secrets/hosts/drago.pub', 'ssh-ed25519\n');
-    expect(() => rules()).toThrow(/secrets\/hosts\/drago\.pub: not an SSH or age public key/);
+    expect(() => rules()).toThrow(
+      /secrets\/hosts\/drago\.pub: not an ssh-ed25519, ssh-rsa or age public key/,
+    );
+    // A valid SSH key that age cannot encrypt to would only fail later, at re-encryption.
+    rmSync(join(root, 'secrets/hosts/drago.pub'));
+    const ecdsa = join(keysDir, 'ecdsa');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-f', ecdsa]);
+    write('secrets/admins/alice.pub', readFileSync(`${ecdsa}.pub`));
+    expect(() => fleet()).toThrow(/secrets\/admins\/alice\.pub: not an ssh-ed25519/);
   });
 
   it("declares an agent's secrets only once its host key is recorded and the .age file exists", () => {
