@@ -1,10 +1,10 @@
-// Recipient strings as secrets.nix lists them, turned into typage recipients. X25519 (age1...) goes
-// to typage as a string; SSH keys get this package's stanza implementations.
-import { Encrypter, type Recipient } from 'age-encryption';
+// Recipient strings as secrets.nix lists them, turned into typage Recipient objects.
+import type { Recipient } from 'age-encryption';
 import { SecretsError } from './errors.js';
 import { SshEd25519Recipient } from './ssh-ed25519.js';
 import { parseSshPublicKey, sshKeyText } from './ssh-keys.js';
 import { SshRsaRecipient } from './ssh-rsa.js';
+import { X25519Recipient } from './x25519-recipient.js';
 
 export type RecipientKind = 'ssh-ed25519' | 'ssh-rsa' | 'X25519';
 
@@ -14,7 +14,7 @@ export interface ParsedRecipient {
   /** Comparable identity of the key: "TYPE BASE64" for SSH keys, the age1 string for X25519. */
   key: string;
   kind: RecipientKind;
-  recipient: Recipient | string;
+  recipient: Recipient;
   /**
    * What this recipient's stanza shows in a file header: "ssh-ed25519 TAG", "ssh-rsa TAG", or
    * "X25519" (X25519 stanzas carry only an ephemeral share, so they do not name their recipient).
@@ -48,8 +48,7 @@ export function parseRecipient(input: string): ParsedRecipient {
       };
     }
     if (hrp === 'age') {
-      new Encrypter().addRecipient(text); // typage validates the bech32 checksum and key length
-      return { text, key: text, kind: 'X25519', recipient: text, stanzaKey: 'X25519' };
+      return { text, key: text, kind: 'X25519', recipient: new X25519Recipient(text), stanzaKey: 'X25519' };
     }
   } catch (err) {
     throw new SecretsError(`invalid recipient "${describe(text)}": ${(err as Error).message}`);
@@ -58,4 +57,20 @@ export function parseRecipient(input: string): ParsedRecipient {
   throw new SecretsError(
     `unsupported ${what} in "${describe(text)}": use ssh-ed25519, ssh-rsa or age1... (X25519) keys`,
   );
+}
+
+/**
+ * parseRecipient with memory: secrets.nix repeats the same few keys across every rule, and building
+ * a recipient (curve conversion, key import) costs far more than using it.
+ */
+export function recipientParser(): (text: string) => ParsedRecipient {
+  const seen = new Map<string, ParsedRecipient>();
+  return (text) => {
+    let parsed = seen.get(text);
+    if (parsed === undefined) {
+      parsed = parseRecipient(text);
+      seen.set(text, parsed);
+    }
+    return parsed;
+  };
 }

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { type AgeHeader, decryptSecret, encryptSecret, readHeader } from './age-file.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { AgeIdentity } from './identities.js';
-import { type ParsedRecipient, parseRecipient } from './recipients.js';
-import type { Rules, SecretRule } from './rules.js';
+import { type ParsedRecipient, recipientParser } from './recipients.js';
+import type { Rules } from './rules.js';
 
 export interface RekeyOptions {
   /** Directory of secrets.nix; rule names are paths relative to it. */
@@ -61,8 +61,13 @@ export function headerMatches(
 
 type Outcome = 'rekeyed' | 'unchanged' | 'missing';
 
-async function rekeyFile(path: string, name: string, rule: SecretRule, opts: RekeyOptions): Promise<Outcome> {
-  const recipients = rule.publicKeys.map(parseRecipient);
+async function rekeyFile(
+  path: string,
+  name: string,
+  recipients: ParsedRecipient[],
+  armor: boolean,
+  opts: RekeyOptions,
+): Promise<Outcome> {
   let data: Uint8Array;
   try {
     data = await readFile(path);
@@ -70,10 +75,10 @@ async function rekeyFile(path: string, name: string, rule: SecretRule, opts: Rek
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
     throw err;
   }
-  if (!opts.force && headerMatches(readHeader(data, name), recipients, rule.armor)) return 'unchanged';
+  if (!opts.force && headerMatches(readHeader(data, name), recipients, armor)) return 'unchanged';
   const plaintext = await decryptSecret(data, opts.identities, name);
   try {
-    const encrypted = await encryptSecret(plaintext, recipients, rule.armor);
+    const encrypted = await encryptSecret(plaintext, recipients, armor);
     await writeFileAtomic(path, encrypted, (await stat(path)).mode & 0o777);
   } finally {
     plaintext.fill(0);
@@ -81,19 +86,30 @@ async function rekeyFile(path: string, name: string, rule: SecretRule, opts: Rek
   return 'rekeyed';
 }
 
+// Files are independent; overlapping their reads, fsyncs and renames hides disk latency (the
+// crypto itself is synchronous and runs one file at a time regardless).
+const CONCURRENCY = 8;
+
 export async function rekey(opts: RekeyOptions): Promise<RekeySummary> {
   const summary: RekeySummary = { rekeyed: [], unchanged: [], missing: [], failed: [] };
-  const names = Object.keys(opts.rules)
-    .filter((name) => opts.only?.(name) ?? true)
-    .sort();
-  for (const name of names) {
+  const names = Object.keys(opts.rules).filter((name) => opts.only?.(name) ?? true);
+  const parse = recipientParser();
+  const one = async (name: string) => {
     const rule = opts.rules[name];
-    if (rule === undefined) continue;
+    if (rule === undefined) return;
     try {
-      summary[await rekeyFile(join(opts.secretsDir, name), name, rule, opts)].push(name);
+      const recipients = rule.publicKeys.map(parse);
+      summary[await rekeyFile(join(opts.secretsDir, name), name, recipients, rule.armor, opts)].push(name);
     } catch (err) {
       summary.failed.push({ file: name, error: (err as Error).message });
     }
-  }
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < names.length) await one(names[next++] as string);
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, names.length) }, worker));
+  for (const list of [summary.rekeyed, summary.unchanged, summary.missing]) list.sort();
+  summary.failed.sort((a, b) => a.file.localeCompare(b.file));
   return summary;
 }

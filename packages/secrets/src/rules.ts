@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SecretsError } from './errors.js';
-import { parseRecipient } from './recipients.js';
+import { recipientParser } from './recipients.js';
 
 export interface SecretRule {
   publicKeys: string[];
@@ -82,6 +82,7 @@ export async function readRules(secretsNix: string, opts: NixOptions = {}): Prom
   const raw = evaluated.safeParse(JSON.parse(await evaluate(rulesPath, opts)));
   if (!raw.success) throw new SecretsError('must evaluate to an attribute set of secrets', rulesPath);
   const rules: Rules = {};
+  const parse = recipientParser();
   for (const [name, rule] of Object.entries(raw.data)) {
     const where = rule.pos ? `${rule.pos.file}:${rule.pos.line}:${rule.pos.column}` : rulesPath;
     const fail = (message: string): never => {
@@ -93,7 +94,7 @@ export async function readRules(secretsNix: string, opts: NixOptions = {}): Prom
     const publicKeys = keys.data ?? [];
     publicKeys.forEach((key, i) => {
       try {
-        parseRecipient(key);
+        parse(key);
       } catch (err) {
         fail(`publicKeys[${i}]: ${(err as Error).message}`);
       }
