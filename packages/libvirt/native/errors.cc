@@ -26,6 +26,7 @@ LvError LvError::Binding(int code, const char* cFunc, std::string message) {
   e.code = code;
   e.func = cFunc;
   e.message = std::move(message);
+  e.fromBinding = true;
   return e;
 }
 
@@ -39,6 +40,7 @@ Napi::Value LvError::ToJs(Napi::Env env) const {
   info.Set("message", message);
   info.Set("func", func);
   info.Set("connectionLost", connectionLost);
+  info.Set("fromBinding", fromBinding);
   return data->errorFactory.Call({info});
 }
 

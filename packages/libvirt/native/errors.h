@@ -16,6 +16,7 @@ struct LvError {
   std::string message;
   std::string func;  // the C function that failed, e.g. "virDomainCreate"
   bool connectionLost = false;
+  bool fromBinding = false;  // raised by this binding (closed handle), not by libvirt
 
   // Copies the calling thread's last libvirt error (virCopyLastError is thread-local, so this
   // must run on the thread that made the failing call, right after it). `conn` (optional) is

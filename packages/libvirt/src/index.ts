@@ -1,1 +1,6 @@
-export {};
+export * from './connection.js';
+export * from './constants.js';
+export { Domain, type DomainInfo, type MetadataImpact, type UndefineOptions } from './domain.js';
+export * from './errors.js';
+export { probeKvm, probePasst } from './host-probes.js';
+export { LibvirtHypervisor } from './hypervisor.js';

@@ -1,0 +1,118 @@
+// The raw addon surface, positional and untyped flags, exactly as native/*.cc exports it.
+// The typed public API (connection.ts, domain.ts) is the only consumer.
+import { createRequire } from 'node:module';
+
+/** What the C++ side passes to the error factory (errors.h, LvError::ToJs). */
+export interface NativeErrorInfo {
+  code: number;
+  domain: number;
+  level: number;
+  message: string;
+  func: string;
+  connectionLost: boolean;
+  fromBinding: boolean;
+}
+
+export interface NativeNodeInfo {
+  model: string;
+  memoryKiB: number;
+  cpus: number;
+  mhz: number;
+  nodes: number;
+  sockets: number;
+  cores: number;
+  threads: number;
+}
+
+export interface NativeDomainRow {
+  name: string;
+  uuid: string;
+  id: number;
+  state: number;
+  reason: number;
+  persistent: boolean;
+}
+
+export interface NativeDomainInfo {
+  state: number;
+  maxMemKiB: number;
+  memoryKiB: number;
+  nrVirtCpu: number;
+  cpuTimeNs: number;
+}
+
+export interface NativeLifecycleEvent {
+  name: string;
+  uuid: string;
+  event: number;
+  detail: number;
+}
+
+export interface NativeConnection {
+  close(): Promise<void>;
+  isClosed(): boolean;
+  isAlive(): boolean;
+  getURI(): string;
+  getLibVersion(): Promise<number>;
+  getVersion(): Promise<number>;
+  getHostname(): Promise<string>;
+  getCapabilities(): Promise<string>;
+  getDomainCapabilities(
+    emulator: string | null,
+    arch: string | null,
+    machine: string | null,
+    virttype: string | null,
+    flags: number,
+  ): Promise<string>;
+  getNodeInfo(): Promise<NativeNodeInfo>;
+  listAllDomains(flags: number): Promise<NativeDomainRow[]>;
+  lookupDomainByName(name: string): Promise<NativeDomain>;
+  lookupDomainByUUIDString(uuid: string): Promise<NativeDomain>;
+  defineDomain(xml: string, flags: number): Promise<NativeDomain>;
+  createDomain(xml: string, flags: number): Promise<NativeDomain>;
+  registerLifecycleEvents(callback: (ev: NativeLifecycleEvent) => void): Promise<number>;
+  deregisterEvent(callbackId: number): Promise<void>;
+}
+
+export interface NativeDomain {
+  getName(): string;
+  getUUIDString(): string;
+  free(): void;
+  create(flags: number): Promise<void>;
+  shutdown(flags: number): Promise<void>;
+  destroy(flags: number): Promise<void>;
+  reboot(flags: number): Promise<void>;
+  suspend(): Promise<void>;
+  resume(): Promise<void>;
+  undefine(flags: number): Promise<void>;
+  getInfo(): Promise<NativeDomainInfo>;
+  getState(): Promise<{ state: number; reason: number }>;
+  getXMLDesc(flags: number): Promise<string>;
+  isActive(): Promise<boolean>;
+  isPersistent(): Promise<boolean>;
+  getMetadata(type: number, uri: string | null, flags: number): Promise<string>;
+  setMetadata(
+    type: number,
+    metadata: string | null,
+    key: string | null,
+    uri: string | null,
+    flags: number,
+  ): Promise<void>;
+  snapshotCreate(xml: string, flags: number): Promise<string>;
+  snapshotList(flags: number): Promise<string[]>;
+  snapshotGetXMLDesc(name: string, flags: number): Promise<string>;
+  snapshotRevert(name: string, flags: number): Promise<void>;
+  snapshotDelete(name: string, flags: number): Promise<void>;
+  qemuMonitorCommand(cmd: string, flags: number): Promise<string>;
+}
+
+export interface NativeAddon {
+  open(uri: string | null, flags: number): Promise<NativeConnection>;
+  setErrorFactory(factory: (info: NativeErrorInfo) => Error): void;
+  getLibraryVersion(): number;
+  stopEventLoop(): void;
+  eventLoopRunning(): boolean;
+}
+
+// Same relative path from src/ (tests) and dist/ (built code).
+export const native: NativeAddon = createRequire(import.meta.url)('../build/Release/agentfleet_libvirt.node');
