@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { fleetOf } from '../test-support/fleets.js';
 import { allocate } from './allocate.js';
 import { formatDiagnostic, type Result } from './diagnostics.js';
 import type { HostSnapshot } from './host-snapshot.js';
 import type { Ledger } from './ledger.js';
 import { parseLedger, renderLedger } from './ledger-file.js';
-import { fleetOf } from './test-fleets.js';
 
 const URI = 'qemu:///session';
 

@@ -1,0 +1,29 @@
+// Test support: fleets from terse agent YAML snippets, and a sample domain XML input.
+import { formatDiagnostic } from '../src/diagnostics.js';
+import type { DomainXmlInput } from '../src/domain-xml.js';
+import { loadFleet } from '../src/load-fleet.js';
+import type { Fleet } from '../src/model.js';
+
+/** A fleet from `fleet.yaml` text and agent name -> extra YAML lines (git email is filled in). */
+export function fleetOf(agents: Record<string, string>, fleetYaml = '{}'): Fleet {
+  const files = [
+    { path: 'agents/fleet.yaml', text: fleetYaml },
+    ...Object.entries(agents).map(([name, yaml]) => ({
+      path: `agents/${name}.yaml`,
+      text: `git: { email: ${name}@example.com }\n${yaml}\n`,
+    })),
+  ];
+  const r = loadFleet(files);
+  if (!r.ok) throw new Error(r.diagnostics.map(formatDiagnostic).join('\n'));
+  return r.value;
+}
+
+export const sampleInput: DomainXmlInput = {
+  agent: { name: 'drago', memoryMiB: 4096, vcpus: 2 },
+  allocation: { sshPort: 2223, spicePort: 5900, cores: [1, 3], mac: '52:54:00:12:34:56' },
+  domainType: 'qemu',
+  portForward: 'hostfwd',
+  diskPath: '/home/u/.agentvms/agent-drago.qcow2',
+  consoleLogPath: '/home/u/.agentvms/agent-drago.console.log',
+  fwcfg: { authorized_keys: 'ssh-ed25519 AAAAC3 admin@host' },
+};
