@@ -1,4 +1,5 @@
 import { type Diagnostic, fail, ok, type Result, sortDiagnostics } from './diagnostics.js';
+import { missingCoreProblem } from './host-fit.js';
 import type { HostSnapshot } from './host-snapshot.js';
 import { type Allocation, emptyLedger, type Ledger } from './ledger.js';
 import { pickMac } from './mac.js';
@@ -242,9 +243,8 @@ class HostClaims {
   /** Why `agent` may not pin `core`, phrased to follow "core N of agent X". */
   coreProblem(agent: AgentSpec, core: number, reserved: readonly number[]): string | undefined {
     if (reserved.includes(core)) return 'is reserved for the host (fleet.yaml reservedCores)';
-    if (this.snapshot && core >= this.snapshot.cpus) {
-      return `does not exist on host ${this.uri} (${this.snapshot.cpus} cpus: 0-${this.snapshot.cpus - 1})`;
-    }
+    const missing = this.snapshot && missingCoreProblem(core, this.uri, this.snapshot.cpus);
+    if (missing) return missing;
     const users = (this.agentCores.get(core) ?? []).filter((u) => u.agent !== agent.name);
     const blocking = agent.shareCores ? users.filter((u) => u.exclusive) : users;
     if (blocking[0]) return `is also pinned by agent ${blocking[0].agent}`;

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { writeFileAtomic } from '../atomic-write.js';
 import { contextOf } from '../context.js';
 import { ValidationError } from '../errors.js';
-import { LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
+import { isLocalUri, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
 import { localHostSnapshot } from '../host-snapshot.js';
 import { printResult } from '../output.js';
 
@@ -26,8 +26,4 @@ export function registerAllocate(program: Command): void {
       ctx.log.info({ file: LEDGER_FILE }, 'ledger written');
       printResult(ctx, text, { ok: true, ledger: result.value });
     });
-}
-
-function isLocalUri(uri: string): boolean {
-  return !/^[a-z0-9]+\+[a-z0-9]+:\/\/[^/]/.test(uri) && !/^[a-z0-9]+:\/\/[^/]/.test(uri);
 }

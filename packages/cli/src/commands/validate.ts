@@ -1,6 +1,9 @@
+import { availableParallelism } from 'node:os';
+import { hostFitDiagnostics } from '@agentfleet/core';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
-import { readFleet, readLedger } from '../fleet-files.js';
+import { ValidationError } from '../errors.js';
+import { isLocalUri, readFleet, readLedger } from '../fleet-files.js';
 import { printResult } from '../output.js';
 
 export function registerValidate(program: Command): void {
@@ -11,6 +14,10 @@ export function registerValidate(program: Command): void {
       const ctx = contextOf(command);
       const fleet = readFleet(ctx.dir);
       readLedger(ctx.dir);
+      // Agents on this machine must also fit its CPUs; remote hosts are checked by `allocate`.
+      const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].filter(isLocalUri);
+      const misfits = uris.flatMap((uri) => hostFitDiagnostics(fleet, { uri, cpus: availableParallelism() }));
+      if (misfits.length > 0) throw new ValidationError(misfits);
       const names = fleet.agents.map((a) => a.name);
       printResult(ctx, `ok: ${names.length} agent(s): ${names.join(', ')}`, { ok: true, agents: names });
     });
