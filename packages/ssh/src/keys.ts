@@ -1,5 +1,9 @@
 import { keyFromWire, type SshPublicKey } from '@agentfleet/core';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
+
+// ssh2 is CommonJS and Node's ESM loader cannot see `utils` as a named export (vitest can, so only
+// the built CLI failed): take it from the default export.
+const { utils } = ssh2;
 
 /** The public half of an OpenSSH/PEM private key. */
 export function publicKeyOfPrivateKey(privateKey: string): SshPublicKey {
