@@ -65,22 +65,23 @@ export function agentConnector(rt: Runtime): AgentConnector {
 }
 
 /**
- * The keys that can decrypt the current secrets, the way agenix looks for them
+ * Where the keys that can decrypt the current secrets are, the way agenix looks for them
  * (~/.ssh/id_ed25519, ~/.ssh/id_rsa), plus the key fleet logs in with (usually the admin's).
  */
-async function adminIdentities(rt: Runtime): Promise<AgeIdentity[]> {
+function adminIdentityPaths(rt: Runtime): string[] {
   const paths = [
     rt.run.identityFile,
     join(homedir(), '.ssh', 'id_ed25519'),
     join(homedir(), '.ssh', 'id_rsa'),
   ];
-  const found = [...new Set(paths)].filter((p) => existsSync(p));
-  return (await Promise.all(found.map(readIdentityFile))).flat();
+  return [...new Set(paths)].filter((p) => existsSync(p));
 }
 
-/** Host keys as data under secrets/hosts/, rekeyed with packages/secrets' API. */
-export function secretsRekeyer(ctx: CliContext, rt: Runtime): SecretsRekeyer {
-  const secretsDir = join(ctx.dir, 'secrets');
+/**
+ * Host keys as data under `secretsDir`/hosts/<agent>.pub (which secrets.nix reads), and the
+ * agent's secrets rekeyed with packages/secrets' API using the admin identities.
+ */
+export function secretsRekeyer(secretsDir: string, identityPaths: readonly string[]): SecretsRekeyer {
   return {
     async recordHostKey(agent, line) {
       await writeFileAtomic(join(secretsDir, 'hosts', `${agent}.pub`), `${line}\n`, 0o644);
@@ -89,12 +90,8 @@ export function secretsRekeyer(ctx: CliContext, rt: Runtime): SecretsRekeyer {
       const pub = (await readFile(join(secretsDir, 'hosts', `${agent}.pub`), 'utf8')).trim();
       const rules = await readRules(join(secretsDir, 'secrets.nix'));
       const files = new Set(filesForRecipient(rules, pub));
-      const summary = await rekey({
-        secretsDir,
-        rules,
-        identities: await adminIdentities(rt),
-        only: (file) => files.has(file),
-      });
+      const identities: AgeIdentity[] = (await Promise.all(identityPaths.map(readIdentityFile))).flat();
+      const summary = await rekey({ secretsDir, rules, identities, only: (file) => files.has(file) });
       return {
         rekeyed: summary.rekeyed,
         unchanged: summary.unchanged,
@@ -112,7 +109,7 @@ export function secretsRekeyer(ctx: CliContext, rt: Runtime): SecretsRekeyer {
 export function provisionerDeps(ctx: CliContext, rt: Runtime): ProvisionerDeps {
   return {
     connector: agentConnector(rt),
-    secrets: secretsRekeyer(ctx, rt),
+    secrets: secretsRekeyer(join(ctx.dir, 'secrets'), adminIdentityPaths(rt)),
     logDir: join(rt.stateDir, 'logs'),
     fleetDir: ctx.dir,
     flake: rt.fleet.config.flake,

@@ -44,11 +44,10 @@ export async function uploadFlake(shell: AgentShell, root: string, sudo: boolean
   const files = await flakeFiles(root);
   // The parent belongs to the login user, so only creating it needs root.
   const parent = dirname(REMOTE_FLAKE_DIR);
-  const owner = sudo ? 'sudo install -o "$(id -u)"' : 'install';
-  await mustExec(
-    shell,
-    `${owner} -d -m 0755 ${shq(parent)} && rm -rf ${shq(staging)} && mkdir ${shq(staging)}`,
-  );
+  const makeParent = sudo
+    ? `sudo mkdir -p ${shq(parent)} && sudo chown "$(id -u)" ${shq(parent)}`
+    : `mkdir -p ${shq(parent)}`;
+  await mustExec(shell, `${makeParent} && rm -rf ${shq(staging)} && mkdir ${shq(staging)}`);
   await shell.upload(files.map((f) => ({ local: join(root, f), remote: `${staging}/${f}` })));
   await mustExec(shell, `rm -rf ${shq(REMOTE_FLAKE_DIR)} && mv ${shq(staging)} ${shq(REMOTE_FLAKE_DIR)}`);
   return REMOTE_FLAKE_DIR;

@@ -1,0 +1,221 @@
+// Two-phase provisioning for real: a tiny VM standing in for NixOS (its nixos-rebuild decrypts
+// the uploaded secrets/*.age with its own host key using the real `age`), real ssh2 sessions,
+// host-key capture, a rekey with packages/secrets evaluated through nix-instantiate, and the
+// state kept in a real state.json.
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AgentConnector, parsePublicKeyLine, publicKeyLine, type SshTarget } from '@agentfleet/core';
+import {
+  bookProvisionStore,
+  JsonStateStore,
+  type ProvisionDeps,
+  provisionAgent,
+  StateBook,
+} from '@agentfleet/engine';
+import { connectShell, waitForSsh } from '@agentfleet/ssh';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secretsRekeyer } from '../../packages/cli/src/commands/provisioning.js';
+import { bootTestVm, ensureLibvirtd, ensureTestImage, repoRoot, type TestVm } from '../harness/index.js';
+
+const AGENT = 'drago';
+const SECRET = 'api-token';
+const PLAINTEXT = 'token-for-drago\n';
+
+let vm: TestVm | undefined;
+let fleetDir: string;
+let stateDir: string;
+let adminKey: string;
+let loginKey: string;
+
+/** Root login on the test VM with the image's key, pinned like fleet pins. */
+function target(vmNow: TestVm, hostKey: SshTarget['hostKey']): SshTarget {
+  return { who: AGENT, host: '127.0.0.1', port: vmNow.sshPort, user: 'root', privateKey: loginKey, hostKey };
+}
+
+const connector = (): AgentConnector => ({
+  connect: (_agent, opts = {}) =>
+    connectShell(
+      target(
+        vm as TestVm,
+        opts.acceptNewHostKey || opts.pinnedHostKey === undefined
+          ? { kind: 'first-contact', record: () => {} }
+          : { kind: 'pinned', key: parsePublicKeyLine(opts.pinnedHostKey) },
+      ),
+    ),
+});
+
+async function inVm(command: string): Promise<{ code: number; out: string }> {
+  const book = await openBook();
+  const shell = await connector().connect(AGENT, { pinnedHostKey: book.get(AGENT)?.hostKey as string });
+  let out = '';
+  try {
+    const code = await shell.exec(command, (chunk) => {
+      out += chunk;
+    });
+    return { code, out };
+  } finally {
+    await shell.close();
+  }
+}
+
+const openBook = () => StateBook.open(new JsonStateStore(join(stateDir, 'state.json')));
+
+async function provision(opts: { from?: 'phase1' | 'phase2' | 'hostkey'; rekey?: boolean } = {}) {
+  const book = await openBook();
+  const deps: ProvisionDeps = {
+    connector: connector(),
+    secrets: secretsRekeyer(join(fleetDir, 'secrets'), [adminKey]),
+    store: bookProvisionStore(book),
+    reporter: { step: () => {}, line: () => {} },
+    logDir: join(stateDir, 'logs'),
+    fleetDir,
+    flake: '.',
+    sshUserOf: () => 'root',
+  };
+  return provisionAgent(deps, { agent: AGENT, secrets: [SECRET], ...opts });
+}
+
+/** What the guest's nixos-rebuild did, one entry per run: the arguments and what agenix managed. */
+async function rebuildLog(): Promise<string[]> {
+  const { out } = await inVm('cat /var/log/nixos-rebuild.log 2>/dev/null || true');
+  return out.split('\n').filter(Boolean);
+}
+const switches = (log: string[]) => log.filter((l) => l.startsWith('switch --flake'));
+
+async function bootAndPin(disk?: string, fwcfg?: Record<string, string>): Promise<void> {
+  vm = await bootTestVm({ ...(disk && { disk }), ...(fwcfg && { fwcfg }) });
+  const ready = await waitForSsh(target(vm, { kind: 'first-contact', record: () => {} }));
+  const presented = publicKeyLine(ready.shell.hostKey);
+  await ready.shell.close();
+  const book = await openBook();
+  // What `fleet up` records when the agent first answers SSH (the engine's hand-over point).
+  if (book.get(AGENT) === undefined) {
+    await book.update(AGENT, { phase: 'ssh-ready', hostKey: presented });
+  }
+}
+
+beforeAll(async () => {
+  await ensureLibvirtd();
+  fleetDir = await mkdtemp(join(tmpdir(), 'agentfleet-prov-fleet-'));
+  stateDir = join(fleetDir, 'state');
+  await mkdir(join(fleetDir, 'secrets', 'admins'), { recursive: true });
+  await mkdir(join(fleetDir, 'secrets', 'hosts'), { recursive: true });
+  await mkdir(join(fleetDir, 'hosts'), { recursive: true });
+  // The repository's own agenix rules, reading admins/*.pub, hosts/<agent>.pub and agents.json.
+  await copyFile(join(repoRoot, 'secrets', 'secrets.nix'), join(fleetDir, 'secrets', 'secrets.nix'));
+  await copyFile(join(repoRoot, 'hosts', 'keys.nix'), join(fleetDir, 'hosts', 'keys.nix'));
+  await writeFile(
+    join(fleetDir, 'hosts', 'agents.json'),
+    JSON.stringify({ agents: { [AGENT]: { secrets: [SECRET] } } }),
+  );
+  await writeFile(join(fleetDir, 'flake.nix'), '{ outputs = _: { }; }\n');
+  adminKey = join(fleetDir, 'admin_ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'admin', '-f', adminKey]);
+  await copyFile(`${adminKey}.pub`, join(fleetDir, 'secrets', 'admins', 'admin.pub'));
+  // The secret exists before the agent does, encrypted to the admin only (the seeds' step 1).
+  execFileSync('age', ['-R', `${adminKey}.pub`, '-o', join(fleetDir, 'secrets', `${SECRET}.age`)], {
+    input: PLAINTEXT,
+  });
+  loginKey = await readFile((await ensureTestImage()).privateKeyPath, 'utf8');
+  await bootAndPin();
+}, 300_000);
+
+afterAll(async () => {
+  await vm?.remove();
+  await rm(fleetDir, { recursive: true, force: true });
+});
+
+describe('two-phase provisioning on a real VM', () => {
+  it('the VM cannot decrypt in phase 1, can after host-key capture + rekey + phase 2', async () => {
+    const result = await provision();
+    expect(result).toEqual({
+      agent: AGENT,
+      ok: true,
+      ran: ['phase1', 'hostkey', 'rekeyed', 'phase2', 'ready'],
+    });
+
+    const log = await rebuildLog();
+    expect(switches(log)).toEqual([
+      `switch --flake /var/lib/agentfleet/flake#agent-${AGENT}`,
+      `switch --flake /var/lib/agentfleet/flake#agent-${AGENT}`,
+    ]);
+    // Phase 1 ran before the rekey: agenix could not open the secret; phase 2 could.
+    expect(log.filter((l) => l.endsWith(`: ${SECRET}`))).toEqual([
+      `skipped: ${SECRET}`,
+      `decrypted: ${SECRET}`,
+    ]);
+    expect((await inVm(`cat /run/agenix/${SECRET}`)).out).toBe(PLAINTEXT);
+
+    // The recorded key is the VM's /var/ssh key, and the secret is now encrypted to it too.
+    const recorded = (await readFile(join(fleetDir, 'secrets', 'hosts', `${AGENT}.pub`), 'utf8')).trim();
+    const inGuest = (await inVm('cat /var/ssh/ssh_host_ed25519_key.pub')).out;
+    expect(recorded).toBe(publicKeyLine(parsePublicKeyLine(inGuest)));
+    const state = JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8'));
+    expect(state.agents[AGENT].provision).toMatchObject({ done: 'ready', hostKey: recorded });
+    expect(state.agents[AGENT].hostKey).toBe(recorded);
+  });
+
+  it('a second run does nothing; --from phase2 rebuilds once more', async () => {
+    const before = switches(await rebuildLog()).length;
+    expect(await provision()).toMatchObject({ ok: true, ran: [] });
+    expect(switches(await rebuildLog())).toHaveLength(before);
+    expect(await provision({ from: 'phase2' })).toMatchObject({ ok: true, ran: ['phase2', 'ready'] });
+    expect(switches(await rebuildLog())).toHaveLength(before + 1);
+  });
+
+  it('a failing rebuild stops with its last lines and log path, and the next run resumes at it', async () => {
+    await writeFile(join(fleetDir, 'FAIL_REBUILD'), '');
+    const failed = await provision({ from: 'phase2' });
+    await rm(join(fleetDir, 'FAIL_REBUILD'));
+    if (failed.ok) throw new Error('rebuild with FAIL_REBUILD succeeded');
+    expect(failed.step).toBe('phase2');
+    expect(failed.tail.join('\n')).toContain('FAIL_REBUILD present');
+    expect(await readFile(failed.logPath, 'utf8')).toContain('FAIL_REBUILD present');
+
+    expect(await provision()).toMatchObject({ ok: true, ran: ['phase2', 'ready'] });
+  });
+
+  it('refuses a key file that is not the key the server proved', async () => {
+    const other = join(fleetDir, 'other_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    const fake = (await readFile(`${other}.pub`, 'utf8')).trim();
+    await inVm(
+      `cp /var/ssh/ssh_host_ed25519_key.pub /root/real.pub && echo '${fake}' > /var/ssh/ssh_host_ed25519_key.pub`,
+    );
+    try {
+      const r = await provision({ from: 'hostkey' });
+      expect(r).toMatchObject({ ok: false, step: 'hostkey' });
+      if (!r.ok) expect(r.message).toContain('did not prove');
+    } finally {
+      await inVm('cp /root/real.pub /var/ssh/ssh_host_ed25519_key.pub');
+    }
+    expect(await provision()).toMatchObject({ ok: true, ran: ['hostkey', 'rekeyed', 'phase2', 'ready'] });
+  });
+
+  it('a VM with a new host key is refused at connect; --rekey re-captures, re-pins and rekeys', async () => {
+    const old = (await readFile(join(fleetDir, 'secrets', 'hosts', `${AGENT}.pub`), 'utf8')).trim();
+    const disk = join(fleetDir, 'disk.qcow2');
+    const current = vm as TestVm;
+    await current.shutdown();
+    await copyFile(current.disk, disk);
+    await current.remove();
+    // Same disk, but the guest now holds another host key (as if reinstalled).
+    const fresh = join(fleetDir, 'new_host_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', fresh]);
+    await bootAndPin(disk, { ssh_host_ed25519_key: await readFile(fresh, 'utf8') });
+
+    const refused = await provision({ from: 'phase2' });
+    expect(refused).toMatchObject({ ok: false, step: 'phase2' });
+    if (!refused.ok) expect(refused.message).toMatch(/does not match its pinned key/);
+
+    const r = await provision({ rekey: true });
+    expect(r).toMatchObject({ ok: true, ran: ['hostkey', 'rekeyed', 'phase2', 'ready'] });
+    const recorded = (await readFile(join(fleetDir, 'secrets', 'hosts', `${AGENT}.pub`), 'utf8')).trim();
+    expect(recorded).not.toBe(old);
+    expect(recorded).toBe(publicKeyLine(parsePublicKeyLine(await readFile(`${fresh}.pub`, 'utf8'))));
+    expect((await openBook()).get(AGENT)?.hostKey).toBe(recorded);
+    expect((await inVm(`cat /run/agenix/${SECRET}`)).out).toBe(PLAINTEXT);
+  });
+});
