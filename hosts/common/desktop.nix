@@ -17,5 +17,19 @@ in
     # GNOME's auto-login races the getty on tty1 (NixOS wiki, GNOME: automatic login).
     systemd.services."getty@tty1".enable = false;
     systemd.services."autovt@tty1".enable = false;
+
+    # The session should open on the desktop, not on a first-run wizard.
+    services.gnome.gnome-initial-setup.enable = false;
+    # The agent user has no password, so a locked screen could never be unlocked, and a
+    # suspended VM stalls the agent: no blanking, no lock, no sleep.
+    programs.dconf.profiles.user.databases = [
+      {
+        settings = {
+          "org/gnome/desktop/session".idle-delay = lib.gvariant.mkUint32 0;
+          "org/gnome/desktop/screensaver".lock-enabled = false;
+          "org/gnome/settings-daemon/plugins/power".sleep-inactive-ac-type = "nothing";
+        };
+      }
+    ];
   };
 }
