@@ -135,7 +135,8 @@ export async function bootTestVm(opts: TestVmOptions = {}): Promise<TestVm> {
       }
     },
     async remove() {
-      if ((await domainState(name).catch(() => 'gone')) === 'running') await virsh('destroy', name);
+      const state = await domainState(name).catch(() => 'gone');
+      if (state !== 'shut off' && state !== 'gone') await virsh('destroy', name);
       await virsh('undefine', name).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },
