@@ -14,7 +14,7 @@ const program = new Command('fleet')
     new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('warn'),
   )
   .exitOverride()
-  .showHelpAfterError();
+  .showHelpAfterError('(run fleet --help for usage)');
 
 // One line per command; each command lives in commands/<name>.ts.
 registerValidate(program);
