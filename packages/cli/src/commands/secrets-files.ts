@@ -1,0 +1,74 @@
+// Where `fleet secrets` finds things in the fleet repo: secrets/secrets.nix and its files, the
+// admins' and agents' public keys kept as data, and the identities that decrypt.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { type AgeIdentity, type Rules, readIdentityFile, readRules, recipientKey } from '@agentfleet/secrets';
+import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
+
+export const secretsDirOf = (ctx: CliContext): string => join(ctx.dir, 'secrets');
+
+export function readFleetRules(ctx: CliContext): Promise<Rules> {
+  return readRules(join(secretsDirOf(ctx), 'secrets.nix'));
+}
+
+/**
+ * The rule a command-line argument means: a path to the file (from cwd) or a rule name relative to
+ * secrets/, with or without ".age".
+ */
+export function ruleNameOf(ctx: CliContext, arg: string, rules: Rules): string {
+  const dir = secretsDirOf(ctx);
+  const fromCwd = relative(dir, resolve(arg));
+  const candidates = [fromCwd, arg, `${fromCwd}.age`, `${arg}.age`];
+  const name = candidates.find((c) => !c.startsWith('..') && rules[c] !== undefined);
+  if (name === undefined) throw new UsageError(`secrets/secrets.nix has no rule for '${arg}'`);
+  return name;
+}
+
+/** -i files, or else agenix's defaults: ~/.ssh/id_rsa and ~/.ssh/id_ed25519 when they exist. */
+export async function loadIdentities(paths: readonly string[]): Promise<AgeIdentity[]> {
+  const chosen = paths.length
+    ? paths
+    : ['id_ed25519', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)).filter((p) => existsSync(p));
+  if (chosen.length === 0) {
+    throw new UsageError(
+      'no identity to decrypt with: pass -i FILE or create ~/.ssh/id_ed25519 or ~/.ssh/id_rsa',
+    );
+  }
+  return (await Promise.all(chosen.map(readIdentityFile))).flat();
+}
+
+/** Keys kept as data, one "TYPE BASE64 [comment]" per line, in `dir`/<name>.pub. */
+function keysIn(dir: string): [name: string, key: string][] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.pub'))
+    .flatMap((f) =>
+      readFileSync(join(dir, f), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !l.trim().startsWith('#'))
+        .map((l): [string, string] => [f.slice(0, -4), recipientKey(l)]),
+    );
+}
+
+/** Who a recipient is, for display: "admin:NAME", "agent:NAME", or the key itself shortened. */
+export function recipientNamer(ctx: CliContext): {
+  label: (key: string) => string;
+  agentOf: (key: string) => string | undefined;
+} {
+  const dir = secretsDirOf(ctx);
+  const agents = new Map(keysIn(join(dir, 'hosts')).map(([name, key]) => [key, name]));
+  const admins = new Map(keysIn(join(dir, 'admins')).map(([name, key]) => [key, name]));
+  return {
+    agentOf: (key) => agents.get(recipientKey(key)),
+    label: (key) => {
+      const k = recipientKey(key);
+      const agent = agents.get(k);
+      if (agent !== undefined) return `agent:${agent}`;
+      const admin = admins.get(k);
+      if (admin !== undefined) return `admin:${admin}`;
+      return k.length > 30 ? `${k.slice(0, 27)}...` : k;
+    },
+  };
+}

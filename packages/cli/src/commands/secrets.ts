@@ -1,0 +1,245 @@
+// `fleet secrets ...`: agenix-compatible secrets, kept thin over packages/secrets.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadFleet } from '@agentfleet/core';
+import {
+  decryptSecret,
+  encryptSecret,
+  filesForRecipient,
+  headerMatches,
+  parseRecipient,
+  type RekeySummary,
+  readHeader,
+  rekey,
+  writeFileAtomic,
+} from '@agentfleet/secrets';
+import type { Command } from 'commander';
+import { parseDocument } from 'yaml';
+import { writeFileAtomic as writeTextAtomic } from '../atomic-write.js';
+import { type CliContext, contextOf } from '../context.js';
+import { FleetError, UsageError, ValidationError } from '../errors.js';
+import { readFleet, readFleetSources } from '../fleet-files.js';
+import { printResult } from '../output.js';
+import { regenerateAgentsJson } from './nix-data.js';
+import { editPlaintext } from './secrets-edit.js';
+import { loadIdentities, readFleetRules, recipientNamer, ruleNameOf, secretsDirOf } from './secrets-files.js';
+import { formatTable } from './table.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function identityOption(command: Command): Command {
+  return command.option(
+    '-i, --identity <file>',
+    'identity that decrypts (repeatable; default ~/.ssh/id_ed25519 and ~/.ssh/id_rsa)',
+    collect,
+    [],
+  );
+}
+
+async function listAction(ctx: CliContext): Promise<void> {
+  const rules = await readFleetRules(ctx);
+  const namer = recipientNamer(ctx);
+  const listedBy = (secret: string) =>
+    readFleet(ctx.dir)
+      .agents.filter((a) => a.secrets.includes(secret.replace(/\.age$/, '')))
+      .map((a) => a.name);
+  const rows = Object.keys(rules)
+    .sort()
+    .map((file) => {
+      const rule = rules[file] ?? { publicKeys: [], armor: false };
+      const path = join(secretsDirOf(ctx), file);
+      const recipients = rule.publicKeys.map(parseRecipient);
+      // "stale" means the file's recipients differ from the rule: `fleet secrets rekey` fixes it.
+      const state = !existsSync(path)
+        ? 'missing'
+        : headerMatches(readHeader(readFileSync(path), file), recipients, rule.armor)
+          ? 'ok'
+          : 'stale';
+      const agents = rule.publicKeys.flatMap((k) => namer.agentOf(k) ?? []);
+      const pending = listedBy(file).filter((a) => !agents.includes(a));
+      return {
+        file,
+        state,
+        armor: rule.armor,
+        recipients: rule.publicKeys.map(namer.label),
+        agents,
+        pending,
+      };
+    });
+  const human = formatTable(
+    ['SECRET', 'STATE', 'AGENTS', 'RECIPIENTS'],
+    rows.map((r) => [
+      r.file,
+      r.state,
+      [...r.agents, ...r.pending.map((a) => `${a}(no host key yet)`)].join(',') || '-',
+      r.recipients.join(','),
+    ]),
+  );
+  printResult(ctx, human, { ok: true, secrets: rows });
+}
+
+interface RekeyOptions {
+  agent?: string;
+  identity: string[];
+  force?: boolean;
+}
+
+async function rekeyAction(ctx: CliContext, opts: RekeyOptions): Promise<void> {
+  const secretsDir = secretsDirOf(ctx);
+  const rules = await readFleetRules(ctx);
+  let only: ((file: string) => boolean) | undefined;
+  if (opts.agent !== undefined) {
+    const agent = opts.agent;
+    if (!readFleet(ctx.dir).agents.some((a) => a.name === agent))
+      throw new UsageError(`no agent named '${agent}'`);
+    const keyFile = join(secretsDir, 'hosts', `${agent}.pub`);
+    if (!existsSync(keyFile)) {
+      throw new UsageError(
+        `no host key recorded for '${agent}' (secrets/hosts/${agent}.pub): provision it first`,
+      );
+    }
+    const files = new Set(filesForRecipient(rules, readFileSync(keyFile, 'utf8')));
+    only = (file) => files.has(file);
+  }
+  const identities = await loadIdentities(opts.identity);
+  const summary: RekeySummary = await rekey({ secretsDir, rules, identities, only, force: opts.force });
+  const lines = [
+    ...summary.rekeyed.map((f) => `rekeyed    ${f}`),
+    ...summary.unchanged.map((f) => `unchanged  ${f}`),
+    ...summary.missing.map((f) => `missing    ${f} (rule without a file)`),
+    ...summary.failed.map((f) => `FAILED     ${f.error}`),
+  ];
+  const counts = `${summary.rekeyed.length} rekeyed, ${summary.unchanged.length} unchanged, ${summary.missing.length} missing, ${summary.failed.length} failed`;
+  printResult(ctx, [...lines, counts].join('\n'), { ok: summary.failed.length === 0, ...summary });
+  if (summary.failed.length > 0) process.exitCode = 1;
+}
+
+async function editAction(ctx: CliContext, arg: string, opts: { identity: string[] }): Promise<void> {
+  const rules = await readFleetRules(ctx);
+  const name = ruleNameOf(ctx, arg, rules);
+  const rule = rules[name];
+  if (rule === undefined) throw new UsageError(`secrets/secrets.nix has no rule for '${arg}'`);
+  const path = join(secretsDirOf(ctx), name);
+  const exists = existsSync(path);
+  const before = exists
+    ? await decryptSecret(readFileSync(path), await loadIdentities(opts.identity), name)
+    : new Uint8Array();
+  const after = editPlaintext(name, before);
+  try {
+    if (exists && Buffer.compare(before, after) === 0) {
+      printResult(ctx, `${name} unchanged; not re-encrypted`, { ok: true, file: name, changed: false });
+      return;
+    }
+    const encrypted = await encryptSecret(after, rule.publicKeys.map(parseRecipient), rule.armor);
+    await writeFileAtomic(path, encrypted);
+    printResult(ctx, `wrote secrets/${name} for ${rule.publicKeys.length} recipient(s)`, {
+      ok: true,
+      file: name,
+      changed: true,
+    });
+  } finally {
+    before.fill(0);
+    after.fill(0);
+  }
+}
+
+const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Adds `secret` to each agent's `secrets:` list, keeping the YAML's comments and layout. */
+function agentFilesWithSecret(ctx: CliContext, agents: string[], secret: string) {
+  const fleet = readFleet(ctx.dir);
+  const sources = readFleetSources(ctx.dir);
+  const changed = agents.map((agent) => {
+    if (!fleet.agents.some((a) => a.name === agent)) throw new UsageError(`no agent named '${agent}'`);
+    const source = sources.find((s) => s.path === `agents/${agent}.yaml`);
+    if (source === undefined) throw new UsageError(`agent '${agent}' has no agents/${agent}.yaml`);
+    const doc = parseDocument(source.text);
+    const current: unknown = doc.toJS()?.secrets;
+    if (!(Array.isArray(current) && current.includes(secret))) {
+      if (doc.has('secrets')) doc.addIn(['secrets'], secret);
+      else doc.set('secrets', [secret]);
+    }
+    return { path: source.path, text: doc.toString() };
+  });
+  const loaded = loadFleet(sources.map((s) => changed.find((c) => c.path === s.path) ?? s));
+  if (!loaded.ok) throw new ValidationError(loaded.diagnostics);
+  return { changed, fleet: loaded.value };
+}
+
+async function addAction(ctx: CliContext, arg: string, opts: { agents: string }): Promise<void> {
+  const secret = arg.replace(/^.*\//, '').replace(/\.age$/, '');
+  if (!SECRET_NAME.test(secret))
+    throw new UsageError(`'${arg}': a secret name is letters, digits, '.', '_', '-'`);
+  const file = `${secret}.age`;
+  const path = join(secretsDirOf(ctx), file);
+  if (existsSync(path))
+    throw new UsageError(`secrets/${file} already exists; change it with: fleet secrets edit ${file}`);
+  const agents = opts.agents
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  if (agents.length === 0) throw new UsageError('--agents needs at least one agent name');
+  const { changed, fleet } = agentFilesWithSecret(ctx, agents, secret);
+  const plaintext = editPlaintext(file, new Uint8Array());
+  try {
+    for (const c of changed) writeTextAtomic(join(ctx.dir, c.path), c.text);
+    regenerateAgentsJson(ctx, fleet);
+    const rule = (await readFleetRules(ctx))[file];
+    if (rule === undefined) {
+      throw new FleetError(
+        `secrets/secrets.nix has no rule for ${file} even after listing it for ${agents.join(', ')}`,
+      );
+    }
+    await writeFileAtomic(
+      path,
+      await encryptSecret(plaintext, rule.publicKeys.map(parseRecipient), rule.armor),
+    );
+    printResult(
+      ctx,
+      `wrote secrets/${file} for ${rule.publicKeys.length} recipient(s); listed for ${agents.join(', ')}`,
+      {
+        ok: true,
+        file,
+        agents,
+        recipients: rule.publicKeys.length,
+      },
+    );
+  } finally {
+    plaintext.fill(0);
+  }
+}
+
+export function registerSecrets(program: Command): void {
+  const secrets = program.command('secrets').description('agenix secrets: list, add, edit, rekey');
+  secrets
+    .command('list')
+    .description('each secret, its state, the agents that get it, who can decrypt it')
+    .action((_opts, command: Command) => listAction(contextOf(command)));
+  identityOption(
+    secrets
+      .command('rekey')
+      .description(
+        're-encrypt secrets to exactly the recipients secrets.nix lists (skips files already right)',
+      )
+      .option('--agent <name>', "only the secrets this agent's host key is a recipient of")
+      .option('--force', 're-encrypt even files whose recipients already match'),
+  ).action((opts: RekeyOptions, command: Command) => rekeyAction(contextOf(command), opts));
+  identityOption(
+    secrets
+      .command('edit')
+      .description(
+        'decrypt to a private temp file, run $EDITOR, re-encrypt (stdin when piped and no $EDITOR)',
+      )
+      .argument('<file>', 'secret file or rule name, e.g. secrets/db.age or db'),
+  ).action((file: string, opts: { identity: string[] }, command: Command) =>
+    editAction(contextOf(command), file, opts),
+  );
+  secrets
+    .command('add')
+    .description("create a secret, list it in the agents' YAML, encrypt it to secrets.nix's recipients")
+    .argument('<file>', 'secret name, e.g. db-password (secrets/db-password.age)')
+    .requiredOption('--agents <names>', 'comma-separated agents that get it')
+    .action((file: string, opts: { agents: string }, command: Command) =>
+      addAction(contextOf(command), file, opts),
+    );
+}
