@@ -284,3 +284,104 @@ describe('hosts/agents.json', () => {
     expect(committed).toBe(agentsJson(readFleet(repo).agents));
   });
 });
+
+// flake.nix's own wiring, evaluated through test/nix/flake-wiring.nix (stand-in inputs, see there).
+interface FlakeWiring {
+  inputs: Record<string, string>;
+  outputNames: string[];
+  packages: string[];
+  apps: string[];
+  devShells: string[];
+  nixosModules: string[];
+  agentModuleImports: string[];
+  configurations: Record<
+    string,
+    {
+      agentfleet: { users?: string[]; adminKeys: string[]; agent?: { user: string } };
+      paths: string[];
+      usesAgentModule: boolean;
+    }
+  >;
+}
+
+const flakeWiring = (root: string) =>
+  evalNixJson(`import ${repo}/test/nix/flake-wiring.nix { repo = ${root}; }`) as FlakeWiring;
+
+describe('flake.nix', () => {
+  it('pins nixpkgs and home-manager to the same release', () => {
+    const { inputs } = flakeWiring(repo);
+    const nixos = inputs.nixpkgs?.match(/^github:NixOS\/nixpkgs\/nixos-(\d\d\.\d\d)$/)?.[1];
+    const hm = inputs['home-manager']?.match(
+      /^github:nix-community\/home-manager\/release-(\d\d\.\d\d)$/,
+    )?.[1];
+    expect(nixos).toBeDefined();
+    expect(hm).toBe(nixos);
+    expect(inputs.agenix).toBe('github:ryantm/agenix');
+  });
+
+  it('offers the package, app, dev shell and module', () => {
+    const wiring = flakeWiring(repo);
+    expect(wiring.outputNames).toEqual([
+      'apps',
+      'devShells',
+      'nixosConfigurations',
+      'nixosModules',
+      'packages',
+    ]);
+    expect(wiring.packages).toEqual(['default', 'fleet']);
+    expect(wiring.apps).toEqual(['default', 'fleet']);
+    expect(wiring.devShells).toEqual(['default']);
+    expect(wiring.nixosModules).toEqual(['agent', 'default']);
+    expect(wiring.agentModuleImports).toEqual([
+      'home-manager.nixosModules.home-manager',
+      'agenix.nixosModules.default',
+      'common',
+    ]);
+  });
+
+  it('builds agent-base with every agent user, and agent-<name> from the agent module for each agent', () => {
+    const json = JSON.parse(readFileSync(join(repo, 'hosts/agents.json'), 'utf8'));
+    const agents = json.agents as Record<string, { user: string }>;
+    const { configurations } = flakeWiring(repo);
+    expect(Object.keys(configurations).sort()).toEqual(
+      ['agent-base', ...Object.keys(agents).map((name) => `agent-${name}`)].sort(),
+    );
+    expect(configurations['agent-base']).toMatchObject({
+      agentfleet: { users: Object.values(agents).map((a) => a.user) },
+      paths: ['agent-base'],
+      usesAgentModule: false,
+    });
+    for (const [name, agent] of Object.entries(agents)) {
+      const config = configurations[`agent-${name}`];
+      expect(config?.usesAgentModule).toBe(true);
+      expect(config?.agentfleet.agent?.user).toBe(agent.user);
+    }
+  });
+
+  it('picks up a new agent, and a hand-written hosts/agent-<name>/, without any edit to flake.nix', () => {
+    const root = mkdtempSync(join(tmpdir(), 'fleet-flake-'));
+    try {
+      for (const file of ['flake.nix', 'hosts/keys.nix', 'hosts/agents.nix']) {
+        mkdirSync(dirname(join(root, file)), { recursive: true });
+        copyFileSync(join(repo, file), join(root, file));
+      }
+      const agent = (name: string): NixAgentInput => ({
+        name,
+        user: name,
+        git: { name, email: `${name}@example.org` },
+        desktop: false,
+        secrets: [],
+      });
+      writeFileSync(join(root, 'hosts/agents.json'), agentsJson([agent('ada'), agent('bo')]));
+      mkdirSync(join(root, 'hosts/agent-bo'));
+      writeFileSync(join(root, 'hosts/agent-bo/default.nix'), '{ }\n');
+      const { configurations } = flakeWiring(root);
+      expect(Object.keys(configurations)).toEqual(['agent-ada', 'agent-base', 'agent-bo']);
+      expect(configurations['agent-ada']?.paths).toEqual([]);
+      expect(configurations['agent-bo']?.paths).toEqual(['agent-bo']);
+      expect(configurations['agent-base']?.agentfleet.users).toEqual(['ada', 'bo']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
