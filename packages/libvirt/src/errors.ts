@@ -59,6 +59,9 @@ const invalidConfigCodes = new Set<number>([
   ErrorCode.NoOs,
 ]);
 
+/** VIR_FROM_TEST (virErrorDomain). */
+const ERROR_DOMAIN_TEST_DRIVER = 12;
+
 /** Picks the subclass for an error reported by the addon. */
 export function libvirtError(info: NativeErrorInfo): LibvirtError {
   if (info.fromBinding) return new HandleClosedError(info, 'closed');
@@ -77,6 +80,15 @@ export function libvirtError(info: NativeErrorInfo): LibvirtError {
   // VIR_ERR_OPERATION_FAILED (virdomainobjlist.c); only the text tells it apart.
   if (info.code === ErrorCode.OperationFailed && /already (exists|defined) with uuid/.test(info.message)) {
     return new DomainExistsError(info, 'already-exists');
+  }
+  // The test driver reports wrong-state requests as VIR_ERR_INTERNAL_ERROR where the QEMU driver
+  // says VIR_ERR_OPERATION_INVALID; classify them alike so both pass one contract.
+  if (
+    info.code === ErrorCode.InternalError &&
+    info.domain === ERROR_DOMAIN_TEST_DRIVER &&
+    /already running|not running/.test(info.message)
+  ) {
+    return new OperationInvalidError(info, 'operation-invalid');
   }
   if (invalidConfigCodes.has(info.code)) return new InvalidConfigError(info, 'invalid-config');
   return new LibvirtError(info);

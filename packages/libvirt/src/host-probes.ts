@@ -12,17 +12,21 @@ async function hostArch(c: Connection): Promise<string | undefined> {
 }
 
 /**
- * KVM is usable only if domcapabilities offers it AND a tiny transient kvm domain stays
- * running: with nested paravirtual KVM, /dev/kvm exists and domcapabilities says kvm, yet
- * guests pause at once with "KVM internal error".
+ * KVM is usable only if domcapabilities offers it with a sane CPU AND a tiny transient kvm
+ * domain stays running: with nested paravirtual KVM, /dev/kvm exists and domcapabilities says
+ * kvm, yet guests pause with "KVM internal error".
  */
 export async function probeKvm(c: Connection, watchMs = 2000): Promise<boolean> {
   const arch = await hostArch(c).catch(() => undefined);
   if (!arch) return false;
   const caps = await c.domainCapabilities({ virtType: 'kvm', arch }).catch(() => undefined);
   if (!caps || !/<domain>kvm<\/domain>/.test(caps)) return false;
+  // qemu64 is QEMU's baseline x86-64 CPU; a KVM that cannot run it lacks even SSE3. Seen with
+  // nested paravirtual KVM (kvm_pvm), where a disk-less probe guest keeps running in SeaBIOS
+  // yet a real boot loader dies with "KVM internal error ... emulation failure".
+  if (/<model usable='no'[^>]*>qemu64<\/model>/.test(caps)) return false;
   const xml = `<domain type='kvm'><name>${probeName('kvm')}</name><memory unit='MiB'>32</memory>
-    <os><type arch='${arch}'>hvm</type></os><devices><graphics type='none'/></devices></domain>`;
+    <os><type arch='${arch}'>hvm</type></os><devices><memballoon model='none'/></devices></domain>`;
   const dom = await c.createXML(xml).catch(() => undefined);
   if (!dom) return false;
   try {
