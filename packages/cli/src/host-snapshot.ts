@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { HostSnapshot, ListeningPort } from '@agentfleet/core';
+import {
+  type HostSnapshot,
+  type Hypervisor,
+  type ListeningPort,
+  resourcesOfDomainXml,
+} from '@agentfleet/core';
 
 /** TCP state 0A = LISTEN in /proc/net/tcp{,6}. */
 const TCP_LISTEN = '0A';
@@ -31,4 +36,22 @@ export function localListeningPorts(): ListeningPort[] {
  */
 export function localHostSnapshot(uri: string): HostSnapshot {
   return { uri, cpus: availableParallelism(), listeningPorts: localListeningPorts(), domains: [] };
+}
+
+/** True for URIs naming this machine (no remote host part): only those can be probed from here. */
+export function isLocalUri(uri: string): boolean {
+  return !/^[a-z0-9]+(\+[a-z0-9]+)?:\/\/[^/]/.test(uri);
+}
+
+/**
+ * The local snapshot plus every libvirt domain on `uri` with the ports and cores its XML holds,
+ * so allocation never hands out what another domain (ours or not) already uses.
+ */
+export async function hostSnapshotWithDomains(uri: string, hv: Hypervisor): Promise<HostSnapshot> {
+  const snapshot = localHostSnapshot(uri);
+  for (const d of await hv.listDomains()) {
+    const xml = await hv.domainXml(d.name, { inactive: true });
+    if (xml) snapshot.domains.push({ name: d.name, ...resourcesOfDomainXml(xml) });
+  }
+  return snapshot;
 }

@@ -1,6 +1,17 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
+import { registerAdd } from './commands/add.js';
 import { registerAllocate } from './commands/allocate.js';
+import { registerDestroy } from './commands/destroy.js';
+import { registerDown } from './commands/down.js';
+import { registerLogs } from './commands/logs.js';
+import { registerPlan } from './commands/plan.js';
+import { registerRemove } from './commands/remove.js';
+import { registerSecrets } from './commands/secrets.js';
+import { registerSpice } from './commands/spice.js';
+import { registerSsh } from './commands/ssh.js';
+import { registerStatus } from './commands/status.js';
+import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 import { registerXml } from './commands/xml.js';
 import { EXIT_USAGE, exitCodeOf, ValidationError } from './errors.js';
@@ -20,6 +31,17 @@ const program = new Command('fleet')
 registerValidate(program);
 registerAllocate(program);
 registerXml(program);
+registerPlan(program);
+registerUp(program);
+registerDown(program);
+registerDestroy(program);
+registerStatus(program);
+registerSsh(program);
+registerSpice(program);
+registerLogs(program);
+registerAdd(program);
+registerRemove(program);
+registerSecrets(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,7 +9,9 @@ describe('domainXml', () => {
     expect(xml).not.toContain('<interface');
     expect(xml).toContain('xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0"');
     expect(xml).toContain('<qemu:arg value="user,id=net0,hostfwd=tcp:127.0.0.1:2223-:22"/>');
-    expect(xml).toContain('<qemu:arg value="virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56"/>');
+    expect(xml).toContain(
+      '<qemu:arg value="virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56,bus=pcie.0,addr=0x10"/>',
+    );
     expect(xml.match(/52:54:00:12:34:56/g)).toHaveLength(1);
   });
 

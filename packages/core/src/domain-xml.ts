@@ -151,7 +151,9 @@ export function domainXml(input: DomainXmlInput): string {
       '-netdev',
       `user,id=net0,hostfwd=tcp:127.0.0.1:${alloc.sshPort}-:${GUEST_SSH_PORT}`,
       '-device',
-      `virtio-net-pci,netdev=net0,mac=${alloc.mac}`,
+      // An explicit slot: libvirt assigns addresses only to devices it knows, so without one QEMU
+      // puts the NIC on pcie.0 slot 1 and then fails to place libvirt's video device there.
+      `virtio-net-pci,netdev=net0,mac=${alloc.mac},bus=pcie.0,addr=0x10`,
     ];
     for (const value of args) cmd.ele(QEMU_NS, 'qemu:arg', { value });
   }

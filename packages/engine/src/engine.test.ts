@@ -89,7 +89,9 @@ describe('runFleet up', () => {
     const r = await runFleet(fleetRun(agents), w.deps, { ...up, dryRun: true });
     const luce = r.plan.actions.find((a) => a.agent === 'luce');
     expect(luce?.kind).toBe('update');
-    expect(luce?.reasons).toContain('domain edited outside fleet (XML differs from the spec)');
+    expect(luce?.reasons).toContain(
+      'domain edited outside fleet (its XML differs from what the spec generates)',
+    );
     expect(luce?.changes).toContainEqual({ field: 'vcpus', before: '3', after: '1' });
   });
 

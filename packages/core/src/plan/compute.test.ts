@@ -91,7 +91,9 @@ describe('computePlan up', () => {
     actual.domain = { ...domainOf(actual), resources: { memory: '2048 MiB', vcpus: '1' } };
     const a = up(desired('drago'), actual);
     expect(a?.kind).toBe('update');
-    expect(a?.reasons).toContain('domain edited outside fleet (XML differs from the spec)');
+    expect(a?.reasons).toContain(
+      'domain edited outside fleet (its XML differs from what the spec generates)',
+    );
   });
 
   it('recreates a missing disk of a stopped domain', () => {
@@ -188,6 +190,8 @@ describe('domainProjection', () => {
       spice: '127.0.0.1:5901',
       ssh: '127.0.0.1:2224->22 (hostfwd)',
       mac: '52:54:00:aa:bb:cc',
+      'qemu-args':
+        '-netdev user,id=net0,hostfwd=tcp:127.0.0.1:2224-:22 -device virtio-net-pci,netdev=net0,mac=52:54:00:AA:BB:CC',
     });
   });
 });

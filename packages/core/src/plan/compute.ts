@@ -79,7 +79,7 @@ function planUp(d: DesiredAgent, a: ActualAgent, provision: boolean): AgentActio
     changes = diffResources(a.domain.resources, d.resources);
     if (changes.length > 0) {
       steps.push('define');
-      reasons.push('domain edited outside fleet (XML differs from the spec)');
+      reasons.push('domain edited outside fleet (its XML differs from what the spec generates)');
     }
   }
 

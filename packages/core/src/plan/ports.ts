@@ -53,7 +53,7 @@ export interface ReadinessTarget {
   timeoutSeconds: number;
 }
 
-export type ReadinessStage = 'port' | 'banner' | 'login';
+export type ReadinessStage = 'listening' | 'banner' | 'login';
 
 /** Waits for an agent's SSH: port listening, banner, then a login with the pinned host key. */
 export interface Readiness {

@@ -70,6 +70,8 @@ export function domainProjection(xml: string): Record<string, string> {
       set('ssh', `${attr(fwd, 'address')}:${attr(range, 'start')}->${attr(range, 'to')} (passt)`);
   }
   const args = elements(first(root, 'commandline'), 'arg').map((a) => attr(a, 'value') ?? '');
+  // libvirt keeps these verbatim, so any change (even one the fields above do not name) is drift.
+  set('qemu-args', args.join(' '));
   for (const arg of args) {
     const hostfwd = /hostfwd=tcp:([^:]*):(\d+)-:(\d+)/.exec(arg);
     if (hostfwd) set('ssh', `${hostfwd[1]}:${hostfwd[2]}->${hostfwd[3]} (hostfwd)`);

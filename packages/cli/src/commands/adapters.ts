@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import { type Hypervisor, parsePublicKeyLine, publicKeyLine, type Readiness } from '@agentfleet/core';
+import { LibvirtHypervisor } from '@agentfleet/libvirt';
+import { waitForSsh } from '@agentfleet/ssh';
+
+// The only place the CLI picks concrete adapters for the engine's ports.
+
+export function openHypervisor(uri: string): Promise<Hypervisor> {
+  return LibvirtHypervisor.connect(uri);
+}
+
+/** Readiness through ssh2: listening -> banner -> login, the host key pinned or recorded at first contact. */
+export function sshReadiness(): Readiness {
+  return {
+    async wait(t, onStage) {
+      const privateKey = await readFile(t.identityFile, 'utf8');
+      const budget = t.timeoutSeconds * 1000;
+      onStage('listening');
+      const { shell } = await waitForSsh(
+        {
+          who: t.agent,
+          host: t.host,
+          port: t.port,
+          user: t.user,
+          privateKey,
+          hostKey:
+            t.pinnedHostKey === undefined
+              ? // Recorded by the engine (state.json, then known_hosts) once the login proves it.
+                { kind: 'first-contact', record: () => {} }
+              : { kind: 'pinned', key: parsePublicKeyLine(t.pinnedHostKey), source: 'state.json' },
+        },
+        {
+          stages: { listening: { timeoutMs: budget }, banner: { timeoutMs: budget } },
+          onProgress: (p) => {
+            if (p.status !== 'passed') return;
+            if (p.stage === 'listening') onStage('banner');
+            if (p.stage === 'banner') onStage('login');
+          },
+        },
+      );
+      try {
+        return { hostKey: publicKeyLine(shell.hostKey) };
+      } finally {
+        await shell.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadFleet } from '@agentfleet/core';
+import { acquireLock, lockFile } from '@agentfleet/engine';
+import { type Command, Option } from 'commander';
+import { stringify } from 'yaml';
+import { writeFileAtomic } from '../atomic-write.js';
+import { contextOf } from '../context.js';
+import { UsageError, ValidationError } from '../errors.js';
+import { expandPath, readFleet, readFleetSources } from '../fleet-files.js';
+import { printResult } from '../output.js';
+import { regenerateAgentsJson } from './nix-data.js';
+import { allocateLedger, Connections, writeLedger } from './runtime.js';
+import { positiveInt } from './up.js';
+
+interface AddOptions {
+  memory?: string;
+  vcpus?: number;
+  user?: string;
+  description?: string;
+  shareCores?: boolean;
+  desktop?: boolean;
+}
+
+export function registerAdd(program: Command): void {
+  program
+    .command('add')
+    .description('declare a new agent: write agents/<name>.yaml, allocate it, regenerate hosts/agents.json')
+    .argument('<name>', 'agent name (a hostname, Unix user and file name)')
+    .option('--memory <size>', 'RAM, e.g. 4GiB')
+    .option('--vcpus <n>', 'virtual CPUs', positiveInt)
+    .option('--user <user>', 'Unix user inside the VM (default: the name)')
+    .option('--description <text>', 'what the agent is for')
+    .option('--share-cores', 'allow pinning onto cores other agents use')
+    .addOption(new Option('--no-desktop', 'no GNOME desktop'))
+    .action(async (name: string, opts: AddOptions, command: Command) => {
+      const ctx = contextOf(command);
+      const file = `agents/${name}.yaml`;
+      if (existsSync(join(ctx.dir, file))) throw new UsageError(`${file} already exists`);
+      const doc: Record<string, unknown> = {};
+      if (opts.description !== undefined) doc.description = opts.description;
+      if (opts.memory !== undefined) doc.memory = opts.memory;
+      if (opts.vcpus !== undefined) doc.vcpus = opts.vcpus;
+      if (opts.user !== undefined) doc.user = opts.user;
+      if (opts.shareCores) doc.shareCores = true;
+      if (opts.desktop === false) doc.desktop = false;
+      const text = `# yaml-language-server: $schema=../packages/core/schema/agent.schema.json\n${Object.keys(doc).length ? stringify(doc) : '{}\n'}`;
+
+      // Validate the fleet as it will be, before writing anything.
+      const loaded = loadFleet([...readFleetSources(ctx.dir), { path: file, text }]);
+      if (!loaded.ok) throw new ValidationError(loaded.diagnostics);
+      const fleet = loaded.value;
+
+      const release = await acquireLock(
+        lockFile(expandPath(ctx.dir, readFleet(ctx.dir).config.stateDir)),
+        `fleet add ${name}`,
+      );
+      const connections = new Connections();
+      try {
+        const ledger = await allocateLedger(ctx, fleet, connections, false);
+        writeFileAtomic(join(ctx.dir, file), text);
+        writeLedger(ctx, ledger);
+        regenerateAgentsJson(ctx, fleet);
+        const agent = fleet.agents.find((a) => a.name === name);
+        const alloc = agent && ledger.hosts[agent.libvirtUri]?.[name];
+        printResult(
+          ctx,
+          `added ${file}${alloc ? ` (ssh ${alloc.sshPort}, spice ${alloc.spicePort}, cores ${alloc.cores.join(',')})` : ''}; bring it up with: fleet up ${name}`,
+          { ok: true, file, allocation: alloc },
+        );
+      } finally {
+        await connections.closeAll();
+        await release();
+      }
+    });
+}

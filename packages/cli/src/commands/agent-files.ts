@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { type AgentSpec, allocationOf, domainName, type Fleet } from '@agentfleet/core';
+import { agentConsoleLog, knownHostsFile, sshConfigFile } from '@agentfleet/engine';
+import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { expandPath, readFleet, readLedger } from '../fleet-files.js';
+
+export interface AgentHandle {
+  fleet: Fleet;
+  agent: AgentSpec;
+  stateDir: string;
+  sshPort: number;
+  spicePort: number;
+}
+
+/** An agent by name with its allocation, for commands that act on one running agent. */
+export function agentHandle(ctx: CliContext, name: string): AgentHandle {
+  const fleet = readFleet(ctx.dir);
+  const agent = fleet.agents.find((a) => a.name === name);
+  if (!agent) {
+    throw new UsageError(
+      `no agent named '${name}' (agents: ${fleet.agents.map((a) => a.name).join(', ') || 'none'})`,
+    );
+  }
+  const alloc = allocationOf(readLedger(ctx.dir), agent.libvirtUri, name);
+  if (!alloc) throw new UsageError(`agent '${name}' has no allocation yet: run 'fleet up ${name}'`);
+  return {
+    fleet,
+    agent,
+    stateDir: expandPath(ctx.dir, fleet.config.stateDir),
+    sshPort: alloc.sshPort,
+    spicePort: alloc.spicePort,
+  };
+}
+
+export function sshFilesOf(h: AgentHandle): { sshConfig: string; knownHosts: string } {
+  const files = { sshConfig: sshConfigFile(h.stateDir), knownHosts: knownHostsFile(h.stateDir) };
+  if (!existsSync(files.sshConfig)) {
+    throw new UsageError(`${files.sshConfig} does not exist yet: run 'fleet up ${h.agent.name}' first`);
+  }
+  return files;
+}
+
+export const consoleLogOf = (h: AgentHandle) => agentConsoleLog(h.stateDir, h.agent.name);
+export const domainOf = (h: AgentHandle) => domainName(h.agent.name);

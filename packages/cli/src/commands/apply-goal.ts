@@ -1,0 +1,123 @@
+import {
+  allocationOf,
+  type PlanGoal,
+  type ProgressSink,
+  planHasWork,
+  planToJson,
+  renderPlan,
+} from '@agentfleet/core';
+import {
+  JsonStateStore,
+  knownHostsFile,
+  type RunResult,
+  runFleet,
+  sshConfigFile,
+  sshUserOf,
+  stateFile,
+  writeSshFiles,
+} from '@agentfleet/engine';
+import type { CliContext } from '../context.js';
+import { printResult } from '../output.js';
+import { progressSink } from './progress.js';
+import { engineDeps, openRuntime, type Runtime } from './runtime.js';
+
+export interface GoalOptions {
+  names: string[];
+  goal: PlanGoal;
+  dryRun: boolean;
+  concurrency?: number;
+}
+
+/**
+ * `plan`, `up`, `down` and `destroy` in one path: compute the plan, print it, and unless
+ * this is a dry run apply it. The command line text is the lock holder's description.
+ */
+export async function applyGoal(
+  ctx: CliContext,
+  opts: GoalOptions,
+  /** More work under the same lock once the plan is applied (e.g. `remove` deleting files). */
+  after?: (rt: Runtime, result: RunResult) => Promise<void>,
+): Promise<void> {
+  const rt = await openRuntime(ctx, {
+    names: opts.names,
+    writeLedger: !opts.dryRun,
+    ...(!opts.dryRun && { lock: `fleet ${process.argv.slice(2).join(' ')}` }),
+  });
+  const interactive = !ctx.json && process.stderr.isTTY === true;
+  const bars = progressSink({ interactive });
+  const sink: ProgressSink = (e) => {
+    // The plan is the first thing a user reads; in --json it is part of the result instead.
+    if (e.type === 'plan') {
+      if (!ctx.json && !opts.dryRun) process.stdout.write(`${renderPlan(e.plan)}\n`);
+      return;
+    }
+    bars.sink(e);
+  };
+  let result: RunResult;
+  try {
+    result = await runFleet(rt.run, engineDeps(ctx, rt, sink), {
+      goal: opts.goal,
+      dryRun: opts.dryRun,
+      concurrency: opts.concurrency ?? 4,
+    });
+    bars.stop();
+    if (!opts.dryRun && opts.goal === 'up') await refreshSshFiles(rt);
+    if (after && result.outcomes.every((o) => o.ok)) await after(rt, result);
+  } finally {
+    bars.stop();
+    await rt.close();
+  }
+  report(ctx, opts, result, rt);
+}
+
+/** ssh_config + known_hosts for every agent whose key is pinned (not just those in this run). */
+export async function refreshSshFiles(rt: Runtime): Promise<void> {
+  const state = await new JsonStateStore(stateFile(rt.stateDir)).load();
+  const entries = rt.fleet.agents.flatMap((agent) => {
+    const alloc = allocationOf(rt.run.ledger, agent.libvirtUri, agent.name);
+    if (!alloc) return [];
+    return [
+      {
+        agent: agent.name,
+        port: alloc.sshPort,
+        user: sshUserOf(rt.run, agent),
+        identityFile: rt.run.identityFile,
+        hostKey: state.agents[agent.name]?.hostKey,
+      },
+    ];
+  });
+  await writeSshFiles(entries, {
+    sshConfig: sshConfigFile(rt.stateDir),
+    knownHosts: knownHostsFile(rt.stateDir),
+  });
+}
+
+function report(ctx: CliContext, opts: GoalOptions, result: RunResult, rt: Runtime): void {
+  const failed = result.outcomes.filter((o) => !o.ok);
+  if (opts.dryRun) {
+    printResult(ctx, renderPlan(result.plan), { ok: true, plan: planToJson(result.plan) });
+    return;
+  }
+  const lines: string[] = [];
+  if (!planHasWork(result.plan) && failed.length === 0)
+    lines.push('Nothing to do: every agent is as declared.');
+  for (const o of result.outcomes) {
+    lines.push(
+      o.ok
+        ? `${o.agent}: ok (${o.steps.join(', ') || 'no steps'})`
+        : `${o.agent}: FAILED\n  ${o.error?.replace(/\n/g, '\n  ')}`,
+    );
+  }
+  if (opts.goal === 'up' && failed.length < result.outcomes.length) {
+    lines.push('', `Connect with: fleet ssh <name>   (or: ssh -F ${sshConfigFile(rt.stateDir)} <name>)`);
+  }
+  printResult(ctx, lines.join('\n'), {
+    ok: failed.length === 0,
+    plan: planToJson(result.plan),
+    outcomes: result.outcomes,
+  });
+  if (failed.length > 0) {
+    process.exitCode = 1;
+    ctx.log.debug({ failed: failed.map((f) => f.agent) }, 'some agents failed');
+  }
+}

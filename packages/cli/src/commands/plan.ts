@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import { contextOf } from '../context.js';
+import { applyGoal } from './apply-goal.js';
+
+export function registerPlan(program: Command): void {
+  program
+    .command('plan')
+    .description('show what `fleet up` would do: desired (YAML + ledger) versus actual (libvirt, disks)')
+    .argument('[names...]', 'agents (default: all)')
+    .action(async (names: string[], _opts, command: Command) => {
+      await applyGoal(contextOf(command), { names, goal: 'up', dryRun: true });
+    });
+}

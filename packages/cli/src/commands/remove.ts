@@ -1,0 +1,38 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadFleet } from '@agentfleet/core';
+import type { Command } from 'commander';
+import { contextOf } from '../context.js';
+import { ValidationError } from '../errors.js';
+import { readFleetSources } from '../fleet-files.js';
+import { agentHandle } from './agent-files.js';
+import { applyGoal } from './apply-goal.js';
+import { regenerateAgentsJson } from './nix-data.js';
+import { allocateLedger } from './runtime.js';
+
+export function registerRemove(program: Command): void {
+  program
+    .command('remove')
+    .description('destroy an agent and delete its YAML and ledger entry (the disk stays unless --purge)')
+    .argument('<name>', 'agent')
+    .option('--purge', 'also delete the disk', false)
+    .action(async (name: string, opts: { purge: boolean }, command: Command) => {
+      const ctx = contextOf(command);
+      const h = agentHandle(ctx, name);
+      const file = h.agent.file;
+      const rest = loadFleet(readFleetSources(ctx.dir).filter((s) => s.path !== file));
+      if (!rest.ok) throw new ValidationError(rest.diagnostics);
+      const remaining = rest.value;
+      await applyGoal(
+        ctx,
+        { names: [name], goal: opts.purge ? 'purge' : 'destroy', dryRun: false },
+        async (rt) => {
+          // Domain gone: now the declaration, its allocation and the Nix data follow.
+          rmSync(join(ctx.dir, file));
+          await allocateLedger(ctx, remaining, rt.connections, true);
+          regenerateAgentsJson(ctx, remaining);
+          if (!ctx.json) process.stdout.write(`removed ${file} and its ledger entry\n`);
+        },
+      );
+    });
+}

@@ -1,0 +1,147 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  allocate,
+  type Fleet,
+  type HostSnapshot,
+  type Hypervisor,
+  type Ledger,
+  type ProgressSink,
+  type Provisioner,
+  renderLedger,
+} from '@agentfleet/core';
+import {
+  acquireLock,
+  type EngineDeps,
+  type FleetRun,
+  JsonStateStore,
+  LocalDisks,
+  listensOnLoopback,
+  lockFile,
+  stateFile,
+  tailFile,
+} from '@agentfleet/engine';
+import { writeFileAtomic } from '../atomic-write.js';
+import type { CliContext } from '../context.js';
+import { ValidationError } from '../errors.js';
+import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
+import { hostSnapshotWithDomains, isLocalUri } from '../host-snapshot.js';
+import { openHypervisor, sshReadiness } from './adapters.js';
+
+/** Cached libvirt connections, one per URI, closed together at the end of a command. */
+export class Connections {
+  private readonly open = new Map<string, Promise<Hypervisor>>();
+
+  connect = (uri: string): Promise<Hypervisor> => {
+    let c = this.open.get(uri);
+    if (!c) {
+      c = openHypervisor(uri);
+      this.open.set(uri, c);
+    }
+    return c;
+  };
+
+  async closeAll(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(all.map(async (c) => (await c).close().catch(() => {})));
+  }
+}
+
+export interface Runtime {
+  fleet: Fleet;
+  run: FleetRun;
+  connections: Connections;
+  stateDir: string;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  names: string[];
+  /** Write a changed ledger (mutating commands); `plan` allocates in memory only. */
+  writeLedger: boolean;
+  /** Take the state dir's lock, naming this command as the holder. */
+  lock?: string;
+}
+
+/** Reads the fleet, allocates new agents against the live hosts, takes the lock if asked. */
+export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promise<Runtime> {
+  const fleet = readFleet(ctx.dir);
+  const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
+  const connections = new Connections();
+  let release = async () => {};
+  try {
+    if (opts.lock) release = await acquireLock(lockFile(stateDir), opts.lock);
+    const ledger = await allocateLedger(ctx, fleet, connections, opts.writeLedger);
+    const run: FleetRun = {
+      fleet,
+      ledger,
+      stateDir,
+      baseImage: expandPath(ctx.dir, fleet.config.baseImage),
+      identityFile: expandPath(ctx.dir, fleet.config.ssh.identityFile),
+      names: opts.names,
+    };
+    return {
+      fleet,
+      run,
+      connections,
+      stateDir,
+      close: async () => {
+        await connections.closeAll();
+        await release();
+      },
+    };
+  } catch (err) {
+    await connections.closeAll();
+    await release();
+    throw err;
+  }
+}
+
+/**
+ * The next ledger for `fleet`, allocated against what the local hosts hold right now;
+ * `write` records it in agents/ledger.yaml when it changed (atomically).
+ */
+export async function allocateLedger(
+  ctx: CliContext,
+  fleet: Fleet,
+  connections: Connections,
+  write: boolean,
+): Promise<Ledger> {
+  const prev = readLedger(ctx.dir);
+  const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].filter(isLocalUri);
+  const hosts: HostSnapshot[] = await Promise.all(
+    uris.map(async (uri) => hostSnapshotWithDomains(uri, await connections.connect(uri))),
+  );
+  const result = allocate(prev, fleet, hosts);
+  if (!result.ok) throw new ValidationError(result.diagnostics);
+  if (write) writeLedger(ctx, result.value);
+  return result.value;
+}
+
+export function writeLedger(ctx: CliContext, ledger: Ledger): void {
+  const path = join(ctx.dir, LEDGER_FILE);
+  const text = renderLedger(ledger);
+  const before = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+  if (text === before) return;
+  writeFileAtomic(path, text);
+  ctx.log.info({ file: LEDGER_FILE }, 'ledger updated');
+}
+
+export function engineDeps(
+  ctx: CliContext,
+  rt: Runtime,
+  progress: ProgressSink,
+  provisioner?: Provisioner,
+): EngineDeps {
+  return {
+    connect: rt.connections.connect,
+    disks: new LocalDisks(),
+    state: new JsonStateStore(stateFile(rt.stateDir)),
+    readiness: sshReadiness(),
+    host: { listensOnLoopback, consoleTail: tailFile },
+    ...(provisioner && { provisioner }),
+    progress,
+    log: ctx.log,
+  };
+}

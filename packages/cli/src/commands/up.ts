@@ -1,0 +1,25 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { contextOf } from '../context.js';
+import { applyGoal } from './apply-goal.js';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('create disks, define and start agents, wait until SSH answers (a second run does nothing)')
+    .argument('[names...]', 'agents (default: all)')
+    .option('-c, --concurrency <n>', 'agents brought up at once', positiveInt, 4)
+    .action(async (names: string[], opts: { concurrency: number }, command: Command) => {
+      await applyGoal(contextOf(command), {
+        names,
+        goal: 'up',
+        dryRun: false,
+        concurrency: opts.concurrency,
+      });
+    });
+}

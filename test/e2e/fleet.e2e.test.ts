@@ -1,0 +1,285 @@
+// `fleet up/down/plan/status/ssh/spice/add` against a real libvirtd + QEMU (TCG) and the tiny
+// test image, through the built CLI. The steps build on each other, like a user's session.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ensureLibvirtd,
+  ensureTestImage,
+  opensshExec,
+  presentedHostKey,
+  spiceHandshake,
+  systemUri,
+  type TestImage,
+} from '../harness/index.js';
+import { fleet, fleetOk, fleetSpawn } from './fleet-cli.js';
+
+const VM_TIMEOUT = 240_000;
+const tag = `e${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
+const [A, B, C, D] = ['a', 'b', 'c', 'd'].map((s) => `${tag}${s}`) as [string, string, string, string];
+// Port ranges away from the defaults so parallel suites on the same daemon rarely meet; the
+// allocator still checks live listeners and other domains.
+const portBase = 20000 + Math.floor(Math.random() * 20000);
+
+let dir: string;
+let stateDir: string;
+let image: TestImage;
+
+const virsh = (...args: string[]) => execFileSync('virsh', ['-c', systemUri, ...args], { encoding: 'utf8' });
+const domState = (name: string) => virsh('domstate', `agent-${name}`).trim();
+const domUuid = (name: string) => virsh('domuuid', `agent-${name}`).trim();
+const qemuPid = (name: string) => readFileSync(`/run/libvirt/qemu/agent-${name}.pid`, 'utf8').trim();
+
+interface StatusRow {
+  name: string;
+  state: string;
+  sshPort: number;
+  spicePort: number;
+  cores: number[];
+  phase: string;
+}
+async function status(): Promise<Map<string, StatusRow>> {
+  const out = JSON.parse((await fleetOk(dir, ['--json', 'status'])).stdout) as { agents: StatusRow[] };
+  return new Map(out.agents.map((a) => [a.name, a]));
+}
+
+function writeAgent(name: string): void {
+  writeFileSync(
+    join(dir, 'agents', `${name}.yaml`),
+    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${name}@example.org }\n`,
+  );
+}
+
+beforeAll(async () => {
+  await ensureLibvirtd();
+  image = await ensureTestImage();
+  dir = mkdtempSync(join(tmpdir(), 'fleet-e2e-'));
+  stateDir = join(dir, 'state');
+  execFileSync('mkdir', ['-p', join(dir, 'agents')]);
+  writeFileSync(
+    join(dir, 'agents', 'fleet.yaml'),
+    [
+      `libvirtUri: ${systemUri}`,
+      `stateDir: ${stateDir}`,
+      `baseImage: ${image.baseImage}`,
+      'domainType: qemu',
+      'portForward: auto',
+      'diskMode: copy',
+      'reservedCores: []',
+      `sshPorts: { start: ${portBase}, end: ${portBase + 50} }`,
+      `spicePorts: { start: ${portBase + 100}, end: ${portBase + 150} }`,
+      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
+      'bootTimeouts: { sshSeconds: 180, shutdownSeconds: 60 }',
+      '',
+    ].join('\n'),
+  );
+  writeAgent(A);
+  writeAgent(B);
+}, VM_TIMEOUT);
+
+afterAll(async () => {
+  for (const n of [A, B, C, D]) {
+    try {
+      virsh('destroy', `agent-${n}`);
+    } catch {}
+    try {
+      virsh('undefine', `agent-${n}`);
+    } catch {}
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.sequential('fleet on real libvirt + QEMU', () => {
+  it(
+    'up brings two agents from YAML to SSH-ready, in parallel',
+    async () => {
+      const r = await fleetOk(dir, ['up']);
+      expect(r.stdout).toContain(`+ agent ${A} will be created`);
+      expect(r.stdout).toContain(`+ agent ${B} will be created`);
+      expect(r.stdout).toMatch(new RegExp(`${A}: ok \\(create-disk, define, start, await-ssh\\)`));
+      const s = await status();
+      for (const n of [A, B]) {
+        expect(s.get(n)).toMatchObject({ state: 'running', phase: 'ssh-ready' });
+        expect(domState(n)).toBe('running');
+        expect(existsSync(join(stateDir, `agent-${n}.qcow2`))).toBe(true);
+      }
+      // Ports come from the allocation, distinct per agent.
+      expect(s.get(A)?.sshPort).not.toBe(s.get(B)?.sshPort);
+    },
+    VM_TIMEOUT,
+  );
+
+  it('each agent answers SSH on its own port with the host key fleet pinned', async () => {
+    const s = await status();
+    const knownHosts = join(stateDir, 'known_hosts');
+    for (const n of [A, B]) {
+      const port = s.get(n)?.sshPort ?? 0;
+      // Independent check of the pin: what the server presents is what fleet recorded.
+      const presented = await presentedHostKey(port);
+      expect(readFileSync(knownHosts, 'utf8')).toContain(`[127.0.0.1]:${port} ${presented}`);
+      expect((await opensshExec(port, image.privateKeyPath, knownHosts, 'echo hello-$(id -u)')).trim()).toBe(
+        'hello-0',
+      );
+    }
+  });
+
+  it('fleet ssh runs a command; plain ssh -F <stateDir>/ssh_config works too', async () => {
+    const r = await fleetOk(dir, ['ssh', A, '--', 'uname', '-a']);
+    expect(r.stdout).toMatch(/^Linux /);
+    const plain = execFileSync(
+      'ssh',
+      ['-F', join(stateDir, 'ssh_config'), '-o', 'BatchMode=yes', B, 'uname -s'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(plain.trim()).toBe('Linux');
+    expect(readFileSync(join(stateDir, 'ssh_config'), 'utf8')).toContain('StrictHostKeyChecking yes');
+  });
+
+  it('the SPICE port of each agent completes a SPICE handshake', async () => {
+    const s = await status();
+    for (const n of [A, B]) {
+      const port = s.get(n)?.spicePort ?? 0;
+      expect((await fleetOk(dir, ['spice', n, '--print'])).stdout.trim()).toBe(`spice://127.0.0.1:${port}`);
+      const hs = await spiceHandshake('127.0.0.1', port);
+      expect(hs.firstMessageType).toBe(103);
+    }
+  });
+
+  it('vcpupin of each domain is what the ledger says', async () => {
+    const s = await status();
+    for (const n of [A, B]) {
+      const cores = s.get(n)?.cores ?? [];
+      expect(cores.length).toBe(1);
+      const pin = virsh('vcpupin', `agent-${n}`);
+      // " 0      1" -> vCPU 0 pinned to core 1
+      const rows = pin
+        .split('\n')
+        .map((l) => l.trim().match(/^(\d+)\s+(\S+)$/))
+        .filter((m): m is RegExpMatchArray => m !== null);
+      expect(rows.map((m) => [Number(m[1]), m[2]])).toEqual(cores.map((c, i) => [i, String(c)]));
+    }
+  });
+
+  it(
+    'a third agent added as a YAML file comes up without touching the other two',
+    async () => {
+      const before = [A, B].map((n) => [domUuid(n), qemuPid(n)]);
+      writeAgent(C);
+      const plan = await fleetOk(dir, ['plan']);
+      expect(plan.stdout).toContain(`+ agent ${C} will be created`);
+      expect(plan.stdout).toContain(`= agent ${A} is up to date`);
+      const r = await fleetOk(dir, ['up']);
+      expect(r.stdout).toContain(`${C}: ok`);
+      expect(r.stdout).not.toContain(`${A}: ok`);
+      expect([A, B].map((n) => [domUuid(n), qemuPid(n)])).toEqual(before);
+      expect((await status()).get(C)).toMatchObject({ state: 'running', phase: 'ssh-ready' });
+    },
+    VM_TIMEOUT,
+  );
+
+  it('a second up does nothing when everything is up', async () => {
+    const pids = [A, B, C].map(qemuPid);
+    const r = await fleetOk(dir, ['up']);
+    expect(r.stdout).toContain('Nothing to do');
+    expect([A, B, C].map(qemuPid)).toEqual(pids);
+  });
+
+  it(
+    'down shuts every agent down through ACPI (no forced power-off); disks stay',
+    async () => {
+      const r = await fleetOk(dir, ['down']);
+      expect(r.stderr).not.toContain('forcing off');
+      for (const n of [A, B, C]) {
+        expect(domState(n)).toBe('shut off');
+        expect(existsSync(join(stateDir, `agent-${n}.qcow2`))).toBe(true);
+      }
+    },
+    VM_TIMEOUT,
+  );
+
+  it(
+    'plan shows a domain edited by hand; up puts it back and reuses every disk',
+    async () => {
+      const xml = virsh('dumpxml', '--inactive', `agent-${A}`);
+      const edited = join(dir, 'edited.xml');
+      writeFileSync(
+        edited,
+        xml
+          .replace(/<memory unit='KiB'>\d+<\/memory>/, "<memory unit='KiB'>393216</memory>")
+          .replace(
+            /<currentMemory unit='KiB'>\d+<\/currentMemory>/,
+            "<currentMemory unit='KiB'>393216</currentMemory>",
+          ),
+      );
+      virsh('define', edited);
+      const plan = await fleetOk(dir, ['plan', A]);
+      expect(plan.stdout).toContain(`~ agent ${A} will be updated`);
+      expect(plan.stdout).toContain('~ memory: 384 MiB -> 256 MiB');
+      expect(plan.stdout).toContain('domain edited outside fleet');
+
+      const inodes = [A, B, C].map((n) => statSync(join(stateDir, `agent-${n}.qcow2`)).ino);
+      const r = await fleetOk(dir, ['--json', 'up']);
+      const out = JSON.parse(r.stdout) as { ok: boolean; outcomes: { agent: string; steps: string[] }[] };
+      expect(out.ok).toBe(true);
+      for (const o of out.outcomes) expect(o.steps).not.toContain('create-disk');
+      expect(out.outcomes.find((o) => o.agent === A)?.steps).toEqual(['define', 'start', 'await-ssh']);
+      expect([A, B, C].map((n) => statSync(join(stateDir, `agent-${n}.qcow2`)).ino)).toEqual(inodes);
+      expect(virsh('dumpxml', '--inactive', `agent-${A}`)).toContain("<memory unit='KiB'>262144</memory>");
+      for (const n of [A, B, C]) expect(domState(n)).toBe('running');
+    },
+    VM_TIMEOUT,
+  );
+
+  it(
+    'an up killed with SIGKILL mid-way is finished by the next up',
+    async () => {
+      writeAgent(D);
+      const child = fleetSpawn(dir, ['up', D]);
+      // Kill it once the domain exists and is booting, before SSH was reached.
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const state = existsSync(join(stateDir, 'state.json'))
+          ? (JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as {
+              agents: Record<string, { phase: string }>;
+            })
+          : { agents: {} };
+        if (state.agents[D]?.phase === 'started') break;
+        if (Date.now() > deadline) throw new Error('fleet up never reached the started phase');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('close', r));
+      expect(existsSync(join(stateDir, 'fleet.lock'))).toBe(true); // the dead holder's lock is left behind
+
+      const plan = await fleetOk(dir, ['plan', D]);
+      expect(plan.stdout).toContain(`> agent ${D} will be resumed`);
+      const r = await fleetOk(dir, ['--json', 'up']);
+      const out = JSON.parse(r.stdout) as { outcomes: { agent: string; steps: string[] }[] };
+      expect(out.outcomes).toEqual([{ agent: D, ok: true, steps: ['await-ssh'] }]);
+      expect(
+        virsh('list', '--all', '--name')
+          .split('\n')
+          .filter((l) => l.trim() === `agent-${D}`),
+      ).toHaveLength(1);
+      expect((await status()).get(D)).toMatchObject({ state: 'running', phase: 'ssh-ready' });
+      expect((await fleet(dir, ['ssh', D, '--', 'true'])).code).toBe(0);
+    },
+    VM_TIMEOUT,
+  );
+
+  it(
+    'destroy --purge undefines and deletes the disk; without --purge the disk stays',
+    async () => {
+      await fleetOk(dir, ['destroy', C]);
+      expect(virsh('list', '--all', '--name')).not.toContain(`agent-${C}`);
+      expect(existsSync(join(stateDir, `agent-${C}.qcow2`))).toBe(true);
+      await fleetOk(dir, ['destroy', '--purge', D]);
+      expect(existsSync(join(stateDir, `agent-${D}.qcow2`))).toBe(false);
+    },
+    VM_TIMEOUT,
+  );
+});
