@@ -2,9 +2,7 @@
 // the uploaded secrets/*.age with its own host key using the real `age`), real ssh2 sessions,
 // host-key capture, a rekey with packages/secrets evaluated through nix-instantiate, and the
 // state kept in a real state.json.
-import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AgentConnector, parsePublicKeyLine, publicKeyLine, type SshTarget } from '@agentfleet/core';
 import {
@@ -17,7 +15,8 @@ import {
 import { connectShell, waitForSsh } from '@agentfleet/ssh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretsRekeyer } from '../../packages/cli/src/commands/provisioning.js';
-import { bootTestVm, ensureLibvirtd, ensureTestImage, repoRoot, type TestVm } from '../harness/index.js';
+import { bootTestVm, ensureLibvirtd, ensureTestImage, type TestVm } from '../harness/index.js';
+import { makeSecretsFleet, sshKeygen } from './provision-fixture.js';
 
 const AGENT = 'drago';
 const SECRET = 'api-token';
@@ -98,26 +97,10 @@ async function bootAndPin(disk?: string, fwcfg?: Record<string, string>): Promis
 
 beforeAll(async () => {
   await ensureLibvirtd();
-  fleetDir = await mkdtemp(join(tmpdir(), 'agentfleet-prov-fleet-'));
+  const fleet = await makeSecretsFleet({ [AGENT]: [SECRET] }, { [SECRET]: PLAINTEXT });
+  fleetDir = fleet.dir;
+  adminKey = fleet.adminKey;
   stateDir = join(fleetDir, 'state');
-  await mkdir(join(fleetDir, 'secrets', 'admins'), { recursive: true });
-  await mkdir(join(fleetDir, 'secrets', 'hosts'), { recursive: true });
-  await mkdir(join(fleetDir, 'hosts'), { recursive: true });
-  // The repository's own agenix rules, reading admins/*.pub, hosts/<agent>.pub and agents.json.
-  await copyFile(join(repoRoot, 'secrets', 'secrets.nix'), join(fleetDir, 'secrets', 'secrets.nix'));
-  await copyFile(join(repoRoot, 'hosts', 'keys.nix'), join(fleetDir, 'hosts', 'keys.nix'));
-  await writeFile(
-    join(fleetDir, 'hosts', 'agents.json'),
-    JSON.stringify({ agents: { [AGENT]: { secrets: [SECRET] } } }),
-  );
-  await writeFile(join(fleetDir, 'flake.nix'), '{ outputs = _: { }; }\n');
-  adminKey = join(fleetDir, 'admin_ed25519');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'admin', '-f', adminKey]);
-  await copyFile(`${adminKey}.pub`, join(fleetDir, 'secrets', 'admins', 'admin.pub'));
-  // The secret exists before the agent does, encrypted to the admin only (the seeds' step 1).
-  execFileSync('age', ['-R', `${adminKey}.pub`, '-o', join(fleetDir, 'secrets', `${SECRET}.age`)], {
-    input: PLAINTEXT,
-  });
   loginKey = await readFile((await ensureTestImage()).privateKeyPath, 'utf8');
   await bootAndPin();
 }, 300_000);
@@ -178,8 +161,7 @@ describe('two-phase provisioning on a real VM', () => {
   });
 
   it('refuses a key file that is not the key the server proved', async () => {
-    const other = join(fleetDir, 'other_ed25519');
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    const other = sshKeygen(join(fleetDir, 'other_ed25519'));
     const fake = (await readFile(`${other}.pub`, 'utf8')).trim();
     await inVm(
       `cp /var/ssh/ssh_host_ed25519_key.pub /root/real.pub && echo '${fake}' > /var/ssh/ssh_host_ed25519_key.pub`,
@@ -202,8 +184,7 @@ describe('two-phase provisioning on a real VM', () => {
     await copyFile(current.disk, disk);
     await current.remove();
     // Same disk, but the guest now holds another host key (as if reinstalled).
-    const fresh = join(fleetDir, 'new_host_ed25519');
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', fresh]);
+    const fresh = sshKeygen(join(fleetDir, 'new_host_ed25519'));
     await bootAndPin(disk, { ssh_host_ed25519_key: await readFile(fresh, 'utf8') });
 
     const refused = await provision({ from: 'phase2' });

@@ -82,26 +82,35 @@ function adminIdentityPaths(rt: Runtime): string[] {
  * agent's secrets rekeyed with packages/secrets' API using the admin identities.
  */
 export function secretsRekeyer(secretsDir: string, identityPaths: readonly string[]): SecretsRekeyer {
+  // Agents provisioned in parallel may share a secret: one rekey at a time, each evaluating the
+  // rules after the previous one wrote, so a later rekey never drops a key an earlier one added.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = queue.then(work);
+    queue = result.catch(() => undefined);
+    return result;
+  };
   return {
     async recordHostKey(agent, line) {
       await writeFileAtomic(join(secretsDir, 'hosts', `${agent}.pub`), `${line}\n`, 0o644);
     },
-    async rekeyAgent(agent) {
-      const pub = (await readFile(join(secretsDir, 'hosts', `${agent}.pub`), 'utf8')).trim();
-      const rules = await readRules(join(secretsDir, 'secrets.nix'));
-      const files = new Set(filesForRecipient(rules, pub));
-      const identities: AgeIdentity[] = (await Promise.all(identityPaths.map(readIdentityFile))).flat();
-      const summary = await rekey({ secretsDir, rules, identities, only: (file) => files.has(file) });
-      return {
-        rekeyed: summary.rekeyed,
-        unchanged: summary.unchanged,
-        failed: [
-          ...summary.failed.map((f) => ({ file: f.file, message: f.error })),
-          // A secret the agent gets but nobody has created yet cannot be decrypted in the VM.
-          ...summary.missing.map((file) => ({ file, message: 'no such file in secrets/' })),
-        ],
-      };
-    },
+    rekeyAgent: (agent) =>
+      serialized(async () => {
+        const pub = (await readFile(join(secretsDir, 'hosts', `${agent}.pub`), 'utf8')).trim();
+        const rules = await readRules(join(secretsDir, 'secrets.nix'));
+        const files = new Set(filesForRecipient(rules, pub));
+        const identities: AgeIdentity[] = (await Promise.all(identityPaths.map(readIdentityFile))).flat();
+        const summary = await rekey({ secretsDir, rules, identities, only: (file) => files.has(file) });
+        return {
+          rekeyed: summary.rekeyed,
+          unchanged: summary.unchanged,
+          failed: [
+            ...summary.failed.map((f) => ({ file: f.file, message: f.error })),
+            // A secret the agent gets but nobody has created yet cannot be decrypted in the VM.
+            ...summary.missing.map((file) => ({ file, message: 'no such file in secrets/' })),
+          ],
+        };
+      }),
   };
 }
 

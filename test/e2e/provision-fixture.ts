@@ -1,0 +1,47 @@
+// A throwaway fleet repository with agenix secrets, for provisioning tests and benchmarks: the
+// repository's own secrets.nix + hosts/keys.nix, an agents.json saying who gets what, an admin
+// key made here, and each secret encrypted to that admin only (the seeds' "before deployment").
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../harness/index.js';
+
+export interface SecretsFleet {
+  dir: string;
+  /** Admin private key (OpenSSH ed25519): the identity that can decrypt every secret. */
+  adminKey: string;
+}
+
+export async function makeSecretsFleet(
+  agents: Record<string, string[]>,
+  plaintexts: Record<string, string>,
+): Promise<SecretsFleet> {
+  const dir = await mkdtemp(join(tmpdir(), 'agentfleet-prov-fleet-'));
+  await mkdir(join(dir, 'secrets', 'admins'), { recursive: true });
+  await mkdir(join(dir, 'secrets', 'hosts'), { recursive: true });
+  await mkdir(join(dir, 'hosts'), { recursive: true });
+  await copyFile(join(repoRoot, 'secrets', 'secrets.nix'), join(dir, 'secrets', 'secrets.nix'));
+  await copyFile(join(repoRoot, 'hosts', 'keys.nix'), join(dir, 'hosts', 'keys.nix'));
+  const entries = Object.entries(agents).map(([name, secrets]) => [name, { secrets }]);
+  await writeFile(join(dir, 'hosts', 'agents.json'), JSON.stringify({ agents: Object.fromEntries(entries) }));
+  await writeFile(join(dir, 'flake.nix'), '{ outputs = _: { }; }\n');
+  const adminKey = join(dir, 'admin_ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'admin', '-f', adminKey]);
+  await copyFile(`${adminKey}.pub`, join(dir, 'secrets', 'admins', 'admin.pub'));
+  for (const [name, text] of Object.entries(plaintexts)) encryptToAdmin({ dir, adminKey }, name, text);
+  return { dir, adminKey };
+}
+
+/** (Re)writes secrets/<name>.age encrypted to the admin only, with the real `age`. */
+export function encryptToAdmin(fleet: SecretsFleet, name: string, plaintext: string): void {
+  execFileSync('age', ['-R', `${fleet.adminKey}.pub`, '-o', join(fleet.dir, 'secrets', `${name}.age`)], {
+    input: plaintext,
+  });
+}
+
+/** A fresh ed25519 key pair made with ssh-keygen; returns the private key path. */
+export function sshKeygen(path: string, comment = 'test'): string {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
+  return path;
+}
