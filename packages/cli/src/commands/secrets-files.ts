@@ -14,13 +14,13 @@ export function readFleetRules(ctx: CliContext): Promise<Rules> {
 }
 
 /**
- * The rule a command-line argument means: a path to the file (from cwd) or a rule name relative to
- * secrets/, with or without ".age".
+ * The rule a command-line argument means: a path to the file (from cwd or from the fleet repo) or
+ * a rule name relative to secrets/, with or without ".age".
  */
 export function ruleNameOf(ctx: CliContext, arg: string, rules: Rules): string {
   const dir = secretsDirOf(ctx);
-  const fromCwd = relative(dir, resolve(arg));
-  const candidates = [fromCwd, arg, `${fromCwd}.age`, `${arg}.age`];
+  const paths = [arg, relative(dir, resolve(arg)), relative(dir, resolve(ctx.dir, arg))];
+  const candidates = paths.flatMap((p) => [p, `${p}.age`]);
   const name = candidates.find((c) => !c.startsWith('..') && rules[c] !== undefined);
   if (name === undefined) throw new UsageError(`secrets/secrets.nix has no rule for '${arg}'`);
   return name;

@@ -1,0 +1,160 @@
+// `fleet secrets` as users run it: the built CLI in a throwaway fleet repo that uses this
+// repository's own secrets.nix and hosts/keys.nix, with the real nix-instantiate and `age`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = fileURLToPath(new URL('../../../../', import.meta.url));
+const cli = join(repo, 'packages/cli/dist/main.js');
+const dir = mkdtempSync(join(tmpdir(), 'agentfleet-secrets-cli-'));
+const home = join(dir, 'home');
+const keys = join(dir, 'keys');
+
+function keygen(name: string): string {
+  const path = join(keys, name);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', path]);
+  return path;
+}
+
+function fleet(args: string[], opts: { input?: string; editor?: string } = {}) {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+  delete env.EDITOR;
+  if (opts.editor !== undefined) env.EDITOR = opts.editor;
+  const r = spawnSync('node', [cli, '--dir', dir, 'secrets', ...args], { env, input: opts.input ?? '' });
+  return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+function ageDecrypt(key: string, file: string): string | undefined {
+  const r = spawnSync('age', ['-d', '-i', key, join(dir, 'secrets', file)]);
+  return r.status === 0 ? r.stdout.toString() : undefined;
+}
+
+const read = (path: string) => readFileSync(join(dir, path), 'utf8');
+let admin: string;
+let drago: string;
+let luce: string;
+
+beforeAll(() => {
+  for (const d of ['agents', 'hosts', 'secrets/admins', 'secrets/hosts', 'home', 'keys']) {
+    mkdirSync(join(dir, d), { recursive: true });
+  }
+  copyFileSync(join(repo, 'secrets/secrets.nix'), join(dir, 'secrets/secrets.nix'));
+  copyFileSync(join(repo, 'hosts/keys.nix'), join(dir, 'hosts/keys.nix'));
+  writeFileSync(join(dir, 'agents/fleet.yaml'), 'libvirtUri: test:///default\n');
+  writeFileSync(
+    join(dir, 'agents/drago.yaml'),
+    '# the primary agent\ngit: { name: Drago, email: drago@example.org }\n',
+  );
+  writeFileSync(join(dir, 'agents/luce.yaml'), 'git: { name: Luce, email: luce@example.org }\nsecrets: []\n');
+  writeFileSync(join(dir, 'hosts/agents.json'), '{"agents":{"drago":{"secrets":[]},"luce":{"secrets":[]}}}');
+  admin = keygen('admin');
+  drago = keygen('drago');
+  luce = keygen('luce');
+  copyFileSync(`${admin}.pub`, join(dir, 'secrets/admins/alice.pub'));
+  copyFileSync(`${drago}.pub`, join(dir, 'secrets/hosts/drago.pub'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('fleet secrets', () => {
+  it('add lists the secret in the agent YAML and encrypts stdin to the rule', () => {
+    const r = fleet(['add', 'mail', '--agents', 'drago'], { input: 'hunter2\n' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/wrote secrets\/mail\.age for 2 recipient\(s\); listed for drago/);
+    expect(read('agents/drago.yaml')).toMatch(/^# the primary agent\n[\s\S]*secrets:\n {2}- mail\n$/);
+    expect(JSON.parse(read('hosts/agents.json')).agents.drago.secrets).toEqual(['mail']);
+    expect(ageDecrypt(admin, 'mail.age')).toBe('hunter2\n');
+    expect(ageDecrypt(drago, 'mail.age')).toBe('hunter2\n');
+    expect(ageDecrypt(luce, 'mail.age')).toBeUndefined();
+  });
+
+  it('add refuses an existing secret or an unknown agent and writes nothing', () => {
+    const before = [read('agents/drago.yaml'), read('hosts/agents.json'), read('secrets/mail.age')];
+    const exists = fleet(['add', 'mail', '--agents', 'drago'], { input: 'x' });
+    expect(exists.status).toBe(2);
+    expect(exists.stderr).toMatch(
+      /secrets\/mail\.age already exists; change it with: fleet secrets edit mail\.age/,
+    );
+    const unknown = fleet(['add', 'other', '--agents', 'drago,zed'], { input: 'x' });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/no agent named 'zed'/);
+    expect([read('agents/drago.yaml'), read('hosts/agents.json'), read('secrets/mail.age')]).toEqual(before);
+  });
+
+  it('edit runs $EDITOR on a private 0600 file, re-encrypts, and removes the file', () => {
+    const log = join(dir, 'editor.log');
+    const editor = `sh -c 'stat -c "%a %n" "$0" > ${log}; sed -i s/hunter2/swordfish/ "$0"'`;
+    const r = fleet(['edit', 'secrets/mail.age', '-i', admin], { editor });
+    expect(r.stderr).toBe('');
+    const [mode, path] = readFileSync(log, 'utf8').trim().split(' ');
+    expect(mode).toBe('600');
+    expect(path).toMatch(/^\/dev\/shm\/fleet-secret-\w+\/mail$/);
+    expect(spawnSync('test', ['-e', path ?? '']).status).not.toBe(0);
+    expect(ageDecrypt(drago, 'mail.age')).toBe('swordfish\n');
+  });
+
+  it('edit without changes leaves the file byte-identical', () => {
+    const before = read('secrets/mail.age');
+    const r = fleet(['edit', 'mail', '-i', admin], { editor: 'true' });
+    expect(r.stdout).toMatch(/mail\.age unchanged; not re-encrypted/);
+    expect(read('secrets/mail.age')).toBe(before);
+  });
+
+  it('list shows state, agents and recipients', () => {
+    writeFileSync(
+      join(dir, 'agents/luce.yaml'),
+      'git: { name: Luce, email: luce@example.org }\nsecrets: [mail]\n',
+    );
+    writeFileSync(
+      join(dir, 'hosts/agents.json'),
+      '{"agents":{"drago":{"secrets":["mail"]},"luce":{"secrets":["mail"]}}}',
+    );
+    copyFileSync(`${luce}.pub`, join(dir, 'secrets/hosts/luce.pub'));
+    const r = fleet(['list']);
+    expect(r.stdout).toMatch(
+      /^SECRET\s+STATE\s+AGENTS\s+RECIPIENTS\nmail\.age\s+stale\s+drago,luce\s+admin:alice,agent:drago,agent:luce\n$/,
+    );
+  });
+
+  it('rekey --agent re-encrypts what the agent gets; a second run changes nothing', () => {
+    const r = fleet(['rekey', '--agent', 'luce', '-i', admin]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/rekeyed {4}mail\.age\n1 rekeyed, 0 unchanged, 0 missing, 0 failed/);
+    expect(ageDecrypt(luce, 'mail.age')).toBe('swordfish\n');
+    const before = read('secrets/mail.age');
+    expect(fleet(['rekey', '-i', admin]).stdout).toMatch(/0 rekeyed, 1 unchanged/);
+    expect(read('secrets/mail.age')).toBe(before);
+  });
+
+  it('rekey reports a file it cannot decrypt, exits 1, and still does the others', () => {
+    execFileSync('age', ['-R', `${drago}.pub`, '-o', join(dir, 'secrets/locked.age')], { input: 'x' });
+    const locked = read('secrets/locked.age');
+    // Make mail stale again so there is other work to do.
+    rmSync(join(dir, 'secrets/hosts/luce.pub'));
+    const r = fleet(['rekey', '--json', '-i', admin]);
+    expect(r.status).toBe(1);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.rekeyed).toEqual(['mail.age']);
+    expect(summary.failed).toEqual([
+      { file: 'locked.age', error: expect.stringMatching(/none of the 1 identities can decrypt it/) },
+    ]);
+    expect(read('secrets/locked.age')).toBe(locked);
+    expect(ageDecrypt(luce, 'mail.age')).toBeUndefined();
+  });
+
+  it('without -i and without ~/.ssh keys there is a clear error', () => {
+    const r = fleet(['rekey']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no identity to decrypt with: pass -i FILE or create ~\/\.ssh\/id_ed25519/);
+  });
+
+  it('agenix default identity ~/.ssh/id_ed25519 is used when -i is not given', () => {
+    mkdirSync(join(home, '.ssh'));
+    copyFileSync(admin, join(home, '.ssh/id_ed25519'));
+    rmSync(join(dir, 'secrets/locked.age'));
+    const r = fleet(['rekey', '--force']);
+    expect(r.stdout).toMatch(/1 rekeyed, 0 unchanged, 0 missing, 0 failed/);
+  });
+});
