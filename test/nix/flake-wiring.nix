@@ -1,15 +1,10 @@
 # Evaluates the real flake.nix `outputs` function with stand-in inputs, to check its wiring
 # offline: which outputs exist and what each nixosConfiguration is given. nixpkgs is not here,
-# so `lib` holds only the few list/attrset helpers flake.nix calls on this path (behaving as
-# nixpkgs' do), and `nixosSystem` returns its arguments instead of evaluating NixOS.
+# so `lib` is ./stand-in-lib.nix, and `nixosSystem` returns its arguments instead of evaluating
+# NixOS.
 { repo }:
 let
-  lib = {
-    nameValuePair = name: value: { inherit name value; };
-    mapAttrs' = f: set: builtins.listToAttrs (map (name: f name set.${name}) (builtins.attrNames set));
-    mapAttrsToList = f: set: map (name: f name set.${name}) (builtins.attrNames set);
-    unique = builtins.foldl' (kept: x: if builtins.elem x kept then kept else kept ++ [ x ]) [ ];
-    optional = cond: x: if cond then [ x ] else [ ];
+  lib = import ./stand-in-lib.nix // {
     nixosSystem = args: args;
   };
   flake = import (repo + "/flake.nix");
