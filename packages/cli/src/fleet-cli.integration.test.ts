@@ -1,0 +1,164 @@
+// The built `fleet` CLI run as a subprocess on temp fleet repos: validate, allocate, xml.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { badCases, goodFleetFiles } from '../../core/fixtures/corpus.js';
+import { virtXmlValidate } from '../../core/test-support/libvirt-tools.js';
+import { runCli, shippedFleet, tempFleet } from '../test-support/run-cli.js';
+
+/** Far from the ports other tests' VMs use, so this machine's listeners rarely matter. */
+const FLEET_YAML = 'sshPorts: { start: 42223 }\nspicePorts: { start: 45900 }\nreservedCores: [0]\n';
+const agentYaml = (name: string) => `vcpus: 1\nshareCores: true\ngit: { email: ${name}@example.com }\n`;
+
+function snapshotDir(dir: string): Record<string, string> {
+  const files = readdirSync(join(dir, 'agents')).sort();
+  return Object.fromEntries(files.map((f) => [f, readFileSync(join(dir, 'agents', f), 'utf8')]));
+}
+
+describe('fleet validate', () => {
+  it('accepts the shipped agents', () => {
+    const r = runCli(['validate'], shippedFleet());
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('ok: 2 agent(s): drago, luce\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('prints JSON with --json', () => {
+    const r = runCli(['--json', 'validate'], shippedFleet());
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, agents: ['drago', 'luce'] });
+  });
+
+  it('finds the repo from a subdirectory and via --dir', () => {
+    const dir = shippedFleet();
+    expect(runCli(['validate'], join(dir, 'agents')).status).toBe(0);
+    expect(runCli(['--dir', dir, 'validate'], '/').status).toBe(0);
+    const none = runCli(['validate'], '/');
+    expect(none.stderr).toContain('no agents/fleet.yaml in / or any parent directory (use --dir DIR)');
+    expect(none.status).toBe(2);
+  });
+
+  describe.each(badCases())('on bad file $name', (c) => {
+    it(`exits 2 naming ${c.as}:${c.line}:${c.column} and writes nothing`, () => {
+      const files = Object.fromEntries(goodFleetFiles().map((f) => [f.path, f.text]));
+      const dir = tempFleet({ ...files, [c.as]: c.text });
+      const before = snapshotDir(dir);
+      const r = runCli(['validate'], dir);
+      const where = `${c.as}:${c.line}:${c.column}: ${c.path ? `${c.path}: ` : ''}`;
+      const line = r.stderr.split('\n').find((l) => l.startsWith(where));
+      expect(line, r.stderr).toContain(c.message);
+      expect(r.stdout).toBe('');
+      expect(r.status).toBe(2);
+      expect(runCli(['allocate'], dir).status).toBe(2);
+      expect(snapshotDir(dir)).toEqual(before);
+    });
+  });
+
+  it('reports diagnostics as JSON on stdout with --json', () => {
+    const dir = tempFleet({ 'agents/fleet.yaml': FLEET_YAML, 'agents/a.yaml': 'vcpus: many\n' });
+    const r = runCli(['--json', 'validate'], dir);
+    expect(JSON.parse(r.stdout)).toEqual({
+      ok: false,
+      diagnostics: [
+        {
+          file: 'agents/a.yaml',
+          line: 1,
+          column: 8,
+          path: 'vcpus',
+          message: 'expected number, received string',
+        },
+      ],
+    });
+    expect(r.status).toBe(2);
+  });
+});
+
+describe('fleet allocate', () => {
+  let listener: Server;
+  let busyPort = 0;
+  beforeAll(async () => {
+    listener = createServer();
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const addr = listener.address();
+    busyPort = typeof addr === 'object' && addr ? addr.port : 0;
+  });
+  afterAll(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+
+  it('writes a ledger, is a no-op the second time, and keeps allocations when a third agent arrives', () => {
+    const dir = tempFleet({
+      'agents/fleet.yaml': FLEET_YAML,
+      'agents/a.yaml': agentYaml('a'),
+      'agents/b.yaml': agentYaml('b'),
+    });
+    const first = runCli(['allocate'], dir);
+    expect(first.status).toBe(0);
+    const ledger1 = readFileSync(join(dir, 'agents/ledger.yaml'), 'utf8');
+    expect(first.stdout).toBe(ledger1);
+    expect(runCli(['allocate'], dir).stdout).toBe(ledger1);
+
+    writeFileSync(join(dir, 'agents/c.yaml'), agentYaml('c'));
+    expect(runCli(['allocate'], dir).status).toBe(0);
+    const r = runCli(['--json', 'allocate'], dir);
+    const hosts = JSON.parse(r.stdout).ledger.hosts['qemu:///session'];
+    const before = JSON.parse(runCli(['--json', 'allocate'], dir).stdout).ledger.hosts['qemu:///session'];
+    expect(hosts).toEqual(before);
+    const old = /a:\n {6}sshPort: (\d+)\n {6}spicePort: (\d+)[\s\S]*b:\n {6}sshPort: (\d+)/.exec(ledger1);
+    expect([hosts.a.sshPort, hosts.a.spicePort, hosts.b.sshPort]).toEqual(old?.slice(1).map(Number));
+    expect(new Set([hosts.a.sshPort, hosts.b.sshPort, hosts.c.sshPort]).size).toBe(3);
+    expect(readdirSync(join(dir, 'agents')).sort()).toEqual([
+      'a.yaml',
+      'b.yaml',
+      'c.yaml',
+      'fleet.yaml',
+      'ledger.yaml',
+    ]);
+  });
+
+  it('refuses a port a host process listens on, naming both, and leaves the ledger alone', () => {
+    const dir = tempFleet({
+      'agents/fleet.yaml': `sshPorts: { start: ${busyPort}, end: ${busyPort + 5} }\nspicePorts: { start: 45900 }\n`,
+      'agents/a.yaml': agentYaml('a'),
+    });
+    const ok = runCli(['allocate'], dir);
+    expect(ok.status).toBe(0);
+    // The lowest port of the range is taken by our listener, so allocation skipped it.
+    expect(ok.stdout).toContain(`sshPort: ${busyPort + 1}\n`);
+    const before = snapshotDir(dir);
+    writeFileSync(join(dir, 'agents/b.yaml'), `${agentYaml('b')}ports: { ssh: ${busyPort} }\n`);
+    const r = runCli(['allocate'], dir);
+    expect(r.stderr).toBe(
+      `agents/b.yaml:4:15: ports.ssh: SSH port ${busyPort} of agent b is in use by a process listening on the host\n`,
+    );
+    expect(r.status).toBe(2);
+    expect(snapshotDir(dir)).toEqual({
+      ...before,
+      'b.yaml': readFileSync(join(dir, 'agents/b.yaml'), 'utf8'),
+    });
+  });
+});
+
+describe('fleet xml', () => {
+  it('prints domain XML that virt-xml-validate accepts', () => {
+    const dir = shippedFleet();
+    const r = runCli(['xml', 'drago'], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('<name>agent-drago</name>');
+    expect(r.stdout).toContain('hostfwd=tcp:127.0.0.1:2223-:22');
+    expect(virtXmlValidate(r.stdout).ok).toBe(true);
+    const passt = runCli(['xml', 'luce', '--port-forward', 'passt', '--domain-type', 'kvm'], dir);
+    expect(passt.stdout).toContain('<range start="2224" to="22"/>');
+    expect(virtXmlValidate(passt.stdout).ok).toBe(true);
+  });
+
+  it('exits 2 for an unknown agent or one without an allocation', () => {
+    const dir = tempFleet({ 'agents/fleet.yaml': FLEET_YAML, 'agents/a.yaml': agentYaml('a') });
+    const unknown = runCli(['xml', 'zed'], dir);
+    expect(unknown.stderr).toBe("fleet: no agent named 'zed' (agents: a)\n");
+    expect(unknown.status).toBe(2);
+    const unallocated = runCli(['xml', 'a'], dir);
+    expect(unallocated.stderr).toBe(
+      "fleet: agent 'a' has no allocation in agents/ledger.yaml; run 'fleet allocate'\n",
+    );
+    expect(unallocated.status).toBe(2);
+  });
+});

@@ -1,0 +1,42 @@
+// Test support: run the built CLI (packages/cli/dist/main.js, from `tsc -b`) as a user would.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], cwd: string): CliRun {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A temp fleet repo holding `files` (repo-relative path -> text). */
+export function tempFleet(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'agentfleet-cli-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+/** A temp copy of the repo's shipped agents/ directory. */
+export function shippedFleet(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'agentfleet-cli-'));
+  cpSync(join(REPO, 'agents'), join(dir, 'agents'), { recursive: true });
+  return dir;
+}
