@@ -5,7 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../harness/index.js';
+import { type AgentConnector, parsePublicKeyLine, publicKeyLine, type SshTarget } from '@agentfleet/core';
+import { connectShell, waitForSsh } from '@agentfleet/ssh';
+import { repoRoot, type TestVm } from '../harness/index.js';
 
 export interface SecretsFleet {
   dir: string;
@@ -44,4 +46,52 @@ export function encryptToAdmin(fleet: SecretsFleet, name: string, plaintext: str
 export function sshKeygen(path: string, comment = 'test'): string {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
   return path;
+}
+
+/** Root login on a test VM with the image's key. */
+function vmTarget(agent: string, vm: TestVm, loginKey: string, hostKey: SshTarget['hostKey']): SshTarget {
+  return { who: agent, host: '127.0.0.1', port: vm.sshPort, user: 'root', privateKey: loginKey, hostKey };
+}
+
+/** Connects to each agent's test VM like fleet does: pinned, unless a new key was confirmed. */
+export function vmConnector(vmOf: (agent: string) => TestVm, loginKey: string): AgentConnector {
+  return {
+    connect: (agent, opts = {}) =>
+      connectShell(
+        vmTarget(
+          agent,
+          vmOf(agent),
+          loginKey,
+          opts.acceptNewHostKey || opts.pinnedHostKey === undefined
+            ? { kind: 'first-contact', record: () => {} }
+            : { kind: 'pinned', key: parsePublicKeyLine(opts.pinnedHostKey) },
+        ),
+      ),
+  };
+}
+
+/** Waits for the VM's SSH and returns the host key it presents: what `fleet up` pins. */
+export async function awaitHostKey(agent: string, vm: TestVm, loginKey: string): Promise<string> {
+  const ready = await waitForSsh(vmTarget(agent, vm, loginKey, { kind: 'first-contact', record: () => {} }));
+  await ready.shell.close();
+  return publicKeyLine(ready.shell.hostKey);
+}
+
+/** Runs a command in the agent's VM over a pinned session; resolves with exit code and stdout. */
+export async function inVm(
+  connector: AgentConnector,
+  agent: string,
+  pinnedHostKey: string,
+  command: string,
+): Promise<{ code: number; out: string }> {
+  const shell = await connector.connect(agent, { pinnedHostKey });
+  let out = '';
+  try {
+    const code = await shell.exec(command, (chunk, stream) => {
+      if (stream === 'stdout') out += chunk;
+    });
+    return { code, out };
+  } finally {
+    await shell.close();
+  }
 }

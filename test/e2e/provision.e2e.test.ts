@@ -4,7 +4,7 @@
 // state kept in a real state.json.
 import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AgentConnector, parsePublicKeyLine, publicKeyLine, type SshTarget } from '@agentfleet/core';
+import { parsePublicKeyLine, publicKeyLine } from '@agentfleet/core';
 import {
   bookProvisionStore,
   JsonStateStore,
@@ -12,11 +12,10 @@ import {
   provisionAgent,
   StateBook,
 } from '@agentfleet/engine';
-import { connectShell, waitForSsh } from '@agentfleet/ssh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretsRekeyer } from '../../packages/cli/src/commands/provisioning.js';
 import { bootTestVm, ensureLibvirtd, ensureTestImage, type TestVm } from '../harness/index.js';
-import { makeSecretsFleet, sshKeygen } from './provision-fixture.js';
+import { awaitHostKey, inVm, makeSecretsFleet, sshKeygen, vmConnector } from './provision-fixture.js';
 
 const AGENT = 'drago';
 const SECRET = 'api-token';
@@ -28,35 +27,10 @@ let stateDir: string;
 let adminKey: string;
 let loginKey: string;
 
-/** Root login on the test VM with the image's key, pinned like fleet pins. */
-function target(vmNow: TestVm, hostKey: SshTarget['hostKey']): SshTarget {
-  return { who: AGENT, host: '127.0.0.1', port: vmNow.sshPort, user: 'root', privateKey: loginKey, hostKey };
-}
+const connector = () => vmConnector(() => vm as TestVm, loginKey);
 
-const connector = (): AgentConnector => ({
-  connect: (_agent, opts = {}) =>
-    connectShell(
-      target(
-        vm as TestVm,
-        opts.acceptNewHostKey || opts.pinnedHostKey === undefined
-          ? { kind: 'first-contact', record: () => {} }
-          : { kind: 'pinned', key: parsePublicKeyLine(opts.pinnedHostKey) },
-      ),
-    ),
-});
-
-async function inVm(command: string): Promise<{ code: number; out: string }> {
-  const book = await openBook();
-  const shell = await connector().connect(AGENT, { pinnedHostKey: book.get(AGENT)?.hostKey as string });
-  let out = '';
-  try {
-    const code = await shell.exec(command, (chunk) => {
-      out += chunk;
-    });
-    return { code, out };
-  } finally {
-    await shell.close();
-  }
+async function inAgent(command: string): Promise<{ code: number; out: string }> {
+  return inVm(connector(), AGENT, (await openBook()).get(AGENT)?.hostKey as string, command);
 }
 
 const openBook = () => StateBook.open(new JsonStateStore(join(stateDir, 'state.json')));
@@ -78,21 +52,17 @@ async function provision(opts: { from?: 'phase1' | 'phase2' | 'hostkey'; rekey?:
 
 /** What the guest's nixos-rebuild did, one entry per run: the arguments and what agenix managed. */
 async function rebuildLog(): Promise<string[]> {
-  const { out } = await inVm('cat /var/log/nixos-rebuild.log 2>/dev/null || true');
+  const { out } = await inAgent('cat /var/log/nixos-rebuild.log 2>/dev/null || true');
   return out.split('\n').filter(Boolean);
 }
 const switches = (log: string[]) => log.filter((l) => l.startsWith('switch --flake'));
 
 async function bootAndPin(disk?: string, fwcfg?: Record<string, string>): Promise<void> {
   vm = await bootTestVm({ ...(disk && { disk }), ...(fwcfg && { fwcfg }) });
-  const ready = await waitForSsh(target(vm, { kind: 'first-contact', record: () => {} }));
-  const presented = publicKeyLine(ready.shell.hostKey);
-  await ready.shell.close();
+  const presented = await awaitHostKey(AGENT, vm, loginKey);
   const book = await openBook();
   // What `fleet up` records when the agent first answers SSH (the engine's hand-over point).
-  if (book.get(AGENT) === undefined) {
-    await book.update(AGENT, { phase: 'ssh-ready', hostKey: presented });
-  }
+  if (book.get(AGENT) === undefined) await book.update(AGENT, { phase: 'ssh-ready', hostKey: presented });
 }
 
 beforeAll(async () => {
@@ -129,11 +99,11 @@ describe('two-phase provisioning on a real VM', () => {
       `skipped: ${SECRET}`,
       `decrypted: ${SECRET}`,
     ]);
-    expect((await inVm(`cat /run/agenix/${SECRET}`)).out).toBe(PLAINTEXT);
+    expect((await inAgent(`cat /run/agenix/${SECRET}`)).out).toBe(PLAINTEXT);
 
     // The recorded key is the VM's /var/ssh key, and the secret is now encrypted to it too.
     const recorded = (await readFile(join(fleetDir, 'secrets', 'hosts', `${AGENT}.pub`), 'utf8')).trim();
-    const inGuest = (await inVm('cat /var/ssh/ssh_host_ed25519_key.pub')).out;
+    const inGuest = (await inAgent('cat /var/ssh/ssh_host_ed25519_key.pub')).out;
     expect(recorded).toBe(publicKeyLine(parsePublicKeyLine(inGuest)));
     const state = JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8'));
     expect(state.agents[AGENT].provision).toMatchObject({ done: 'ready', hostKey: recorded });
@@ -163,7 +133,7 @@ describe('two-phase provisioning on a real VM', () => {
   it('refuses a key file that is not the key the server proved', async () => {
     const other = sshKeygen(join(fleetDir, 'other_ed25519'));
     const fake = (await readFile(`${other}.pub`, 'utf8')).trim();
-    await inVm(
+    await inAgent(
       `cp /var/ssh/ssh_host_ed25519_key.pub /root/real.pub && echo '${fake}' > /var/ssh/ssh_host_ed25519_key.pub`,
     );
     try {
@@ -171,7 +141,7 @@ describe('two-phase provisioning on a real VM', () => {
       expect(r).toMatchObject({ ok: false, step: 'hostkey' });
       if (!r.ok) expect(r.message).toContain('did not prove');
     } finally {
-      await inVm('cp /root/real.pub /var/ssh/ssh_host_ed25519_key.pub');
+      await inAgent('cp /root/real.pub /var/ssh/ssh_host_ed25519_key.pub');
     }
     expect(await provision()).toMatchObject({ ok: true, ran: ['hostkey', 'rekeyed', 'phase2', 'ready'] });
   });
@@ -197,6 +167,6 @@ describe('two-phase provisioning on a real VM', () => {
     expect(recorded).not.toBe(old);
     expect(recorded).toBe(publicKeyLine(parsePublicKeyLine(await readFile(`${fresh}.pub`, 'utf8'))));
     expect((await openBook()).get(AGENT)?.hostKey).toBe(recorded);
-    expect((await inVm(`cat /run/agenix/${SECRET}`)).out).toBe(PLAINTEXT);
+    expect((await inAgent(`cat /run/agenix/${SECRET}`)).out).toBe(PLAINTEXT);
   });
 });
