@@ -1,6 +1,8 @@
 // Whole-file age encryption and decryption in memory, binary or ASCII-armored, plus a header
 // reader that lists stanzas without any key (to tell which recipients a file was made for).
-import { armor, Decrypter, Encrypter } from 'age-encryption';
+import { randomBytes } from 'node:crypto';
+import { armor, Decrypter } from 'age-encryption';
+import { decryptPayload, encodeAgeFile, splitHeader } from './age-format.js';
 import { SecretsError } from './errors.js';
 import type { AgeIdentity } from './identities.js';
 import type { ParsedRecipient } from './recipients.js';
@@ -28,9 +30,10 @@ export async function encryptSecret(
   armored: boolean,
 ): Promise<Uint8Array> {
   if (recipients.length === 0) throw new SecretsError('refusing to encrypt to an empty recipient list');
-  const encrypter = new Encrypter();
-  for (const r of recipients) encrypter.addRecipient(r.recipient);
-  const binary = await encrypter.encrypt(plaintext);
+  const fileKey = new Uint8Array(randomBytes(16));
+  const stanzas = (await Promise.all(recipients.map((r) => r.recipient.wrapFileKey(fileKey)))).flat();
+  const binary = encodeAgeFile(fileKey, stanzas, plaintext);
+  fileKey.fill(0);
   return armored ? new TextEncoder().encode(armor.encode(binary)) : binary;
 }
 
@@ -39,11 +42,17 @@ export async function decryptSecret(
   identities: readonly AgeIdentity[],
   source: string,
 ): Promise<Uint8Array> {
-  const binary = dearmor(data, source);
+  const parts = splitHeader(dearmor(data, source));
+  if (parts === undefined) throw new SecretsError('truncated age header (no "---" MAC line)', source);
   const decrypter = new Decrypter();
   for (const identity of identities) decrypter.addIdentity(identity);
   try {
-    return await decrypter.decrypt(binary);
+    const fileKey = await decrypter.decryptHeader(parts.header);
+    try {
+      return decryptPayload(fileKey, parts.payload);
+    } finally {
+      fileKey.fill(0);
+    }
   } catch (err) {
     const message = (err as Error).message;
     if (message.includes('no identity matched')) {

@@ -115,10 +115,26 @@ describe('malformed input', () => {
     const identities = await readIdentityFile(keys.ed25519.identityPath);
     const header = full.subarray(0, 40);
     expect(() => readHeader(header, 'cut.age')).toThrow(/cut\.age: truncated age header/);
-    await expect(decryptSecret(header, identities, 'cut.age')).rejects.toThrow(/cut\.age: cannot decrypt/);
-    await expect(decryptSecret(full.subarray(0, full.length - 5), identities, 'cut.age')).rejects.toThrow(
-      /cut\.age: cannot decrypt/,
+    await expect(decryptSecret(header, identities, 'cut.age')).rejects.toThrow(
+      /cut\.age: truncated age header/,
     );
+    await expect(decryptSecret(full.subarray(0, full.length - 5), identities, 'cut.age')).rejects.toThrow(
+      /cut\.age: cannot decrypt: payload is truncated/,
+    );
+  });
+
+  it('a payload cut at a chunk boundary or with bytes appended is refused, as age does', async () => {
+    const file = await encryptSecret(randomBytes(65537), [parseRecipient(keys.ed25519.recipient)], false);
+    const identities = await readIdentityFile(keys.ed25519.identityPath);
+    // Dropping the final 1-byte chunk (17 bytes sealed) leaves a full chunk not marked final.
+    const cut = file.subarray(0, file.length - 17);
+    await expect(decryptSecret(cut, identities, 'cut.age')).rejects.toThrow(
+      /payload chunk 0 does not authenticate/,
+    );
+    expect(age(['-d', '-i', keys.ed25519.identityPath], cut).status).not.toBe(0);
+    const longer = Buffer.concat([file, Buffer.from('x')]);
+    await expect(decryptSecret(longer, identities, 'long.age')).rejects.toThrow(/long\.age: cannot decrypt/);
+    expect(age(['-d', '-i', keys.ed25519.identityPath], longer).status).not.toBe(0);
   });
 
   it('a file that is not age at all says so', () => {

@@ -2,7 +2,13 @@
 // ~1 ms, which is most of what makes an in-process rekey beat one `age` process per file.
 // Importing a private key from DER is itself slow (OpenSSL recomputes the public key), so
 // long-lived scalars are imported once and kept as KeyObjects; ephemerals are generated natively.
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -29,7 +35,10 @@ export function x25519Ephemeral(): { privateKey: KeyObject; share: Uint8Array } 
 /** X25519(scalar, u); an all-zero (low-order) result is an error, as in age. */
 export function x25519(scalar: KeyObject, point: Uint8Array): Uint8Array {
   if (point.length !== 32) throw new Error('X25519 point must be 32 bytes');
-  const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: base64Url(point) }, format: 'jwk' });
+  const publicKey = createPublicKey({
+    key: { kty: 'OKP', crv: 'X25519', x: base64Url(point) },
+    format: 'jwk',
+  });
   let shared: Buffer | undefined;
   try {
     shared = diffieHellman({ privateKey: scalar, publicKey });
