@@ -71,6 +71,7 @@ function domainXml(
     <graphics type='spice' port='${vm.spicePort}' autoport='no'><listen type='address' address='127.0.0.1'/></graphics>
     <video><model type='virtio'/></video>
     <memballoon model='none'/>
+    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
   </devices>
   <qemu:commandline>
     <qemu:arg value='-netdev'/><qemu:arg value='user,id=net0,hostfwd=tcp:127.0.0.1:${vm.sshPort}-:22'/>

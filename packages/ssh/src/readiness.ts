@@ -57,7 +57,8 @@ const DEFAULTS: Record<ReadinessStage, StageOptions> = {
     timeoutMs: 180_000,
     attemptTimeoutMs: 5_000,
     initialDelayMs: 200,
-    maxDelayMs: 2_000,
+    // Attempts are cheap (slirp refuses at once while the guest boots); a long pause would only add latency.
+    maxDelayMs: 1_000,
     backoffFactor: 1.5,
   },
   login: {
