@@ -19,6 +19,7 @@ import {
 import type { CliContext } from '../context.js';
 import { printResult } from '../output.js';
 import { progressSink } from './progress.js';
+import { fleetProvisioner } from './provisioning.js';
 import { engineDeps, openRuntime, type Runtime } from './runtime.js';
 
 export interface GoalOptions {
@@ -26,6 +27,8 @@ export interface GoalOptions {
   goal: PlanGoal;
   dryRun: boolean;
   concurrency?: number;
+  /** Continue into provisioning once an agent answers SSH (`up`; `plan` shows those steps). */
+  provision?: boolean;
 }
 
 /**
@@ -55,11 +58,15 @@ export async function applyGoal(
   };
   let result: RunResult;
   try {
-    result = await runFleet(rt.run, engineDeps(ctx, rt, sink), {
-      goal: opts.goal,
-      dryRun: opts.dryRun,
-      concurrency: opts.concurrency ?? 4,
-    });
+    result = await runFleet(
+      rt.run,
+      engineDeps(ctx, rt, sink, opts.provision ? fleetProvisioner(ctx, rt) : undefined),
+      {
+        goal: opts.goal,
+        dryRun: opts.dryRun,
+        concurrency: opts.concurrency ?? 4,
+      },
+    );
     bars.stop();
     if (!opts.dryRun && opts.goal === 'up') await refreshSshFiles(rt);
     if (after && result.outcomes.every((o) => o.ok)) await after(rt, result);

@@ -8,6 +8,6 @@ export function registerPlan(program: Command): void {
     .description('show what `fleet up` would do: desired (YAML + ledger) versus actual (libvirt, disks)')
     .argument('[names...]', 'agents (default: all)')
     .action(async (names: string[], _opts, command: Command) => {
-      await applyGoal(contextOf(command), { names, goal: 'up', dryRun: true });
+      await applyGoal(contextOf(command), { names, goal: 'up', dryRun: true, provision: true });
     });
 }

@@ -1,4 +1,4 @@
-import { allocationOf, type DomainSummary, domainName, isActive } from '@agentfleet/core';
+import { allocationOf, type DomainSummary, describeStep, domainName, isActive } from '@agentfleet/core';
 import { JsonStateStore, stateFile } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
@@ -57,7 +57,8 @@ export function registerStatus(program: Command): void {
               sshPort: alloc?.sshPort ?? null,
               spicePort: alloc?.spicePort ?? null,
               cores: alloc?.cores ?? [],
-              phase: rt?.phase ?? 'declared',
+              // Once provisioning has started, its step says more than the bring-up phase.
+              phase: rt?.provision ? describeStep(rt.phase, rt.provision) : (rt?.phase ?? 'declared'),
               uptimeSeconds:
                 running && rt?.startedAt
                   ? Math.max(0, Math.round((now - Date.parse(rt.startedAt)) / 1000))

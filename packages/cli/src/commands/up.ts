@@ -11,15 +11,19 @@ export function positiveInt(value: string): number {
 export function registerUp(program: Command): void {
   program
     .command('up')
-    .description('create disks, define and start agents, wait until SSH answers (a second run does nothing)')
+    .description(
+      'create disks, define and start agents, wait until SSH answers, then provision them (resumes where a previous run stopped; a second run does nothing)',
+    )
     .argument('[names...]', 'agents (default: all)')
     .option('-c, --concurrency <n>', 'agents brought up at once', positiveInt, 4)
-    .action(async (names: string[], opts: { concurrency: number }, command: Command) => {
+    .option('--no-provision', 'stop at "ssh ready": no nixos-rebuild, host-key capture or rekey')
+    .action(async (names: string[], opts: { concurrency: number; provision: boolean }, command: Command) => {
       await applyGoal(contextOf(command), {
         names,
         goal: 'up',
         dryRun: false,
         concurrency: opts.concurrency,
+        provision: opts.provision,
       });
     });
 }
