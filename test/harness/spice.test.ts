@@ -6,9 +6,10 @@ let server: net.Server | undefined;
 afterEach(() => server?.close());
 
 function listen(onConnection: (s: net.Socket) => void): Promise<number> {
-  server = net.createServer(onConnection);
+  const srv = net.createServer(onConnection);
+  server = srv;
   return new Promise((resolve) =>
-    server?.listen(0, '127.0.0.1', () => resolve((server?.address() as net.AddressInfo).port)),
+    srv.listen(0, '127.0.0.1', () => resolve((srv.address() as net.AddressInfo).port)),
   );
 }
 
