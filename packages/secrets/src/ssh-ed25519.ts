@@ -8,7 +8,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { type Identity, type Recipient, Stanza } from 'age-encryption';
 import { decodeBase64NoPad, encodeBase64NoPad } from './base64.js';
 import { type SshPrivateKey, type SshPublicKey, sshTag } from './ssh-keys.js';
-import { x25519PublicBytes, x25519Scalar, x25519Unwrap, x25519Wrap } from './x25519.js';
+import { x25519, x25519Point, x25519PublicBytes, x25519Scalar, x25519Unwrap, x25519Wrap } from './x25519.js';
 
 const LABEL = new TextEncoder().encode('age-encryption.org/v1/ssh-ed25519');
 
@@ -19,18 +19,18 @@ function tweakFor(publicKey: SshPublicKey): KeyObject {
 
 export class SshEd25519Recipient implements Recipient {
   private readonly montgomery: Uint8Array;
-  private readonly tweak: KeyObject;
+  private readonly tweaked: KeyObject;
   readonly tag: string;
 
   constructor(publicKey: Extract<SshPublicKey, { type: 'ssh-ed25519' }>) {
     // toMontgomery rejects encodings that are not points on the curve.
     this.montgomery = ed25519.utils.toMontgomery(publicKey.key);
-    this.tweak = tweakFor(publicKey);
+    this.tweaked = x25519Point(x25519(tweakFor(publicKey), this.montgomery));
     this.tag = sshTag(publicKey);
   }
 
   wrapFileKey(fileKey: Uint8Array): Stanza[] {
-    const { share, body } = x25519Wrap(fileKey, this.montgomery, LABEL, this.tweak);
+    const { share, body } = x25519Wrap(fileKey, this.tweaked, this.montgomery, LABEL);
     return [new Stanza(['ssh-ed25519', this.tag, encodeBase64NoPad(share)], body)];
   }
 }
