@@ -154,6 +154,13 @@ describe('packages/ssh against OpenSSH sshd', () => {
       expect(await shell.readFile(remote)).toBe('one');
     });
 
+    it('reports a command killed by a signal as such, not as an exit code', async () => {
+      await expect(shell.exec('kill -KILL $$')).rejects.toMatchObject({
+        name: 'RemoteSignalError',
+        signal: 'KILL',
+      });
+    });
+
     it('says which file it could not read', async () => {
       await expect(shell.readFile('/nonexistent/x')).rejects.toThrow(/cannot read \/nonexistent\/x/);
     });
@@ -233,6 +240,20 @@ describe('packages/ssh against OpenSSH sshd', () => {
       expect(err.stage).toBe('login');
       expect(err.attempts).toBe(1);
       expect(err.lastError).toMatch(/login refused/);
+    });
+
+    it('stops waiting when aborted', async () => {
+      const port = await freePort();
+      const abort = new AbortController();
+      const err = await waitForSsh(
+        { ...pinned(sshd), port },
+        {
+          signal: abort.signal,
+          stages: { listening: { timeoutMs: 600_000 } },
+          onProgress: () => abort.abort(new Error('user interrupted')),
+        },
+      ).catch((e) => e);
+      expect(err.message).toBe('user interrupted');
     });
 
     it('fails at once on a host-key mismatch instead of retrying', async () => {
