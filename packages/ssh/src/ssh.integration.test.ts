@@ -157,7 +157,7 @@ describe('packages/ssh against OpenSSH sshd', () => {
     it('reports a command killed by a signal as such, not as an exit code', async () => {
       await expect(shell.exec('kill -KILL $$')).rejects.toMatchObject({
         name: 'RemoteSignalError',
-        signal: 'KILL',
+        signal: 'SIGKILL',
       });
     });
 
