@@ -1,5 +1,6 @@
 // Rekey 200 secrets to 5 recipients each: fleet's in-process rekey versus the agenix way (one
-// `age -d` and one `age -e` process per file), side by side on identical copies in one run.
+// `age -d` and one `age -e` process per file), side by side on identical copies in one run. A third
+// column adds what agenix.sh also does per file: two nix-instantiate calls (publicKeys, armor).
 // Usage: npx tsc -b packages/secrets && node bench/rekey.mjs [files=200] [rounds=5]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,11 @@ const root = mkdtempSync(join(tmpdir(), 'rekey-bench-'));
 function sshKey(name, type) {
   const path = join(root, name);
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', name, '-f', path]);
-  return { identity: path, recipient: readFileSync(`${path}.pub`, 'utf8').trim(), flag: ['-R', `${path}.pub`] };
+  return {
+    identity: path,
+    recipient: readFileSync(`${path}.pub`, 'utf8').trim(),
+    flag: ['-R', `${path}.pub`],
+  };
 }
 function ageKey(name) {
   const path = join(root, name);
@@ -51,9 +56,19 @@ function freshCopy(label) {
 }
 
 // What `agenix -r` does per file, minus its two nix-instantiate calls per file.
-function agenixWay(dir) {
+function agenixWay(dir, withNix = false) {
   const encryptArgs = recipients.flatMap((k) => k.flag);
+  const rules = join(dir, 'secrets.nix');
   for (const name of names) {
+    if (withNix) {
+      for (const expr of [
+        `(import ${rules})."${name}".publicKeys`,
+        `(import ${rules})."${name}".armor or false`,
+      ]) {
+        const r = spawnSync('nix-instantiate', ['--eval', '--strict', '--json', '-E', expr]);
+        if (r.status !== 0) throw new Error(r.stderr.toString());
+      }
+    }
     const file = join(dir, name);
     const clear = spawnSync('age', ['-d', '-i', admin.identity, file]);
     if (clear.status !== 0) throw new Error(clear.stderr.toString());
@@ -85,16 +100,25 @@ async function time(fn, label) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results = { agenix: [], fleet: [] };
+const results = { agenix: [], agenixNix: [], fleet: [] };
 for (let i = 0; i < rounds; i++) {
   results.agenix.push(await time(agenixWay, 'agenix'));
+  results.agenixNix.push(await time((dir) => agenixWay(dir, true), 'agenix-nix'));
   results.fleet.push(await time(fleetWay, 'fleet'));
 }
 rmSync(root, { recursive: true });
 
 const a = median(results.agenix);
+const an = median(results.agenixNix);
 const f = median(results.fleet);
-console.log(`rekey ${files} secrets x ${recipients.length} recipients (ssh-ed25519 x3, ssh-rsa 2048, X25519), ${rounds} rounds`);
-console.log(`agenix way (age -d + age -e per file): median ${a.toFixed(0)} ms  [${results.agenix.map((x) => x.toFixed(0)).join(', ')}]`);
-console.log(`fleet rekey (in process, incl. nix eval): median ${f.toFixed(0)} ms  [${results.fleet.map((x) => x.toFixed(0)).join(', ')}]`);
-console.log(`speedup: ${(a / f).toFixed(1)}x`);
+const row = (label, xs) =>
+  `${label}: median ${median(xs).toFixed(0)} ms  [${xs.map((x) => x.toFixed(0)).join(', ')}]`;
+console.log(
+  `rekey ${files} secrets x ${recipients.length} recipients (ssh-ed25519 x3, ssh-rsa 2048, X25519), ${rounds} rounds`,
+);
+console.log(row('agenix way (age -d + age -e per file)     ', results.agenix));
+console.log(row('agenix.sh (+ 2 nix-instantiate per file)  ', results.agenixNix));
+console.log(row('fleet rekey (in process, incl. nix eval)  ', results.fleet));
+console.log(
+  `speedup vs age -d + age -e per file: ${(a / f).toFixed(1)}x; vs agenix.sh per-file work: ${(an / f).toFixed(1)}x`,
+);
