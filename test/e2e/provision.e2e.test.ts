@@ -42,7 +42,7 @@ async function provision(opts: { from?: 'phase1' | 'phase2' | 'hostkey'; rekey?:
     secrets: secretsRekeyer(join(fleetDir, 'secrets'), [adminKey]),
     store: bookProvisionStore(book),
     reporter: { step: () => {}, line: () => {} },
-    logDir: join(stateDir, 'logs'),
+    stateDir,
     fleetDir,
     flake: '.',
     sshUserOf: () => 'root',

@@ -52,6 +52,16 @@ describe('secretsRekeyer', () => {
     expect(again).toEqual({ rekeyed: [], unchanged: ['drago-only.age', 'shared.age'], failed: [] });
   });
 
+  it('a fleet without secrets.nix has nothing to rekey', async () => {
+    const bare = join(fleet.dir, 'bare');
+    const rekeyer = secretsRekeyer(join(bare, 'secrets'), [fleet.adminKey]);
+    await rekeyer.recordHostKey(
+      'drago',
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIt6iiHS6FNfAqLSQPp7GfEyzudAlC/LkGwONhDPj/y5',
+    );
+    expect(await rekeyer.rekeyAgent('drago')).toEqual({ rekeyed: [], unchanged: [], failed: [] });
+  });
+
   it('a secret the agent gets but nobody created is reported, not skipped silently', async () => {
     const f = await makeSecretsFleet({ drago: ['missing'] }, {});
     try {

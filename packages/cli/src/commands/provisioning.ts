@@ -96,8 +96,11 @@ export function secretsRekeyer(secretsDir: string, identityPaths: readonly strin
     },
     rekeyAgent: (agent) =>
       serialized(async () => {
+        const rulesFile = join(secretsDir, 'secrets.nix');
+        // A fleet without agenix rules has nothing to re-encrypt.
+        if (!existsSync(rulesFile)) return { rekeyed: [], unchanged: [], failed: [] };
         const pub = (await readFile(join(secretsDir, 'hosts', `${agent}.pub`), 'utf8')).trim();
-        const rules = await readRules(join(secretsDir, 'secrets.nix'));
+        const rules = await readRules(rulesFile);
         const files = new Set(filesForRecipient(rules, pub));
         const identities: AgeIdentity[] = (await Promise.all(identityPaths.map(readIdentityFile))).flat();
         const summary = await rekey({ secretsDir, rules, identities, only: (file) => files.has(file) });
@@ -119,7 +122,7 @@ export function provisionerDeps(ctx: CliContext, rt: Runtime): ProvisionerDeps {
   return {
     connector: agentConnector(rt),
     secrets: secretsRekeyer(join(ctx.dir, 'secrets'), adminIdentityPaths(rt)),
-    logDir: join(rt.stateDir, 'logs'),
+    stateDir: rt.stateDir,
     fleetDir: ctx.dir,
     flake: rt.fleet.config.flake,
     sshUserOf: (name) => sshUserOf(rt.run, agentOf(rt, name)),

@@ -1,9 +1,13 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Lines kept for a failure message; the full output is in the log file. */
 const TAIL_LINES = 20;
+
+/** `<stateDir>/logs/agent-<name>.provision.log` */
+export const provisionLogPath = (stateDir: string, agent: string) =>
+  join(stateDir, 'logs', `agent-${agent}.provision.log`);
 
 /**
  * The per-agent provisioning log in the state dir: every phase's full output, appended, with
@@ -19,9 +23,9 @@ export class AgentLog {
     private readonly onLine: (line: string) => void,
   ) {}
 
-  static async open(logDir: string, agent: string, onLine: (line: string) => void): Promise<AgentLog> {
-    await mkdir(logDir, { recursive: true });
-    const path = join(logDir, `agent-${agent}.provision.log`);
+  static async open(stateDir: string, agent: string, onLine: (line: string) => void): Promise<AgentLog> {
+    const path = provisionLogPath(stateDir, agent);
+    await mkdir(dirname(path), { recursive: true });
     return new AgentLog(path, createWriteStream(path, { flags: 'a', mode: 0o600 }), onLine);
   }
 

@@ -23,13 +23,17 @@ export function localFlakeDir(ref: string, fleetDir: string): string | undefined
 }
 
 /** Every file of a local flake that is uploaded, relative to its root, sorted. */
-export async function flakeFiles(root: string): Promise<string[]> {
+export async function flakeFiles(root: string, skipDirs: readonly string[] = []): Promise<string[]> {
+  const skipped = skipDirs
+    .map((d) => relative(root, resolve(d)))
+    .filter((r) => r !== '' && !r.startsWith('..'));
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   const files: string[] = [];
   for (const e of entries) {
     if (!e.isFile()) continue;
     const rel = relative(root, join(e.parentPath, e.name));
     if (rel.split('/').some((part) => SKIPPED.has(part))) continue;
+    if (skipped.some((s) => rel.startsWith(`${s}/`))) continue;
     files.push(rel);
   }
   return files.sort();
@@ -39,9 +43,14 @@ export async function flakeFiles(root: string): Promise<string[]> {
  * Uploads a local flake next to REMOTE_FLAKE_DIR and swaps it in, so a file deleted locally is
  * gone remotely and a half-finished upload is never what nixos-rebuild reads.
  */
-export async function uploadFlake(shell: AgentShell, root: string, sudo: boolean): Promise<string> {
+export async function uploadFlake(
+  shell: AgentShell,
+  root: string,
+  sudo: boolean,
+  skipDirs: readonly string[],
+): Promise<string> {
   const staging = `${REMOTE_FLAKE_DIR}.new`;
-  const files = await flakeFiles(root);
+  const files = await flakeFiles(root, skipDirs);
   // The parent belongs to the login user, so only creating it needs root.
   const parent = dirname(REMOTE_FLAKE_DIR);
   const makeParent = sudo

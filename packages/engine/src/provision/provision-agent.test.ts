@@ -144,7 +144,7 @@ function deps(over: Partial<ProvisionDeps> = {}): ProvisionDeps {
     secrets,
     store,
     reporter: { step: () => {}, line: (agent, line) => lines.push(`${agent}: ${line}`) },
-    logDir: join(dir, 'logs'),
+    stateDir: join(dir, 'state'),
     fleetDir: dir,
     flake: 'github:example/fleet',
     sshUserOf: () => 'root',
@@ -179,7 +179,7 @@ describe('provisionAgent', () => {
     expect(secrets.hostKeys.get('drago')).toBe(KEY_A);
     expect(store.progress.get('drago')).toMatchObject({ done: 'ready', hostKey: KEY_A });
     expect(lines).toContain('drago: building step 30');
-    const log = await readFile(join(dir, 'logs', 'agent-drago.provision.log'), 'utf8');
+    const log = await readFile(join(dir, 'state', 'logs', 'agent-drago.provision.log'), 'utf8');
     expect(log).toContain('nixos-rebuild switch --flake github:example/fleet#agent-drago');
     // A second run has nothing to do.
     expect(await provisionAgent(deps(), { agent: 'drago', secrets: ['mail-password'] })).toMatchObject({
@@ -256,21 +256,21 @@ describe('provisionAgent', () => {
     expect(guest('drago').agenix.has('mail-password')).toBe(true);
   });
 
-  it('uploads the fleet repository when the flake is local, skipping build output', async () => {
+  it('uploads the fleet repository when the flake is local, skipping build output and the state dir', async () => {
     await mkdir(join(dir, 'secrets'), { recursive: true });
     await mkdir(join(dir, 'node_modules', 'x'), { recursive: true });
     await writeFile(join(dir, 'flake.nix'), '{ }');
     await writeFile(join(dir, 'secrets', 'mail-password.age'), 'x');
     await writeFile(join(dir, 'node_modules', 'x', 'index.js'), 'x');
+    // The state dir (disks, logs) sits inside the fleet dir here and must not be uploaded.
+    await mkdir(join(dir, 'state'), { recursive: true });
+    await writeFile(join(dir, 'state', 'agent-drago.qcow2'), 'disk');
     const r = await provisionAgent(deps({ flake: '.' }), { agent: 'drago', secrets: ['mail-password'] });
     expect(r.ok).toBe(true);
     expect(guest('drago').rebuilds[0]).toBe(`${REMOTE_FLAKE_DIR}#agent-drago`);
-    const staged = guest('drago').uploads.filter((p) => !p.includes('/logs/'));
-    expect(staged.slice(0, 2)).toEqual([
-      `${REMOTE_FLAKE_DIR}.new/flake.nix`,
-      `${REMOTE_FLAKE_DIR}.new/secrets/mail-password.age`,
-    ]);
-    expect(guest('drago').uploads.some((p) => p.includes('node_modules'))).toBe(false);
+    const once = [`${REMOTE_FLAKE_DIR}.new/flake.nix`, `${REMOTE_FLAKE_DIR}.new/secrets/mail-password.age`];
+    // Uploaded before each of the two rebuilds: phase 2 must see the rekeyed secrets.
+    expect(guest('drago').uploads).toEqual([...once, ...once]);
   });
 });
 

@@ -32,8 +32,8 @@ export interface ProvisionDeps {
   secrets: SecretsRekeyer;
   store: ProvisionStore;
   reporter: ProvisionReporter;
-  /** Per-agent logs go here (`<stateDir>/logs`). */
-  logDir: string;
+  /** Per-agent logs go under it; never uploaded with the flake, even inside the fleet repo. */
+  stateDir: string;
   fleetDir: string;
   /** fleet.yaml's flake reference. */
   flake: string;
@@ -83,7 +83,7 @@ export async function provisionAgent(deps: ProvisionDeps, req: ProvisionRequest)
   const first = steps[0];
   if (first === undefined) return { agent, ok: true, ran };
 
-  const log = await AgentLog.open(deps.logDir, agent, (line) => deps.reporter.line(agent, line));
+  const log = await AgentLog.open(deps.stateDir, agent, (line) => deps.reporter.line(agent, line));
   let current: ProvisioningStep = first;
   let shell: AgentShell | undefined;
   try {
@@ -133,6 +133,7 @@ async function runStep(
     agent: req.agent,
     flake: deps.flake,
     fleetDir: deps.fleetDir,
+    stateDir: deps.stateDir,
     sudo: deps.sshUserOf(req.agent) !== 'root',
   };
   switch (step) {

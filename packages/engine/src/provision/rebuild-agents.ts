@@ -6,7 +6,7 @@ import { PhaseFailure, runRebuild } from './rebuild.js';
 export interface RebuildDeps {
   connector: AgentConnector;
   store: ProvisionStore;
-  logDir: string;
+  stateDir: string;
   fleetDir: string;
   flake: string;
   /** The agent's SSH login user; anyone but root goes through sudo. */
@@ -34,7 +34,7 @@ export function rebuildAgents(
 
 async function rebuildOne(deps: RebuildDeps, agent: string): Promise<RebuildOutcome> {
   const now = deps.now ?? (() => new Date().toISOString());
-  const log = await AgentLog.open(deps.logDir, agent, (line) => deps.line(agent, line));
+  const log = await AgentLog.open(deps.stateDir, agent, (line) => deps.line(agent, line));
   let shell: AgentShell | undefined;
   try {
     const pinned = await deps.store.pinnedHostKey(agent);
@@ -44,6 +44,7 @@ async function rebuildOne(deps: RebuildDeps, agent: string): Promise<RebuildOutc
       agent,
       flake: deps.flake,
       fleetDir: deps.fleetDir,
+      stateDir: deps.stateDir,
       sudo: deps.sshUserOf(agent) !== 'root',
     };
     await runRebuild(shell, target, log, now());

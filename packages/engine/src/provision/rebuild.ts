@@ -21,6 +21,8 @@ export interface RebuildTarget {
   flake: string;
   /** The fleet repository, against which a local flake reference is resolved. */
   fleetDir: string;
+  /** Disks and logs: never part of an uploaded flake. */
+  stateDir: string;
   /** The SSH login is not root: system changes go through sudo, as in the seeds. */
   sudo: boolean;
 }
@@ -36,7 +38,7 @@ export async function runRebuild(
   at: string,
 ): Promise<void> {
   const local = localFlakeDir(t.flake, t.fleetDir);
-  const ref = local === undefined ? t.flake : await uploadFlake(shell, local, t.sudo);
+  const ref = local === undefined ? t.flake : await uploadFlake(shell, local, t.sudo, [t.stateDir]);
   const command = `${t.sudo ? 'sudo ' : ''}nixos-rebuild switch --flake ${shq(`${ref}#agent-${t.agent}`)}`;
   log.section(command, at);
   const code = await shell.exec(command, (chunk) => log.write(chunk));
