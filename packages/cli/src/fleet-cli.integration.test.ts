@@ -16,6 +16,17 @@ function snapshotDir(dir: string): Record<string, string> {
   return Object.fromEntries(files.map((f) => [f, readFileSync(join(dir, 'agents', f), 'utf8')]));
 }
 
+describe('fleet', () => {
+  it('lists every command in --help and exits 0; unknown commands exit 2', () => {
+    const help = runCli(['--help'], '/');
+    for (const c of ['validate', 'allocate', 'xml [options] <name>']) expect(help.stdout).toContain(`  ${c}`);
+    expect(help.status).toBe(0);
+    const bogus = runCli(['bogus'], '/');
+    expect(bogus.stderr).toContain("error: unknown command 'bogus'");
+    expect(bogus.status).toBe(2);
+  });
+});
+
 describe('fleet validate', () => {
   it('accepts the shipped agents', () => {
     const r = runCli(['validate'], shippedFleet());

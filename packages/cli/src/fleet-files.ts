@@ -44,8 +44,3 @@ export function expandPath(dir: string, p: string): string {
   if (p.startsWith('~/')) return join(homedir(), p.slice(2));
   return resolve(dir, p);
 }
-
-/** URIs naming no host (`qemu:///session`, `test:///default`) are this machine; `qemu+ssh://h/...` is not. */
-export function isLocalUri(uri: string): boolean {
-  return /^[a-z0-9+]+:\/\/\//.test(uri);
-}

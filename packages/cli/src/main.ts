@@ -1,19 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { registerAdd } from './commands/add.js';
-import { registerAllocate } from './commands/allocate.js';
-import { registerDestroy } from './commands/destroy.js';
-import { registerDown } from './commands/down.js';
-import { registerLogs } from './commands/logs.js';
-import { registerPlan } from './commands/plan.js';
-import { registerRemove } from './commands/remove.js';
-import { registerSecrets } from './commands/secrets.js';
-import { registerSpice } from './commands/spice.js';
-import { registerSsh } from './commands/ssh.js';
-import { registerStatus } from './commands/status.js';
-import { registerUp } from './commands/up.js';
-import { registerValidate } from './commands/validate.js';
-import { registerXml } from './commands/xml.js';
+import { commandWord } from './command-line.js';
 import { EXIT_USAGE, exitCodeOf, ValidationError } from './errors.js';
 import { LOG_LEVELS } from './logging.js';
 
@@ -27,23 +14,34 @@ const program = new Command('fleet')
   .exitOverride()
   .showHelpAfterError('(run fleet --help for usage)');
 
-// One line per command; each command lives in commands/<name>.ts.
-registerValidate(program);
-registerAllocate(program);
-registerXml(program);
-registerPlan(program);
-registerUp(program);
-registerDown(program);
-registerDestroy(program);
-registerStatus(program);
-registerSsh(program);
-registerSpice(program);
-registerLogs(program);
-registerAdd(program);
-registerRemove(program);
-registerSecrets(program);
+type Registrar = (program: Command) => void;
+
+// One line per command; each command lives in commands/<name>.ts. Only the invoked command's
+// module is loaded, so `fleet validate` neither pays for nor depends on libvirt, ssh2 or the engine.
+const COMMANDS: Record<string, () => Promise<Registrar>> = {
+  validate: async () => (await import('./commands/validate.js')).registerValidate,
+  allocate: async () => (await import('./commands/allocate.js')).registerAllocate,
+  xml: async () => (await import('./commands/xml.js')).registerXml,
+  plan: async () => (await import('./commands/plan.js')).registerPlan,
+  up: async () => (await import('./commands/up.js')).registerUp,
+  down: async () => (await import('./commands/down.js')).registerDown,
+  destroy: async () => (await import('./commands/destroy.js')).registerDestroy,
+  status: async () => (await import('./commands/status.js')).registerStatus,
+  ssh: async () => (await import('./commands/ssh.js')).registerSsh,
+  spice: async () => (await import('./commands/spice.js')).registerSpice,
+  logs: async () => (await import('./commands/logs.js')).registerLogs,
+  add: async () => (await import('./commands/add.js')).registerAdd,
+  remove: async () => (await import('./commands/remove.js')).registerRemove,
+  secrets: async () => (await import('./commands/secrets.js')).registerSecrets,
+};
 
 try {
+  const word = commandWord(process.argv.slice(2));
+  // Help, `help <cmd>` and unknown commands (for suggestions) need every command registered.
+  const wanted = word !== undefined && word in COMMANDS ? [word] : Object.keys(COMMANDS);
+  // Sequential: concurrent dynamic imports of one CommonJS dependency trip Node 20's loader
+  // ("request for 'commander' is not in cache").
+  for (const name of wanted) (await COMMANDS[name]?.())?.(program);
   await program.parseAsync(process.argv);
 } catch (err) {
   process.exitCode = report(err);

@@ -3,7 +3,8 @@ import { hostFitDiagnostics } from '@agentfleet/core';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { ValidationError } from '../errors.js';
-import { isLocalUri, readFleet, readLedger } from '../fleet-files.js';
+import { readFleet, readLedger } from '../fleet-files.js';
+import { isLocalUri } from '../host-snapshot.js';
 import { printResult } from '../output.js';
 
 export function registerValidate(program: Command): void {

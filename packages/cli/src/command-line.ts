@@ -1,0 +1,16 @@
+/** Global options that take a value, so the word after them is not the command name. */
+const VALUE_OPTIONS = new Set(['--dir', '--log-level']);
+
+/** The command word of `fleet [global options] <command> ...`, or undefined (help, no command). */
+export function commandWord(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--') return args[i + 1];
+    if (VALUE_OPTIONS.has(a)) {
+      i++;
+      continue;
+    }
+    if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
