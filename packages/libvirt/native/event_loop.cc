@@ -11,7 +11,9 @@ namespace agentfleet::event_loop {
 namespace {
 std::once_flag registered;
 std::mutex lock;
-std::thread loop;
+// A pointer, never a static std::thread: process.exit() skips the cleanup hook, and a joinable
+// std::thread destroyed by static destructors calls std::terminate.
+std::thread* loop = nullptr;
 std::atomic<bool> keepRunning{false};
 
 void RemoveSelf(int timer, void*) { virEventRemoveTimeout(timer); }
@@ -23,26 +25,28 @@ void Register() {
 
 void Start() {
   std::lock_guard<std::mutex> guard(lock);
-  if (loop.joinable()) return;
+  if (loop != nullptr) return;
   Register();
   keepRunning = true;
-  loop = std::thread([] {
+  loop = new std::thread([] {
     while (keepRunning.load()) virEventRunDefaultImpl();
   });
 }
 
 void Stop() {
   std::lock_guard<std::mutex> guard(lock);
-  if (!loop.joinable()) return;
+  if (loop == nullptr) return;
   keepRunning = false;
   // Adding a timer interrupts the loop's poll(); the timer removes itself when it fires.
   virEventAddTimeout(0, RemoveSelf, nullptr, nullptr);
-  loop.join();
+  loop->join();
+  delete loop;
+  loop = nullptr;
 }
 
 bool Running() {
   std::lock_guard<std::mutex> guard(lock);
-  return loop.joinable();
+  return loop != nullptr;
 }
 
 }  // namespace agentfleet::event_loop

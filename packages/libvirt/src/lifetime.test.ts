@@ -1,0 +1,75 @@
+// Handle lifetimes: no growth across many open/close and lookup cycles, and clean process exit
+// with handles left open (the environment cleanup hook frees them and stops the loop thread).
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+const node = (code: string) =>
+  execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', stdio: 'pipe' });
+
+/**
+ * RSS growth (MiB) over 10,000 cycles after a 5,000-cycle warm-up (malloc arenas settle), in a fresh process so the
+ * test runner's own heap does not blur it. `keep` holds every handle instead of releasing it:
+ * the control that shows the measurement sees a leak.
+ */
+function growthMiB(kind: 'connections' | 'lookups', keep: boolean): number {
+  const code = `
+    import { open } from ${JSON.stringify(dist)};
+    const kept = [];
+    const shared = await open('test:///default');
+    const cycle = ${
+      kind === 'connections'
+        ? `async () => {
+            const c = await open('test:///default');
+            const d = await c.lookupByName('test');
+            d.free();
+            if (${keep}) kept.push(c); else await c.close();
+          }`
+        : `async () => {
+            const d = await shared.lookupByName('test');
+            await d.xml();
+            if (${keep}) kept.push(d); else d.free();
+          }`
+    };
+    for (let i = 0; i < 5000; i++) await cycle();
+    const before = process.memoryUsage().rss;
+    for (let i = 0; i < 10000; i++) await cycle();
+    console.log((process.memoryUsage().rss - before) / 2 ** 20);
+    process.exit(0);`;
+  return Number(node(code));
+}
+
+// Measured here (one process, in sequence): 0.9 / 0.0 MiB when handles are released, 9.4 / 4.3
+// MiB when they are kept (connections / lookups).
+const BOUND_MIB = 2.5;
+
+describe('handle lifetimes', () => {
+  it('keeps RSS flat across 10,000 open/lookup/close cycles', { timeout: 120_000 }, () => {
+    expect(growthMiB('connections', false)).toBeLessThan(BOUND_MIB);
+    expect(growthMiB('connections', true)).toBeGreaterThan(BOUND_MIB);
+  });
+
+  it('keeps RSS flat across 10,000 lookup + XML cycles on one connection', { timeout: 120_000 }, () => {
+    expect(growthMiB('lookups', false)).toBeLessThan(BOUND_MIB);
+    expect(growthMiB('lookups', true)).toBeGreaterThan(BOUND_MIB);
+  });
+
+  it('exits cleanly when the process ends with connections, domains and calls still open', () => {
+    const script = `
+      import { open } from ${JSON.stringify(dist)};
+      const c = await open('test:///default');
+      const d = await c.lookupByName('test');
+      await c.onLifecycle(() => {});
+      for (let i = 0; i < 20; i++) c.listAllDomains();
+      console.log(d.name);
+      process.exit(0);`;
+    const natural = `
+      import { open } from ${JSON.stringify(dist)};
+      const c = await open('test:///default');
+      const d = await c.lookupByName('test');
+      console.log(d.uuid.length);`;
+    expect(node(script).trim()).toBe('test');
+    expect(node(natural).trim()).toBe('36');
+  });
+});
