@@ -33,6 +33,8 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   add: async () => (await import('./commands/add.js')).registerAdd,
   remove: async () => (await import('./commands/remove.js')).registerRemove,
   secrets: async () => (await import('./commands/secrets.js')).registerSecrets,
+  provision: async () => (await import('./commands/provision.js')).registerProvision,
+  rebuild: async () => (await import('./commands/rebuild.js')).registerRebuild,
 };
 
 try {
