@@ -13,8 +13,10 @@ export interface Sshd {
   user: string;
   privateKeyPath: string;
   privateKey: string;
-  /** The server's host key as an OpenSSH public key line ("ssh-ed25519 AAAA..."). */
+  /** The server's first host key as an OpenSSH public key line ("ssh-ed25519 AAAA..."). */
   hostPublicKey: string;
+  /** Every host key the server holds, by type ("ssh-ed25519", "ssh-rsa"). */
+  hostPublicKeys: Record<string, string>;
   dir: string;
   stop(): Promise<void>;
 }
@@ -22,17 +24,30 @@ export interface Sshd {
 const SSHD = '/usr/sbin/sshd';
 const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
 
-async function keygen(file: string): Promise<string> {
-  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', path.basename(file), '-f', file]);
+type KeyType = 'ed25519' | 'rsa';
+
+async function keygen(file: string, type: KeyType = 'ed25519'): Promise<string> {
+  await run('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', path.basename(file), '-f', file]);
   return (await readFile(`${file}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
 }
 
-/** Starts sshd with a fresh host key and a fresh client key authorized for the current user. */
-export async function startSshd(): Promise<Sshd> {
+/**
+ * Starts sshd with fresh host keys (ed25519 unless `hostKeyTypes` says otherwise; several model a NixOS guest, which
+ * holds ed25519 and rsa) and a fresh client key authorized for the current user.
+ */
+export async function startSshd(opts: { hostKeyTypes?: KeyType[] } = {}): Promise<Sshd> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'agentfleet-sshd-'));
-  const hostKey = path.join(dir, 'host_ed25519');
+  const hostKeys = (opts.hostKeyTypes ?? ['ed25519']).map((t) => ({
+    type: t,
+    file: path.join(dir, `host_${t}`),
+  }));
   const clientKey = path.join(dir, 'client_ed25519');
-  const hostPublicKey = await keygen(hostKey);
+  const hostPublicKeys: Record<string, string> = {};
+  for (const k of hostKeys) {
+    const line = await keygen(k.file, k.type);
+    hostPublicKeys[line.split(' ')[0] as string] = line;
+  }
+  const hostPublicKey = Object.values(hostPublicKeys)[0] as string;
   await writeFile(path.join(dir, 'authorized_keys'), `${await keygen(clientKey)}\n`);
   // sshd insists on its privilege-separation directory even when it cannot drop privileges.
   if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
@@ -43,7 +58,7 @@ export async function startSshd(): Promise<Sshd> {
     [
       `Port ${port}`,
       'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
+      ...hostKeys.map((k) => `HostKey ${k.file}`),
       `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
       `PidFile ${path.join(dir, 'sshd.pid')}`,
       // The temp dir lives under /tmp (world-writable parent), which StrictModes would reject.
@@ -84,6 +99,7 @@ export async function startSshd(): Promise<Sshd> {
     privateKeyPath: clientKey,
     privateKey: await readFile(clientKey, 'utf8'),
     hostPublicKey,
+    hostPublicKeys,
     dir,
     async stop() {
       if (child.exitCode === null) {

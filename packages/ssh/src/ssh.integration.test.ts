@@ -84,6 +84,30 @@ describe('packages/ssh against OpenSSH sshd', () => {
     expect(recorded).toEqual([]);
   });
 
+  describe('against a server holding ed25519 and rsa host keys, like a NixOS guest', () => {
+    let multi: Sshd;
+    beforeAll(async () => {
+      multi = await startSshd({ hostKeyTypes: ['rsa', 'ed25519'] });
+    });
+    afterAll(() => multi?.stop());
+
+    it('records the ed25519 key on first contact (the one /var/ssh/ssh_host_ed25519_key.pub holds)', async () => {
+      const recorded: SshPublicKey[] = [];
+      const shell = await connectShell(
+        target(multi, { kind: 'first-contact', record: (k) => void recorded.push(k) }),
+      );
+      await shell.close();
+      expect(recorded.map(publicKeyLine)).toEqual([multi.hostPublicKeys['ssh-ed25519']]);
+    });
+
+    it.each(['ssh-rsa', 'ssh-ed25519'])('asks for the pinned %s key and gets it', async (type) => {
+      const key = parsePublicKeyLine(multi.hostPublicKeys[type] as string);
+      const shell = await connectShell(pinned(multi, key));
+      await shell.close();
+      expect(publicKeyLine(shell.hostKey)).toBe(multi.hostPublicKeys[type]);
+    });
+  });
+
   describe('with a pinned session', () => {
     let shell: Awaited<ReturnType<typeof connectShell>>;
     beforeAll(async () => {
