@@ -18,7 +18,6 @@ export {
   parseSshPublicKey,
   type SshPrivateKey,
   type SshPublicKey,
-  sshKeyText,
   sshTag,
 } from './ssh-keys.js';
 export { SshRsaIdentity, SshRsaRecipient } from './ssh-rsa.js';

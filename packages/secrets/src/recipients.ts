@@ -2,7 +2,7 @@
 import type { Recipient } from 'age-encryption';
 import { SecretsError } from './errors.js';
 import { SshEd25519Recipient } from './ssh-ed25519.js';
-import { parseSshPublicKey, sshKeyText } from './ssh-keys.js';
+import { parseSshPublicKey } from './ssh-keys.js';
 import { SshRsaRecipient } from './ssh-rsa.js';
 import { X25519Recipient } from './x25519-recipient.js';
 
@@ -11,8 +11,6 @@ export type RecipientKind = 'ssh-ed25519' | 'ssh-rsa' | 'X25519';
 export interface ParsedRecipient {
   /** The recipient as written, trimmed (comments kept, for display). */
   text: string;
-  /** Comparable identity of the key: "TYPE BASE64" for SSH keys, the age1 string for X25519. */
-  key: string;
   kind: RecipientKind;
   recipient: Recipient;
   /**
@@ -41,14 +39,13 @@ export function parseRecipient(input: string): ParsedRecipient {
           : new SshRsaRecipient(publicKey);
       return {
         text,
-        key: sshKeyText(publicKey),
         kind: publicKey.type,
         recipient,
         stanzaKey: `${type} ${recipient.tag}`,
       };
     }
     if (hrp === 'age') {
-      return { text, key: text, kind: 'X25519', recipient: new X25519Recipient(text), stanzaKey: 'X25519' };
+      return { text, kind: 'X25519', recipient: new X25519Recipient(text), stanzaKey: 'X25519' };
     }
   } catch (err) {
     throw new SecretsError(`invalid recipient "${describe(text)}": ${(err as Error).message}`);

@@ -19,11 +19,6 @@ export function sshTag(publicKey: SshPublicKey): string {
   return encodeBase64NoPad(createHash('sha256').update(publicKey.wire).digest().subarray(0, 4));
 }
 
-/** "TYPE BASE64" without the comment: the identity of a key regardless of how it is annotated. */
-export function sshKeyText(publicKey: SshPublicKey): string {
-  return `${publicKey.type} ${Buffer.from(publicKey.wire).toString('base64')}`;
-}
-
 function decodeWirePublicKey(wire: Uint8Array, what: string): SshPublicKey {
   const r = new WireReader(wire, what);
   const type = r.string();

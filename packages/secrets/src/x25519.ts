@@ -75,9 +75,8 @@ export function x25519Unwrap(
   secret: KeyObject,
   ourPublic: Uint8Array,
   label: Uint8Array,
-  tweak?: KeyObject,
+  tweak: KeyObject,
 ): Uint8Array {
-  const shared = x25519(secret, share);
-  const key = hkdf(sha256, tweak ? x25519(tweak, shared) : shared, concat([share, ourPublic]), label, 32);
+  const key = hkdf(sha256, x25519(tweak, x25519(secret, share)), concat([share, ourPublic]), label, 32);
   return chacha20poly1305(key, ZERO_NONCE).decrypt(body);
 }
