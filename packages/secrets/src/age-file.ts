@@ -75,17 +75,16 @@ export interface AgeHeader {
 
 /** Reads stanza arguments only; bodies and the MAC are left to the decrypter. */
 export function readHeader(data: Uint8Array, source: string): AgeHeader {
-  const armored = isArmored(data);
   const binary = dearmor(data, source);
-  // The header is text up to the MAC line; the payload after it is binary.
-  const text = new TextDecoder('latin1').decode(binary.subarray(0, Math.min(binary.length, 1 << 20)));
-  const lines = text.split('\n');
-  if (lines[0] !== VERSION_LINE)
-    throw new SecretsError('not an age file (missing age-encryption.org/v1 line)', source);
-  const stanzas: string[][] = [];
-  for (const line of lines.slice(1)) {
-    if (line.startsWith('--- ')) return { armored, stanzas };
-    if (line.startsWith('-> ')) stanzas.push(line.slice(3).split(' '));
+  if (new TextDecoder().decode(binary.subarray(0, VERSION_LINE.length + 1)) !== `${VERSION_LINE}\n`) {
+    throw new SecretsError(`not an age file (missing ${VERSION_LINE} line)`, source);
   }
-  throw new SecretsError('truncated age header (no "---" MAC line)', source);
+  const parts = splitHeader(binary);
+  if (parts === undefined) throw new SecretsError('truncated age header (no "---" MAC line)', source);
+  const stanzas = new TextDecoder()
+    .decode(parts.header)
+    .split('\n')
+    .filter((line) => line.startsWith('-> '))
+    .map((line) => line.slice(3).split(' '));
+  return { armored: isArmored(data), stanzas };
 }
