@@ -39,10 +39,9 @@ function identityOption(command: Command): Command {
 async function listAction(ctx: CliContext): Promise<void> {
   const rules = await readFleetRules(ctx);
   const namer = recipientNamer(ctx);
+  const agentsOfFleet = readFleet(ctx.dir).agents;
   const listedBy = (secret: string) =>
-    readFleet(ctx.dir)
-      .agents.filter((a) => a.secrets.includes(secret.replace(/\.age$/, '')))
-      .map((a) => a.name);
+    agentsOfFleet.filter((a) => a.secrets.includes(secret.replace(/\.age$/, ''))).map((a) => a.name);
   const rows = Object.keys(rules)
     .sort()
     .map((file) => {
