@@ -1,5 +1,6 @@
 // `fleet up/down/plan/status/ssh/spice/add` against a real libvirtd + QEMU (TCG) and the tiny
 // test image, through the built CLI. The steps build on each other, like a user's session.
+// Bring-up only (`--no-provision`): provisioning past "ssh ready" has its own suite.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,7 +96,7 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
   it(
     'up brings two agents from YAML to SSH-ready, in parallel',
     async () => {
-      const r = await fleetOk(dir, ['up']);
+      const r = await fleetOk(dir, ['up', '--no-provision']);
       expect(r.stdout).toContain(`+ agent ${A} will be created`);
       expect(r.stdout).toContain(`+ agent ${B} will be created`);
       expect(r.stdout).toMatch(new RegExp(`${A}: ok \\(create-disk, define, start, await-ssh\\)`));
@@ -169,10 +170,10 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
     async () => {
       const before = [A, B].map((n) => [domUuid(n), qemuPid(n)]);
       writeAgent(C);
-      const plan = await fleetOk(dir, ['plan']);
+      const plan = await fleetOk(dir, ['plan', '--no-provision']);
       expect(plan.stdout).toContain(`+ agent ${C} will be created`);
       expect(plan.stdout).toContain(`= agent ${A} is up to date`);
-      const r = await fleetOk(dir, ['up']);
+      const r = await fleetOk(dir, ['up', '--no-provision']);
       expect(r.stdout).toContain(`${C}: ok`);
       expect(r.stdout).not.toContain(`${A}: ok`);
       expect([A, B].map((n) => [domUuid(n), qemuPid(n)])).toEqual(before);
@@ -183,7 +184,7 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
 
   it('a second up does nothing when everything is up', async () => {
     const pids = [A, B, C].map(qemuPid);
-    const r = await fleetOk(dir, ['up']);
+    const r = await fleetOk(dir, ['up', '--no-provision']);
     expect(r.stdout).toContain('Nothing to do');
     expect([A, B, C].map(qemuPid)).toEqual(pids);
   });
@@ -216,13 +217,13 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
           ),
       );
       virsh('define', edited);
-      const plan = await fleetOk(dir, ['plan', A]);
+      const plan = await fleetOk(dir, ['plan', '--no-provision', A]);
       expect(plan.stdout).toContain(`~ agent ${A} will be updated`);
       expect(plan.stdout).toContain('~ memory: 384 MiB -> 256 MiB');
       expect(plan.stdout).toContain('domain edited outside fleet');
 
       const inodes = [A, B, C].map((n) => statSync(join(stateDir, `agent-${n}.qcow2`)).ino);
-      const r = await fleetOk(dir, ['--json', 'up']);
+      const r = await fleetOk(dir, ['--json', 'up', '--no-provision']);
       const out = JSON.parse(r.stdout) as { ok: boolean; outcomes: { agent: string; steps: string[] }[] };
       expect(out.ok).toBe(true);
       for (const o of out.outcomes) expect(o.steps).not.toContain('create-disk');
@@ -238,7 +239,14 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
     'an up killed with SIGKILL mid-way is finished by the next up',
     async () => {
       writeAgent(D);
-      const child = fleetSpawn(dir, ['up', D]);
+      const child = fleetSpawn(dir, ['up', '--no-provision', D]);
+      let said = '';
+      child.stdout.on('data', (d) => {
+        said += d;
+      });
+      child.stderr.on('data', (d) => {
+        said += d;
+      });
       // Kill it once the domain exists and is booting, before SSH was reached.
       const deadline = Date.now() + 60_000;
       for (;;) {
@@ -248,16 +256,18 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
             })
           : { agents: {} };
         if (state.agents[D]?.phase === 'started') break;
-        if (Date.now() > deadline) throw new Error('fleet up never reached the started phase');
+        if (Date.now() > deadline || child.exitCode !== null) {
+          throw new Error(`fleet up never reached the started phase; it said:\n${said}`);
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
       child.kill('SIGKILL');
       await new Promise((r) => child.on('close', r));
       expect(existsSync(join(stateDir, 'fleet.lock'))).toBe(true); // the dead holder's lock is left behind
 
-      const plan = await fleetOk(dir, ['plan', D]);
+      const plan = await fleetOk(dir, ['plan', '--no-provision', D]);
       expect(plan.stdout).toContain(`> agent ${D} will be resumed`);
-      const r = await fleetOk(dir, ['--json', 'up']);
+      const r = await fleetOk(dir, ['--json', 'up', '--no-provision']);
       const out = JSON.parse(r.stdout) as { outcomes: { agent: string; steps: string[] }[] };
       expect(out.outcomes).toEqual([{ agent: D, ok: true, steps: ['await-ssh'] }]);
       expect(

@@ -7,7 +7,8 @@ export function registerPlan(program: Command): void {
     .command('plan')
     .description('show what `fleet up` would do: desired (YAML + ledger) versus actual (libvirt, disks)')
     .argument('[names...]', 'agents (default: all)')
-    .action(async (names: string[], _opts, command: Command) => {
-      await applyGoal(contextOf(command), { names, goal: 'up', dryRun: true, provision: true });
+    .option('--no-provision', 'plan for `fleet up --no-provision` (stop at "ssh ready")')
+    .action(async (names: string[], opts: { provision: boolean }, command: Command) => {
+      await applyGoal(contextOf(command), { names, goal: 'up', dryRun: true, provision: opts.provision });
     });
 }
