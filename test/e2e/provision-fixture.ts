@@ -18,6 +18,8 @@ export interface SecretsFleet {
 export async function makeSecretsFleet(
   agents: Record<string, string[]>,
   plaintexts: Record<string, string>,
+  /** An existing admin key (e.g. the one fleet logs in with); default: a new one. */
+  existingAdminKey?: string,
 ): Promise<SecretsFleet> {
   const dir = await mkdtemp(join(tmpdir(), 'agentfleet-prov-fleet-'));
   await mkdir(join(dir, 'secrets', 'admins'), { recursive: true });
@@ -28,8 +30,7 @@ export async function makeSecretsFleet(
   const entries = Object.entries(agents).map(([name, secrets]) => [name, { secrets }]);
   await writeFile(join(dir, 'hosts', 'agents.json'), JSON.stringify({ agents: Object.fromEntries(entries) }));
   await writeFile(join(dir, 'flake.nix'), '{ outputs = _: { }; }\n');
-  const adminKey = join(dir, 'admin_ed25519');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'admin', '-f', adminKey]);
+  const adminKey = existingAdminKey ?? sshKeygen(join(dir, 'admin_ed25519'), 'admin');
   await copyFile(`${adminKey}.pub`, join(dir, 'secrets', 'admins', 'admin.pub'));
   for (const [name, text] of Object.entries(plaintexts)) encryptToAdmin({ dir, adminKey }, name, text);
   return { dir, adminKey };
@@ -49,12 +50,20 @@ export function sshKeygen(path: string, comment = 'test'): string {
 }
 
 /** Root login on a test VM with the image's key. */
-function vmTarget(agent: string, vm: TestVm, loginKey: string, hostKey: SshTarget['hostKey']): SshTarget {
+function vmTarget(
+  agent: string,
+  vm: Pick<TestVm, 'sshPort'>,
+  loginKey: string,
+  hostKey: SshTarget['hostKey'],
+): SshTarget {
   return { who: agent, host: '127.0.0.1', port: vm.sshPort, user: 'root', privateKey: loginKey, hostKey };
 }
 
 /** Connects to each agent's test VM like fleet does: pinned, unless a new key was confirmed. */
-export function vmConnector(vmOf: (agent: string) => TestVm, loginKey: string): AgentConnector {
+export function vmConnector(
+  vmOf: (agent: string) => Pick<TestVm, 'sshPort'>,
+  loginKey: string,
+): AgentConnector {
   return {
     connect: (agent, opts = {}) =>
       connectShell(

@@ -1,0 +1,178 @@
+// `fleet up` through the built CLI, provisioning included: killed (SIGKILL) between the two
+// phases, the next `fleet up` resumes from the recorded step without repeating phase 1, and the
+// agent ends with its secret decrypted by its own host key. Real libvirt + QEMU (TCG), real ssh,
+// real age, the tiny image standing in for NixOS.
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLibvirtd, ensureTestImage, systemUri, type TestImage } from '../harness/index.js';
+import { fleet, fleetOk, fleetSpawn } from './fleet-cli.js';
+import { inVm, makeSecretsFleet, vmConnector } from './provision-fixture.js';
+
+const LIMIT = 300_000;
+const agent = `p${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
+const SECRET = `${agent}-token`;
+const PLAINTEXT = `secret of ${agent}\n`;
+const portBase = 20000 + Math.floor(Math.random() * 20000);
+
+let dir: string;
+let stateDir: string;
+let image: TestImage;
+let loginKey: string;
+
+interface AgentState {
+  phase: string;
+  provision?: { done?: string };
+}
+async function agentState(): Promise<AgentState | undefined> {
+  try {
+    return JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')).agents[agent];
+  } catch {
+    return undefined; // not written yet
+  }
+}
+
+/** A command in the agent over SSH pinned to the key fleet recorded (ssh_config only appears once an up completes). */
+async function inAgent(command: string): Promise<string> {
+  const state = JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')).agents[agent];
+  const status = JSON.parse((await fleetOk(dir, ['--json', 'status'])).stdout);
+  const connector = vmConnector(() => ({ sshPort: status.agents[0].sshPort }), loginKey);
+  return (await inVm(connector, agent, state.hostKey, command)).out;
+}
+const switches = async () =>
+  (await inAgent('cat /var/log/nixos-rebuild.log')).split('\n').filter((l) => l.startsWith('switch --flake'));
+
+beforeAll(async () => {
+  await ensureLibvirtd();
+  image = await ensureTestImage();
+  loginKey = await readFile(image.privateKeyPath, 'utf8');
+  // The key fleet logs in with is also the admin key the secret is encrypted to (as for a real admin).
+  const fleetRepo = await makeSecretsFleet(
+    { [agent]: [SECRET] },
+    { [SECRET]: PLAINTEXT },
+    image.privateKeyPath,
+  );
+  dir = fleetRepo.dir;
+  stateDir = join(dir, 'state');
+  await mkdir(join(dir, 'agents'), { recursive: true });
+  await writeFile(
+    join(dir, 'agents', 'fleet.yaml'),
+    [
+      `libvirtUri: ${systemUri}`,
+      `stateDir: ${stateDir}`,
+      `baseImage: ${image.baseImage}`,
+      'flake: .',
+      'domainType: qemu',
+      'portForward: auto',
+      'diskMode: overlay',
+      'reservedCores: []',
+      `sshPorts: { start: ${portBase}, end: ${portBase + 20} }`,
+      `spicePorts: { start: ${portBase + 100}, end: ${portBase + 120} }`,
+      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
+      'bootTimeouts: { sshSeconds: 180, shutdownSeconds: 60 }',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(
+    join(dir, 'agents', `${agent}.yaml`),
+    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${agent}@example.org }\nsecrets: [${SECRET}]\n`,
+  );
+}, LIMIT);
+
+afterAll(async () => {
+  for (const cmd of ['destroy', 'undefine']) {
+    try {
+      execFileSync('virsh', ['-c', systemUri, cmd, `agent-${agent}`], { stdio: 'ignore' });
+    } catch {}
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe.sequential('fleet up provisions, and resumes after being killed between the phases', () => {
+  let killedAt: string;
+  let switchesAtKill: string[];
+
+  it(
+    'is killed with SIGKILL once phase 1 is recorded',
+    async () => {
+      const child = fleetSpawn(dir, ['up']);
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      const between = new Set(['phase1', 'hostkey', 'rekeyed']);
+      for (;;) {
+        const done = (await agentState())?.provision?.done;
+        if (done !== undefined && between.has(done)) {
+          child.kill('SIGKILL');
+          break;
+        }
+        if (child.exitCode !== null)
+          throw new Error(`fleet up exited (${child.exitCode}) before phase 1 was recorded`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await exited;
+      killedAt = (await agentState())?.provision?.done as string;
+      expect(between.has(killedAt)).toBe(true);
+      switchesAtKill = await switches();
+      expect(switchesAtKill.length).toBeGreaterThanOrEqual(1);
+      expect(await inAgent(`test -e /run/agenix/${SECRET} && echo present || echo absent`)).toBe('absent\n');
+      // status shows where it stopped.
+      const status = JSON.parse((await fleetOk(dir, ['--json', 'status'])).stdout);
+      expect(status.agents[0].phase).toBe(killedAt);
+    },
+    LIMIT,
+  );
+
+  it(
+    'the next fleet up resumes without repeating finished steps',
+    async () => {
+      const r = await fleetOk(dir, ['--json', 'up']);
+      const out = JSON.parse(r.stdout) as { outcomes: { agent: string; ok: boolean; steps: string[] }[] };
+      // Still running and SSH-ready: only the provisioning is left.
+      expect(out.outcomes).toEqual([{ agent, ok: true, steps: ['provision'] }]);
+      const after = await switches();
+      // Exactly one more rebuild (phase 2); phase 1 was not repeated.
+      expect(after).toHaveLength(switchesAtKill.length + 1);
+      const log = (await inAgent('cat /var/log/nixos-rebuild.log')).split('\n');
+      expect(log.filter((l) => l.endsWith(`: ${SECRET}`)).at(0)).toBe(`skipped: ${SECRET}`);
+      expect(log.filter((l) => l.endsWith(`: ${SECRET}`)).at(-1)).toBe(`decrypted: ${SECRET}`);
+      expect(await inAgent(`cat /run/agenix/${SECRET}`)).toBe(PLAINTEXT);
+      expect((await agentState())?.provision?.done).toBe('ready');
+      const status = JSON.parse((await fleetOk(dir, ['--json', 'status'])).stdout);
+      expect(status.agents[0].phase).toBe('ready');
+    },
+    LIMIT,
+  );
+
+  it(
+    'a third fleet up does nothing; fleet rebuild runs one more rebuild',
+    async () => {
+      const before = (await switches()).length;
+      const r = await fleetOk(dir, ['up']);
+      expect(r.stdout).toContain('Nothing to do');
+      expect(await switches()).toHaveLength(before);
+
+      const rebuilt = await fleetOk(dir, ['rebuild']);
+      expect(rebuilt.stdout).toContain(`${agent}: rebuilt`);
+      expect(rebuilt.stderr).toContain(`${agent}: | nixos-rebuild: done`);
+      expect(await switches()).toHaveLength(before + 1);
+    },
+    LIMIT,
+  );
+
+  it(
+    'a failing rebuild exits non-zero with its last lines and the log path',
+    async () => {
+      await writeFile(join(dir, 'FAIL_REBUILD'), '');
+      try {
+        const r = await fleet(dir, ['rebuild']);
+        expect(r.code).toBe(1);
+        expect(r.stdout).toContain(`${agent}: FAILED`);
+        expect(r.stdout).toContain('FAIL_REBUILD present');
+        expect(r.stdout).toContain(join(stateDir, 'logs', `agent-${agent}.provision.log`));
+      } finally {
+        await rm(join(dir, 'FAIL_REBUILD'));
+      }
+    },
+    LIMIT,
+  );
+});
