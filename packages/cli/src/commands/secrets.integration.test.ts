@@ -157,4 +157,14 @@ describe('fleet secrets', () => {
     const r = fleet(['rekey', '--force']);
     expect(r.stdout).toMatch(/1 rekeyed, 0 unchanged, 0 missing, 0 failed/);
   });
+  it('edit creates a secret that has a rule but no file yet', () => {
+    writeFileSync(
+      join(dir, 'hosts/agents.json'),
+      '{"agents":{"drago":{"secrets":["mail","db"]},"luce":{"secrets":["mail"]}}}',
+    );
+    const r = fleet(['edit', 'db'], { editor: `sh -c 'printf s3cret > "$0"'` });
+    expect(r.stdout).toMatch(/wrote secrets\/db\.age for 2 recipient\(s\)/);
+    expect(ageDecrypt(drago, 'db.age')).toBe('s3cret');
+    expect(ageDecrypt(luce, 'db.age')).toBeUndefined();
+  });
 });
