@@ -10,8 +10,12 @@ import { ensureTestImage, type TestImage } from './test-image.js';
 export interface TestVmOptions {
   /** Reuse this disk (e.g. to boot a disk again after its domain is gone); default: a fresh overlay of the base. */
   disk?: string;
-  /** fw_cfg entries, keyed by the part after opt/agentfleet/ (authorized_keys, ssh_host_ed25519_key, hostname). */
-  fwcfg?: Record<string, string>;
+  /**
+   * fw_cfg entries, keyed by the part after opt/agentfleet/ (authorized_keys, ssh_host_ed25519_key, hostname): a
+   * string is passed inline, `{file}` by path. Secrets must go by file: an inline value lands on QEMU's command line,
+   * which every local user can read in `ps`.
+   */
+  fwcfg?: Record<string, string | { file: string }>;
   memoryMiB?: number;
 }
 
@@ -51,7 +55,11 @@ function domainXml(
 ): string {
   const mac = `52:54:00:${[...crypto.randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
   const entries = Object.entries(opts.fwcfg ?? {})
-    .map(([k, v]) => `<entry name='opt/agentfleet/${xmlEscape(k)}'>${xmlEscape(v)}</entry>`)
+    .map(([k, v]) =>
+      typeof v === 'string'
+        ? `<entry name='opt/agentfleet/${xmlEscape(k)}'>${xmlEscape(v)}</entry>`
+        : `<entry name='opt/agentfleet/${xmlEscape(k)}' file='${xmlEscape(v.file)}'/>`,
+    )
     .join('');
   // Port forwarding through qemu's user network on the command line: libvirt 9.0 has no passt backend. The NIC needs
   // an explicit PCI slot: libvirt does not know about it and would give its slot (0x2 upward) to another device.

@@ -46,10 +46,14 @@ describe('packages/ssh against a booting test VM', () => {
         },
       },
     };
-    // Started right after `virsh start`: the stages must wait out the boot.
-    const ready = await waitForSsh(target, { onProgress: (p) => progress.push(p) });
+    // Started right after `virsh start`: the stages must wait out the boot. The limit bounds a hang on a busy
+    // 2-core machine that runs other suites' VMs too; it measures nothing.
+    const ready = await waitForSsh(target, {
+      stages: { banner: { timeoutMs: 600_000 } },
+      onProgress: (p) => progress.push(p),
+    });
     shell = ready.shell;
-  }, 240_000);
+  }, 660_000);
 
   afterAll(async () => {
     await shell?.close();
