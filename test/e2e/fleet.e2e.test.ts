@@ -112,6 +112,11 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
     VM_TIMEOUT,
   );
 
+  it('fleet logs shows the serial console of the boot', async () => {
+    const r = await fleetOk(dir, ['logs', A, '-n', '500']);
+    expect(r.stdout).toMatch(/AGENTFLEET READY/);
+  });
+
   it('each agent answers SSH on its own port with the host key fleet pinned', async () => {
     const s = await status();
     const knownHosts = join(stateDir, 'known_hosts');
@@ -196,6 +201,10 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
       expect(r.stderr).not.toContain('forcing off');
       for (const n of [A, B, C]) {
         expect(domState(n)).toBe('shut off');
+        // The guest's ACPI power-button handler writes this before powering off.
+        expect(readFileSync(join(stateDir, `agent-${n}.console.log`), 'utf8')).toContain(
+          'AGENTFLEET POWEROFF',
+        );
         expect(existsSync(join(stateDir, `agent-${n}.qcow2`))).toBe(true);
       }
     },
@@ -280,6 +289,56 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
     },
     VM_TIMEOUT,
   );
+
+  it('refuses an agent that presents a host key other than the pinned one', async () => {
+    const statePath = join(stateDir, 'state.json');
+    const original = readFileSync(statePath, 'utf8');
+    const keyDir = mkdtempSync(join(tmpdir(), 'fleet-otherkey-'));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keyDir, 'k')]);
+    const other = readFileSync(join(keyDir, 'k.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+    rmSync(keyDir, { recursive: true });
+    const state = JSON.parse(original) as { agents: Record<string, { phase: string; hostKey?: string }> };
+    const agent = state.agents[A];
+    if (!agent) throw new Error(`no state for ${A}`);
+    // As if fleet had pinned another machine's key, and SSH readiness was not yet recorded.
+    agent.hostKey = other;
+    agent.phase = 'started';
+    writeFileSync(statePath, JSON.stringify(state));
+    const r = await fleet(dir, ['up', '--no-provision', A]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/does not match its pinned key/);
+    expect(JSON.parse(readFileSync(statePath, 'utf8')).agents[A].hostKey).toBe(other);
+    writeFileSync(statePath, original);
+  });
+
+  it('fleet add writes a valid agent file and allocates it; a bad name writes nothing; remove undoes it', async () => {
+    const E = `${tag}e`;
+    const bad = await fleet(dir, ['add', 'Bad_Name', '--git-email', 'x@example.org']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/agents\/Bad_Name\.yaml/);
+    expect(existsSync(join(dir, 'agents', 'Bad_Name.yaml'))).toBe(false);
+
+    const r = await fleetOk(dir, [
+      'add',
+      E,
+      '--memory',
+      '256MiB',
+      '--vcpus',
+      '1',
+      '--share-cores',
+      '--git-email',
+      'e@example.org',
+    ]);
+    expect(r.stdout).toMatch(/added agents\/.*\.yaml \(ssh \d+, spice \d+, cores \d+\)/);
+    expect(readFileSync(join(dir, 'agents', 'ledger.yaml'), 'utf8')).toContain(`${E}:`);
+    expect((await fleetOk(dir, ['plan', '--no-provision', E])).stdout).toContain(
+      `+ agent ${E} will be created`,
+    );
+
+    await fleetOk(dir, ['remove', E]);
+    expect(existsSync(join(dir, 'agents', `${E}.yaml`))).toBe(false);
+    expect(readFileSync(join(dir, 'agents', 'ledger.yaml'), 'utf8')).not.toContain(`${E}:`);
+  });
 
   it(
     'destroy --purge undefines and deletes the disk; without --purge the disk stays',

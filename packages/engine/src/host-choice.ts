@@ -16,10 +16,9 @@ export function chooseForHost(config: FleetConfig, facts: HostFacts, log: Engine
   const portForward: PortForward =
     config.portForward === 'auto' ? (facts.passtSupported ? 'passt' : 'hostfwd') : config.portForward;
   if (config.domainType === 'auto') {
-    log.info(
-      { uri: facts.uri, domainType },
-      facts.kvmUsable ? 'KVM works on this host: using kvm' : 'KVM not usable on this host: using qemu (TCG)',
-    );
+    // Falling back to TCG makes every agent several times slower: worth a warning, once per host.
+    if (facts.kvmUsable) log.info({ uri: facts.uri, domainType }, 'KVM works on this host: using kvm');
+    else log.warn({ uri: facts.uri, domainType }, 'KVM is not usable on this host: using qemu (TCG, slow)');
   }
   if (config.portForward === 'auto') {
     log.info(

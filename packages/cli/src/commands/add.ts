@@ -20,6 +20,8 @@ interface AddOptions {
   description?: string;
   shareCores?: boolean;
   desktop?: boolean;
+  gitName?: string;
+  gitEmail?: string;
 }
 
 export function registerAdd(program: Command): void {
@@ -31,6 +33,8 @@ export function registerAdd(program: Command): void {
     .option('--vcpus <n>', 'virtual CPUs', positiveInt)
     .option('--user <user>', 'Unix user inside the VM (default: the name)')
     .option('--description <text>', 'what the agent is for')
+    .option('--git-name <name>', 'git author name (default: the capitalized name)')
+    .option('--git-email <email>', 'git author email (required unless the YAML gets a mail address)')
     .option('--share-cores', 'allow pinning onto cores other agents use')
     .addOption(new Option('--no-desktop', 'no GNOME desktop'))
     .action(async (name: string, opts: AddOptions, command: Command) => {
@@ -44,6 +48,12 @@ export function registerAdd(program: Command): void {
       if (opts.user !== undefined) doc.user = opts.user;
       if (opts.shareCores) doc.shareCores = true;
       if (opts.desktop === false) doc.desktop = false;
+      if (opts.gitName !== undefined || opts.gitEmail !== undefined) {
+        doc.git = {
+          ...(opts.gitName !== undefined && { name: opts.gitName }),
+          ...(opts.gitEmail !== undefined && { email: opts.gitEmail }),
+        };
+      }
       const text = `# yaml-language-server: $schema=../packages/core/schema/agent.schema.json\n${Object.keys(doc).length ? stringify(doc) : '{}\n'}`;
 
       // Validate the fleet as it will be, before writing anything.
