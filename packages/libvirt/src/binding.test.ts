@@ -7,6 +7,7 @@ import {
   type LifecycleEvent,
   libraryVersion,
   open,
+  stopEventLoop,
 } from './connection.js';
 import { ErrorCode, LifecycleEventType } from './constants.js';
 import {
@@ -16,6 +17,7 @@ import {
   type LibvirtError,
   NoSuchDomainError,
   NoSuchSnapshotError,
+  OperationDeniedError,
   OperationInvalidError,
 } from './errors.js';
 import { testDriverDomainXml } from './test-domains.js';
@@ -60,6 +62,18 @@ describe('host queries', () => {
     expect(await byName.isActive()).toBe(true);
     expect(await byName.isPersistent()).toBe(true);
     expect(await byName.xml()).toContain('<name>test</name>');
+  });
+});
+
+describe('read-only connections', () => {
+  it('reads but refuses writes with OperationDeniedError', async () => {
+    const ro = await open('test:///default', { readOnly: true });
+    const dom = await ro.lookupByName('test');
+    expect(await dom.xml()).toContain('<name>test</name>');
+    expect(await rejection(dom.destroy())).toBeInstanceOf(OperationDeniedError);
+    expect(await rejection(ro.defineXML(testDriverDomainXml('ro')))).toBeInstanceOf(OperationDeniedError);
+    dom.free();
+    await ro.close();
   });
 });
 
@@ -179,6 +193,16 @@ describe('concurrency', () => {
 });
 
 describe('lifecycle events', () => {
+  it('stops the event-loop thread on request (twice is fine) and restarts it on the next open', async () => {
+    expect(eventLoopRunning()).toBe(true);
+    stopEventLoop();
+    stopEventLoop();
+    expect(eventLoopRunning()).toBe(false);
+    const again = await open('test:///default');
+    expect(eventLoopRunning()).toBe(true);
+    await again.close();
+  });
+
   it('delivers define/start/stop/undefine and stops after the subscription closes', async () => {
     expect(eventLoopRunning()).toBe(true);
     const seen: LifecycleEvent[] = [];

@@ -173,6 +173,7 @@ export enum ErrorCode {
   NoOs = 22,
   XmlError = 27,
   DomExist = 28,
+  OperationDenied = 29,
   XmlDetail = 35,
   SystemError = 38,
   Rpc = 39,

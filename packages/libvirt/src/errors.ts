@@ -45,6 +45,10 @@ export class ConnectionLostError extends LibvirtError {
 export class HandleClosedError extends LibvirtError {
   override name = 'HandleClosedError';
 }
+/** VIR_ERR_OPERATION_DENIED, e.g. a write on a read-only connection. */
+export class OperationDeniedError extends LibvirtError {
+  override name = 'OperationDeniedError';
+}
 /** VIR_ERR_NO_DOMAIN_SNAPSHOT. */
 export class NoSuchSnapshotError extends LibvirtError {
   override name = 'NoSuchSnapshotError';
@@ -73,6 +77,8 @@ export function libvirtError(info: NativeErrorInfo): LibvirtError {
       return new OperationInvalidError(info, 'operation-invalid');
     case ErrorCode.DomExist:
       return new DomainExistsError(info, 'already-exists');
+    case ErrorCode.OperationDenied:
+      return new OperationDeniedError(info);
     case ErrorCode.NoDomainSnapshot:
       return new NoSuchSnapshotError(info);
   }

@@ -25,7 +25,7 @@ export function hypervisorContract(label: string, target: ContractTarget): void 
     let hv: Hypervisor;
     const created = new Set<string>();
     // Unique per run so a shared daemon never sees collisions between runs or suites.
-    const prefix = `agent-ct${process.pid.toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+    const prefix = `agentfleet-ct${process.pid.toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
     const name = (s: string) => {
       const n = `${prefix}-${s}`;
       created.add(n);

@@ -23,7 +23,7 @@ hypervisorContract('LibvirtHypervisor on qemu:///system (TCG)', {
 
 describe('binding on qemu:///system', () => {
   let conn: Connection;
-  const name = `agent-it${process.pid.toString(36)}${Date.now().toString(36)}`;
+  const name = `agentfleet-it${process.pid.toString(36)}${Date.now().toString(36)}`;
 
   beforeAll(async () => {
     conn = await open(URI);
