@@ -1,6 +1,8 @@
 // secrets.nix evaluated by the real nix-instantiate.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ageKey, sshKey, type TestKey, tempDir } from '../test/oracle.js';
 import { filesForRecipient, readRules } from './rules.js';
@@ -95,5 +97,29 @@ in
     await expect(
       readRules(path, { nixInstantiate: join(dir.path, 'no-such-nix-instantiate') }),
     ).rejects.toThrow(/no-such-nix-instantiate not found; .*apt-get install nix-bin/);
+  });
+  it('works without root, where Nix has no writable store (--store dummy://)', async () => {
+    const path = write(
+      'plain.nix',
+      `{ "a.age" = { publicKeys = [ "${admin.recipient}" ]; armor = true; }; }\n`,
+    );
+    const expected = { 'a.age': { publicKeys: [admin.recipient], armor: true } };
+    if (process.getuid?.() !== 0) {
+      // Already unprivileged: the other tests take this path too.
+      expect(await readRules(path)).toEqual(expected);
+      return;
+    }
+    chmodSync(dir.path, 0o755);
+    const rules = fileURLToPath(new URL('../dist/rules.js', import.meta.url));
+    const script = `import(${JSON.stringify(rules)}).then((m) => m.readRules(${JSON.stringify(path)})).then((r) => process.stdout.write(JSON.stringify(r)))`;
+    const out = execFileSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', '-e', script],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, HOME: dir.path },
+      },
+    );
+    expect(JSON.parse(out)).toEqual(expected);
   });
 });
