@@ -59,6 +59,29 @@ function ed25519Wire(key: Uint8Array): Uint8Array {
 const OPENSSH_ARMOR = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/;
 const OPENSSH_MAGIC = 'openssh-key-v1\0';
 
+const toBigInt = (b: Uint8Array) => BigInt(`0x${Buffer.from(b).toString('hex') || '0'}`);
+
+function fromBigInt(v: bigint): Uint8Array {
+  const hex = v.toString(16);
+  return new Uint8Array(Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex'));
+}
+
+/** OpenSSH stores n, e, d, iqmp, p, q; a JWK also needs the CRT exponents d mod (p-1), d mod (q-1). */
+function rsaPrivateKey(
+  n: Uint8Array,
+  e: Uint8Array,
+  d: Uint8Array,
+  iqmp: Uint8Array,
+  p: Uint8Array,
+  q: Uint8Array,
+): KeyObject {
+  const dp = fromBigInt(toBigInt(d) % (toBigInt(p) - 1n));
+  const dq = fromBigInt(toBigInt(d) % (toBigInt(q) - 1n));
+  const parts = { n, e, d, p, q, dp, dq, qi: iqmp };
+  const jwk = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, base64Url(v)]));
+  return createPrivateKey({ key: { kty: 'RSA', ...jwk }, format: 'jwk' });
+}
+
 /** The unencrypted private section of an OpenSSH key (PROTOCOL.key). */
 function parseOpenSshPrivateKey(base64Body: string, source: string): SshPrivateKey {
   const blob = new Uint8Array(Buffer.from(base64Body.replace(/\s+/g, ''), 'base64'));
@@ -96,22 +119,7 @@ function parseOpenSshPrivateKey(base64Body: string, source: string): SshPrivateK
   if (type === 'ssh-rsa') {
     const n = p.mpint();
     const e = p.mpint();
-    const d = p.mpint();
-    const iqmp = p.mpint();
-    const pp = p.mpint();
-    const q = p.mpint();
-    const big = (b: Uint8Array) => BigInt(`0x${Buffer.from(b).toString('hex') || '0'}`);
-    const unbig = (v: bigint) => {
-      const hex = v.toString(16);
-      return new Uint8Array(Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex'));
-    };
-    const dp = unbig(big(d) % (big(pp) - 1n));
-    const dq = unbig(big(d) % (big(q) - 1n));
-    const jwk = { kty: 'RSA', n: base64Url(n), e: base64Url(e), d: base64Url(d), p: base64Url(pp) };
-    const key = createPrivateKey({
-      key: { ...jwk, q: base64Url(q), dp: base64Url(dp), dq: base64Url(dq), qi: base64Url(iqmp) },
-      format: 'jwk',
-    });
+    const key = rsaPrivateKey(n, e, p.mpint(), p.mpint(), p.mpint(), p.mpint());
     return { type, publicKey: { type, wire: rsaWire(n, e), n, e }, key };
   }
   throw new SecretsError(`key type "${type}" cannot be an age identity; use ssh-ed25519 or ssh-rsa`, source);
