@@ -104,15 +104,13 @@ export function libvirtError(info: NativeErrorInfo): LibvirtError {
  * Runs a native call with the caller's stack: the addon's rejection is created on a later
  * tick and would otherwise show no JS frames at all.
  */
-export async function withCallerStack<T>(call: () => Promise<T>): Promise<T> {
+export function withCallerStack<T>(call: () => Promise<T>): Promise<T> {
   const site: { stack?: string } = {};
   Error.captureStackTrace(site, withCallerStack);
-  try {
-    return await call();
-  } catch (err) {
+  return call().catch((err: unknown) => {
     if (err instanceof LibvirtError && site.stack) {
       err.stack = `${err.name}: ${err.message}${site.stack.slice(site.stack.indexOf('\n'))}`;
     }
     throw err;
-  }
+  });
 }
