@@ -12,10 +12,6 @@ export class WireReader {
     return this.pos === this.buf.length;
   }
 
-  get remaining(): Uint8Array {
-    return this.buf.subarray(this.pos);
-  }
-
   uint32(): number {
     if (this.pos + 4 > this.buf.length) throw new Error(`${this.what} is truncated`);
     const b = this.buf;

@@ -27,7 +27,7 @@ export function x25519PublicBytes(key: KeyObject): Uint8Array {
   return new Uint8Array(Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url'));
 }
 
-export function x25519Ephemeral(): { privateKey: KeyObject; share: Uint8Array } {
+function x25519Ephemeral(): { privateKey: KeyObject; share: Uint8Array } {
   const { privateKey, publicKey } = generateKeyPairSync('x25519');
   return { privateKey, share: x25519PublicBytes(publicKey) };
 }
