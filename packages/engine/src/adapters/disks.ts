@@ -6,9 +6,8 @@ import { promisify } from 'node:util';
 import type { BaseIdentity, DiskInfo, DiskRequest, Disks } from '@agentfleet/core';
 
 const run = promisify(execFile);
-const CHUNK = 4 * 1024 * 1024;
 const HEAD = 1024 * 1024;
-const ZERO = Buffer.alloc(CHUNK);
+const PROGRESS_MS = 250;
 
 /**
  * Agent disks on the local filesystem. A new disk is built under a temp name and published
@@ -78,32 +77,38 @@ async function makeOverlay(base: string, target: string): Promise<void> {
   await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', abs, '-F', 'qcow2', target]);
 }
 
-/** Copies src to dst, leaving all-zero chunks as holes (what `cp --sparse=always` does). */
+/**
+ * Copies src to dst sparsely. The copying is coreutils' `cp --sparse=always`: it skips the
+ * source's holes with SEEK_DATA/SEEK_HOLE, which Node cannot do (reading 2 GiB of holes as zeros
+ * was 7x slower, bench/disk.mjs). Progress is the copy's growing length, polled; the data is
+ * fsynced before the caller publishes the file, so a crash never leaves a torn disk under the
+ * final name.
+ */
 export async function sparseCopy(
   src: string,
   dst: string,
   onProgress: (done: number, total: number) => void,
 ): Promise<void> {
-  const input = await open(src, 'r');
-  const output = await open(dst, 'wx', 0o644);
+  const { size } = await stat(src);
+  const copy = run('cp', ['--sparse=always', '--reflink=auto', '--', src, dst]);
+  const poll = setInterval(() => {
+    stat(dst).then(
+      (s) => onProgress(Math.min(s.size, size), size),
+      () => {},
+    );
+  }, PROGRESS_MS);
   try {
-    const { size } = await input.stat();
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let pos = 0;
-    while (pos < size) {
-      const { bytesRead } = await input.read(buf, 0, CHUNK, pos);
-      if (bytesRead === 0) break;
-      const chunk = buf.subarray(0, bytesRead);
-      if (!chunk.equals(ZERO.subarray(0, bytesRead))) await output.write(chunk, 0, bytesRead, pos);
-      pos += bytesRead;
-      onProgress(pos, size);
-    }
-    await output.truncate(size); // a trailing hole still counts towards the length
-    await output.sync();
+    await copy;
   } finally {
-    await input.close();
-    await output.close();
+    clearInterval(poll);
   }
+  const fh = await open(dst, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  onProgress(size, size);
 }
 
 /** Backing file named in a qcow2 header (QEMU docs/interop/qcow2.txt), without spawning qemu-img. */
