@@ -9,6 +9,9 @@ const NAME_HINT = "use 1-31 lower-case letters, digits and inner '-', starting w
 const SECRET_HINT = "secret names use letters, digits, '.', '_' and '-'";
 
 const port = z.int().min(1).max(65535);
+const libvirtUri = z
+  .string()
+  .regex(/^[a-z][a-z0-9+.-]*:\/\/\S*$/, 'not a libvirt URI (e.g. qemu:///session, qemu+ssh://host/session)');
 const core = z.int().min(0).max(4095);
 
 const portRange = z.strictObject({
@@ -19,7 +22,7 @@ const portRange = z.strictObject({
 export const FleetFileSchema = z
   .strictObject({
     $schema: z.string().optional(),
-    libvirtUri: z.string().min(1).optional().describe('default libvirt URI (default qemu:///session)'),
+    libvirtUri: libvirtUri.optional().describe('default libvirt URI (default qemu:///session)'),
     stateDir: z.string().min(1).optional().describe('runtime state directory (default ~/.agentvms)'),
     baseImage: z.string().min(1).optional().describe('base qcow2 (default <stateDir>/agent-base.qcow2)'),
     flake: z.string().min(1).optional().describe("flake with nixosConfigurations.agent-<name> (default '.')"),
@@ -90,7 +93,7 @@ export const AgentFileSchema = z
       .optional(),
     desktop: z.boolean().optional().describe('GNOME desktop (default true)'),
     secrets: z.array(z.string().regex(new RegExp(SECRET_NAME_PATTERN), SECRET_HINT)).optional(),
-    libvirtUri: z.string().min(1).optional().describe("libvirt URI (default: the fleet's)"),
+    libvirtUri: libvirtUri.optional().describe("libvirt URI (default: the fleet's)"),
   })
   .describe('one agentfleet agent (agents/<name>.yaml)');
 
