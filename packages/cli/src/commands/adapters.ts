@@ -1,13 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { type Hypervisor, parsePublicKeyLine, publicKeyLine, type Readiness } from '@agentfleet/core';
-import { LibvirtHypervisor } from '@agentfleet/libvirt';
+import { parsePublicKeyLine, publicKeyLine, type Readiness } from '@agentfleet/core';
 import { waitForSsh } from '@agentfleet/ssh';
 
-// The only place the CLI picks concrete adapters for the engine's ports.
-
-export function openHypervisor(uri: string): Promise<Hypervisor> {
-  return LibvirtHypervisor.connect(uri);
-}
+// The SSH adapter for the engine's readiness port (connections.ts holds the libvirt one).
 
 /** Readiness through ssh2: listening -> banner -> login, the host key pinned or recorded at first contact. */
 export function sshReadiness(): Readiness {

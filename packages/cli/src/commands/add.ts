@@ -9,8 +9,9 @@ import { contextOf } from '../context.js';
 import { UsageError, ValidationError } from '../errors.js';
 import { expandPath, readFleet, readFleetSources } from '../fleet-files.js';
 import { printResult } from '../output.js';
+import { Connections } from './connections.js';
 import { regenerateAgentsJson } from './nix-data.js';
-import { allocateLedger, Connections, writeLedger } from './runtime.js';
+import { allocateLedger, writeLedger } from './runtime.js';
 import { positiveInt } from './up.js';
 
 interface AddOptions {

@@ -4,7 +4,6 @@ import {
   allocate,
   type Fleet,
   type HostSnapshot,
-  type Hypervisor,
   type Ledger,
   type ProgressSink,
   type Provisioner,
@@ -26,27 +25,10 @@ import type { CliContext } from '../context.js';
 import { ValidationError } from '../errors.js';
 import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
 import { hostSnapshotWithDomains, isLocalUri } from '../host-snapshot.js';
-import { openHypervisor, sshReadiness } from './adapters.js';
+import { sshReadiness } from './adapters.js';
+import { Connections } from './connections.js';
 
-/** Cached libvirt connections, one per URI, closed together at the end of a command. */
-export class Connections {
-  private readonly open = new Map<string, Promise<Hypervisor>>();
-
-  connect = (uri: string): Promise<Hypervisor> => {
-    let c = this.open.get(uri);
-    if (!c) {
-      c = openHypervisor(uri);
-      this.open.set(uri, c);
-    }
-    return c;
-  };
-
-  async closeAll(): Promise<void> {
-    const all = [...this.open.values()];
-    this.open.clear();
-    await Promise.all(all.map(async (c) => (await c).close().catch(() => {})));
-  }
-}
+export { Connections };
 
 export interface Runtime {
   fleet: Fleet;

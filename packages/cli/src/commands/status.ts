@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { expandPath, readFleet, readLedger } from '../fleet-files.js';
 import { printResult } from '../output.js';
-import { Connections } from './runtime.js';
+import { Connections } from './connections.js';
 import { formatTable } from './table.js';
 
 export interface AgentStatus {
