@@ -155,9 +155,13 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
     }
   });
 
-  it('vcpupin of each domain is what the ledger says', async () => {
+  it('vcpupin of each domain is what the ledger says; SSH is forwarded by hostfwd with one NIC', async () => {
     const s = await status();
     for (const n of [A, B]) {
+      // libvirt 9.0 here has no passt: auto must have chosen QEMU's hostfwd, and no <interface>.
+      const xml = virsh('dumpxml', `agent-${n}`);
+      expect(xml).toContain(`hostfwd=tcp:127.0.0.1:${s.get(n)?.sshPort}-:22`);
+      expect(xml).not.toContain('<interface');
       const cores = s.get(n)?.cores ?? [];
       expect(cores.length).toBe(1);
       const pin = virsh('vcpupin', `agent-${n}`);

@@ -176,6 +176,21 @@ describe('runFleet down / destroy', () => {
     expect(w.store.state.agents.drago).toBeUndefined();
   });
 
+  it('down forces off a guest that ignores the ACPI request once the shutdown timeout passes', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    w.hv.shutdown = async () => {}; // a guest without an ACPI handler: the request is lost
+    const r = await runFleet({ ...run, names: ['drago'] }, w.deps, { ...up, goal: 'down' });
+    expect(r.outcomes).toEqual([{ agent: 'drago', ok: true, steps: ['stop'] }]);
+    expect((await w.hv.listDomains()).find((d) => d.name === 'agent-drago')?.state).toBe('shutoff');
+    expect(w.events).toContainEqual({
+      type: 'message',
+      agent: 'drago',
+      message: 'ACPI shutdown timed out: forcing off',
+    });
+  });
+
   it('a second up after down reuses the disks', async () => {
     const w = testWorld();
     const run = fleetRun(agents);
