@@ -1,0 +1,8 @@
+// Runs bench/provision.run.ts with the repository's vitest setup (TypeScript, @agentfleet/*
+// aliases, the test harness); a benchmark, not part of `npm test`.
+import root from '../vitest.config.js';
+
+export default {
+  ...root,
+  test: { ...root.test, include: ['bench/provision.run.ts'], testTimeout: 3_600_000, hookTimeout: 600_000 },
+};
