@@ -151,7 +151,7 @@ describe('fleet allocate', () => {
 describe('fleet xml', () => {
   it('prints domain XML that virt-xml-validate accepts', () => {
     const dir = shippedFleet();
-    const r = runCli(['xml', 'drago'], dir);
+    const r = runCli(['xml', 'drago', '--domain-type', 'qemu', '--port-forward', 'hostfwd'], dir);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('<name>agent-drago</name>');
     expect(r.stdout).toContain('hostfwd=tcp:127.0.0.1:2223-:22');
@@ -159,6 +159,15 @@ describe('fleet xml', () => {
     const passt = runCli(['xml', 'luce', '--port-forward', 'passt', '--domain-type', 'kvm'], dir);
     expect(passt.stdout).toContain('<range start="2224" to="22"/>');
     expect(virtXmlValidate(passt.stdout).ok).toBe(true);
+  });
+
+  it("resolves fleet.yaml's 'auto' by probing the agent's libvirt host, as fleet up does", () => {
+    const r = runCli(['--log-level', 'info', 'xml', 'luce'], shippedFleet());
+    expect(r.status).toBe(0);
+    // The probe's choice is logged (pino JSON on stderr) and is what the XML uses.
+    const forward = /hostfwd=tcp:127\.0\.0\.1:2224-:22/.test(r.stdout) ? 'hostfwd' : 'passt';
+    expect(r.stderr).toContain(`"portForward":"${forward}"`);
+    expect(virtXmlValidate(r.stdout).ok).toBe(true);
   });
 
   it('exits 2 for an unknown agent or one without an allocation', () => {

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { LEDGER_FILE, readFleet } from '../fleet-files.js';
 import { printResult } from '../output.js';
-import { allocateLedger, Connections } from './runtime.js';
 
 export function registerAllocate(program: Command): void {
   program
@@ -12,6 +11,8 @@ export function registerAllocate(program: Command): void {
     .action(async (_opts, command: Command) => {
       const ctx = contextOf(command);
       const fleet = readFleet(ctx.dir);
+      // libvirt (a native addon) loads only once the files are known to be valid.
+      const { allocateLedger, Connections } = await import('./runtime.js');
       // Checked against this machine's listeners and every libvirt domain on each local URI;
       // remote hosts keep their recorded entries.
       const connections = new Connections();

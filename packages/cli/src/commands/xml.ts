@@ -1,5 +1,5 @@
-import { join } from 'node:path';
-import { allocationOf, type DomainType, domainName, domainXml, type PortForward } from '@agentfleet/core';
+import { allocationOf, type DomainType, domainXml, type HostFacts, type PortForward } from '@agentfleet/core';
+import { agentConsoleLog, agentDisk, chooseForHost } from '@agentfleet/engine';
 import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -13,42 +13,61 @@ interface XmlOptions {
 export function registerXml(program: Command): void {
   program
     .command('xml')
-    .description('print the libvirt domain XML of an agent (from the YAML and the ledger)')
+    .description('print the libvirt domain XML `fleet up` would define for an agent')
     .argument('<name>', 'agent name')
     .addOption(
-      new Option('--domain-type <type>', 'domain type when fleet.yaml says auto').choices(['kvm', 'qemu']),
+      new Option('--domain-type <type>', "instead of probing the host when fleet.yaml says 'auto'").choices([
+        'kvm',
+        'qemu',
+      ]),
     )
     .addOption(
-      new Option('--port-forward <mode>', 'SSH forwarding when fleet.yaml says auto').choices([
+      new Option('--port-forward <mode>', "instead of probing the host when fleet.yaml says 'auto'").choices([
         'passt',
         'hostfwd',
       ]),
     )
-    .action((name: string, opts: XmlOptions, command: Command) => {
+    .action(async (name: string, opts: XmlOptions, command: Command) => {
       const ctx = contextOf(command);
       const fleet = readFleet(ctx.dir);
       const agent = fleet.agents.find((a) => a.name === name);
-      if (!agent)
+      if (!agent) {
         throw new UsageError(
           `no agent named '${name}' (agents: ${fleet.agents.map((a) => a.name).join(', ')})`,
         );
+      }
       const allocation = allocationOf(readLedger(ctx.dir), agent.libvirtUri, name);
       if (!allocation)
         throw new UsageError(`agent '${name}' has no allocation in ${LEDGER_FILE}; run 'fleet allocate'`);
-      // Without probing a host, 'auto' resolves to what works everywhere (TCG + hostfwd).
-      const domainType =
-        opts.domainType ?? (fleet.config.domainType === 'auto' ? 'qemu' : fleet.config.domainType);
-      const portForward =
-        opts.portForward ?? (fleet.config.portForward === 'auto' ? 'hostfwd' : fleet.config.portForward);
+      const config = {
+        ...fleet.config,
+        ...(opts.domainType && { domainType: opts.domainType }),
+        ...(opts.portForward && { portForward: opts.portForward }),
+      };
+      // 'auto' is resolved the way `fleet up` resolves it: by what the agent's host proves it can do.
+      const choice =
+        config.domainType !== 'auto' && config.portForward !== 'auto'
+          ? { domainType: config.domainType, portForward: config.portForward }
+          : chooseForHost(config, await hostFacts(agent.libvirtUri), ctx.log);
       const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
       const xml = domainXml({
         agent,
         allocation,
-        domainType,
-        portForward,
-        diskPath: join(stateDir, `${domainName(name)}.qcow2`),
-        consoleLogPath: join(stateDir, `${domainName(name)}.console.log`),
+        domainType: choice.domainType,
+        portForward: choice.portForward,
+        diskPath: agentDisk(stateDir, name),
+        consoleLogPath: agentConsoleLog(stateDir, name),
       });
       process.stdout.write(xml.endsWith('\n') ? xml : `${xml}\n`);
     });
+}
+
+async function hostFacts(uri: string): Promise<HostFacts> {
+  const { Connections } = await import('./runtime.js');
+  const connections = new Connections();
+  try {
+    return await (await connections.connect(uri)).facts();
+  } finally {
+    await connections.closeAll();
+  }
 }
