@@ -11,11 +11,14 @@ const SKIPPED = new Set(['.git', 'node_modules', 'dist', 'build', '.cache', 'cov
 
 /**
  * A flake reference from fleet.yaml is either remote (`github:owner/repo`, `git+https://...`),
- * used as it is, or a local path (`.`, `./x`, `/abs`, `path:...`): the fleet's own repository,
- * which the agent cannot see and so gets uploaded.
+ * used as it is, or names a directory on this host (`.`, `./x`, `/abs`, `path:...`,
+ * `git+file://...`): the fleet's own repository, which the agent cannot see and so gets uploaded.
  */
 export function localFlakeDir(ref: string, fleetDir: string): string | undefined {
-  const path = ref.startsWith('path:') ? ref.slice('path:'.length) : ref;
+  let path = ref;
+  if (ref.startsWith('path:')) path = ref.slice('path:'.length);
+  else if (ref.startsWith('git+file://')) path = ref.slice('git+file://'.length);
+  path = path.replace(/\?.*$/, '');
   if (path === '.' || path.startsWith('./') || path.startsWith('../') || isAbsolute(path)) {
     return resolve(fleetDir, path);
   }
