@@ -1,6 +1,8 @@
 // The built `fleet` CLI run as a subprocess on temp fleet repos: validate, allocate, xml.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { badCases, goodFleetFiles } from '../../core/fixtures/corpus.js';
@@ -145,6 +147,44 @@ describe('fleet allocate', () => {
       ...before,
       'b.yaml': readFileSync(join(dir, 'agents/b.yaml'), 'utf8'),
     });
+  });
+});
+
+describe('fleet allocate against libvirt domains (qemu:///session)', () => {
+  // A foreign, never-started domain holding a port in our range and every unreserved core.
+  const domain = `afcli-${process.pid}`;
+  const cpus = availableParallelism();
+  const virsh = (...args: string[]) =>
+    spawnSync('virsh', ['-q', '-c', 'qemu:///session', ...args], { encoding: 'utf8' });
+  beforeAll(() => {
+    const dir = tempFleet({
+      'domain.xml': `<domain type='qemu'><name>${domain}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+        <cputune><vcpupin vcpu='0' cpuset='1-${Math.max(1, cpus - 1)}'/></cputune>
+        <os><type arch='x86_64'>hvm</type></os>
+        <devices><graphics type='spice' port='43100' autoport='no'/></devices></domain>`,
+    });
+    const r = virsh('define', join(dir, 'domain.xml'));
+    if (r.status !== 0) throw new Error(r.stderr);
+  });
+  afterAll(() => {
+    virsh('undefine', domain);
+  });
+
+  it('skips the ports and cores other domains hold, and names the domain on conflicts', () => {
+    const fleet = 'sshPorts: { start: 43100, end: 43105 }\nspicePorts: { start: 46100, end: 46105 }\n';
+    const dir = tempFleet({ 'agents/fleet.yaml': fleet, 'agents/a.yaml': agentYaml('a') });
+    const ok = runCli(['allocate'], dir);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toContain('sshPort: 43101\n');
+    writeFileSync(join(dir, 'agents/b.yaml'), `${agentYaml('b')}ports: { ssh: 43100 }\n`);
+    writeFileSync(join(dir, 'agents/c.yaml'), 'git: { email: c@example.com }\nvcpus: 1\n');
+    const r = runCli(['allocate'], dir);
+    expect(r.stderr).toContain(
+      `agents/b.yaml:4:15: ports.ssh: SSH port 43100 of agent b is in use by domain ${domain}\n`,
+    );
+    expect(r.stderr).toContain(`agents/c.yaml:2:8: vcpus: agent c needs 1 exclusive core(s)`);
+    expect(r.stderr).toMatch(new RegExp(`core 1 used by [^;]*domain ${domain}`));
+    expect(r.status).toBe(2);
   });
 });
 
