@@ -55,5 +55,5 @@ export function renderLedger(ledger: Ledger): string {
       if (typeof node.value === 'string' && MAC_PATTERN.test(node.value)) node.type = Scalar.QUOTE_DOUBLE;
     },
   });
-  return doc.toString({ lineWidth: 0 });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
