@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AgentConnector, parsePublicKeyLine, publicKeyLine, type SshTarget } from '@agentfleet/core';
 import { connectShell, waitForSsh } from '@agentfleet/ssh';
-import { repoRoot, type TestVm } from '../harness/index.js';
+import { repoRoot, systemUri, type TestImage, type TestVm } from '../harness/index.js';
 
 export interface SecretsFleet {
   dir: string;
@@ -102,5 +102,47 @@ export async function inVm(
     return { code, out };
   } finally {
     await shell.close();
+  }
+}
+
+/** agents/fleet.yaml for the test image on the system libvirtd, ports from `portBase`, state in `stateDir`. */
+export async function writeFleetConfig(dir: string, image: TestImage, stateDir: string, portBase: number) {
+  await mkdir(join(dir, 'agents'), { recursive: true });
+  await writeFile(
+    join(dir, 'agents', 'fleet.yaml'),
+    [
+      `libvirtUri: ${systemUri}`,
+      `stateDir: ${stateDir}`,
+      `baseImage: ${image.baseImage}`,
+      'flake: .',
+      'domainType: qemu',
+      'portForward: auto',
+      'diskMode: overlay',
+      'reservedCores: []',
+      `sshPorts: { start: ${portBase}, end: ${portBase + 20} }`,
+      `spicePorts: { start: ${portBase + 100}, end: ${portBase + 120} }`,
+      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
+      'bootTimeouts: { sshSeconds: 180, shutdownSeconds: 60 }',
+      '',
+    ].join('\n'),
+  );
+}
+
+/** agents/<name>.yaml: a tiny agent that gets `secrets`. */
+export async function writeAgent(dir: string, name: string, secrets: string[]) {
+  await writeFile(
+    join(dir, 'agents', `${name}.yaml`),
+    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${name}@example.org }\nsecrets: [${secrets.join(', ')}]\n`,
+  );
+}
+
+/** Destroys and undefines agents' domains (test clean-up; the product never uses virsh). */
+export function removeDomains(agents: readonly string[]) {
+  for (const agent of agents) {
+    for (const cmd of ['destroy', 'undefine']) {
+      try {
+        execFileSync('virsh', ['-c', systemUri, cmd, `agent-${agent}`], { stdio: 'ignore' });
+      } catch {}
+    }
   }
 }

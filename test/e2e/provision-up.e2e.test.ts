@@ -2,13 +2,19 @@
 // phases, the next `fleet up` resumes from the recorded step without repeating phase 1, and the
 // agent ends with its secret decrypted by its own host key. Real libvirt + QEMU (TCG), real ssh,
 // real age, the tiny image standing in for NixOS.
-import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLibvirtd, ensureTestImage, systemUri, type TestImage } from '../harness/index.js';
+import { ensureLibvirtd, ensureTestImage, type TestImage } from '../harness/index.js';
 import { fleet, fleetOk, fleetSpawn } from './fleet-cli.js';
-import { inVm, makeSecretsFleet, vmConnector } from './provision-fixture.js';
+import {
+  inVm,
+  makeSecretsFleet,
+  removeDomains,
+  vmConnector,
+  writeAgent,
+  writeFleetConfig,
+} from './provision-fixture.js';
 
 const LIMIT = 300_000;
 const agent = `p${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
@@ -55,37 +61,12 @@ beforeAll(async () => {
   );
   dir = fleetRepo.dir;
   stateDir = join(dir, 'state');
-  await mkdir(join(dir, 'agents'), { recursive: true });
-  await writeFile(
-    join(dir, 'agents', 'fleet.yaml'),
-    [
-      `libvirtUri: ${systemUri}`,
-      `stateDir: ${stateDir}`,
-      `baseImage: ${image.baseImage}`,
-      'flake: .',
-      'domainType: qemu',
-      'portForward: auto',
-      'diskMode: overlay',
-      'reservedCores: []',
-      `sshPorts: { start: ${portBase}, end: ${portBase + 20} }`,
-      `spicePorts: { start: ${portBase + 100}, end: ${portBase + 120} }`,
-      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
-      'bootTimeouts: { sshSeconds: 180, shutdownSeconds: 60 }',
-      '',
-    ].join('\n'),
-  );
-  await writeFile(
-    join(dir, 'agents', `${agent}.yaml`),
-    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${agent}@example.org }\nsecrets: [${SECRET}]\n`,
-  );
+  await writeFleetConfig(dir, image, stateDir, portBase);
+  await writeAgent(dir, agent, [SECRET]);
 }, LIMIT);
 
 afterAll(async () => {
-  for (const cmd of ['destroy', 'undefine']) {
-    try {
-      execFileSync('virsh', ['-c', systemUri, cmd, `agent-${agent}`], { stdio: 'ignore' });
-    } catch {}
-  }
+  removeDomains([agent]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -13,6 +13,7 @@ import { type FleetRun, selectedAgents } from './fleet-run.js';
 import { chooseForHost, type HostChoice } from './host-choice.js';
 import type { EngineLog } from './log.js';
 import { agentConsoleLog, agentDisk } from './paths.js';
+import { HOST_KEY_FWCFG, readPregeneratedKey } from './provision/pregenerated-key.js';
 
 export class NotAllocatedError extends Error {
   override name = 'NotAllocatedError';
@@ -44,6 +45,9 @@ export async function desiredAgents(
       diskPath: agentDisk(run.stateDir, agent.name),
       consoleLogPath: agentConsoleLog(run.stateDir, agent.name),
     };
+    // A host key made before first boot (`up --pregenerate-host-keys`) reaches the guest via fw_cfg.
+    const hostKey = await readPregeneratedKey(run.stateDir, agent.name);
+    if (hostKey) input.fwcfg = { [HOST_KEY_FWCFG]: hostKey.privateKey };
     const xml = domainXml(input);
     out.push({
       name: agent.name,

@@ -20,6 +20,7 @@ import type { EngineLog } from './log.js';
 import { observe } from './observe.js';
 import { mapLimit } from './pool.js';
 import { bookProvisionStore } from './provision/book-store.js';
+import { removePregeneratedKey } from './provision/pregenerated-key.js';
 import { StateBook } from './state-book.js';
 
 export interface EngineDeps {
@@ -173,6 +174,8 @@ async function applyStep(
       return;
     case 'delete-disk':
       await deps.disks.remove(d.disk.path);
+      // A pre-generated host key belongs to the disk: a new disk gets a new key.
+      await removePregeneratedKey(run.stateDir, agent);
       return book.forget(agent);
   }
 }

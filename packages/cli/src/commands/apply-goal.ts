@@ -19,7 +19,7 @@ import {
 import type { CliContext } from '../context.js';
 import { printResult } from '../output.js';
 import { progressSink } from './progress.js';
-import { fleetProvisioner } from './provisioning.js';
+import { fleetProvisioner, pregenerateHostKeys } from './provisioning.js';
 import { engineDeps, openRuntime, type Runtime } from './runtime.js';
 
 export interface GoalOptions {
@@ -29,6 +29,8 @@ export interface GoalOptions {
   concurrency?: number;
   /** Continue into provisioning once an agent answers SSH (`up`; `plan` shows those steps). */
   provision?: boolean;
+  /** Make new agents' SSH host keys here before first boot (one rebuild instead of two). */
+  pregenerateHostKeys?: boolean;
 }
 
 /**
@@ -58,6 +60,10 @@ export async function applyGoal(
   };
   let result: RunResult;
   try {
+    if (opts.pregenerateHostKeys && !opts.dryRun) {
+      for (const name of await pregenerateHostKeys(rt))
+        process.stderr.write(`${name}: host key pre-generated\n`);
+    }
     result = await runFleet(
       rt.run,
       engineDeps(ctx, rt, sink, opts.provision ? fleetProvisioner(ctx, rt) : undefined),

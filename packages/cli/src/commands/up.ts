@@ -17,13 +17,24 @@ export function registerUp(program: Command): void {
     .argument('[names...]', 'agents (default: all)')
     .option('-c, --concurrency <n>', 'agents brought up at once', positiveInt, 4)
     .option('--no-provision', 'stop at "ssh ready": no nixos-rebuild, host-key capture or rekey')
-    .action(async (names: string[], opts: { concurrency: number; provision: boolean }, command: Command) => {
-      await applyGoal(contextOf(command), {
-        names,
-        goal: 'up',
-        dryRun: false,
-        concurrency: opts.concurrency,
-        provision: opts.provision,
-      });
-    });
+    .option(
+      '--pregenerate-host-keys',
+      'for agents without a disk yet: make the SSH host key here, pin it and hand it to the guest via fw_cfg, so provisioning needs one nixos-rebuild',
+    )
+    .action(
+      async (
+        names: string[],
+        opts: { concurrency: number; provision: boolean; pregenerateHostKeys?: boolean },
+        command: Command,
+      ) => {
+        await applyGoal(contextOf(command), {
+          names,
+          goal: 'up',
+          dryRun: false,
+          concurrency: opts.concurrency,
+          provision: opts.provision,
+          pregenerateHostKeys: opts.pregenerateHostKeys === true,
+        });
+      },
+    );
 }

@@ -13,6 +13,7 @@ import {
   type SecretsRekeyer,
 } from '@agentfleet/core';
 import { AgentLog } from './agent-log.js';
+import { readPregeneratedKey } from './pregenerated-key.js';
 import { PhaseFailure, runRebuild } from './rebuild.js';
 import { shq } from './shell-quote.js';
 
@@ -138,6 +139,14 @@ async function runStep(
   };
   switch (step) {
     case 'phase1':
+      // Phase 1 exists so the guest makes its host key; one made on the host before first boot
+      // is recorded and rekeyed without it, so phase 2 is the only rebuild.
+      if (await readPregeneratedKey(deps.stateDir, req.agent)) {
+        log.section('phase1 skipped: host key pre-generated, phase 2 is the only rebuild', now());
+        return undefined;
+      }
+      await runRebuild(shell, target, log, now());
+      return undefined;
     case 'phase2':
       await runRebuild(shell, target, log, now());
       return undefined;
