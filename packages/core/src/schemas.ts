@@ -9,6 +9,8 @@ const NAME_HINT = "use 1-31 lower-case letters, digits and inner '-', starting w
 const SECRET_HINT = "secret names use letters, digits, '.', '_' and '-'";
 
 const port = z.int().min(1).max(65535);
+/** Paths end up in domain XML and shell-free argv; a line break or NUL there is always a mistake. */
+const path = z.string().regex(/^[^\0\r\n]+$/, 'a path must be one non-empty line');
 const libvirtUri = z
   .string()
   .regex(/^[a-z][a-z0-9+.-]*:\/\/\S*$/, 'not a libvirt URI (e.g. qemu:///session, qemu+ssh://host/session)');
@@ -23,8 +25,8 @@ export const FleetFileSchema = z
   .strictObject({
     $schema: z.string().optional(),
     libvirtUri: libvirtUri.optional().describe('default libvirt URI (default qemu:///session)'),
-    stateDir: z.string().min(1).optional().describe('runtime state directory (default ~/.agentvms)'),
-    baseImage: z.string().min(1).optional().describe('base qcow2 (default <stateDir>/agent-base.qcow2)'),
+    stateDir: path.optional().describe('runtime state directory (default ~/.agentvms)'),
+    baseImage: path.optional().describe('base qcow2 (default <stateDir>/agent-base.qcow2)'),
     flake: z.string().min(1).optional().describe("flake with nixosConfigurations.agent-<name> (default '.')"),
     sshPorts: portRange.optional().describe('SSH forwarding ports (default 2223-2322)'),
     spicePorts: portRange.optional().describe('SPICE ports (default 5900-5999)'),
@@ -38,7 +40,7 @@ export const FleetFileSchema = z
     ssh: z
       .strictObject({
         user: z.string().regex(new RegExp(UNIX_USER_PATTERN), 'not a valid Unix user name').optional(),
-        identityFile: z.string().min(1).optional(),
+        identityFile: path.optional(),
       })
       .optional()
       .describe("fleet's own SSH login (default: the agent's user, ~/.ssh/id_ed25519)"),
