@@ -1,15 +1,21 @@
 // Time of each bring-up and provisioning phase for two agents brought up by `fleet up` one after
-// another (-c 1) versus in parallel (-c 2), each from nothing, in one run. The phases are read
+// another (-c 1), in parallel (-c 2), and in parallel with host keys made before first boot
+// (--pregenerate-host-keys: one rebuild), each from nothing, in one run. The phases are read
 // from fleet's own progress lines on stderr, timestamped as they arrive.
 // Usage: npm run build && npx vitest run -c bench/provision.vitest.config.ts
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect, it } from 'vitest';
 import { fleetMain } from '../test/e2e/fleet-cli.js';
-import { makeSecretsFleet } from '../test/e2e/provision-fixture.js';
-import { ensureLibvirtd, ensureTestImage, systemUri } from '../test/harness/index.js';
+import {
+  makeSecretsFleet,
+  removeDomains,
+  writeAgent,
+  writeFleetConfig,
+} from '../test/e2e/provision-fixture.js';
+import { ensureLibvirtd, ensureTestImage } from '../test/harness/index.js';
 
 const PHASES = [
   'create-disk',
@@ -26,7 +32,10 @@ const LINE = new RegExp(`^(\\S+): (${PHASES.join('|')}) ?(\\.\\.\\.|done)$`);
 
 type Timings = Map<string, Map<string, number>>; // agent -> phase -> ms
 
-async function bringUp(concurrency: number): Promise<{ wall: number; phases: Timings }> {
+async function bringUp(
+  concurrency: number,
+  extra: string[] = [],
+): Promise<{ wall: number; phases: Timings }> {
   const image = await ensureTestImage();
   const tag = `b${concurrency}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
   const agents = [`${tag}x`, `${tag}y`];
@@ -35,35 +44,23 @@ async function bringUp(concurrency: number): Promise<{ wall: number; phases: Tim
     Object.fromEntries(agents.map((a) => [`${a}-token`, `secret of ${a}\n`])),
     image.privateKeyPath,
   );
-  const port = 30000 + Math.floor(Math.random() * 20000);
-  await mkdir(join(fleet.dir, 'agents'));
-  await writeFile(
-    join(fleet.dir, 'agents', 'fleet.yaml'),
-    [
-      `libvirtUri: ${systemUri}`,
-      `stateDir: ${join(fleet.dir, 'state')}`,
-      `baseImage: ${image.baseImage}`,
-      'domainType: qemu',
-      'diskMode: overlay',
-      'reservedCores: []',
-      `sshPorts: { start: ${port}, end: ${port + 20} }`,
-      `spicePorts: { start: ${port + 100}, end: ${port + 120} }`,
-      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
-      '',
-    ].join('\n'),
+  await writeFleetConfig(
+    fleet.dir,
+    image,
+    join(fleet.dir, 'state'),
+    30000 + Math.floor(Math.random() * 20000),
   );
-  for (const a of agents) {
-    await writeFile(
-      join(fleet.dir, 'agents', `${a}.yaml`),
-      `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${a}@example.org }\nsecrets: [${a}-token]\n`,
-    );
-  }
+  for (const a of agents) await writeAgent(fleet.dir, a, [`${a}-token`]);
   const phases: Timings = new Map(agents.map((a) => [a, new Map()]));
   const started = new Map<string, number>();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [fleetMain, '--dir', fleet.dir, 'up', '-c', String(concurrency)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [fleetMain, '--dir', fleet.dir, 'up', '-c', String(concurrency), ...extra],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   child.stdout.on('data', (d) => {
     stdout += d;
@@ -87,13 +84,7 @@ async function bringUp(concurrency: number): Promise<{ wall: number; phases: Tim
       expect(state.agents[a].provision.done).toBe('ready');
     }
   } finally {
-    for (const a of agents) {
-      for (const cmd of ['destroy', 'undefine']) {
-        try {
-          execFileSync('virsh', ['-c', systemUri, cmd, `agent-${a}`], { stdio: 'ignore' });
-        } catch {}
-      }
-    }
+    removeDomains(agents);
     await rm(fleet.dir, { recursive: true, force: true });
   }
   return { wall, phases };
@@ -101,21 +92,23 @@ async function bringUp(concurrency: number): Promise<{ wall: number; phases: Tim
 
 const s = (ms: number | undefined) => (ms === undefined || Number.isNaN(ms) ? '-' : (ms / 1000).toFixed(2));
 
-it('provisioning phases: two agents one after another vs in parallel', async () => {
+it('provisioning phases: two agents one after another vs in parallel (and with pre-generated host keys)', async () => {
   await ensureLibvirtd();
-  const seq = await bringUp(1);
-  const par = await bringUp(2);
+  const modes = [
+    ['seq', await bringUp(1)],
+    ['par', await bringUp(2)],
+    ['par+pregen', await bringUp(2, ['--pregenerate-host-keys'])],
+  ] as const;
+  const cols = modes.flatMap(([name]) => [`${name} a`, `${name} b`]);
   const rows = PHASES.map((p) => {
-    const [sa, sb] = [...seq.phases.values()].map((m) => m.get(p));
-    const [pa, pb] = [...par.phases.values()].map((m) => m.get(p));
-    return `| ${p.padEnd(11)} | ${s(sa).padStart(6)} | ${s(sb).padStart(6)} | ${s(pa).padStart(6)} | ${s(pb).padStart(6)} |`;
+    const cells = modes.flatMap(([, r]) => [...r.phases.values()].map((m) => s(m.get(p))));
+    return `| ${p.padEnd(11)} | ${cells.map((c, i) => c.padStart(cols[i]?.length ?? 0)).join(' | ')} |`;
   });
   const table = [
-    '| phase (s)   | seq a  | seq b  | par a  | par b  |',
-    '|-------------|--------|--------|--------|--------|',
+    `| phase (s)   | ${cols.join(' | ')} |`,
+    `|-------------|${cols.map((c) => '-'.repeat(c.length + 2)).join('|')}|`,
     ...rows,
-    `| whole up    | ${s(seq.wall).padStart(15)} | ${s(par.wall).padStart(15)} |`,
-    `parallel/sequential wall: ${(par.wall / seq.wall).toFixed(2)}x`,
+    ...modes.map(([name, r]) => `whole up, ${name}: ${s(r.wall)} s`),
   ].join('\n');
   console.log(`\n${table}\n`);
 });
