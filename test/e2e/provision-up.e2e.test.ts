@@ -156,4 +156,35 @@ describe.sequential('fleet up provisions, and resumes after being killed between
     },
     LIMIT,
   );
+
+  it(
+    'a guest with a new host key is refused at connect; provision --rekey needs --yes, then re-pins and rekeys',
+    async () => {
+      const oldKey = (await readFile(join(dir, 'secrets', 'hosts', `${agent}.pub`), 'utf8')).trim();
+      // The guest forgets its host key (as a reinstalled VM would) and makes a new one at boot.
+      await inAgent('rm -f /boot/agentfleet/ssh_host_ed25519_key && sync');
+      await fleetOk(dir, ['down']);
+      const refused = await fleet(dir, ['up']);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toContain('does not match its pinned key');
+      expect(refused.stdout).toContain(`fleet provision ${agent} --rekey --yes`);
+
+      const unconfirmed = await fleet(dir, ['provision', agent, '--rekey']);
+      expect(unconfirmed.code).toBe(2);
+      expect(unconfirmed.stderr).toContain('--rekey --yes');
+
+      const r = await fleetOk(dir, ['provision', agent, '--rekey', '--yes']);
+      expect(r.stdout).toContain(`${agent}: provisioned (hostkey, rekeyed, phase2, ready)`);
+      const newKey = (await readFile(join(dir, 'secrets', 'hosts', `${agent}.pub`), 'utf8')).trim();
+      expect(newKey).not.toBe(oldKey);
+      expect(JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')).agents[agent].hostKey).toBe(
+        newKey,
+      );
+      expect(await readFile(join(stateDir, 'known_hosts'), 'utf8')).toContain(newKey);
+      expect(await inAgent(`cat /run/agenix/${SECRET}`)).toBe(PLAINTEXT);
+      // The re-pinned key is what the next run expects: it completes the bring-up and stops.
+      await fleetOk(dir, ['up']);
+    },
+    LIMIT,
+  );
 });
