@@ -4,7 +4,7 @@ import type { HostSnapshot } from './host-snapshot.js';
 import { type Allocation, emptyLedger, type Ledger } from './ledger.js';
 import { pickMac } from './mac.js';
 import { type AgentSpec, agentNameOfDomain, type Fleet } from './model.js';
-import { positionOf } from './yaml-source.js';
+import { createLocator } from './yaml-source.js';
 
 type PortKind = 'ssh' | 'spice';
 const PORT_FIELD = { ssh: 'sshPort', spice: 'spicePort' } as const;
@@ -294,6 +294,7 @@ class HostClaims {
 
 /** Point a problem at the explicit YAML field when there is one, else at the recorded ledger entry. */
 function locator(fleet: Fleet, ledger: Ledger) {
+  const locate = createLocator();
   return (agent: AgentSpec, field: Field, message: string): Diagnostic => {
     const yamlPath =
       field === 'ssh' ? 'ports.ssh' : field === 'spice' ? 'ports.spice' : field === 'mac' ? '' : field;
@@ -305,15 +306,10 @@ function locator(fleet: Fleet, ledger: Ledger) {
     if (!explicit && recorded && ledger.source && field !== 'cores') {
       const leaf = field === 'ssh' || field === 'spice' ? PORT_FIELD[field] : field;
       const path = `hosts.${agent.libvirtUri}.${agent.name}.${leaf}`;
-      return {
-        file: ledger.source.file,
-        ...positionOf({ values: ledger.source.positions }, path),
-        path,
-        message,
-      };
+      const { file, text } = ledger.source;
+      return { file, ...locate(file, text, path), path, message };
     }
-    const values = fleet.sources[agent.file] ?? {};
     const path = field === 'cores' ? 'vcpus' : yamlPath;
-    return { file: agent.file, ...positionOf({ values }, path), path, message };
+    return { file: agent.file, ...locate(agent.file, fleet.texts[agent.file], path), path, message };
   };
 }

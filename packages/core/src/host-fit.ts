@@ -1,6 +1,6 @@
 import type { Diagnostic } from './diagnostics.js';
 import type { Fleet } from './model.js';
-import { positionOf } from './yaml-source.js';
+import { createLocator } from './yaml-source.js';
 
 /** Why a core number cannot be pinned on a host with `cpus` CPUs, or undefined. */
 export function missingCoreProblem(core: number, uri: string, cpus: number): string | undefined {
@@ -16,10 +16,10 @@ export function hostFitDiagnostics(fleet: Fleet, host: { uri: string; cpus: numb
     (c) => !fleet.config.reservedCores.includes(c),
   ).length;
   const out: Diagnostic[] = [];
+  const locate = createLocator();
   for (const a of fleet.agents.filter((x) => x.libvirtUri === host.uri)) {
-    const values = fleet.sources[a.file] ?? {};
     const at = (path: string, message: string) =>
-      out.push({ file: a.file, ...positionOf({ values }, path), path, message });
+      out.push({ file: a.file, ...locate(a.file, fleet.texts[a.file], path), path, message });
     a.cores?.forEach((core, i) => {
       const problem = missingCoreProblem(core, host.uri, host.cpus);
       if (problem) at(`cores.${i}`, `core ${core} of agent ${a.name} ${problem}`);

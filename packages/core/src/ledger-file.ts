@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { fail, ok, type Result } from './diagnostics.js';
 import type { Ledger } from './ledger.js';
 import { AGENT_NAME_PATTERN } from './names.js';
-import { schemaDiagnostics } from './schema-diagnostics.js';
-import { parseYamlSource } from './yaml-source.js';
+import { parseValidated } from './yaml-validate.js';
 
 const MAC_PATTERN = /^52:54:00(:[0-9a-f]{2}){3}$/;
 
@@ -30,11 +29,8 @@ const HEADER = [
 
 /** Parse agents/ledger.yaml; `file` is used in diagnostics. */
 export function parseLedger(text: string, file: string): Result<Ledger> {
-  const src = parseYamlSource(file, text);
-  if (src.errors.length > 0) return fail(src.errors);
-  const parsed = LedgerSchema.safeParse(src.value);
-  if (!parsed.success) return fail(schemaDiagnostics(src, LedgerSchema, parsed.error.issues));
-  return ok({ ...parsed.data, source: { file, positions: src.values } });
+  const parsed = parseValidated(file, text, LedgerSchema);
+  return Array.isArray(parsed) ? fail(parsed) : ok({ ...parsed, source: { file, text } });
 }
 
 /** YAML text of a ledger, deterministic (sorted) so diffs stay small. */

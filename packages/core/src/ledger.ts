@@ -1,5 +1,3 @@
-import type { Position } from './yaml-source.js';
-
 /** What one agent holds on its host. Recorded so it never moves. */
 export interface Allocation {
   sshPort: number;
@@ -16,7 +14,7 @@ export interface Ledger {
   /** uri -> agent name -> allocation. */
   hosts: Record<string, Record<string, Allocation>>;
   /** Where the ledger was read from, so conflicts on recorded entries point into it. */
-  source?: { file: string; positions: Record<string, Position> };
+  source?: { file: string; text: string };
 }
 
 export function emptyLedger(): Ledger {

@@ -1,11 +1,10 @@
-import type { z } from 'zod';
 import { type Diagnostic, fail, ok, type Result, sortDiagnostics } from './diagnostics.js';
-import type { AgentSpec, Fleet, FleetConfig, SourceMap } from './model.js';
+import type { AgentSpec, Fleet, FleetConfig } from './model.js';
 import { normalizeAgent, normalizeFleet } from './normalize.js';
 import { AGENT_RULES, crossAgentProblems, FLEET_RULES, type RuleProblem } from './rules.js';
-import { schemaDiagnostics } from './schema-diagnostics.js';
 import { AgentFileSchema, FleetFileSchema } from './schemas.js';
-import { parseYamlSource, positionOf, type YamlSource } from './yaml-source.js';
+import { createLocator } from './yaml-source.js';
+import { parseValidated } from './yaml-validate.js';
 
 export interface SourceFile {
   /** As shown in diagnostics, e.g. `agents/drago.yaml`. The fleet file's basename is `fleet.yaml`. */
@@ -24,32 +23,24 @@ function agentNameOfFile(path: string): string {
   return basename(path).replace(/\.ya?ml$/, '');
 }
 
-function located(src: YamlSource, problems: readonly RuleProblem[]): Diagnostic[] {
-  return problems.map(({ path, message }) => ({ file: src.file, ...positionOf(src, path), path, message }));
-}
-
-function parseWith<S extends z.ZodType>(src: YamlSource, schema: S): z.infer<S> | Diagnostic[] {
-  if (src.errors.length > 0) return src.errors;
-  const parsed = schema.safeParse(src.value);
-  return parsed.success ? parsed.data : schemaDiagnostics(src, schema, parsed.error.issues);
-}
-
 /**
  * Parse + validate + normalize agents/fleet.yaml and agents/<name>.yaml (pure: the caller
  * reads the files). Reports every problem it can find, each with file:line:column and field.
  */
 export function loadFleet(files: readonly SourceFile[]): Result<Fleet> {
   const diagnostics: Diagnostic[] = [];
-  const sources = files.map((f) => parseYamlSource(f.path, f.text));
-  const fleetSources = sources.filter((s) => basename(s.file) === FLEET_BASENAME);
-  const agentSources = sources.filter((s) => basename(s.file) !== FLEET_BASENAME);
+  const locate = createLocator();
+  const located = (f: SourceFile, problems: readonly RuleProblem[]): Diagnostic[] =>
+    problems.map(({ path, message }) => ({ file: f.path, ...locate(f.path, f.text, path), path, message }));
+  const fleetSources = files.filter((f) => basename(f.path) === FLEET_BASENAME);
+  const agentSources = files.filter((f) => basename(f.path) !== FLEET_BASENAME);
   const fleetSrc = fleetSources[0];
   if (!fleetSrc) {
     diagnostics.push({ file: 'agents/fleet.yaml', line: 0, column: 0, path: '', message: 'file is missing' });
   }
   for (const extra of fleetSources.slice(1)) {
     diagnostics.push({
-      file: extra.file,
+      file: extra.path,
       line: 1,
       column: 1,
       path: '',
@@ -60,7 +51,7 @@ export function loadFleet(files: readonly SourceFile[]): Result<Fleet> {
   // Agents are still checked against defaults when fleet.yaml is broken, so all errors show at once.
   let config: FleetConfig = normalizeFleet({});
   if (fleetSrc) {
-    const raw = parseWith(fleetSrc, FleetFileSchema);
+    const raw = parseValidated(fleetSrc.path, fleetSrc.text, FleetFileSchema);
     if (Array.isArray(raw)) {
       diagnostics.push(...raw);
     } else {
@@ -75,15 +66,15 @@ export function loadFleet(files: readonly SourceFile[]): Result<Fleet> {
   }
 
   const agents: AgentSpec[] = [];
-  const byFile = new Map<string, YamlSource>();
+  const byFile = new Map<string, SourceFile>();
   for (const src of agentSources) {
-    byFile.set(src.file, src);
-    const raw = parseWith(src, AgentFileSchema);
+    byFile.set(src.path, src);
+    const raw = parseValidated(src.path, src.text, AgentFileSchema);
     if (Array.isArray(raw)) {
       diagnostics.push(...raw);
       continue;
     }
-    const agent = normalizeAgent(raw, agentNameOfFile(src.file), src.file, config);
+    const agent = normalizeAgent(raw, agentNameOfFile(src.path), src.path, config);
     diagnostics.push(
       ...located(
         src,
@@ -99,7 +90,5 @@ export function loadFleet(files: readonly SourceFile[]): Result<Fleet> {
   }
 
   if (diagnostics.length > 0) return fail(sortDiagnostics(diagnostics));
-  const sourceMap: SourceMap = {};
-  for (const s of sources) sourceMap[s.file] = s.values;
-  return ok({ config, agents, sources: sourceMap });
+  return ok({ config, agents, texts: Object.fromEntries(files.map((f) => [f.path, f.text])) });
 }

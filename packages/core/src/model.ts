@@ -87,14 +87,12 @@ export interface AgentSpec {
   libvirtUri: string;
 }
 
-/** Where each field of each file was written, keyed by file then dotted path. */
-export type SourceMap = Record<string, Record<string, { line: number; column: number }>>;
-
 export interface Fleet {
   config: FleetConfig;
   /** Sorted by name. */
   agents: AgentSpec[];
-  sources: SourceMap;
+  /** The files as read, by path: diagnostics locate fields in them on demand (see Locator). */
+  texts: Record<string, string>;
 }
 
 /** libvirt domain name of an agent. */

@@ -80,3 +80,22 @@ export function positionOf(src: Pick<YamlSource, 'values'>, path: string): Posit
     if (p === '') return { line: 1, column: 1 };
   }
 }
+
+/**
+ * Finds where a dotted path is written in a file, parsing each file at most once and only when
+ * asked: valid input never pays for positions.
+ */
+export type Locator = (file: string, text: string | undefined, path: string) => Position;
+
+export function createLocator(): Locator {
+  const parsed = new Map<string, YamlSource>();
+  return (file, text, path) => {
+    if (text === undefined) return { line: 1, column: 1 };
+    let src = parsed.get(file);
+    if (!src) {
+      src = parseYamlSource(file, text);
+      parsed.set(file, src);
+    }
+    return positionOf(src, path);
+  };
+}
