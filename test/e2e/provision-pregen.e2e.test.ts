@@ -6,7 +6,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLibvirtd, ensureTestImage, type TestImage } from '../harness/index.js';
-import { fleetOk } from './fleet-cli.js';
+import { fleet, fleetOk } from './fleet-cli.js';
 import {
   inVm,
   makeSecretsFleet,
@@ -17,7 +17,10 @@ import {
 } from './provision-fixture.js';
 
 const LIMIT = 300_000;
-const agent = `k${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
+const tag = `k${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
+const agent = `${tag}a`;
+/** A second agent, brought up alongside, to show one failing agent does not stop the other. */
+const other = `${tag}b`;
 const SECRET = `${agent}-token`;
 const PLAINTEXT = `secret of ${agent}\n`;
 
@@ -28,23 +31,28 @@ let image: TestImage;
 beforeAll(async () => {
   await ensureLibvirtd();
   image = await ensureTestImage();
-  const repo = await makeSecretsFleet({ [agent]: [SECRET] }, { [SECRET]: PLAINTEXT }, image.privateKeyPath);
+  const repo = await makeSecretsFleet(
+    { [agent]: [SECRET], [other]: [] },
+    { [SECRET]: PLAINTEXT },
+    image.privateKeyPath,
+  );
   dir = repo.dir;
   stateDir = join(dir, 'state');
   await writeFleetConfig(dir, image, stateDir, 20000 + Math.floor(Math.random() * 20000));
   await writeAgent(dir, agent, [SECRET]);
+  await writeAgent(dir, other, []);
 }, LIMIT);
 
 afterAll(async () => {
-  removeDomains([agent]);
+  removeDomains([agent, other]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('fleet up --pregenerate-host-keys', () => {
+describe.sequential('fleet up --pregenerate-host-keys', () => {
   it(
     'provisions with a single rebuild using the key made on the host',
     async () => {
-      await fleetOk(dir, ['up', '--pregenerate-host-keys']);
+      await fleetOk(dir, ['up', '-c', '2', '--pregenerate-host-keys']);
       const made = (await readFile(join(stateDir, 'hostkeys', `agent-${agent}_ed25519.pub`), 'utf8')).trim();
       const state = JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')).agents[agent];
       expect(state.hostKey).toBe(made);
@@ -63,6 +71,21 @@ describe('fleet up --pregenerate-host-keys', () => {
       expect(log.filter((l) => l.startsWith('switch --flake'))).toHaveLength(1);
       expect(log).toContain(`decrypted: ${SECRET}`);
       expect(await run(`cat /run/agenix/${SECRET}`)).toBe(PLAINTEXT);
+    },
+    LIMIT,
+  );
+
+  it(
+    'fleet rebuild: an agent that fails does not stop the other; the exit code says so',
+    async () => {
+      // The other agent's VM goes away behind fleet's back.
+      removeDomains([other]);
+      const r = await fleet(dir, ['rebuild', '-c', '2']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(`${agent}: rebuilt`);
+      expect(r.stdout).toContain(`${other}: FAILED`);
+      expect(r.stdout).toContain(join(stateDir, 'logs', `agent-${other}.provision.log`));
+      expect(r.stderr).toContain(`${agent}: | nixos-rebuild: done`);
     },
     LIMIT,
   );
