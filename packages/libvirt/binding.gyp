@@ -15,7 +15,7 @@
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "<!@(pkg-config --cflags libvirt libvirt-qemu)"],
       "libraries": ["<!@(pkg-config --libs libvirt libvirt-qemu)"],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"]
     }
   ]
 }

@@ -54,9 +54,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->domainCtor = Napi::Persistent(domain);
 
   // Runs before the instance data is deleted: free what the GC has not, then stop the thread.
-  env.AddCleanupHook([env]() {
+  env.AddCleanupHook([env, data]() {
     CloseAllHandles(env);
-    event_loop::Stop();
+    event_loop::Leave(data->usesEventLoop);
   });
 
   exports.Set("Connection", connection);

@@ -17,6 +17,7 @@ struct AddonData {
   Napi::FunctionReference domainCtor;
   std::vector<std::weak_ptr<ConnState>> connections;
   std::vector<std::weak_ptr<DomainHandle>> domains;
+  bool usesEventLoop = false;  // see event_loop::Start
 
   static AddonData* Of(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
 

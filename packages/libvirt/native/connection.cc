@@ -91,7 +91,7 @@ Napi::Value Connection::Open(const Napi::CallbackInfo& info) {
   std::optional<std::string> uri = OptString(info[0]);
   unsigned int flags = Flags(info, 1);
   // The loop must run before a remote connection exists, or daemon keepalives go unanswered.
-  event_loop::Start();
+  event_loop::Start(AddonData::Of(env)->usesEventLoop);
   return Job<virConnectPtr>::Run(
       env,
       [uri, flags](virConnectPtr& out, LvError& err) {
@@ -121,13 +121,20 @@ Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
     return deferred.Promise();
   }
   state_->closed = true;
-  for (auto& [id, sink] : state_->sinks) sink->Shutdown();
+  // Deliveries stop now; the daemon round trips (deregister, last unref) happen on the pool.
+  std::vector<int> ids;
+  for (auto& [id, sink] : state_->sinks) {
+    sink->Shutdown();
+    ids.push_back(id);
+  }
   state_->sinks.clear();
-  // The last unref may be a network round trip: do it on the pool.
   auto state = state_;
   return Job<bool>::Run(
       env,
-      [state](bool&, LvError&) {
+      [state, ids](bool&, LvError&) {
+        // Each registered callback holds a connection reference: without this the
+        // connection (a socket, for remote URIs) would outlive close().
+        for (int id : ids) virConnectDomainEventDeregisterAny(state->conn, id);
         state->Release();
         return true;
       },
@@ -337,7 +344,7 @@ Napi::Value Connection::CreateDomain(const Napi::CallbackInfo& info) {
 Napi::Value Connection::RegisterLifecycleEvents(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto sink = std::make_shared<EventSink>(env, info[0].As<Napi::Function>());
-  event_loop::Start();
+  event_loop::Start(AddonData::Of(env)->usesEventLoop);
   auto state = state_;
   if (state->closed) sink->Shutdown();
   return Run<int>(
@@ -386,9 +393,7 @@ void CloseAllHandles(Napi::Env env) {
   for (auto& weak : data->connections) {
     if (auto c = weak.lock()) {
       c->closed = true;
-      for (auto& [id, sink] : c->sinks) sink->Shutdown();
-      c->sinks.clear();
-      c->Release();
+      c->EndNow(true);
     }
   }
 }

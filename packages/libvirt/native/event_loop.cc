@@ -15,6 +15,7 @@ std::mutex lock;
 // std::thread destroyed by static destructors calls std::terminate.
 std::thread* loop = nullptr;
 std::atomic<bool> keepRunning{false};
+int environments = 0;  // guarded by `lock`
 
 void RemoveSelf(int timer, void*) { virEventRemoveTimeout(timer); }
 }  // namespace
@@ -23,8 +24,12 @@ void Register() {
   std::call_once(registered, [] { virEventRegisterDefaultImpl(); });
 }
 
-void Start() {
+void Start(bool& envFlag) {
   std::lock_guard<std::mutex> guard(lock);
+  if (!envFlag) {
+    envFlag = true;
+    environments++;
+  }
   if (loop != nullptr) return;
   Register();
   keepRunning = true;
@@ -33,8 +38,21 @@ void Start() {
   });
 }
 
+static void StopLocked();
+
+void Leave(bool& envFlag) {
+  std::lock_guard<std::mutex> guard(lock);
+  if (!envFlag) return;
+  envFlag = false;
+  if (--environments == 0) StopLocked();
+}
+
 void Stop() {
   std::lock_guard<std::mutex> guard(lock);
+  StopLocked();
+}
+
+static void StopLocked() {
   if (loop == nullptr) return;
   keepRunning = false;
   // Adding a timer interrupts the loop's poll(); the timer removes itself when it fires.

@@ -8,8 +8,12 @@ namespace agentfleet::event_loop {
 // virEventRegisterDefaultImpl, once per process; must precede any virConnectOpen.
 void Register();
 // Starts the thread running virEventRunDefaultImpl if it is not running. Main thread.
-void Start();
-// Stops and joins the thread; idempotent. Main thread.
+// `envFlag` (per Node environment) counts each environment once, so a worker thread's exit
+// does not stop the loop other environments' connections still need.
+void Start(bool& envFlag);
+// Environment teardown: stops the thread when no other environment uses it.
+void Leave(bool& envFlag);
+// Stops and joins the thread now; idempotent. The next Start restarts it.
 void Stop();
 bool Running();
 

@@ -8,13 +8,29 @@
 #include <map>
 #include <memory>
 
-namespace agentfleet {
+#include "lifecycle_events.h"
 
-class EventSink;
+namespace agentfleet {
 
 struct ConnState {
   explicit ConnState(virConnectPtr c) : conn(c) {}
-  ~ConnState() { Release(); }
+  // A connection collected with subscriptions open: they end with it.
+  ~ConnState() { EndNow(false); }
+
+  // Ends subscriptions and drops the reference on the calling thread (GC, environment teardown).
+  // Deregistering matters: each libvirt callback holds its own connection reference.
+  // `teardown`: Node is closing every ThreadSafeFunction itself, so they are only abandoned.
+  void EndNow(bool teardown) {
+    for (auto& [id, sink] : sinks) {
+      if (teardown)
+        sink->Abandon();
+      else
+        sink->Shutdown();
+      if (!released) virConnectDomainEventDeregisterAny(conn, id);
+    }
+    sinks.clear();
+    Release();
+  }
   ConnState(const ConnState&) = delete;
   ConnState& operator=(const ConnState&) = delete;
 

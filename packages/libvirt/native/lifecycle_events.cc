@@ -33,6 +33,11 @@ void EventSink::Shutdown() {
   tsfn_.Release();
 }
 
+void EventSink::Abandon() {
+  std::lock_guard<std::mutex> guard(lock_);
+  open_ = false;
+}
+
 int OnLifecycle(virConnectPtr, virDomainPtr dom, int event, int detail, void* opaque) {
   auto* ev = new LifecycleEvent{};
   // Both read fields cached in the virDomainPtr: no daemon round trip on the loop thread.

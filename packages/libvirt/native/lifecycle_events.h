@@ -25,6 +25,9 @@ class EventSink {
   // Main thread; idempotent. After it returns no call reaches the ThreadSafeFunction, which
   // is released here, while the environment is certainly alive.
   void Shutdown();
+  // Environment teardown: Node closes every ThreadSafeFunction itself (possibly before our
+  // cleanup hook runs), so only stop using it.
+  void Abandon();
 
  private:
   std::mutex lock_;

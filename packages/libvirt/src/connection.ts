@@ -159,13 +159,23 @@ export class Connection {
   /**
    * virConnectDomainEventRegisterAny(VIR_DOMAIN_EVENT_ID_LIFECYCLE): `listener` runs on the
    * main thread for every domain defined/started/stopped/crashed... until the subscription or
-   * the connection is closed. An open subscription keeps the process alive.
+   * the connection is closed. An open subscription keeps the process alive; a listener that
+   * throws raises an uncaught exception. Keep the Connection referenced: a collected
+   * connection ends its subscriptions.
    */
   async onLifecycle(listener: (ev: LifecycleEvent) => void): Promise<EventSubscription> {
     const id = await withCallerStack(() =>
-      this.native.registerLifecycleEvents((e) =>
-        listener({ domain: e.name, uuid: e.uuid, event: e.event, detail: e.detail }),
-      ),
+      this.native.registerLifecycleEvents((e) => {
+        try {
+          listener({ domain: e.name, uuid: e.uuid, event: e.event, detail: e.detail });
+        } catch (err) {
+          // Node swallows exceptions thrown inside Node-API callbacks (with a deprecation
+          // warning); rethrown outside it, a failing listener is an ordinary uncaught exception.
+          setImmediate(() => {
+            throw err;
+          });
+        }
+      }),
     );
     let closed = false;
     return {

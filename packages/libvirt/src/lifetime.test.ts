@@ -3,10 +3,15 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { testDriverDomainXml } from './test-domains.js';
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const node = (code: string) =>
-  execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', stdio: 'pipe' });
+  execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+    encoding: 'utf8',
+    stdio: 'pipe',
+    timeout: 60_000,
+  });
 
 /**
  * RSS growth (MiB) over 10,000 cycles after a 5,000-cycle warm-up (malloc arenas settle), in a fresh process so the
@@ -71,5 +76,54 @@ describe('handle lifetimes', () => {
       console.log(d.uuid.length);`;
     expect(node(script).trim()).toBe('test');
     expect(node(natural).trim()).toBe('36');
+  });
+
+  it('survives worker threads ending with open connections, subscriptions and calls in flight', () => {
+    const worker = `
+      const { open } = await import(${JSON.stringify(dist)});
+      const { parentPort } = await import('node:worker_threads');
+      const c = await open('test:///default');
+      await c.onLifecycle(() => {});
+      await c.defineXML(${JSON.stringify(testDriverDomainXml('W'))}.replace('W', 'w' + Math.random()));
+      for (let i = 0; i < 20; i++) c.listAllDomains();
+      parentPort.postMessage('ready');`;
+    const main = `
+      import { Worker } from 'node:worker_threads';
+      import { eventLoopRunning, open } from ${JSON.stringify(dist)};
+      const mine = await open('test:///default');
+      for (let i = 0; i < 4; i++) {
+        const w = new Worker(${JSON.stringify(worker)}, { eval: true, type: 'module' });
+        await new Promise((ok, fail) => { w.once('message', ok); w.once('error', fail); });
+        await w.terminate();
+      }
+      console.log(eventLoopRunning(), (await mine.listAllDomains()).length);
+      await mine.close();`;
+    // The shared test driver (kept alive by \`mine\`) holds the four workers' domains.
+    expect(node(main).trim()).toBe('true 5');
+  });
+
+  it('close() releases the connection held by event subscriptions', () => {
+    // test:///default is one driver per process, reset when its last connection is gone; a
+    // subscription left registered in libvirt would keep it (and x) alive.
+    const code = `
+      import { open } from ${JSON.stringify(dist)};
+      const a = await open('test:///default');
+      await a.onLifecycle(() => {});
+      (await a.defineXML(${JSON.stringify(testDriverDomainXml('x'))})).free();
+      await a.close();
+      const b = await open('test:///default');
+      console.log((await b.listAllDomains()).map((d) => d.name).join(','));
+      await b.close();`;
+    expect(node(code).trim()).toBe('test');
+  });
+
+  it('reports an exception thrown by an event listener as uncaught, without aborting', () => {
+    const code = `
+      import { open } from ${JSON.stringify(dist)};
+      process.on('uncaughtException', (err) => { console.log('caught', err.message); process.exit(0); });
+      const c = await open('test:///default');
+      await c.onLifecycle(() => { throw new Error('listener failed'); });
+      await c.defineXML(${JSON.stringify(testDriverDomainXml('y'))});`;
+    expect(node(code).trim()).toBe('caught listener failed');
   });
 });
