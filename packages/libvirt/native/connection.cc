@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "addon_data.h"
+#include "args.h"
 #include "domain.h"
 #include "event_loop.h"
 #include "job.h"
@@ -16,24 +17,6 @@
 namespace agentfleet {
 
 namespace {
-
-// Turns a libvirt-allocated string into std::string and frees it.
-std::string Take(char* s) {
-  std::string out = s ? s : "";
-  free(s);
-  return out;
-}
-
-std::optional<std::string> OptString(const Napi::Value& v) {
-  if (v.IsString()) return v.As<Napi::String>().Utf8Value();
-  return std::nullopt;
-}
-
-const char* CStr(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
-
-unsigned int Flags(const Napi::CallbackInfo& info, size_t i) {
-  return info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().Uint32Value() : 0;
-}
 
 struct NodeInfo {
   virNodeInfo info{};

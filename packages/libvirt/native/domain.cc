@@ -9,28 +9,12 @@
 #include <vector>
 
 #include "addon_data.h"
+#include "args.h"
 #include "job.h"
 
 namespace agentfleet {
 
 namespace {
-
-std::string Take(char* s) {
-  std::string out = s ? s : "";
-  free(s);
-  return out;
-}
-
-unsigned int Flags(const Napi::CallbackInfo& info, size_t i) {
-  return info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().Uint32Value() : 0;
-}
-
-std::string Str(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
-
-std::optional<std::string> OptString(const Napi::Value& v) {
-  if (v.IsString()) return v.As<Napi::String>().Utf8Value();
-  return std::nullopt;
-}
 
 struct StateReason {
   int state = 0;
@@ -242,7 +226,7 @@ Napi::Value Domain::GetMetadata(const Napi::CallbackInfo& info) {
   auto uri = OptString(info[1]);
   unsigned int flags = Flags(info, 2);
   return RunString(info, "virDomainGetMetadata", [type, uri, flags](virDomainPtr d) {
-    return virDomainGetMetadata(d, type, uri ? uri->c_str() : nullptr, flags);
+    return virDomainGetMetadata(d, type, CStr(uri), flags);
   });
 }
 
@@ -254,8 +238,7 @@ Napi::Value Domain::SetMetadata(const Napi::CallbackInfo& info) {
   auto uri = OptString(info[3]);
   unsigned int flags = Flags(info, 4);
   return RunVoid(info, "virDomainSetMetadata", [=](virDomainPtr d) {
-    return virDomainSetMetadata(d, type, metadata ? metadata->c_str() : nullptr, key ? key->c_str() : nullptr,
-                                uri ? uri->c_str() : nullptr, flags);
+    return virDomainSetMetadata(d, type, CStr(metadata), CStr(key), CStr(uri), flags);
   });
 }
 
