@@ -53,6 +53,16 @@ const tricky = [
   '52:54:00:12:34:56',
   'tag:agent',
   '4GiB',
+  '0b1',
+  '1_000.5',
+  '+.inf',
+  '0o8',
+  '0xG',
+  '1.5e+3',
+  '.5',
+  '? x',
+  '[a]',
+  '---a',
   '"quoted"',
   "'single'",
   'a # comment',
@@ -67,6 +77,10 @@ const tricky = [
 describe('fastYamlValue', () => {
   it.each(tricky)('reads `key: %s` as the yaml library does (or refuses it)', (scalar) => {
     expectSameReading(`key: ${scalar}\n`);
+  });
+
+  it.each(tricky)('reads `%s` as a key as the yaml library does (or refuses it)', (scalar) => {
+    expectSameReading(`${scalar}: x\nnested:\n  ${scalar}: y\n`);
   });
 
   it('agrees with the yaml library on random documents it writes', () => {
