@@ -2,7 +2,8 @@
 // `fleet up` versus the seeds' manual flow as a script (bench/bringup-manual.sh: cp, virsh define,
 // virsh start, ssh poll every 2 s, one agent after another), next to the bare boot time (the same
 // domains started at once with virsh, ssh polled every 0.1 s: what no tool can beat).
-// Run as root after `npm run build`, libvirtd up: node bench/bringup.mjs [N...] (default 2 4)
+// Run as root after `npm run build`, libvirtd up: node bench/bringup.mjs [N...] (default 2 4);
+// ROUNDS=3 (default) repeats the three runs per size, interleaved, and reports medians.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -154,14 +155,24 @@ async function timeBare(n) {
 console.log(
   `bring-up to SSH-ready, TCG, tiny image (${URI}); load average ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim()}`,
 );
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const secs = (xs) =>
+  `${(median(xs) / 1000).toFixed(1)} s [${xs.map((x) => (x / 1000).toFixed(1)).join(', ')}]`;
 for (const n of Ns) {
-  // Interleaved order per size so a load change hits all three alike.
-  const fleetMs = await timeFleet(n);
-  const scriptMs = await timeScript(n);
-  const bareMs = await timeBare(n);
+  const t = { fleet: [], script: [], bare: [] };
+  // Interleaved rounds, so load changes (a shared machine) hit all three alike.
+  for (let r = 0; r < ROUNDS; r++) {
+    t.fleet.push(await timeFleet(n));
+    t.script.push(await timeScript(n));
+    t.bare.push(await timeBare(n));
+  }
+  const [f, s, b] = [median(t.fleet), median(t.script), median(t.bare)];
   console.log(
-    `  N=${n}: fleet up ${(fleetMs / 1000).toFixed(1)} s | manual script ${(scriptMs / 1000).toFixed(1)} s | bare parallel boot ${(bareMs / 1000).toFixed(1)} s` +
-      ` -> fleet/script ${(fleetMs / scriptMs).toFixed(2)}x (goal <= 0.6x), fleet overhead over bare ${(((fleetMs - bareMs) / bareMs) * 100).toFixed(0)}% (goal <= 10%)`,
+    `  N=${n}: fleet up ${secs(t.fleet)} | manual script ${secs(t.script)} | bare parallel boot ${secs(t.bare)}`,
+  );
+  console.log(
+    `        fleet/script ${(f / s).toFixed(2)}x (goal <= 0.6x); fleet overhead over bare ${(((f - b) / b) * 100).toFixed(0)}% (goal <= 10%)`,
   );
 }
 console.log(`  load average after: ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim()}`);

@@ -274,6 +274,12 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
         }
         await new Promise((r) => setTimeout(r, 50));
       }
+      // While it runs, a second mutating command is refused with the holder named.
+      const blocked = await fleet(dir, ['down', D]);
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr).toContain(
+        `another fleet command is running: pid ${child.pid} (\`fleet --dir ${dir} up --no-provision ${D}\``,
+      );
       child.kill('SIGKILL');
       await new Promise((r) => child.on('close', r));
       expect(existsSync(join(stateDir, 'fleet.lock'))).toBe(true); // the dead holder's lock is left behind
@@ -313,6 +319,12 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
     expect(r.stdout).toMatch(/does not match its pinned key/);
     expect(JSON.parse(readFileSync(statePath, 'utf8')).agents[A].hostKey).toBe(other);
     writeFileSync(statePath, original);
+  });
+
+  it('an unknown agent name is a usage error (exit 2) that lists the agents', async () => {
+    const r = await fleet(dir, ['up', 'nosuch']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`no agent named 'nosuch' (agents: ${A}, ${B}, ${C}, ${D})`);
   });
 
   it('fleet add writes a valid agent file and allocates it; a bad name writes nothing; remove undoes it', async () => {

@@ -22,7 +22,7 @@ import {
 } from '@agentfleet/engine';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { CliContext } from '../context.js';
-import { ValidationError } from '../errors.js';
+import { UsageError, ValidationError } from '../errors.js';
 import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
 import { hostSnapshotWithDomains, isLocalUri } from '../host-snapshot.js';
 import { sshReadiness } from './adapters.js';
@@ -49,6 +49,12 @@ export interface RuntimeOptions {
 /** Reads the fleet, allocates new agents against the live hosts, takes the lock if asked. */
 export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promise<Runtime> {
   const fleet = readFleet(ctx.dir);
+  const unknown = opts.names.filter((n) => !fleet.agents.some((a) => a.name === n));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} (agents: ${fleet.agents.map((a) => a.name).join(', ') || 'none'})`,
+    );
+  }
   const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
   const connections = new Connections();
   let release = async () => {};
