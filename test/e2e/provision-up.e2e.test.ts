@@ -79,6 +79,13 @@ describe.sequential('fleet up provisions, and resumes after being killed between
     async () => {
       const child = fleetSpawn(dir, ['up']);
       const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      let output = '';
+      child.stdout.on('data', (d) => {
+        output += d;
+      });
+      child.stderr.on('data', (d) => {
+        output += d;
+      });
       const between = new Set(['phase1', 'hostkey', 'rekeyed']);
       for (;;) {
         const done = (await agentState())?.provision?.done;
@@ -87,7 +94,7 @@ describe.sequential('fleet up provisions, and resumes after being killed between
           break;
         }
         if (child.exitCode !== null)
-          throw new Error(`fleet up exited (${child.exitCode}) before phase 1 was recorded`);
+          throw new Error(`fleet up exited (${child.exitCode}) before phase 1 was recorded:\n${output}`);
         await new Promise((r) => setTimeout(r, 20));
       }
       await exited;
