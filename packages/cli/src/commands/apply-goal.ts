@@ -52,10 +52,8 @@ export async function applyGoal(
   const bars = progressSink({ interactive });
   const sink: ProgressSink = (e) => {
     // The plan is the first thing a user reads; in --json it is part of the result instead.
-    if (e.type === 'plan') {
-      if (!ctx.json && !opts.dryRun) process.stdout.write(`${renderPlan(e.plan)}\n`);
-      return;
-    }
+    if (opts.dryRun) return; // the plan is the result, printed below
+    if (e.type === 'plan' && !ctx.json) process.stdout.write(`${renderPlan(e.plan)}\n`);
     bars.sink(e);
   };
   let result: RunResult;

@@ -52,25 +52,28 @@ function barSink(): { sink: ProgressSink; stop(): void } {
     },
     cliProgress.Presets.shades_classic,
   );
-  const bars = new Map<string, cliProgress.SingleBar>();
-  const bar = (agent: string) => {
-    let b = bars.get(agent);
-    if (!b) {
-      b = multi.create(100, 0, { agent: agent.padEnd(12), status: '' });
-      bars.set(agent, b);
-    }
-    return b;
-  };
+  // One bar per agent with work; its length is the agent's step count, a disk copy fills its step.
+  const bars = new Map<string, { bar: cliProgress.SingleBar; done: number }>();
   const sink: ProgressSink = (e) => {
-    if (e.type === 'plan') return;
-    if (e.type === 'bytes') {
-      bar(e.agent).update(Math.round((100 * e.done) / Math.max(1, e.total)), { status: 'disk' });
+    if (e.type === 'plan') {
+      for (const a of e.plan.actions) {
+        if (a.steps.length === 0) continue;
+        bars.set(a.agent, {
+          bar: multi.create(a.steps.length, 0, { agent: a.agent.padEnd(12), status: '' }),
+          done: 0,
+        });
+      }
       return;
     }
+    const b = bars.get(e.agent);
+    if (!b) return;
+    if (e.type === 'bytes') {
+      b.bar.update(b.done + e.done / Math.max(1, e.total), { status: 'disk' });
+      return;
+    }
+    if (e.type === 'step' && e.status === 'done') b.done += 1;
     const text = describe(e);
-    if (!text) return;
-    const b = bar(e.agent);
-    b.update(e.type === 'agent' ? 100 : b.getProgress() * 100, { status: text });
+    if (text) b.bar.update(b.done, { status: text });
   };
   return { sink, stop: () => multi.stop() };
 }
