@@ -1,6 +1,7 @@
 // The Hypervisor contract and the binding's daemon-only behaviour on a real libvirtd + QEMU
 // (TCG). Domains are uniquely named and removed afterwards.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,16 @@ import { LibvirtHypervisor } from './hypervisor.js';
 import { qemuTcgDomainXml } from './test-domains.js';
 
 const URI = 'qemu:///system';
+
+/** A port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 beforeAll(() => ensureLibvirtd(URI));
 
@@ -78,6 +89,40 @@ describe('binding on qemu:///system', () => {
       const qmp = JSON.parse(await dom.qemuMonitorCommand('{"execute":"query-status"}'));
       expect(qmp.return.status).toBe('running');
       expect(await dom.qemuMonitorCommand('info status', { hmp: true })).toMatch(/VM status: running/);
+    } finally {
+      await dom.destroy();
+      dom.free();
+    }
+  });
+
+  it('adds a host port forward at runtime through the monitor (the hostfwd fallback)', async () => {
+    const xml = qemuTcgDomainXml(`${name}-fwd`)
+      .replace(
+        "<domain type='qemu'>",
+        "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>",
+      )
+      .replace(
+        '</domain>',
+        `<qemu:commandline><qemu:arg value='-netdev'/><qemu:arg value='user,id=net0'/>
+          <qemu:arg value='-device'/><qemu:arg value='virtio-net-pci,netdev=net0'/></qemu:commandline></domain>`,
+      );
+    const dom = await conn.createXML(xml);
+    try {
+      const port = await freePort();
+      expect(await dom.qemuMonitorCommand(`hostfwd_add net0 tcp:127.0.0.1:${port}-:22`, { hmp: true })).toBe(
+        '',
+      );
+      expect(await dom.qemuMonitorCommand('info usernet', { hmp: true })).toMatch(
+        new RegExp(`HOST_FORWARD.*127\\.0\\.0\\.1\\s+${port}\\s+10\\.0\\.2\\.15\\s+22`),
+      );
+      // QEMU's user network now accepts on the host side.
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.destroy();
+          resolve();
+        });
+        socket.on('error', reject);
+      });
     } finally {
       await dom.destroy();
       dom.free();
