@@ -2,6 +2,7 @@ import {
   type ActualAgent,
   type DesiredAgent,
   type Disks,
+  type DomainSummary,
   domainMetadataOf,
   domainProjection,
   type Hypervisor,
@@ -15,7 +16,7 @@ export async function observe(
   disks: Disks,
   state: StateBook,
 ): Promise<ActualAgent[]> {
-  const listings = new Map<string, Promise<Map<string, { uuid: string; state: string }>>>();
+  const listings = new Map<string, Promise<Map<string, DomainSummary>>>();
   const listing = (uri: string) => {
     let l = listings.get(uri);
     if (!l) {
@@ -43,7 +44,7 @@ export async function observe(
         const meta = domainMetadataOf(xml);
         actual.domain = {
           uuid: summary.uuid,
-          state: summary.state as NonNullable<ActualAgent['domain']>['state'],
+          state: summary.state,
           ...(meta && { specHash: meta.specHash }),
           resources: domainProjection(xml),
         };
