@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { progressSink } from './progress.js';
+import { formatDuration } from './status.js';
+import { formatTable } from './table.js';
+
+describe('status output', () => {
+  it('aligns columns and keeps the last one unpadded', () => {
+    expect(
+      formatTable(
+        ['NAME', 'STATE'],
+        [
+          ['drago', 'running'],
+          ['luce-long', 'shutoff'],
+        ],
+      ),
+    ).toBe('NAME       STATE\ndrago      running\nluce-long  shutoff');
+  });
+
+  it('formats uptime compactly', () => {
+    expect([formatDuration(5), formatDuration(65), formatDuration(3 * 3600 + 7 * 60)]).toEqual([
+      '5s',
+      '1m05s',
+      '3h07m',
+    ]);
+  });
+});
+
+describe('plain progress lines (no terminal)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('prints one line per step and per quarter of a disk copy', () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const { sink } = progressSink({ interactive: false });
+    sink({ type: 'step', agent: 'drago', step: 'create-disk', status: 'start' });
+    for (let done = 0; done <= 100; done += 5) sink({ type: 'bytes', agent: 'drago', done, total: 100 });
+    sink({ type: 'step', agent: 'drago', step: 'create-disk', status: 'done' });
+    sink({ type: 'agent', agent: 'drago', status: 'failed', error: 'ssh timed out\nconsole tail...' });
+    expect(lines).toEqual([
+      'drago: create-disk...\n',
+      'drago: disk 0%\n',
+      'drago: disk 25%\n',
+      'drago: disk 50%\n',
+      'drago: disk 75%\n',
+      'drago: disk 100%\n',
+      'drago: create-disk done\n',
+      'drago: FAILED: ssh timed out\n',
+    ]);
+  });
+});
