@@ -25,7 +25,9 @@ export function sshReadiness(): Readiness {
               : { kind: 'pinned', key: parsePublicKeyLine(t.pinnedHostKey), source: 'state.json' },
         },
         {
-          stages: { listening: { timeoutMs: budget }, banner: { timeoutMs: budget } },
+          // A banner probe is one TCP connect to QEMU's forwarder: cheap enough to retry every
+          // 250 ms, so a guest is noticed within a quarter second of its sshd starting.
+          stages: { listening: { timeoutMs: budget }, banner: { timeoutMs: budget, maxDelayMs: 250 } },
           onProgress: (p) => {
             if (p.status !== 'passed') return;
             if (p.stage === 'listening') onStage('banner');
