@@ -62,6 +62,6 @@ export function normalizeAgent(a: AgentFile, name: string, file: string, config:
   if (a.ports?.ssh !== undefined) spec.sshPort = a.ports.ssh;
   if (a.ports?.spice !== undefined) spec.spicePort = a.ports.spice;
   if (a.mail !== undefined) spec.mail = { ...a.mail };
-  if (a.tailscale !== undefined) spec.tailscale = { tags: a.tailscale.tags };
+  if (a.tailscale !== undefined) spec.tailscale = { ...a.tailscale };
   return spec;
 }

@@ -106,12 +106,18 @@ const portsInRange: AgentRule = (a, _raw, c) => {
 const emailKnown: AgentRule = (a) =>
   a.git.email === '' ? [{ path: 'git', message: 'git.email is required unless mail.address is set' }] : [];
 
-const mailSecretListed: AgentRule = (a) => {
-  const secret = a.mail?.passwordSecret;
-  return secret !== undefined && !a.secrets.includes(secret)
-    ? [{ path: 'mail.passwordSecret', message: `secret '${secret}' is not in this agent's secrets list` }]
-    : [];
-};
+// Settings that name a secret only work when the agent gets that secret (agenix recipients follow `secrets`).
+const referencedSecretsListed: AgentRule = (a) =>
+  (
+    [
+      ['mail.passwordSecret', a.mail?.passwordSecret],
+      ['tailscale.authKeySecret', a.tailscale?.authKeySecret],
+    ] as const
+  ).flatMap(([path, secret]) =>
+    secret !== undefined && !a.secrets.includes(secret)
+      ? [{ path, message: `secret '${secret}' is not in this agent's secrets list` }]
+      : [],
+  );
 
 const secretsUnique: AgentRule = (a) =>
   a.secrets.flatMap((s, i) =>
@@ -126,7 +132,7 @@ export const AGENT_RULES: readonly AgentRule[] = [
   coresNotReserved,
   portsInRange,
   emailKnown,
-  mailSecretListed,
+  referencedSecretsListed,
   secretsUnique,
 ];
 

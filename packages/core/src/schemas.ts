@@ -91,7 +91,14 @@ export const AgentFileSchema = z
       })
       .optional(),
     tailscale: z
-      .strictObject({ tags: z.array(z.string().regex(/^tag:[a-z0-9-]+$/, 'tags look like tag:name')) })
+      .strictObject({
+        tags: z.array(z.string().regex(/^tag:[a-z0-9-]+$/, 'tags look like tag:name')),
+        authKeySecret: z
+          .string()
+          .regex(new RegExp(SECRET_NAME_PATTERN), SECRET_HINT)
+          .optional()
+          .describe('secret holding a tailscale auth key, for an unattended join'),
+      })
       .optional(),
     desktop: z.boolean().optional().describe('GNOME desktop (default true)'),
     secrets: z.array(z.string().regex(new RegExp(SECRET_NAME_PATTERN), SECRET_HINT)).optional(),
