@@ -83,6 +83,22 @@ describe('fleet secrets', () => {
     expect([read('agents/drago.yaml'), read('hosts/agents.json'), read('secrets/mail.age')]).toEqual(before);
   });
 
+  it('add puts the agent files back when secrets.nix yields no rule for the new secret', () => {
+    const rules = read('secrets/secrets.nix');
+    const before = [read('agents/luce.yaml'), read('hosts/agents.json')];
+    // A hand-written secrets.nix that ignores agents.json: listing the secret cannot make a rule.
+    writeFileSync(join(dir, 'secrets/secrets.nix'), '{ "mail.age".publicKeys = [ ]; }\n');
+    try {
+      const r = fleet(['add', 'orphan', '--agents', 'luce'], { input: 'x' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/no rule for orphan\.age .*nothing was changed/);
+      expect([read('agents/luce.yaml'), read('hosts/agents.json')]).toEqual(before);
+      expect(spawnSync('test', ['-e', join(dir, 'secrets/orphan.age')]).status).not.toBe(0);
+    } finally {
+      writeFileSync(join(dir, 'secrets/secrets.nix'), rules);
+    }
+  });
+
   it('edit runs $EDITOR on a private 0600 file, re-encrypts, and removes the file', () => {
     const log = join(dir, 'editor.log');
     const editor = `sh -c 'stat -c "%a %n" "$0" > ${log}; sed -i s/hunter2/swordfish/ "$0"'`;

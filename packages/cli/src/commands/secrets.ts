@@ -1,7 +1,7 @@
 // `fleet secrets ...`: agenix-compatible secrets, kept thin over packages/secrets.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadFleet } from '@agentfleet/core';
+import { AGENTS_JSON_PATH, loadFleet } from '@agentfleet/core';
 import {
   decryptSecret,
   encryptSecret,
@@ -180,13 +180,29 @@ async function addAction(ctx: CliContext, arg: string, opts: { agents: string })
   if (agents.length === 0) throw new UsageError('--agents needs at least one agent name');
   const { changed, fleet } = agentFilesWithSecret(ctx, agents, secret);
   const plaintext = editPlaintext(file, new Uint8Array());
+  // secrets.nix derives the new rule from the agents' files, so they are written before it is read;
+  // if no rule appears, they are put back as they were: a failed add leaves nothing behind.
+  const touched = [...changed.map((c) => c.path), AGENTS_JSON_PATH].map((rel) => join(ctx.dir, rel));
+  const before = touched.map((p) => (existsSync(p) ? readFileSync(p, 'utf8') : undefined));
+  const restore = () =>
+    touched.forEach((p, i) => {
+      const text = before[i];
+      if (text === undefined) rmSync(p, { force: true });
+      else writeTextAtomic(p, text);
+    });
   try {
     for (const c of changed) writeTextAtomic(join(ctx.dir, c.path), c.text);
     regenerateAgentsJson(ctx, fleet);
-    const rule = (await readFleetRules(ctx))[file];
+    const rule = (
+      await readFleetRules(ctx).catch((err: unknown) => {
+        restore();
+        throw err;
+      })
+    )[file];
     if (rule === undefined) {
+      restore();
       throw new FleetError(
-        `secrets/secrets.nix has no rule for ${file} even after listing it for ${agents.join(', ')}`,
+        `secrets/secrets.nix has no rule for ${file} even after listing it for ${agents.join(', ')}; nothing was changed`,
       );
     }
     await writeFileAtomic(
