@@ -79,7 +79,11 @@ export interface AgentSpec {
   user: string;
   git: AgentGit;
   mail?: AgentMail;
-  tailscale?: { tags: string[]; /** Secret (in `secrets`) holding a tailscale auth key. */ authKeySecret?: string };
+  tailscale?: {
+    tags: string[];
+    /** Secret (in `secrets`) holding a tailscale auth key. */
+    authKeySecret?: string;
+  };
   desktop: boolean;
   /** Names of secrets (secrets/<name>.age) this agent may decrypt. */
   secrets: string[];
