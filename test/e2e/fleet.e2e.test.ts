@@ -364,6 +364,10 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
       expect(existsSync(join(stateDir, `agent-${C}.qcow2`))).toBe(true);
       await fleetOk(dir, ['destroy', '--purge', D]);
       expect(existsSync(join(stateDir, `agent-${D}.qcow2`))).toBe(false);
+      // A purged agent's pinned key goes with it; the others stay reachable by name.
+      const sshConfig = readFileSync(join(stateDir, 'ssh_config'), 'utf8');
+      expect(sshConfig).not.toContain(`Host ${D}\n`);
+      expect(sshConfig).toContain(`Host ${A}\n`);
     },
     VM_TIMEOUT,
   );

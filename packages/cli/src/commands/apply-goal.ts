@@ -72,7 +72,8 @@ export async function applyGoal(
       },
     );
     bars.stop();
-    if (!opts.dryRun && opts.goal === 'up') await refreshSshFiles(rt);
+    // Every applied goal may pin or forget keys (up records, destroy --purge forgets).
+    if (!opts.dryRun) await refreshSshFiles(rt);
     if (after && result.outcomes.every((o) => o.ok)) await after(rt, result);
   } finally {
     bars.stop();
