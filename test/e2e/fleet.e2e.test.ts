@@ -2,7 +2,7 @@
 // test image, through the built CLI. The steps build on each other, like a user's session.
 // Bring-up only (`--no-provision`): provisioning past "ssh ready" has its own suite.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -362,8 +362,13 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
       await fleetOk(dir, ['destroy', C]);
       expect(virsh('list', '--all', '--name')).not.toContain(`agent-${C}`);
       expect(existsSync(join(stateDir, `agent-${C}.qcow2`))).toBe(true);
-      await fleetOk(dir, ['destroy', '--purge', D]);
+      // As provisioning would have recorded it (secrets.nix makes it a recipient).
+      mkdirSync(join(dir, 'secrets', 'hosts'), { recursive: true });
+      writeFileSync(join(dir, 'secrets', 'hosts', `${D}.pub`), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA\n');
+      const purge = await fleetOk(dir, ['destroy', '--purge', D]);
       expect(existsSync(join(stateDir, `agent-${D}.qcow2`))).toBe(false);
+      expect(purge.stdout).toContain(`removed secrets/hosts/${D}.pub`);
+      expect(existsSync(join(dir, 'secrets', 'hosts', `${D}.pub`))).toBe(false);
       // A purged agent's pinned key goes with it; the others stay reachable by name.
       const sshConfig = readFileSync(join(stateDir, 'ssh_config'), 'utf8');
       expect(sshConfig).not.toContain(`Host ${D}\n`);

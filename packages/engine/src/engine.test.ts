@@ -176,6 +176,18 @@ describe('runFleet down / destroy', () => {
     expect(w.store.state.agents.drago).toBeUndefined();
   });
 
+  it('destroy --purge of an agent whose disk is already gone still forgets its pinned key and progress', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    await runFleet({ ...run, names: ['drago'] }, w.deps, { ...up, goal: 'destroy' });
+    w.disks.disks.delete('/state/agent-drago.qcow2'); // deleted by hand
+    const r = await runFleet({ ...run, names: ['drago'] }, w.deps, { ...up, goal: 'purge' });
+    expect(r.plan.actions.map((a) => a.kind)).toEqual(['noop']);
+    expect(w.store.state.agents.drago).toBeUndefined();
+    expect(w.store.state.agents.luce?.hostKey).toBe('ssh-ed25519 AAAAkey-of-luce');
+  });
+
   it('down forces off a guest that ignores the ACPI request once the shutdown timeout passes', async () => {
     const w = testWorld();
     const run = fleetRun(agents);

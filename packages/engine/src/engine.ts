@@ -82,7 +82,21 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
 
   const work = plan.actions.filter((a) => a.steps.length > 0 || a.kind === 'blocked');
   const outcomes = await mapLimit(work, opts.concurrency, (a) => applyAction(a, run, deps, book, opts));
+  if (opts.goal === 'purge') await forgetDisklessAgents(plan, outcomes, run, book);
   return { plan, outcomes, state: book };
+}
+
+/**
+ * A purge whose disk was already gone (deleted by hand, or purged before) has no delete-disk step,
+ * yet the pinned host key and provisioning progress belonged to that disk too.
+ */
+async function forgetDisklessAgents(plan: Plan, outcomes: AgentOutcome[], run: FleetRun, book: StateBook) {
+  const failed = new Set(outcomes.filter((o) => !o.ok).map((o) => o.agent));
+  for (const a of plan.actions) {
+    if (a.before?.disk.exists || failed.has(a.agent)) continue;
+    await removePregeneratedKey(run.stateDir, a.agent);
+    if (book.get(a.agent)) await book.forget(a.agent);
+  }
 }
 
 async function applyAction(

@@ -74,7 +74,7 @@ export async function applyGoal(
     bars.stop();
     // Every applied goal may pin or forget keys (up records, destroy --purge forgets).
     if (!opts.dryRun) await refreshSshFiles(rt);
-    if (after && result.outcomes.every((o) => o.ok)) await after(rt, result);
+    if (after && !opts.dryRun && result.outcomes.every((o) => o.ok)) await after(rt, result);
   } finally {
     bars.stop();
     await rt.close();

@@ -1,6 +1,8 @@
+import { selectedAgents } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { applyGoal } from './apply-goal.js';
+import { retireAgentHostKeys } from './host-keys.js';
 
 export function registerDestroy(program: Command): void {
   program
@@ -10,10 +12,19 @@ export function registerDestroy(program: Command): void {
     .option('--purge', 'also delete the disk (cannot be undone)', false)
     .option('--dry-run', 'show the plan only', false)
     .action(async (names: string[], opts: { purge: boolean; dryRun: boolean }, command: Command) => {
-      await applyGoal(contextOf(command), {
-        names,
-        goal: opts.purge ? 'purge' : 'destroy',
-        dryRun: opts.dryRun,
-      });
+      const ctx = contextOf(command);
+      await applyGoal(
+        ctx,
+        { names, goal: opts.purge ? 'purge' : 'destroy', dryRun: opts.dryRun },
+        // The host key belonged to the deleted disk.
+        opts.purge
+          ? (rt) =>
+              retireAgentHostKeys(
+                ctx,
+                rt,
+                selectedAgents(rt.run).map((a) => a.name),
+              )
+          : undefined,
+      );
     });
 }

@@ -75,7 +75,7 @@ export function agentConnector(rt: Runtime): AgentConnector {
  * Where the keys that can decrypt the current secrets are, the way agenix looks for them
  * (~/.ssh/id_ed25519, ~/.ssh/id_rsa), plus the key fleet logs in with (usually the admin's).
  */
-function adminIdentityPaths(rt: Runtime): string[] {
+export function adminIdentityPaths(rt: Runtime): string[] {
   const paths = [
     rt.run.identityFile,
     join(homedir(), '.ssh', 'id_ed25519'),

@@ -7,6 +7,7 @@ import { ValidationError } from '../errors.js';
 import { readFleetSources } from '../fleet-files.js';
 import { agentHandle } from './agent-files.js';
 import { applyGoal } from './apply-goal.js';
+import { retireAgentHostKeys } from './host-keys.js';
 import { regenerateAgentsJson } from './nix-data.js';
 import { allocateLedger } from './runtime.js';
 
@@ -27,7 +28,9 @@ export function registerRemove(program: Command): void {
         ctx,
         { names: [name], goal: opts.purge ? 'purge' : 'destroy', dryRun: false },
         async (rt) => {
-          // Domain gone: now the declaration, its allocation and the Nix data follow.
+          // Domain gone: its host key stops being a recipient first (agents.json still names the
+          // agent then, so the rules see the key go), then the declaration, allocation, Nix data.
+          await retireAgentHostKeys(ctx, rt, [name]);
           rmSync(join(ctx.dir, file));
           await allocateLedger(ctx, remaining, rt.connections, true);
           regenerateAgentsJson(ctx, remaining);

@@ -1,0 +1,89 @@
+// A host key belongs to one disk. secrets.nix makes secrets/hosts/<agent>.pub a recipient of the
+// agent's secrets, so when the disk goes (destroy --purge, remove) the key file must go too, and
+// the secrets encrypted to it must be re-encrypted without it: otherwise a new VM's first rebuild
+// declares secrets for the old key, and the destroyed disk's key can still decrypt them.
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type AgeIdentity, filesForRecipient, readIdentityFile, readRules, rekey } from '@agentfleet/secrets';
+import type { CliContext } from '../context.js';
+import { adminIdentityPaths } from './provisioning.js';
+import type { Runtime } from './runtime.js';
+import { secretsDirOf } from './secrets-files.js';
+
+export interface RetiredHostKeys {
+  /** Agents whose hosts/<agent>.pub was deleted. */
+  retired: string[];
+  /** Secrets re-encrypted without those keys. */
+  rekeyed: string[];
+  /** Why some secrets still list a retired key (the key files are gone regardless). */
+  warning?: string;
+}
+
+const keyLines = (text: string) =>
+  text.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+
+export async function retireHostKeys(
+  secretsDir: string,
+  identityPaths: readonly string[],
+  agents: readonly string[],
+): Promise<RetiredHostKeys> {
+  const pubOf = (agent: string) => join(secretsDir, 'hosts', `${agent}.pub`);
+  const retired = agents.filter((a) => existsSync(pubOf(a)));
+  if (retired.length === 0) return { retired, rekeyed: [] };
+  const rulesFile = join(secretsDir, 'secrets.nix');
+  const fix = (why: string) =>
+    `${why}; secrets may still be encrypted to the host key of ${retired.join(', ')}: run 'fleet secrets rekey'`;
+  let affected = new Set<string>();
+  let ruleError: string | undefined;
+  if (existsSync(rulesFile)) {
+    // Which secrets list a key is known only while its file is still there.
+    try {
+      const rules = await readRules(rulesFile);
+      const keys = (await Promise.all(retired.map((a) => readFile(pubOf(a), 'utf8')))).flatMap(keyLines);
+      affected = new Set(keys.flatMap((k) => filesForRecipient(rules, k)));
+    } catch (err) {
+      ruleError = (err as Error).message;
+    }
+  }
+  await Promise.all(retired.map((a) => rm(pubOf(a), { force: true })));
+  if (ruleError !== undefined) return { retired, rekeyed: [], warning: fix(ruleError) };
+  if (affected.size === 0) return { retired, rekeyed: [] };
+  if (identityPaths.length === 0) {
+    return {
+      retired,
+      rekeyed: [],
+      warning: fix(
+        'no admin identity (~/.ssh/id_ed25519, ~/.ssh/id_rsa or the fleet key) to re-encrypt with',
+      ),
+    };
+  }
+  try {
+    const identities: AgeIdentity[] = (await Promise.all(identityPaths.map(readIdentityFile))).flat();
+    const summary = await rekey({
+      secretsDir,
+      rules: await readRules(rulesFile),
+      identities,
+      only: (file) => affected.has(file),
+    });
+    const failed = summary.failed.map((f) => `${f.file}: ${f.error}`);
+    return {
+      retired,
+      rekeyed: summary.rekeyed,
+      ...(failed.length > 0 && { warning: fix(`could not re-encrypt ${failed.join('; ')}`) }),
+    };
+  } catch (err) {
+    return { retired, rekeyed: [], warning: fix((err as Error).message) };
+  }
+}
+
+/** retireHostKeys for the CLI: the admin identities provisioning uses, and the outcome printed. */
+export async function retireAgentHostKeys(ctx: CliContext, rt: Runtime, agents: readonly string[]) {
+  const r = await retireHostKeys(secretsDirOf(ctx), adminIdentityPaths(rt), agents);
+  if (r.retired.length > 0 && !ctx.json) {
+    const files = r.retired.map((a) => `secrets/hosts/${a}.pub`).join(', ');
+    const rekeyed = r.rekeyed.length > 0 ? `; re-encrypted without it: ${r.rekeyed.join(', ')}` : '';
+    process.stdout.write(`removed ${files}${rekeyed}\n`);
+  }
+  if (r.warning !== undefined) process.stderr.write(`warning: ${r.warning}\n`);
+}
