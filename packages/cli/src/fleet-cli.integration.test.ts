@@ -1,6 +1,6 @@
 // The built `fleet` CLI run as a subprocess on temp fleet repos: validate, allocate, xml.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -125,6 +125,37 @@ describe('fleet allocate', () => {
       'fleet.yaml',
       'ledger.yaml',
     ]);
+  });
+
+  it("brings a hand-edited fleet's hosts/agents.json in line with the YAML; validate names it when stale", () => {
+    const stale = '{"agents":{}}\n';
+    const dir = tempFleet({
+      'agents/fleet.yaml': FLEET_YAML,
+      'agents/a.yaml': agentYaml('a'),
+      'hosts/agents.json': stale,
+    });
+    const v = runCli(['validate'], dir);
+    expect(v.status).toBe(2);
+    expect(v.stderr).toContain(
+      'hosts/agents.json: out of sync with agents/*.yaml; regenerate it with `fleet allocate`',
+    );
+    expect(readFileSync(join(dir, 'hosts/agents.json'), 'utf8')).toBe(stale);
+
+    expect(runCli(['allocate'], dir).status).toBe(0);
+    const json = readFileSync(join(dir, 'hosts/agents.json'), 'utf8');
+    expect(Object.keys(JSON.parse(json).agents)).toEqual(['a']);
+    expect(runCli(['validate'], dir).status).toBe(0);
+    // Unchanged content is not rewritten.
+    const { ino } = statSync(join(dir, 'hosts/agents.json'));
+    expect(runCli(['allocate'], dir).status).toBe(0);
+    expect(statSync(join(dir, 'hosts/agents.json')).ino).toBe(ino);
+  });
+
+  it('leaves a repo without hosts/ without one', () => {
+    const dir = tempFleet({ 'agents/fleet.yaml': FLEET_YAML, 'agents/a.yaml': agentYaml('a') });
+    expect(runCli(['allocate'], dir).status).toBe(0);
+    expect(runCli(['validate'], dir).status).toBe(0);
+    expect(existsSync(join(dir, 'hosts'))).toBe(false);
   });
 
   it('refuses a port a host process listens on, naming both, and leaves the ledger alone', () => {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { LEDGER_FILE, readFleet } from '../fleet-files.js';
 import { printResult } from '../output.js';
+import { regenerateAgentsJson } from './nix-data.js';
 
 export function registerAllocate(program: Command): void {
   program
@@ -18,6 +19,7 @@ export function registerAllocate(program: Command): void {
       const connections = new Connections();
       try {
         const ledger = await allocateLedger(ctx, fleet, connections, true);
+        regenerateAgentsJson(ctx, fleet);
         printResult(ctx, renderLedger(ledger), { ok: true, ledger });
       } finally {
         await connections.closeAll();

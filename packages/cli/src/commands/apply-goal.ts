@@ -46,6 +46,7 @@ export async function applyGoal(
   const rt = await openRuntime(ctx, {
     names: opts.names,
     writeLedger: !opts.dryRun,
+    syncAgentsJson: opts.goal === 'up' && !opts.dryRun,
     ...(!opts.dryRun && { lock: `fleet ${process.argv.slice(2).join(' ')}` }),
   });
   const interactive = !ctx.json && process.stderr.isTTY === true;

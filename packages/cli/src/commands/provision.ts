@@ -53,6 +53,7 @@ export function registerProvision(program: Command): void {
         names: [name],
         writeLedger: false,
         lock: `fleet ${process.argv.slice(2).join(' ')}`,
+        syncAgentsJson: true,
       });
       try {
         const agent = rt.fleet.agents.find((a) => a.name === name);

@@ -29,6 +29,7 @@ export function registerRebuild(program: Command): void {
         names,
         writeLedger: false,
         lock: `fleet ${process.argv.slice(2).join(' ')}`,
+        syncAgentsJson: true,
       });
       try {
         const book = await StateBook.open(new JsonStateStore(stateFile(rt.stateDir)));

@@ -27,6 +27,7 @@ import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.j
 import { hostSnapshotWithDomains, isLocalUri } from '../host-snapshot.js';
 import { sshReadiness } from './adapters.js';
 import { Connections } from './connections.js';
+import { regenerateAgentsJson } from './nix-data.js';
 
 export { Connections };
 
@@ -44,6 +45,8 @@ export interface RuntimeOptions {
   writeLedger: boolean;
   /** Take the state dir's lock, naming this command as the holder. */
   lock?: string;
+  /** Regenerate hosts/agents.json from the YAML first (commands that upload the flake). */
+  syncAgentsJson?: boolean;
 }
 
 /** Reads the fleet, allocates new agents against the live hosts, takes the lock if asked. */
@@ -61,6 +64,7 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
   try {
     if (opts.lock) release = await acquireLock(lockFile(stateDir), opts.lock);
     const ledger = await allocateLedger(ctx, fleet, connections, opts.writeLedger);
+    if (opts.syncAgentsJson) regenerateAgentsJson(ctx, fleet);
     const run: FleetRun = {
       fleet,
       ledger,
