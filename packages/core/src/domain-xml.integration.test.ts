@@ -14,10 +14,11 @@ describe('domain XML against real libvirt tools', () => {
 
   it('defines on test:///default and libvirt keeps pins, ports, console and our metadata', () => {
     const input = { ...sampleInput, fwcfg: { note: 'a <b> & "c"' } };
-    const r = virshDefineAndDump(domainXml(input), 'agent-drago');
+    const xml = domainXml(input);
+    const r = virshDefineAndDump(xml, 'agent-drago');
     expect(r.output).not.toContain('error');
     expect(r.ok).toBe(true);
-    expect(domainMetadataOf(r.output)).toEqual({ agent: 'drago', specHash: specHash(input) });
+    expect(domainMetadataOf(r.output)).toEqual({ agent: 'drago', specHash: specHash(xml) });
     expect(r.output).toContain("<vcpupin vcpu='1' cpuset='3'/>");
     expect(r.output).toContain("<graphics type='spice' port='5900' autoport='no'");
     expect(r.output).toContain("<entry name='opt/agentfleet/note'>a &lt;b&gt; &amp; &quot;c&quot;</entry>");

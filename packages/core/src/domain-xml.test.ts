@@ -49,7 +49,8 @@ describe('domainXml', () => {
 
   it('records agent and spec hash in its own metadata namespace', () => {
     const xml = domainXml(sampleInput);
-    expect(domainMetadataOf(xml)).toEqual({ agent: 'drago', specHash: specHash(sampleInput) });
+    expect(domainMetadataOf(xml)).toEqual({ agent: 'drago', specHash: specHash(xml) });
+    expect(specHash(xml)).toMatch(/^[0-9a-f]{64}$/);
     expect(domainMetadataOf('<domain type="qemu"><name>x</name></domain>')).toBeUndefined();
     // Same local name in another namespace is not ours.
     expect(
@@ -60,14 +61,27 @@ describe('domainXml', () => {
   });
 
   it('hashes every input that shapes the XML, and nothing about key order', () => {
-    const base = specHash(sampleInput);
-    expect(specHash({ ...sampleInput, fwcfg: { ...sampleInput.fwcfg } })).toBe(base);
-    expect(specHash({ ...sampleInput, agent: { ...sampleInput.agent, memoryMiB: 2048 } })).not.toBe(base);
-    expect(specHash({ ...sampleInput, portForward: 'passt' })).not.toBe(base);
-    expect(specHash({ ...sampleInput, allocation: { ...sampleInput.allocation, cores: [3, 1] } })).not.toBe(
+    const hashOf = (input: typeof sampleInput) => domainMetadataOf(domainXml(input))?.specHash;
+    const base = hashOf(sampleInput);
+    expect(hashOf({ ...sampleInput })).toBe(base);
+    expect(hashOf({ ...sampleInput, fwcfg: { ...sampleInput.fwcfg } })).toBe(base);
+    expect(hashOf({ ...sampleInput, agent: { ...sampleInput.agent, memoryMiB: 2048 } })).not.toBe(base);
+    expect(hashOf({ ...sampleInput, portForward: 'passt' })).not.toBe(base);
+    expect(hashOf({ ...sampleInput, allocation: { ...sampleInput.allocation, cores: [3, 1] } })).not.toBe(
       base,
     );
-    expect(specHash({ ...sampleInput, fwcfg: { authorized_keys: 'other' } })).not.toBe(base);
+    expect(hashOf({ ...sampleInput, fwcfg: { authorized_keys: 'other' } })).not.toBe(base);
+  });
+
+  it('hashes the generated XML itself, so a generator change is drift even with the same input', () => {
+    const xml = domainXml(sampleInput);
+    // What a generator change would produce: the same input, different XML.
+    const changed = xml.replace('<on_crash>destroy</on_crash>', '<on_crash>restart</on_crash>');
+    expect(changed).not.toBe(xml);
+    expect(specHash(changed)).not.toBe(specHash(xml));
+    // The metadata element that carries the hash is not part of it.
+    const rehashed = xml.replace(/specHash="[0-9a-f]+"/, 'specHash="other"');
+    expect(specHash(rehashed)).toBe(specHash(xml));
   });
 
   it('refuses caller bugs: cores not matching vCPUs, bad fw_cfg keys', () => {

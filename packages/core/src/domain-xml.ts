@@ -33,24 +33,16 @@ export interface DomainMetadata {
   specHash: string;
 }
 
-/** Stable hash (hex sha-256) of everything the domain XML depends on; equal hashes mean equal XML. */
-export function specHash(input: DomainXmlInput): string {
-  const canonical = {
-    agent: { name: input.agent.name, memoryMiB: input.agent.memoryMiB, vcpus: input.agent.vcpus },
-    allocation: {
-      sshPort: input.allocation.sshPort,
-      spicePort: input.allocation.spicePort,
-      cores: input.allocation.cores,
-      mac: input.allocation.mac,
-    },
-    domainType: input.domainType,
-    portForward: input.portForward,
-    diskPath: input.diskPath,
-    consoleLogPath: input.consoleLogPath,
-    emulator: input.emulator ?? null,
-    fwcfg: Object.entries(input.fwcfg ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)),
-  };
-  return bytesToHex(sha256(new TextEncoder().encode(JSON.stringify(canonical))));
+/** Our `<metadata>` element as domainXml prints it (pretty-printed, one per document). */
+const METADATA_ELEMENT = /^[ \t]*<metadata>[\s\S]*?<\/metadata>\n/m;
+
+/**
+ * Hex sha-256 of a domain XML as domainXml generated it, leaving out the metadata element that
+ * carries the hash. It covers the generated text itself, so a change to the generator (not just
+ * to its input) shows up as drift; generation is deterministic, so an unchanged fleet hashes alike.
+ */
+export function specHash(generatedXml: string): string {
+  return bytesToHex(sha256(new TextEncoder().encode(generatedXml.replace(METADATA_ELEMENT, ''))));
 }
 
 /** Distinct cores in ascending order as a libvirt cpuset ("1,3"). */
@@ -82,9 +74,7 @@ export function domainXml(input: DomainXmlInput): string {
   const dom = create().ele('domain', { type: input.domainType });
   if (hostfwd) dom.att('xmlns:qemu', QEMU_NS);
   dom.ele('name').txt(domainName(agent.name));
-  dom
-    .ele('metadata')
-    .ele(AGENT_METADATA_NS, 'agentfleet:agent', { name: agent.name, specHash: specHash(input) });
+  dom.ele('metadata').ele(AGENT_METADATA_NS, 'agentfleet:agent', { name: agent.name, specHash: '' });
   dom.ele('memory', { unit: 'MiB' }).txt(String(agent.memoryMiB));
   dom.ele('currentMemory', { unit: 'MiB' }).txt(String(agent.memoryMiB));
   dom.ele('vcpu', { placement: 'static' }).txt(String(agent.vcpus));
@@ -157,7 +147,9 @@ export function domainXml(input: DomainXmlInput): string {
     ];
     for (const value of args) cmd.ele(QEMU_NS, 'qemu:arg', { value });
   }
-  return dom.end({ prettyPrint: true, headless: true });
+  // The hash is of the finished text without its metadata, so it is filled in last.
+  const xml = dom.end({ prettyPrint: true, headless: true });
+  return xml.replace('specHash=""', `specHash="${specHash(xml)}"`);
 }
 
 /** agentfleet's metadata in a domain XML (as libvirt returns it), or undefined for foreign domains. */

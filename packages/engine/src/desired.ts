@@ -53,7 +53,7 @@ export async function desiredAgents(
       name: agent.name,
       domain: domainName(agent.name),
       uri,
-      specHash: specHash(input),
+      specHash: specHash(xml),
       xml,
       resources: domainProjection(xml),
       disk: { path: input.diskPath, mode: run.fleet.config.diskMode, base: run.baseImage, baseIdentity },
