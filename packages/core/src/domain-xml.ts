@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { create } from 'xmlbuilder2';
+import { createXml as create } from './lazy-libs.js';
 import type { Allocation } from './ledger.js';
 import { type AgentSpec, type DomainType, domainName, type PortForward } from './model.js';
 import { under, xmlElements } from './xml-dom.js';

@@ -1,6 +1,6 @@
-import { Document, Scalar, visit } from 'yaml';
 import { z } from 'zod';
 import { fail, ok, type Result } from './diagnostics.js';
+import { yamlLib } from './lazy-libs.js';
 import type { Ledger } from './ledger.js';
 import { AGENT_NAME_PATTERN } from './names.js';
 import { parseValidated } from './yaml-validate.js';
@@ -35,6 +35,7 @@ export function parseLedger(text: string, file: string): Result<Ledger> {
 
 /** YAML text of a ledger, deterministic (sorted) so diffs stay small. */
 export function renderLedger(ledger: Ledger): string {
+  const { Document, Scalar, visit } = yamlLib();
   const hosts: Ledger['hosts'] = {};
   for (const uri of Object.keys(ledger.hosts).sort()) {
     const entries = Object.entries(ledger.hosts[uri] ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));

@@ -1,4 +1,4 @@
-import { create } from 'xmlbuilder2';
+import { createXml as create } from './lazy-libs.js';
 
 /** The slice of the DOM we read; xmlbuilder2's parser returns a standard DOM underneath. */
 export interface XmlElement {

@@ -1,5 +1,6 @@
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
+import { yamlLib } from './lazy-libs.js';
 
 export interface Position {
   line: number;
@@ -24,6 +25,7 @@ export function joinPath(parent: string, key: string | number): string {
 
 /** Parse with positions; `uniqueKeys` makes a repeated key a syntax error rather than last-wins. */
 export function parseYamlSource(file: string, text: string): YamlSource {
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const at = (offset: number): Position => {

@@ -1,10 +1,10 @@
 // core's Hypervisor port on top of the binding: what the engine drives.
 import type { DomainSummary, HostFacts, Hypervisor } from '@agentfleet/core';
-import { create } from 'xmlbuilder2';
 import { type Connection, open } from './connection.js';
 import type { Domain } from './domain.js';
 import { NoSuchDomainError } from './errors.js';
 import { probeKvm, probePasst } from './host-probes.js';
+import { createXml as create } from './lazy-xml.js';
 
 export class LibvirtHypervisor implements Hypervisor {
   private factsOnce: Promise<HostFacts> | undefined;

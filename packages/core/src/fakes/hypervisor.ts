@@ -1,7 +1,8 @@
 // In-memory Hypervisor that follows libvirt's rules closely enough for engine tests: the same
 // contract suite (packages/libvirt/src/hypervisor.contract.ts) runs against it and real libvirt.
-import { create } from 'xmlbuilder2';
+
 import { HypervisorError } from '../hypervisor-error.js';
+import { createXml as create } from '../lazy-libs.js';
 import type { DomainState, DomainSummary, HostFacts, Hypervisor } from '../ports.js';
 
 interface FakeDomain {

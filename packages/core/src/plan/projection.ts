@@ -1,4 +1,4 @@
-import { create } from 'xmlbuilder2';
+import { createXml as create } from '../lazy-libs.js';
 
 // The fields of a domain that fleet controls, read back from whatever XML libvirt returns.
 // libvirt normalises what it stores (units, defaults, added controllers), so comparing XML
