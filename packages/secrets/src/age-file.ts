@@ -1,10 +1,10 @@
 // Whole-file age encryption and decryption in memory, binary or ASCII-armored, plus a header
 // reader that lists stanzas without any key (to tell which recipients a file was made for).
-import { randomBytes } from 'node:crypto';
-import { armor, Decrypter } from 'age-encryption';
-import { decryptPayload, encodeAgeFile, splitHeader } from './age-format.js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { armor } from 'age-encryption';
+import { decryptPayload, encodeAgeFile, headerMac, parseHeader, splitHeader } from './age-format.js';
 import { SecretsError } from './errors.js';
-import type { AgeIdentity } from './identities.js';
+import { type AgeIdentity, toIdentity } from './identities.js';
 import type { ParsedRecipient } from './recipients.js';
 
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
@@ -44,11 +44,21 @@ export async function decryptSecret(
 ): Promise<Uint8Array> {
   const parts = splitHeader(dearmor(data, source));
   if (parts === undefined) throw new SecretsError('truncated age header (no "---" MAC line)', source);
-  const decrypter = new Decrypter();
-  for (const identity of identities) decrypter.addIdentity(identity);
   try {
-    const fileKey = await decrypter.decryptHeader(parts.header);
+    const header = parseHeader(parts.header);
+    // Like typage's Decrypter: identities in order, the first that unwraps a stanza wins; an
+    // identity throws only for a stanza that is its own (or malformed), which stops the file.
+    let fileKey: Uint8Array | null = null;
+    for (const identity of identities) {
+      fileKey = await toIdentity(identity).unwrapFileKey(header.stanzas);
+      if (fileKey !== null) break;
+    }
+    if (fileKey === null) throw new Error("no identity matched any of the file's recipients");
     try {
+      const mac = headerMac(fileKey, header.headerNoMac);
+      if (header.mac.length !== mac.length || !timingSafeEqual(header.mac, mac)) {
+        throw new Error('invalid header HMAC');
+      }
       return decryptPayload(fileKey, parts.payload);
     } finally {
       fileKey.fill(0);

@@ -1,20 +1,18 @@
 // The age v1 file format around the stanzas (C2SP age spec): header text with its HMAC, and the
 // STREAM payload (ChaCha20-Poly1305 over 64 KiB chunks). typage has all of this, but only behind a
 // WHATWG-streams pipeline that costs ~1 ms per file each way; a rekey touches every file twice,
-// so the framing is done here on whole buffers. Header parsing, identity matching and MAC checking
-// on decryption stay with typage (Decrypter.decryptHeader).
+// so the framing, header parsing and MAC are done here on whole buffers, with OpenSSL primitives.
 import { randomBytes } from 'node:crypto';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import type { Stanza } from 'age-encryption';
-import { encodeBase64NoPad } from './base64.js';
+import { Stanza } from 'age-encryption';
+import { decodeBase64NoPad, encodeBase64NoPad } from './base64.js';
+import { chachaOpen, chachaSeal, hkdfSha256, hmacSha256 } from './primitives.js';
 import { concat } from './ssh-wire.js';
 
 const CHUNK = 64 * 1024;
 const TAG = 16;
 const encoder = new TextEncoder();
+const PAYLOAD_LABEL = encoder.encode('payload');
+const HEADER_LABEL = encoder.encode('header');
 
 function encodeHeaderNoMac(stanzas: readonly Stanza[]): string {
   let text = 'age-encryption.org/v1\n';
@@ -38,7 +36,17 @@ function chunkNonce(counter: number, last: boolean): Uint8Array {
 }
 
 function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Uint8Array {
-  return hkdf(sha256, fileKey, nonce, encoder.encode('payload'), 32);
+  return hkdfSha256(fileKey, nonce, PAYLOAD_LABEL);
+}
+
+/** The header MAC: HMAC-SHA-256 under HKDF(file key, "header") over the header up to "---". */
+export function headerMac(fileKey: Uint8Array, headerNoMac: Uint8Array): Uint8Array {
+  const key = hkdfSha256(fileKey, undefined, HEADER_LABEL);
+  try {
+    return hmacSha256(key, headerNoMac);
+  } finally {
+    key.fill(0);
+  }
 }
 
 /** A complete binary age file: header for `stanzas`, MAC, nonce, encrypted chunks. */
@@ -48,15 +56,15 @@ export function encodeAgeFile(
   plaintext: Uint8Array,
 ): Uint8Array {
   const headerNoMac = encoder.encode(encodeHeaderNoMac(stanzas));
-  const mac = hmac(sha256, hkdf(sha256, fileKey, undefined, encoder.encode('header'), 32), headerNoMac);
+  const mac = headerMac(fileKey, headerNoMac);
   const nonce = new Uint8Array(randomBytes(16));
   const key = payloadKey(fileKey, nonce);
-  const parts = [headerNoMac, encoder.encode(` ${encodeBase64NoPad(mac)}\n`), nonce];
+  const parts: Uint8Array[] = [headerNoMac, encoder.encode(` ${encodeBase64NoPad(mac)}\n`), nonce];
   // Always at least one chunk (an empty file is one empty final chunk); a full last chunk is final itself.
   const chunks = Math.max(1, Math.ceil(plaintext.length / CHUNK));
   for (let i = 0; i < chunks; i++) {
     const chunk = plaintext.subarray(i * CHUNK, (i + 1) * CHUNK);
-    parts.push(chacha20poly1305(key, chunkNonce(i, i === chunks - 1)).encrypt(chunk));
+    parts.push(chachaSeal(key, chunkNonce(i, i === chunks - 1), chunk));
   }
   return concat(parts);
 }
@@ -82,7 +90,7 @@ export function decryptPayload(fileKey: Uint8Array, payload: Uint8Array): Uint8A
     if (sealed.length < TAG) throw new Error('payload is truncated');
     let plain: Uint8Array;
     try {
-      plain = chacha20poly1305(key, chunkNonce(i, last)).decrypt(sealed);
+      plain = chachaOpen(key, chunkNonce(i, last), sealed);
     } catch {
       throw new Error(`payload chunk ${i} does not authenticate (corrupt or truncated file)`);
     }
@@ -91,4 +99,55 @@ export function decryptPayload(fileKey: Uint8Array, payload: Uint8Array): Uint8A
     out.push(plain);
   }
   return concat(out);
+}
+
+export interface ParsedHeader {
+  stanzas: Stanza[];
+  /** The header bytes the MAC covers: everything up to and including "---". */
+  headerNoMac: Uint8Array;
+  mac: Uint8Array;
+}
+
+function decodeBase64Strict(text: string, what: string): Uint8Array {
+  const bytes = decodeBase64NoPad(text); // canonical unpadded base64 only, as age requires
+  if (bytes === undefined) throw new Error(`invalid ${what}`);
+  return bytes;
+}
+
+/**
+ * Parses a header as splitHeader returns it (ending with the MAC line), with the same rules as
+ * typage's parseHeader: version line, stanzas of non-empty arguments whose base64 body lines are
+ * 64 columns except a shorter last one, then "--- " and the MAC.
+ */
+export function parseHeader(header: Uint8Array): ParsedHeader {
+  const text = Buffer.from(header.buffer, header.byteOffset, header.length).toString('latin1');
+  if (!text.endsWith('\n')) throw new Error('invalid header');
+  const lines = text.slice(0, -1).split('\n');
+  if (lines[0] !== 'age-encryption.org/v1') throw new Error(`invalid version ${lines[0] ?? 'line'}`);
+  const stanzas: Stanza[] = [];
+  let i = 1;
+  for (;;) {
+    const line = lines[i++];
+    if (line === undefined) throw new Error('invalid header');
+    if (line.startsWith('-> ')) {
+      const args = line.slice(3).split(' ');
+      if (args.some((arg) => arg.length === 0)) throw new Error('invalid stanza');
+      const body: Uint8Array[] = [];
+      for (;;) {
+        const bodyLine = lines[i++];
+        if (bodyLine === undefined) throw new Error('invalid stanza');
+        const bytes = decodeBase64Strict(bodyLine, 'stanza');
+        if (bytes.length > 48) throw new Error('invalid stanza');
+        body.push(bytes);
+        if (bytes.length < 48) break;
+      }
+      stanzas.push(new Stanza(args, concat(body)));
+      continue;
+    }
+    if (!line.startsWith('--- ') || i !== lines.length) throw new Error('invalid header');
+    const mac = decodeBase64Strict(line.slice(4), 'header MAC');
+    // The MAC covers the header through "---", not the space or the MAC itself.
+    const headerNoMac = header.subarray(0, header.length - 1 - line.length + 3);
+    return { stanzas, headerNoMac, mac };
+  }
 }

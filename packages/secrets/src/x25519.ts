@@ -9,10 +9,8 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { base64Url } from './base64.js';
+import { chachaOpen, chachaSeal, hkdfSha256 } from './primitives.js';
 import { concat } from './ssh-wire.js';
 
 // RFC 8410 PKCS#8 wrapper for a raw 32-byte X25519 private key: a fixed prefix, the key is the tail.
@@ -64,8 +62,8 @@ const ZERO_NONCE = new Uint8Array(12);
  */
 export function x25519Wrap(fileKey: Uint8Array, target: KeyObject, recipient: Uint8Array, label: Uint8Array) {
   const { privateKey, share } = x25519Ephemeral();
-  const key = hkdf(sha256, x25519(privateKey, target), concat([share, recipient]), label, 32);
-  return { share, body: chacha20poly1305(key, ZERO_NONCE).encrypt(fileKey) };
+  const key = hkdfSha256(x25519(privateKey, target), concat([share, recipient]), label);
+  return { share, body: chachaSeal(key, ZERO_NONCE, fileKey) };
 }
 
 /** The inverse of x25519Wrap; throws when the body does not authenticate. */
@@ -77,6 +75,6 @@ export function x25519Unwrap(
   label: Uint8Array,
   tweak: KeyObject,
 ): Uint8Array {
-  const key = hkdf(sha256, x25519(tweak, x25519(secret, share)), concat([share, ourPublic]), label, 32);
-  return chacha20poly1305(key, ZERO_NONCE).decrypt(body);
+  const key = hkdfSha256(x25519(tweak, x25519(secret, share)), concat([share, ourPublic]), label);
+  return chachaOpen(key, ZERO_NONCE, body);
 }
