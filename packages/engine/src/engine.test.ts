@@ -213,3 +213,36 @@ describe('runFleet down / destroy', () => {
     expect(w.disks.created).toBe(2);
   });
 });
+
+describe('runFleet orphans', () => {
+  it('lists undeclared agents whose domains carry our metadata, never touches them, and purges one when named', async () => {
+    const w = testWorld();
+    await runFleet(fleetRun({ ...agents, old: agentYaml('old') }), w.deps, up);
+    // A domain that merely looks like ours is someone else's.
+    await w.hv.define('<domain type="qemu"><name>agent-foreign</name><memory>1024</memory></domain>');
+    const run = fleetRun(agents); // agents/old.yaml deleted by hand
+
+    const plan = await runFleet(run, w.deps, up);
+    expect(plan.plan.orphans).toEqual([
+      { agent: 'old', domain: 'agent-old', uri: 'qemu:///session', state: 'running' },
+    ]);
+    expect(plan.outcomes).toEqual([]);
+    expect((await w.hv.listDomains()).map((d) => d.name)).toContain('agent-old');
+    await runFleet(run, w.deps, { ...up, goal: 'down' });
+    expect((await w.hv.listDomains()).find((d) => d.name === 'agent-old')?.state).toBe('running');
+
+    const purge = await runFleet({ ...run, names: ['old'] }, w.deps, { ...up, goal: 'purge' });
+    expect(purge.plan.actions).toEqual([]);
+    expect(purge.outcomes).toEqual([
+      { agent: 'old', ok: true, steps: ['force-off', 'undefine', 'delete-disk'] },
+    ]);
+    expect((await w.hv.listDomains()).map((d) => d.name).sort()).toEqual([
+      'agent-drago',
+      'agent-foreign',
+      'agent-luce',
+    ]);
+    expect(w.disks.disks.has('/state/agent-old.qcow2')).toBe(false);
+    expect(w.store.state.agents.old).toBeUndefined();
+    expect(w.store.state.agents.drago?.phase).toBe('defined');
+  });
+});

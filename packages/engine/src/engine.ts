@@ -6,6 +6,7 @@ import {
   type HostProbe,
   type Hypervisor,
   isActive,
+  type Orphan,
   type Plan,
   type PlanGoal,
   type ProgressSink,
@@ -18,6 +19,8 @@ import { desiredAgents } from './desired.js';
 import { type FleetRun, selectedAgents, sshUserOf } from './fleet-run.js';
 import type { EngineLog } from './log.js';
 import { observe } from './observe.js';
+import { findOrphans, undefineOrphan } from './orphans.js';
+import { agentDisk } from './paths.js';
 import { mapLimit } from './pool.js';
 import { bookProvisionStore } from './provision/book-store.js';
 import { removePregeneratedKey } from './provision/pregenerated-key.js';
@@ -69,19 +72,34 @@ export class AgentStepError extends Error {
 /** Plans and (unless dry-run) applies one goal for the selected agents. */
 export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions): Promise<RunResult> {
   const book = await StateBook.open(deps.state);
-  const desired = await desiredAgents(
-    run,
-    deps.connect,
-    await deps.disks.baseIdentity(run.baseImage),
-    deps.log,
-  );
+  const orphans = await findOrphans(run, deps.connect);
+  // destroy/purge may name an orphan (its YAML is gone); every other goal acts on declared agents.
+  const destroying = opts.goal === 'destroy' || opts.goal === 'purge';
+  const named = destroying ? orphans.filter((o) => run.names.includes(o.agent)) : [];
+  const declaredNames = run.names.filter((n) => !named.some((o) => o.agent === n));
+  const desired =
+    run.names.length > 0 && declaredNames.length === 0
+      ? []
+      : await desiredAgents(
+          { ...run, names: declaredNames },
+          deps.connect,
+          await deps.disks.baseIdentity(run.baseImage),
+          deps.log,
+        );
   const actual = await observe(desired, deps.connect, deps.disks, book);
-  const plan = computePlan({ goal: opts.goal, desired, actual, provision: deps.provisioner !== undefined });
+  const plan = computePlan({
+    goal: opts.goal,
+    desired,
+    actual,
+    provision: deps.provisioner !== undefined,
+    orphans,
+  });
   deps.progress({ type: 'plan', plan });
   if (opts.dryRun) return { plan, outcomes: [], state: book };
 
   const work = plan.actions.filter((a) => a.steps.length > 0 || a.kind === 'blocked');
   const outcomes = await mapLimit(work, opts.concurrency, (a) => applyAction(a, run, deps, book, opts));
+  for (const o of named) outcomes.push(await removeOrphan(o, opts.goal === 'purge', run, deps, book));
   if (opts.goal === 'purge') await forgetDisklessAgents(plan, outcomes, run, book);
   return { plan, outcomes, state: book };
 }
@@ -96,6 +114,36 @@ async function forgetDisklessAgents(plan: Plan, outcomes: AgentOutcome[], run: F
     if (a.before?.disk.exists || failed.has(a.agent)) continue;
     await removePregeneratedKey(run.stateDir, a.agent);
     if (book.get(a.agent)) await book.forget(a.agent);
+  }
+}
+
+/** An orphan named on destroy: undefined; with purge also its disk, pre-generated key and state. */
+async function removeOrphan(
+  o: Orphan,
+  purge: boolean,
+  run: FleetRun,
+  deps: EngineDeps,
+  book: StateBook,
+): Promise<AgentOutcome> {
+  const steps: StepKind[] = isActive(o.state) ? ['force-off', 'undefine'] : ['undefine'];
+  try {
+    await undefineOrphan(o, await deps.connect(o.uri));
+    if (purge) {
+      // Only the disk fleet itself would have made for this agent, never a path read from the XML.
+      const disk = agentDisk(run.stateDir, o.agent);
+      if ((await deps.disks.inspect(disk)).exists) {
+        await deps.disks.remove(disk);
+        steps.push('delete-disk');
+      }
+      await removePregeneratedKey(run.stateDir, o.agent);
+      if (book.get(o.agent)) await book.forget(o.agent);
+    }
+    deps.progress({ type: 'agent', agent: o.agent, status: 'done' });
+    return { agent: o.agent, ok: true, steps };
+  } catch (err) {
+    const error = (err as Error).message;
+    deps.progress({ type: 'agent', agent: o.agent, status: 'failed', error });
+    return { agent: o.agent, ok: false, steps: [], error };
   }
 }
 

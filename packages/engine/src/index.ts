@@ -11,6 +11,7 @@ export * from './fleet-run.js';
 export * from './host-choice.js';
 export * from './log.js';
 export * from './observe.js';
+export * from './orphans.js';
 export * from './paths.js';
 export * from './pool.js';
 export * from './provision/index.js';

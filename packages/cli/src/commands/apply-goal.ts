@@ -47,6 +47,7 @@ export async function applyGoal(
     names: opts.names,
     writeLedger: !opts.dryRun,
     syncAgentsJson: opts.goal === 'up' && !opts.dryRun,
+    allowOrphans: opts.goal === 'destroy' || opts.goal === 'purge',
     ...(!opts.dryRun && { lock: `fleet ${process.argv.slice(2).join(' ')}` }),
   });
   const interactive = !ctx.json && process.stderr.isTTY === true;

@@ -1,4 +1,3 @@
-import { selectedAgents } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { applyGoal } from './apply-goal.js';
@@ -17,14 +16,7 @@ export function registerDestroy(program: Command): void {
         ctx,
         { names, goal: opts.purge ? 'purge' : 'destroy', dryRun: opts.dryRun },
         // The host key belonged to the deleted disk.
-        opts.purge
-          ? (rt) =>
-              retireAgentHostKeys(
-                ctx,
-                rt,
-                selectedAgents(rt.run).map((a) => a.name),
-              )
-          : undefined,
+        opts.purge ? (rt) => retireAgentHostKeys(ctx, rt, names) : undefined,
       );
     });
 }

@@ -13,6 +13,7 @@ import {
   acquireLock,
   type EngineDeps,
   type FleetRun,
+  findOrphans,
   JsonStateStore,
   LocalDisks,
   listensOnLoopback,
@@ -47,17 +48,19 @@ export interface RuntimeOptions {
   lock?: string;
   /** Regenerate hosts/agents.json from the YAML first (commands that upload the flake). */
   syncAgentsJson?: boolean;
+  /** `destroy` may name an orphan: an undeclared agent whose domain we defined is still there. */
+  allowOrphans?: boolean;
 }
 
 /** Reads the fleet, allocates new agents against the live hosts, takes the lock if asked. */
 export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promise<Runtime> {
   const fleet = readFleet(ctx.dir);
-  const unknown = opts.names.filter((n) => !fleet.agents.some((a) => a.name === n));
-  if (unknown.length > 0) {
-    throw new UsageError(
+  const undeclared = opts.names.filter((n) => !fleet.agents.some((a) => a.name === n));
+  const unknownError = (unknown: string[]) =>
+    new UsageError(
       `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} (agents: ${fleet.agents.map((a) => a.name).join(', ') || 'none'})`,
     );
-  }
+  if (undeclared.length > 0 && !opts.allowOrphans) throw unknownError(undeclared);
   const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
   const connections = new Connections();
   let release = async () => {};
@@ -73,6 +76,11 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
       identityFile: expandPath(ctx.dir, fleet.config.ssh.identityFile),
       names: opts.names,
     };
+    if (undeclared.length > 0) {
+      const orphans = new Set((await findOrphans(run, connections.connect)).map((o) => o.agent));
+      const unknown = undeclared.filter((n) => !orphans.has(n));
+      if (unknown.length > 0) throw unknownError(unknown);
+    }
     return {
       fleet,
       run,

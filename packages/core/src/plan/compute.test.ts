@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computePlan } from './compute.js';
 import { domainProjection } from './projection.js';
-import { renderPlan } from './render.js';
+import { planHasWork, planToJson, renderPlan } from './render.js';
 import type { ActualAgent, DesiredAgent } from './types.js';
 
 const base = { path: '/img/base.qcow2', size: 100, mtimeMs: 1, headSha256: 'aa' };
@@ -165,6 +165,21 @@ describe('renderPlan', () => {
     expect(text).toContain(
       'Plan (up): 1 to create, 1 to update, 0 to start, 0 to stop, 0 to destroy, 0 unchanged.',
     );
+  });
+
+  it('shows orphans as not managed, with the command that removes them, and no work', () => {
+    const plan = computePlan({
+      goal: 'up',
+      desired: [desired('luce')],
+      actual: [upAndReady('luce')],
+      orphans: [{ agent: 'old', domain: 'agent-old', uri: 'qemu:///session', state: 'shutoff' }],
+    });
+    const text = renderPlan(plan);
+    expect(text).toContain('? agent old is orphaned (not managed; `fleet destroy old --purge` removes it)');
+    expect(text).toContain('# domain agent-old on qemu:///session (shutoff) has agentfleet metadata');
+    expect(text).toContain('1 unchanged, 1 orphaned.');
+    expect(planHasWork(plan)).toBe(false);
+    expect(planToJson(plan)).toMatchObject({ orphans: [{ agent: 'old' }] });
   });
 });
 

@@ -6,6 +6,7 @@ import type {
   AgentAction,
   DesiredAgent,
   FieldChange,
+  Orphan,
   Plan,
   PlanGoal,
   StepKind,
@@ -23,6 +24,7 @@ export interface PlanInput {
   actual: ActualAgent[];
   /** Provisioning after SSH is wired in (the hand-over point). */
   provision?: boolean;
+  orphans?: Orphan[];
 }
 
 /** Desired vs actual -> one action per agent. Pure: `plan` prints it, `up`/`down` apply it. */
@@ -34,7 +36,7 @@ export function computePlan(input: PlanInput): Plan {
     if (input.goal === 'down') return planDown(d, actual);
     return planDestroy(d, actual, input.goal === 'purge');
   });
-  return { goal: input.goal, actions };
+  return { goal: input.goal, actions, ...(input.orphans?.length && { orphans: input.orphans }) };
 }
 
 function action(

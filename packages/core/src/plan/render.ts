@@ -26,6 +26,13 @@ const VERB: Record<ActionKind, string> = {
 export function renderPlan(plan: Plan): string {
   const lines: string[] = [];
   for (const a of plan.actions) lines.push(...renderAction(a), '');
+  for (const o of plan.orphans ?? []) {
+    lines.push(
+      `? agent ${o.agent} is orphaned (not managed; \`fleet destroy ${o.agent} --purge\` removes it)`,
+      `    # domain ${o.domain} on ${o.uri} (${o.state}) has agentfleet metadata but no agents/${o.agent}.yaml`,
+      '',
+    );
+  }
   lines.push(summary(plan));
   return `${lines.join('\n')}\n`;
 }
@@ -56,6 +63,8 @@ export function summary(plan: Plan): string {
   ];
   const blocked = count('blocked');
   if (blocked > 0) parts.push(`${blocked} blocked`);
+  const orphans = plan.orphans?.length ?? 0;
+  if (orphans > 0) parts.push(`${orphans} orphaned`);
   return `Plan (${plan.goal}): ${parts.join(', ')}.`;
 }
 
@@ -72,6 +81,7 @@ export function planToJson(plan: Plan): unknown {
       before: a.before,
       after: a.after && { ...a.after, xml: undefined },
     })),
+    orphans: plan.orphans ?? [],
   };
 }
 

@@ -78,7 +78,20 @@ export interface AgentAction {
 
 export type PlanGoal = 'up' | 'down' | 'destroy' | 'purge';
 
+/**
+ * A libvirt domain `agent-<agent>` carrying our metadata whose agent is no longer declared. Shown,
+ * never touched unless the user names it (`fleet destroy <agent> --purge`).
+ */
+export interface Orphan {
+  agent: string;
+  domain: string;
+  uri: string;
+  state: DomainState;
+}
+
 export interface Plan {
   goal: PlanGoal;
   actions: AgentAction[];
+  /** Undeclared agents' domains; named ones are removed by destroy/purge, the rest only listed. */
+  orphans?: Orphan[];
 }
