@@ -1,42 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import {
-  type HostSnapshot,
-  type Hypervisor,
-  type ListeningPort,
-  resourcesOfDomainXml,
-} from '@agentfleet/core';
-
-/** TCP state 0A = LISTEN in /proc/net/tcp{,6}. */
-const TCP_LISTEN = '0A';
-
-/** Listening TCP ports of this machine, from /proc/net/tcp and /proc/net/tcp6. */
-export function localListeningPorts(): ListeningPort[] {
-  const ports = new Set<number>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue; // no IPv6 on this kernel
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      const local = cols[1];
-      if (!local || cols[3] !== TCP_LISTEN) continue;
-      ports.add(Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
-    }
-  }
-  return [...ports].sort((a, b) => a - b).map((port) => ({ port }));
-}
-
-/**
- * Snapshot of the local host for `uri`. Only listeners for now: other libvirt domains are
- * added by the engine once the libvirt adapter exists.
- */
-export function localHostSnapshot(uri: string): HostSnapshot {
-  return { uri, cpus: availableParallelism(), listeningPorts: localListeningPorts(), domains: [] };
-}
+import { type HostSnapshot, type Hypervisor, resourcesOfDomainXml } from '@agentfleet/core';
+// Type only: `validate` imports isLocalUri from here and must not load the engine.
+import type { TcpListener } from '@agentfleet/engine';
 
 /** True for URIs naming this machine (no remote host part): only those can be probed from here. */
 export function isLocalUri(uri: string): boolean {
@@ -44,11 +9,22 @@ export function isLocalUri(uri: string): boolean {
 }
 
 /**
- * The local snapshot plus every libvirt domain on `uri` with the ports and cores its XML holds,
- * so allocation never hands out what another domain (ours or not) already uses.
+ * This machine for `uri`: its CPUs, the ports its listeners hold (read by the engine's
+ * /proc/net/tcp parser, any address) and every libvirt domain on `uri` with the ports and cores
+ * its XML holds, so allocation never hands out what another domain (ours or not) already uses.
  */
-export async function hostSnapshotWithDomains(uri: string, hv: Hypervisor): Promise<HostSnapshot> {
-  const snapshot = localHostSnapshot(uri);
+export async function hostSnapshotWithDomains(
+  uri: string,
+  hv: Hypervisor,
+  listeners: readonly TcpListener[],
+): Promise<HostSnapshot> {
+  const ports = [...new Set(listeners.map((l) => l.port))].sort((a, b) => a - b);
+  const snapshot: HostSnapshot = {
+    uri,
+    cpus: availableParallelism(),
+    listeningPorts: ports.map((port) => ({ port })),
+    domains: [],
+  };
   for (const d of await hv.listDomains()) {
     const xml = await hv.domainXml(d.name, { inactive: true });
     if (xml) snapshot.domains.push({ name: d.name, ...resourcesOfDomainXml(xml) });

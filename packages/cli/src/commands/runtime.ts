@@ -20,6 +20,7 @@ import {
   lockFile,
   stateFile,
   tailFile,
+  tcpListeners,
 } from '@agentfleet/engine';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { CliContext } from '../context.js';
@@ -110,8 +111,9 @@ export async function allocateLedger(
 ): Promise<Ledger> {
   const prev = readLedger(ctx.dir);
   const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].filter(isLocalUri);
+  const listeners = uris.length > 0 ? await tcpListeners() : [];
   const hosts: HostSnapshot[] = await Promise.all(
-    uris.map(async (uri) => hostSnapshotWithDomains(uri, await connections.connect(uri))),
+    uris.map(async (uri) => hostSnapshotWithDomains(uri, await connections.connect(uri), listeners)),
   );
   const result = allocate(prev, fleet, hosts);
   if (!result.ok) throw new ValidationError(result.diagnostics);
