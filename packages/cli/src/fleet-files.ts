@@ -1,14 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  emptyLedger,
-  type Fleet,
-  type Ledger,
-  loadFleet,
-  parseLedger,
-  type SourceFile,
-} from '@agentfleet/core';
+import type { Fleet, Ledger, SourceFile } from '@agentfleet/core';
+import { emptyLedger } from '@agentfleet/core/ledger';
+import { parseLedger } from '@agentfleet/core/ledger-file';
+import { loadFleet } from '@agentfleet/core/load-fleet';
 import { ValidationError } from './errors.js';
 
 export const FLEET_FILE = 'agents/fleet.yaml';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { domainName } from '@agentfleet/core';
+import { domainName } from '@agentfleet/core/model';
 
 /** Where an agent's files live in the state dir (names the seeds' ~/.agentvms layout used). */
 export const agentDisk = (stateDir: string, agent: string) => join(stateDir, `${domainName(agent)}.qcow2`);

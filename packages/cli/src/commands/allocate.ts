@@ -1,4 +1,4 @@
-import { renderLedger } from '@agentfleet/core';
+import { renderLedger } from '@agentfleet/core/ledger-file';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { LEDGER_FILE, readFleet } from '../fleet-files.js';

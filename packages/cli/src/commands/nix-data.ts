@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENTS_JSON_PATH, agentsJson, type Diagnostic, type Fleet } from '@agentfleet/core';
+import type { Diagnostic, Fleet } from '@agentfleet/core';
+import { AGENTS_JSON_PATH, agentsJson } from '@agentfleet/core/nix/agents-json';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { CliContext } from '../context.js';
 

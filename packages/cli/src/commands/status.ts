@@ -1,5 +1,10 @@
-import { allocationOf, type DomainSummary, describeStep, domainName, isActive } from '@agentfleet/core';
-import { JsonStateStore, stateFile } from '@agentfleet/engine';
+import type { DomainSummary } from '@agentfleet/core';
+import { allocationOf } from '@agentfleet/core/ledger';
+import { domainName } from '@agentfleet/core/model';
+import { isActive } from '@agentfleet/core/plan/compute';
+import { describeStep } from '@agentfleet/core/provision/steps';
+import { JsonStateStore } from '@agentfleet/engine/adapters/state-store';
+import { stateFile } from '@agentfleet/engine/paths';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { expandPath, readFleet, readLedger } from '../fleet-files.js';

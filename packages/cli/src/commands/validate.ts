@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { hostFitDiagnostics } from '@agentfleet/core';
+import { hostFitDiagnostics } from '@agentfleet/core/host-fit';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { ValidationError } from '../errors.js';

@@ -1,5 +1,8 @@
-import { allocationOf, type DomainType, domainXml, type HostFacts, type PortForward } from '@agentfleet/core';
-import { agentConsoleLog, agentDisk, chooseForHost } from '@agentfleet/engine';
+import type { DomainType, HostFacts, PortForward } from '@agentfleet/core';
+import { domainXml } from '@agentfleet/core/domain-xml';
+import { allocationOf } from '@agentfleet/core/ledger';
+import { chooseForHost } from '@agentfleet/engine/host-choice';
+import { agentConsoleLog, agentDisk } from '@agentfleet/engine/paths';
 import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { emptyFleetState, type FleetState, parseFleetState, type StateStore } from '@agentfleet/core';
+import type { FleetState, StateStore } from '@agentfleet/core';
+import { emptyFleetState, parseFleetState } from '@agentfleet/core/plan/state';
 import { writeFileAtomic } from './atomic-file.js';
 
 /** state.json in the state dir; every write replaces the file atomically. */
