@@ -1,4 +1,5 @@
-import { type Diagnostic, formatDiagnostic } from '@agentfleet/core';
+import type { Diagnostic } from '@agentfleet/core';
+import { formatDiagnostic } from '@agentfleet/core/diagnostics';
 
 /** Exit codes the CLI promises: 0 ok, 1 failure, 2 usage or invalid input. */
 export const EXIT_OK = 0;

@@ -66,7 +66,7 @@ export function registerXml(program: Command): void {
 }
 
 async function hostFacts(uri: string): Promise<HostFacts> {
-  const { Connections } = await import('./runtime.js');
+  const { Connections } = await import('./connections.js');
   const connections = new Connections();
   try {
     return await (await connections.connect(uri)).facts();
