@@ -376,4 +376,22 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
     },
     VM_TIMEOUT,
   );
+
+  it(
+    'an agent whose YAML was deleted by hand is shown as orphaned, left alone, and purged when named',
+    async () => {
+      rmSync(join(dir, 'agents', `${B}.yaml`));
+      const plan = await fleetOk(dir, ['plan', '--no-provision']);
+      expect(plan.stdout).toContain(
+        `? agent ${B} is orphaned (not managed; \`fleet destroy ${B} --purge\` removes it)`,
+      );
+      await fleetOk(dir, ['up', '--no-provision']);
+      expect(domState(B)).toBe('running');
+      await fleetOk(dir, ['destroy', '--purge', B]);
+      expect(virsh('list', '--all', '--name')).not.toContain(`agent-${B}`);
+      expect(existsSync(join(stateDir, `agent-${B}.qcow2`))).toBe(false);
+      expect((await fleet(dir, ['destroy', 'nosuch'])).code).toBe(2);
+    },
+    VM_TIMEOUT,
+  );
 });
