@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { closeSync, fsync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -19,36 +18,67 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** A new version of `path`, written to a temp file beside it and not yet renamed over it. */
+export interface PendingFile {
+  path: string;
+  temp: string;
+  fd: number | undefined;
+}
+
 /**
- * Replaces `path` so readers see either the old or the new content, never a partial file: write a
- * temp file beside it (same filesystem, so rename is atomic), flush it, rename over, then flush the
- * directory. A caller replacing many files in one directory passes `syncDir: false` and calls
- * syncDirectory once at the end: still one fsync per file before its rename (a crash never leaves
- * a renamed-but-empty file), and one for the directory.
- *
- * The small steps (open, write, close) are synchronous: on a few KiB they take microseconds, and
- * each async one would be a thread-pool round trip. Only the fsync and the rename, which wait on
- * the disk, leave the main thread.
+ * Step 1 of 3: create the temp file beside `path` (same filesystem, so the rename is atomic) and
+ * write it. Synchronous: on a few KiB this takes microseconds.
  */
-export async function writeFileAtomic(
-  path: string,
-  data: string | Uint8Array,
-  mode = 0o644,
-  { syncDir = true }: { syncDir?: boolean } = {},
-): Promise<void> {
+export function writeTemp(path: string, data: string | Uint8Array, mode: number): PendingFile {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(temp, 'wx', mode);
-  let open = true;
+  const pending: PendingFile = { path, temp, fd: openSync(temp, 'wx', mode) };
   try {
-    writeFileSync(fd, data);
-    await fsyncAsync(fd);
-    closeSync(fd);
-    open = false;
-    await rename(temp, path);
+    writeFileSync(pending.fd as number, data);
   } catch (err) {
-    if (open) closeSync(fd);
-    rmSync(temp, { force: true });
+    discardTemp(pending);
     throw err;
   }
-  if (syncDir) await syncDirectory(dirname(path));
+  return pending;
+}
+
+/** Step 2: flush the temp file's data to disk (on the thread pool) and close it. */
+export async function flushTemp(pending: PendingFile): Promise<void> {
+  try {
+    await fsyncAsync(pending.fd as number);
+    closeSync(pending.fd as number);
+    pending.fd = undefined;
+  } catch (err) {
+    discardTemp(pending);
+    throw err;
+  }
+}
+
+/** Step 3: rename the flushed temp file over `path`. Durable once the directory is synced. */
+export function commitTemp(pending: PendingFile): void {
+  try {
+    renameSync(pending.temp, pending.path);
+  } catch (err) {
+    discardTemp(pending);
+    throw err;
+  }
+}
+
+export function discardTemp(pending: PendingFile): void {
+  if (pending.fd !== undefined) closeSync(pending.fd);
+  pending.fd = undefined;
+  rmSync(pending.temp, { force: true });
+}
+
+/**
+ * Replaces `path` so readers see either the old or the new content, never a partial file: write a
+ * temp file beside it, fsync it, rename it over, fsync the directory. To replace many files, run
+ * the steps in batches instead (as rekey does): all writes, then all fsyncs together, then all
+ * renames, then one directory fsync. That keeps the crash-safe order for every file (its data is on
+ * disk before its name points at it) while the journal commits that fsyncs force are shared.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const pending = writeTemp(path, data, mode);
+  await flushTemp(pending);
+  commitTemp(pending);
+  await syncDirectory(dirname(path));
 }

@@ -4,7 +4,14 @@
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type AgeHeader, decryptSecret, encryptSecret, readHeader } from './age-file.js';
-import { syncDirectory, writeFileAtomic } from './atomic-write.js';
+import {
+  commitTemp,
+  discardTemp,
+  flushTemp,
+  type PendingFile,
+  syncDirectory,
+  writeTemp,
+} from './atomic-write.js';
 import type { AgeIdentity } from './identities.js';
 import { type ParsedRecipient, recipientParser } from './recipients.js';
 import type { Rules } from './rules.js';
@@ -59,7 +66,8 @@ export function headerMatches(
   );
 }
 
-type Outcome = 'rekeyed' | 'unchanged' | 'missing';
+/** The file re-encrypted to a temp file beside it, or why it was not. */
+type Outcome = 'unchanged' | 'missing' | PendingFile;
 
 async function rekeyFile(
   path: string,
@@ -88,40 +96,69 @@ async function rekeyFile(
   if (!opts.force && headerMatches(readHeader(data, name), recipients, armor)) return 'unchanged';
   const plaintext = await decryptSecret(data, opts.identities, name);
   try {
-    const encrypted = await encryptSecret(plaintext, recipients, armor);
-    // The directory is flushed once at the end of the rekey, not once per file.
-    await writeFileAtomic(path, encrypted, mode, { syncDir: false });
+    // Only ciphertext is written; the temp file replaces the secret after its fsync.
+    return writeTemp(path, await encryptSecret(plaintext, recipients, armor), mode);
   } finally {
     plaintext.fill(0);
   }
-  return 'rekeyed';
 }
 
-// Files are independent; with several in flight, one file's fsync and rename (on the thread pool)
-// overlap the next files' crypto (on the main thread).
-const CONCURRENCY = 16;
+// Files are replaced in batches: re-encrypt and write a batch's temp files, fsync them all at once,
+// rename them all, and flush each directory once at the end. Every file is on disk before its name
+// points at it, as with one writeFileAtomic per file, but the journal commits that fsyncs force are
+// shared by the batch instead of one per file interleaved with the next file's create (on ext4
+// that interleaving made each create wait for a commit). The batch bounds the open descriptors.
+const BATCH = 128;
 
 export async function rekey(opts: RekeyOptions): Promise<RekeySummary> {
   const summary: RekeySummary = { rekeyed: [], unchanged: [], missing: [], failed: [] };
   const names = Object.keys(opts.rules).filter((name) => opts.only?.(name) ?? true);
   const parse = recipientParser();
-  const one = async (name: string) => {
-    const rule = opts.rules[name];
-    if (rule === undefined) return;
+  const fail = (file: string, err: unknown) => summary.failed.push({ file, error: (err as Error).message });
+  const dirs = new Set<string>();
+  for (let start = 0; start < names.length; start += BATCH) {
+    const pending: { name: string; file: PendingFile; done?: true }[] = [];
     try {
-      const recipients = rule.publicKeys.map(parse);
-      summary[await rekeyFile(join(opts.secretsDir, name), name, recipients, rule.armor, opts)].push(name);
-    } catch (err) {
-      summary.failed.push({ file: name, error: (err as Error).message });
+      for (const name of names.slice(start, start + BATCH)) {
+        const rule = opts.rules[name];
+        if (rule === undefined) continue;
+        try {
+          const outcome = await rekeyFile(
+            join(opts.secretsDir, name),
+            name,
+            rule.publicKeys.map(parse),
+            rule.armor,
+            opts,
+          );
+          if (typeof outcome === 'string') summary[outcome].push(name);
+          else pending.push({ name, file: outcome });
+        } catch (err) {
+          fail(name, err);
+        }
+      }
+      const flushed = await Promise.allSettled(pending.map((p) => flushTemp(p.file)));
+      for (const [i, p] of pending.entries()) {
+        const result = flushed[i];
+        if (result?.status === 'rejected') {
+          p.done = true; // flushTemp discarded it
+          fail(p.name, result.reason);
+          continue;
+        }
+        try {
+          p.done = true; // renamed, or discarded by commitTemp's failure
+          commitTemp(p.file);
+          summary.rekeyed.push(p.name);
+          dirs.add(dirname(p.file.path));
+        } catch (err) {
+          fail(p.name, err);
+        }
+      }
+    } finally {
+      // Whatever was not renamed (an exception above) leaves no temp file behind.
+      for (const p of pending) if (!p.done) discardTemp(p.file);
     }
-  };
-  let next = 0;
-  const worker = async () => {
-    while (next < names.length) await one(names[next++] as string);
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, names.length) }, worker));
+  }
   // Every rename is durable once its directory is flushed: once per directory, after all files.
-  const dirs = new Set(summary.rekeyed.map((name) => dirname(join(opts.secretsDir, name))));
   await Promise.all([...dirs].map(syncDirectory));
   for (const list of [summary.rekeyed, summary.unchanged, summary.missing]) list.sort();
   summary.failed.sort((a, b) => a.file.localeCompare(b.file));
