@@ -219,6 +219,33 @@ describe('fleet allocate against libvirt domains (qemu:///session)', () => {
   });
 });
 
+describe('fleet remove', () => {
+  it("deletes the agent's host key file and, keeping the disk, its provisioning progress", () => {
+    const hostKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIt6iiHS6FNfAqLSQPp7GfEyzudAlC/LkGwONhDPj/y5';
+    const provisioned = { phase: 'disk', hostKey, updatedAt: 'x', provision: { done: 'ready' } };
+    const dir = tempFleet({
+      'agents/fleet.yaml': `${FLEET_YAML}stateDir: state\nbaseImage: base.qcow2\n`,
+      'agents/a.yaml': agentYaml('a'),
+      'agents/b.yaml': agentYaml('b'),
+      'base.qcow2': 'not really an image',
+      'secrets/hosts/a.pub': `${hostKey}\n`,
+      'secrets/hosts/b.pub': `${hostKey}\n`,
+      'state/state.json': JSON.stringify({ version: 1, agents: { a: provisioned, b: provisioned } }),
+    });
+    expect(runCli(['allocate'], dir).status).toBe(0);
+    const r = runCli(['remove', 'a'], dir);
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toContain('warning');
+    expect(r.stdout).toContain('removed secrets/hosts/a.pub');
+    expect(existsSync(join(dir, 'secrets/hosts/a.pub'))).toBe(false);
+    expect(existsSync(join(dir, 'secrets/hosts/b.pub'))).toBe(true);
+    const state = JSON.parse(readFileSync(join(dir, 'state/state.json'), 'utf8'));
+    expect(state.agents.a.provision).toBeUndefined();
+    expect(state.agents.a.hostKey).toBe(hostKey);
+    expect(state.agents.b.provision).toEqual({ done: 'ready' });
+  });
+});
+
 describe('fleet xml', () => {
   it('prints domain XML that virt-xml-validate accepts', () => {
     const dir = shippedFleet();

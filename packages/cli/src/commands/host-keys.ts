@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { JsonStateStore, StateBook, stateFile } from '@agentfleet/engine';
 import { type AgeIdentity, filesForRecipient, readIdentityFile, readRules, rekey } from '@agentfleet/secrets';
 import type { CliContext } from '../context.js';
 import { adminIdentityPaths } from './provisioning.js';
@@ -86,4 +87,13 @@ export async function retireAgentHostKeys(ctx: CliContext, rt: Runtime, agents: 
     process.stdout.write(`removed ${files}${rekeyed}\n`);
   }
   if (r.warning !== undefined) process.stderr.write(`warning: ${r.warning}\n`);
+}
+
+/**
+ * `remove` without --purge keeps the disk, and so its host key, while the key file goes: should
+ * the agent be declared again, provisioning must run again to record the key and rekey for it.
+ */
+export async function forgetProvisioning(rt: Runtime, agent: string): Promise<void> {
+  const book = await StateBook.open(new JsonStateStore(stateFile(rt.stateDir)));
+  if (book.get(agent)?.provision !== undefined) await book.update(agent, { provision: undefined });
 }

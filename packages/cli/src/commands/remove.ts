@@ -7,7 +7,7 @@ import { ValidationError } from '../errors.js';
 import { readFleetSources } from '../fleet-files.js';
 import { agentHandle } from './agent-files.js';
 import { applyGoal } from './apply-goal.js';
-import { retireAgentHostKeys } from './host-keys.js';
+import { forgetProvisioning, retireAgentHostKeys } from './host-keys.js';
 import { regenerateAgentsJson } from './nix-data.js';
 import { allocateLedger } from './runtime.js';
 
@@ -31,6 +31,7 @@ export function registerRemove(program: Command): void {
           // Domain gone: its host key stops being a recipient first (agents.json still names the
           // agent then, so the rules see the key go), then the declaration, allocation, Nix data.
           await retireAgentHostKeys(ctx, rt, [name]);
+          if (!opts.purge) await forgetProvisioning(rt, name);
           rmSync(join(ctx.dir, file));
           await allocateLedger(ctx, remaining, rt.connections, true);
           regenerateAgentsJson(ctx, remaining);
