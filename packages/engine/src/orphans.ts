@@ -17,7 +17,10 @@ export async function findOrphans(
   connect: (uri: string) => Promise<Hypervisor>,
 ): Promise<Orphan[]> {
   const declared = new Set(run.fleet.agents.map((a) => a.name));
-  const uris = [...new Set([run.fleet.config.libvirtUri, ...run.fleet.agents.map((a) => a.libvirtUri)])];
+  // The hosts the fleet uses (the default one only when no agent is left): an unused default URI
+  // may not even be reachable.
+  const used = run.fleet.agents.map((a) => a.libvirtUri);
+  const uris = [...new Set(used.length > 0 ? used : [run.fleet.config.libvirtUri])];
   const perUri = await Promise.all(
     uris.map(async (uri) => {
       const hv = await connect(uri);
