@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -53,10 +54,13 @@ export async function flushTemp(pending: PendingFile): Promise<void> {
   }
 }
 
-/** Step 3: rename the flushed temp file over `path`. Durable once the directory is synced. */
-export function commitTemp(pending: PendingFile): void {
+/**
+ * Step 3: rename the flushed temp file over `path` (on the thread pool: replacing a file frees the
+ * old one, which can wait on the journal). Durable once the directory is synced.
+ */
+export async function commitTemp(pending: PendingFile): Promise<void> {
   try {
-    renameSync(pending.temp, pending.path);
+    await rename(pending.temp, pending.path);
   } catch (err) {
     discardTemp(pending);
     throw err;
@@ -79,6 +83,6 @@ export function discardTemp(pending: PendingFile): void {
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const pending = writeTemp(path, data, mode);
   await flushTemp(pending);
-  commitTemp(pending);
+  await commitTemp(pending);
   await syncDirectory(dirname(path));
 }

@@ -4,14 +4,7 @@
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type AgeHeader, decryptSecret, encryptSecret, readHeader } from './age-file.js';
-import {
-  commitTemp,
-  discardTemp,
-  flushTemp,
-  type PendingFile,
-  syncDirectory,
-  writeTemp,
-} from './atomic-write.js';
+import { commitTemp, flushTemp, type PendingFile, syncDirectory, writeTemp } from './atomic-write.js';
 import type { AgeIdentity } from './identities.js';
 import { type ParsedRecipient, recipientParser } from './recipients.js';
 import type { Rules } from './rules.js';
@@ -107,8 +100,14 @@ async function rekeyFile(
 // rename them all, and flush each directory once at the end. Every file is on disk before its name
 // points at it, as with one writeFileAtomic per file, but the journal commits that fsyncs force are
 // shared by the batch instead of one per file interleaved with the next file's create (on ext4
-// that interleaving made each create wait for a commit). The batch bounds the open descriptors.
-const BATCH = 128;
+// that interleaving made each create wait for a commit). One batch's fsyncs and renames (thread
+// pool) overlap the next batch's crypto (main thread); at most two batches hold descriptors.
+const BATCH = 64;
+
+interface Pending {
+  name: string;
+  file: PendingFile;
+}
 
 export async function rekey(opts: RekeyOptions): Promise<RekeySummary> {
   const summary: RekeySummary = { rekeyed: [], unchanged: [], missing: [], failed: [] };
@@ -116,48 +115,37 @@ export async function rekey(opts: RekeyOptions): Promise<RekeySummary> {
   const parse = recipientParser();
   const fail = (file: string, err: unknown) => summary.failed.push({ file, error: (err as Error).message });
   const dirs = new Set<string>();
-  for (let start = 0; start < names.length; start += BATCH) {
-    const pending: { name: string; file: PendingFile; done?: true }[] = [];
+  // flushTemp and commitTemp remove the temp file themselves when they fail.
+  const replace = async ({ name, file }: Pending) => {
     try {
-      for (const name of names.slice(start, start + BATCH)) {
-        const rule = opts.rules[name];
-        if (rule === undefined) continue;
-        try {
-          const outcome = await rekeyFile(
-            join(opts.secretsDir, name),
-            name,
-            rule.publicKeys.map(parse),
-            rule.armor,
-            opts,
-          );
-          if (typeof outcome === 'string') summary[outcome].push(name);
-          else pending.push({ name, file: outcome });
-        } catch (err) {
-          fail(name, err);
-        }
-      }
-      const flushed = await Promise.allSettled(pending.map((p) => flushTemp(p.file)));
-      for (const [i, p] of pending.entries()) {
-        const result = flushed[i];
-        if (result?.status === 'rejected') {
-          p.done = true; // flushTemp discarded it
-          fail(p.name, result.reason);
-          continue;
-        }
-        try {
-          p.done = true; // renamed, or discarded by commitTemp's failure
-          commitTemp(p.file);
-          summary.rekeyed.push(p.name);
-          dirs.add(dirname(p.file.path));
-        } catch (err) {
-          fail(p.name, err);
-        }
-      }
-    } finally {
-      // Whatever was not renamed (an exception above) leaves no temp file behind.
-      for (const p of pending) if (!p.done) discardTemp(p.file);
+      await flushTemp(file);
+      await commitTemp(file);
+      summary.rekeyed.push(name);
+      dirs.add(dirname(file.path));
+    } catch (err) {
+      fail(name, err);
     }
+  };
+  let previous: Promise<unknown> = Promise.resolve();
+  for (let start = 0; start < names.length; start += BATCH) {
+    const pending: Pending[] = [];
+    for (const name of names.slice(start, start + BATCH)) {
+      const rule = opts.rules[name];
+      if (rule === undefined) continue;
+      try {
+        const path = join(opts.secretsDir, name);
+        const outcome = await rekeyFile(path, name, rule.publicKeys.map(parse), rule.armor, opts);
+        if (typeof outcome === 'string') summary[outcome].push(name);
+        else pending.push({ name, file: outcome });
+      } catch (err) {
+        fail(name, err);
+      }
+    }
+    await previous;
+    // allSettled never rejects, and `replace` records its own failures.
+    previous = Promise.allSettled(pending.map(replace));
   }
+  await previous;
   // Every rename is durable once its directory is flushed: once per directory, after all files.
   await Promise.all([...dirs].map(syncDirectory));
   for (const list of [summary.rekeyed, summary.unchanged, summary.missing]) list.sort();
