@@ -45,19 +45,21 @@ function growthMiB(kind: 'connections' | 'lookups', keep: boolean): number {
   return Number(node(code));
 }
 
-// Measured here (one process, in sequence): 0.9 / 0.0 MiB when handles are released, 9.4 / 4.3
-// MiB when they are kept (connections / lookups).
-const BOUND_MIB = 2.5;
+// Measured here (one process, in sequence), connections / lookups: 0.9-1.1 / 0.0 MiB when handles
+// are released (connections up to 2.5 MiB with the machine loaded by parallel VM tests), 8.7-9.4 /
+// 4.3 MiB when they are kept. Each bound sits between the two; the kept control proves that a
+// leak of one handle per cycle is still caught.
+const BOUND_MIB = { connections: 4, lookups: 2 } as const;
 
 describe('handle lifetimes', () => {
   it('keeps RSS flat across 10,000 open/lookup/close cycles', { timeout: 120_000 }, () => {
-    expect(growthMiB('connections', false)).toBeLessThan(BOUND_MIB);
-    expect(growthMiB('connections', true)).toBeGreaterThan(BOUND_MIB);
+    expect(growthMiB('connections', false)).toBeLessThan(BOUND_MIB.connections);
+    expect(growthMiB('connections', true)).toBeGreaterThan(BOUND_MIB.connections);
   });
 
   it('keeps RSS flat across 10,000 lookup + XML cycles on one connection', { timeout: 120_000 }, () => {
-    expect(growthMiB('lookups', false)).toBeLessThan(BOUND_MIB);
-    expect(growthMiB('lookups', true)).toBeGreaterThan(BOUND_MIB);
+    expect(growthMiB('lookups', false)).toBeLessThan(BOUND_MIB.lookups);
+    expect(growthMiB('lookups', true)).toBeGreaterThan(BOUND_MIB.lookups);
   });
 
   it('exits cleanly when the process ends with connections, domains and calls still open', () => {
