@@ -148,7 +148,8 @@ describe('random fleets', () => {
     );
   });
 
-  it('produce domain XML that virt-xml-validate accepts', () => {
+  // 25 virt-xml-validate processes: minutes, not seconds, when VM tests load both cores.
+  it('produce domain XML that virt-xml-validate accepts', { timeout: 180_000 }, () => {
     const input = fc.record({
       name: agentName,
       memoryMiB: fc.integer({ min: 256, max: 1 << 20 }),
