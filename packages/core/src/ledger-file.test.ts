@@ -56,7 +56,7 @@ describe('renderLedger', () => {
 
   it('leaves keys and values with more than one spelling to the library', () => {
     const a: Allocation = { sshPort: 2222, spicePort: 5900, cores: [0], mac: '52:54:00:0a:0b:0c' };
-    for (const h of [
+    const unsure: Ledger['hosts'][] = [
       { 'qemu+ssh://h/system?keyfile=/k': { a } },
       { 'qemu:///system #x': { a } },
       { 'qemu:///system': { true: a } },
@@ -66,7 +66,8 @@ describe('renderLedger', () => {
       { 'qemu:///system': { a: { ...a, sshPort: -1 } } },
       { 'qemu:///system': { a: { ...a, extra: 1 } as Allocation } },
       {},
-    ]) {
+    ];
+    for (const h of unsure) {
       expect(renderLedgerFast(1, h)).toBeUndefined();
       expect(renderLedger({ version: 1, hosts: h })).toBe(renderLedgerYaml(1, h));
     }
