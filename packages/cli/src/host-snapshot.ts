@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { type HostSnapshot, type Hypervisor, resourcesOfDomainXml } from '@agentfleet/core';
+import type { HostSnapshot, Hypervisor } from '@agentfleet/core';
+import { resourcesOfDomainXml } from '@agentfleet/core/domain-resources';
 // Type only: `validate` imports isLocalUri from here and must not load the engine.
 import type { TcpListener } from '@agentfleet/engine';
 
