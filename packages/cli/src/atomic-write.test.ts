@@ -1,12 +1,22 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from './atomic-write.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agentfleet-atomic-'));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('writeFileAtomic', () => {
   it('replaces the file and leaves no temp file behind', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'agentfleet-atomic-'));
+    const dir = tempDir();
     writeFileSync(join(dir, 'ledger.yaml'), 'old\n');
     writeFileAtomic(join(dir, 'ledger.yaml'), 'new\n');
     expect(readFileSync(join(dir, 'ledger.yaml'), 'utf8')).toBe('new\n');
@@ -14,7 +24,7 @@ describe('writeFileAtomic', () => {
   });
 
   it('keeps the old file when the write fails', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'agentfleet-atomic-'));
+    const dir = tempDir();
     writeFileSync(join(dir, 'ledger.yaml'), 'old\n');
     // Renaming the temp file over a directory fails after the temp file was written.
     expect(() => writeFileAtomic(dir, 'new\n')).toThrow(/EISDIR|directory/);

@@ -1,9 +1,10 @@
 // Test support: run the built CLI (packages/cli/dist/main.js, from `tsc -b`) as a user would.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -24,9 +25,21 @@ export function runCli(args: string[], cwd: string): CliRun {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+// Every temp fleet is removed after the test file that made it, so runs do not pile up in /tmp
+// (vitest isolates each file's modules, so this hook is registered once per test file).
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'agentfleet-cli-'));
+  made.push(dir);
+  return dir;
+}
+
 /** A temp fleet repo holding `files` (repo-relative path -> text). */
 export function tempFleet(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'agentfleet-cli-'));
+  const dir = tempDir();
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
@@ -36,7 +49,7 @@ export function tempFleet(files: Record<string, string>): string {
 
 /** A temp copy of the repo's shipped agents/ directory. */
 export function shippedFleet(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'agentfleet-cli-'));
+  const dir = tempDir();
   cpSync(join(REPO, 'agents'), join(dir, 'agents'), { recursive: true });
   return dir;
 }
