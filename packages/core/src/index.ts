@@ -2,7 +2,6 @@ export * from './allocate.js';
 export * from './diagnostics.js';
 export * from './domain-resources.js';
 export * from './domain-xml.js';
-export * from './fakes/hypervisor.js';
 export * from './host-fit.js';
 export * from './host-snapshot.js';
 export * from './hypervisor-error.js';

@@ -6,7 +6,6 @@ import {
   type DiskRequest,
   type Disks,
   emptyFleetState,
-  FakeHypervisor,
   type FleetState,
   type HostProbe,
   loadFleet,
@@ -15,6 +14,8 @@ import {
   type ReadinessTarget,
   type StateStore,
 } from '@agentfleet/core';
+// The fake is test support: core's index (what production code loads) does not carry it.
+import { FakeHypervisor } from '@agentfleet/core/fakes/hypervisor';
 import type { EngineDeps } from './engine.js';
 import type { FleetRun } from './fleet-run.js';
 import { silentLog } from './log.js';

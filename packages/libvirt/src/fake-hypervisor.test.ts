@@ -1,4 +1,4 @@
-import { FakeHypervisor } from '@agentfleet/core';
+import { FakeHypervisor } from '@agentfleet/core/fakes/hypervisor';
 import { hypervisorContract } from './hypervisor.contract.js';
 
 hypervisorContract('FakeHypervisor', {
