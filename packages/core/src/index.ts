@@ -15,3 +15,4 @@ export * from './plan/index.js';
 export * from './ports.js';
 export * from './provision/index.js';
 export * from './ssh/index.js';
+export * from './terminal-text.js';
