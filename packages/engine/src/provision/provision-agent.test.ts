@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -256,7 +257,9 @@ describe('provisionAgent', () => {
     expect(guest('drago').agenix.has('mail-password')).toBe(true);
   });
 
-  it('uploads the fleet repository when the flake is local, skipping build output and the state dir', async () => {
+  it('uploads the fleet repository when the flake is local, skipping ignored files and the state dir', async () => {
+    execFileSync('git', ['-C', dir, 'init', '-q']);
+    await writeFile(join(dir, '.gitignore'), 'node_modules/\n');
     await mkdir(join(dir, 'secrets'), { recursive: true });
     await mkdir(join(dir, 'node_modules', 'x'), { recursive: true });
     await writeFile(join(dir, 'flake.nix'), '{ }');
@@ -268,7 +271,11 @@ describe('provisionAgent', () => {
     const r = await provisionAgent(deps({ flake: '.' }), { agent: 'drago', secrets: ['mail-password'] });
     expect(r.ok).toBe(true);
     expect(guest('drago').rebuilds[0]).toBe(`${REMOTE_FLAKE_DIR}#agent-drago`);
-    const once = [`${REMOTE_FLAKE_DIR}.new/flake.nix`, `${REMOTE_FLAKE_DIR}.new/secrets/mail-password.age`];
+    const once = [
+      `${REMOTE_FLAKE_DIR}.new/.gitignore`,
+      `${REMOTE_FLAKE_DIR}.new/flake.nix`,
+      `${REMOTE_FLAKE_DIR}.new/secrets/mail-password.age`,
+    ];
     // Uploaded before each of the two rebuilds: phase 2 must see the rekeyed secrets.
     expect(guest('drago').uploads).toEqual([...once, ...once]);
   });
