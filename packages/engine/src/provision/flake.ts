@@ -3,6 +3,7 @@ import { lstat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { AgentShell } from '@agentfleet/core';
+import { OutputTail } from './output-tail.js';
 import { shq } from './shell-quote.js';
 
 const run = promisify(execFile);
@@ -96,9 +97,7 @@ export async function uploadFlake(
 }
 
 async function mustExec(shell: AgentShell, command: string): Promise<void> {
-  let output = '';
-  const code = await shell.exec(command, (chunk) => {
-    output += chunk;
-  });
-  if (code !== 0) throw new Error(`\`${command}\` exited with ${code}: ${output.trim()}`);
+  const output = new OutputTail(4096);
+  const code = await shell.exec(command, (chunk) => output.push(chunk));
+  if (code !== 0) throw new Error(`\`${command}\` exited with ${code}: ${output.toString().trim()}`);
 }
