@@ -18,6 +18,7 @@ import {
   LocalDisks,
   listensOnLoopback,
   lockFile,
+  securePrivateDir,
   stateFile,
   tailFile,
   tcpListeners,
@@ -66,7 +67,11 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
   const connections = new Connections();
   let release = async () => {};
   try {
-    if (opts.lock) release = await acquireLock(lockFile(stateDir), opts.lock);
+    if (opts.lock) {
+      // Every run that may write the state dir first makes it private (and tightens an old one).
+      await securePrivateDir(stateDir);
+      release = await acquireLock(lockFile(stateDir), opts.lock);
+    }
     const ledger = await allocateLedger(ctx, fleet, connections, opts.writeLedger);
     if (opts.syncAgentsJson) regenerateAgentsJson(ctx, fleet);
     const run: FleetRun = {

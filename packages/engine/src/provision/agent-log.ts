@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream, openSync, renameSync, type WriteStream } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../adapters/state-dir.js';
 
 /** Lines kept for a failure message; the full output is in the log file. */
 const TAIL_LINES = 20;
@@ -18,7 +19,7 @@ export const provisionLogPath = (stateDir: string, agent: string) =>
   join(stateDir, 'logs', `agent-${agent}.provision.log`);
 
 // Opened synchronously: a stream that opened its file later could open the next log after a rotation.
-const openLog = (path: string) => createWriteStream(path, { fd: openSync(path, 'a', 0o600) });
+const openLog = (path: string) => createWriteStream(path, { fd: openSync(path, 'a', PRIVATE_FILE_MODE) });
 
 /**
  * The per-agent provisioning log in the state dir: every phase's full output, appended, with
@@ -48,13 +49,13 @@ export class AgentLog {
     maxBytes = PROVISION_LOG_MAX_BYTES,
   ): Promise<AgentLog> {
     const path = provisionLogPath(stateDir, agent);
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
     const size = await stat(path).then(
       (s) => s.size,
       () => 0,
     );
     // A log made by an older fleet may be world-readable; it holds guest output.
-    await chmod(path, 0o600).catch(() => {});
+    await chmod(path, PRIVATE_FILE_MODE).catch(() => {});
     return new AgentLog(path, openLog(path), size, onLine, maxBytes);
   }
 
