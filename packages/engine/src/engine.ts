@@ -247,6 +247,8 @@ async function startAndCheckPort(d: DesiredAgent, hv: Hypervisor, deps: EngineDe
   // libvirt accepts a <portForward> it cannot honour and ignores it: check that the port is
   // really there before waiting minutes for an SSH that can never answer.
   const deadline = Date.now() + (opts.portCheckSeconds ?? 15) * 1000;
+  // QEMU opens the forward while virDomainCreate returns or just after: look again soon, then back off.
+  let pause = 5;
   while (!(await deps.host.listensOnLoopback(d.sshPort))) {
     if (Date.now() > deadline) {
       throw new AgentStepError(
@@ -255,7 +257,8 @@ async function startAndCheckPort(d: DesiredAgent, hv: Hypervisor, deps: EngineDe
           (await consoleHint(d, deps)),
       );
     }
-    await sleep(opts.pollMs ?? 200);
+    await sleep(pause);
+    pause = Math.min(pause * 2, opts.pollMs ?? 200);
   }
 }
 
