@@ -136,7 +136,11 @@ const BANNER_HEDGE_MS = 500;
  * first success wins; it fails once every attempt started has failed (with the last error). A probe stuck in a
  * forwarder thus delays noticing the guest by at most `spacingMs`, yet a slow but live guest still gets a long wait.
  */
-function hedged<T>(attempt: (timeoutMs: number) => Promise<T>, timeoutMs: number, spacingMs: number): Promise<T> {
+function hedged<T>(
+  attempt: (timeoutMs: number) => Promise<T>,
+  timeoutMs: number,
+  spacingMs: number,
+): Promise<T> {
   const start = Date.now();
   return new Promise((resolve, reject) => {
     let running = 0;
