@@ -26,6 +26,8 @@ export interface DomainXmlInput {
   emulator?: string;
   /** fw_cfg entries, exposed in the guest as opt/agentfleet/<key>. */
   fwcfg?: Record<string, string>;
+  /** Host cores kept for the host (fleet.yaml reservedCores): QEMU's emulator threads go there; unpinned if none. */
+  reservedCores?: readonly number[];
 }
 
 export interface DomainMetadata {
@@ -82,8 +84,10 @@ export function domainXml(input: DomainXmlInput): string {
   alloc.cores.forEach((core, vcpu) => {
     tune.ele('vcpupin', { vcpu: String(vcpu), cpuset: String(core) });
   });
-  // Emulator threads stay on the agent's own cores, off the host's reserved ones and other agents'.
-  tune.ele('emulatorpin', { cpuset: cpuset(alloc.cores) });
+  // The emulator thread (device I/O, the main loop) must not compete with the vCPUs on their own core: it goes to
+  // the cores kept for the host, or, with none kept, floats where the scheduler finds room.
+  if (input.reservedCores && input.reservedCores.length > 0)
+    tune.ele('emulatorpin', { cpuset: cpuset(input.reservedCores) });
   if (fwcfg.length > 0) {
     const sysinfo = dom.ele('sysinfo', { type: 'fwcfg' });
     for (const [key, value] of fwcfg) sysinfo.ele('entry', { name: `${FWCFG_PREFIX}${key}` }).txt(value);

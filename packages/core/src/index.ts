@@ -1,4 +1,5 @@
 export * from './allocate.js';
+export * from './core-spread.js';
 export * from './diagnostics.js';
 export * from './domain-resources.js';
 export * from './domain-xml.js';

@@ -36,7 +36,9 @@ export const FleetFileSchema = z
     diskMode: z
       .enum(['copy', 'overlay'])
       .optional()
-      .describe('full copy of the base image, or a qcow2 overlay'),
+      .describe(
+        'a qcow2 overlay on the base image (default), or a full copy (cloned where the filesystem can)',
+      ),
     ssh: z
       .strictObject({
         user: z.string().regex(new RegExp(UNIX_USER_PATTERN), 'not a valid Unix user name').optional(),

@@ -44,6 +44,7 @@ export async function desiredAgents(
       portForward: choice.portForward,
       diskPath: agentDisk(run.stateDir, agent.name),
       consoleLogPath: agentConsoleLog(run.stateDir, agent.name),
+      reservedCores: run.fleet.config.reservedCores,
     };
     // A host key made before first boot (`up --pregenerate-host-keys`) reaches the guest via fw_cfg.
     const hostKey = await readPregeneratedKey(run.stateDir, agent.name);

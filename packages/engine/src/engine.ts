@@ -71,8 +71,11 @@ export class AgentStepError extends Error {
 
 /** Plans and (unless dry-run) applies one goal for the selected agents. */
 export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions): Promise<RunResult> {
+  // `--log-level debug` shows where the time goes: each phase and step with its duration (pino adds the time).
+  const phase = timer(deps.log);
   const book = await StateBook.open(deps.state);
   const orphans = await findOrphans(run, deps.connect);
+  phase('state and orphans read');
   // destroy/purge may name an orphan (its YAML is gone); every other goal acts on declared agents.
   const destroying = opts.goal === 'destroy' || opts.goal === 'purge';
   const named = destroying ? orphans.filter((o) => run.names.includes(o.agent)) : [];
@@ -86,7 +89,9 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
           await deps.disks.baseIdentity(run.baseImage),
           deps.log,
         );
+  phase('desired domains built');
   const actual = await observe(desired, deps.connect, deps.disks, book);
+  phase('actual state observed');
   const plan = computePlan({
     goal: opts.goal,
     desired,
@@ -162,7 +167,9 @@ async function applyAction(
     const hv = await deps.connect(d.uri);
     for (const step of action.steps) {
       deps.progress({ type: 'step', agent, step, status: 'start' });
+      const started = performance.now();
       await applyStep(step, d, hv, run, deps, book, opts);
+      deps.log.debug({ agent, step, ms: Math.round(performance.now() - started) }, `${agent}: ${step} done`);
       deps.progress({ type: 'step', agent, step, status: 'done' });
       done.push(step);
     }
@@ -247,6 +254,8 @@ async function startAndCheckPort(d: DesiredAgent, hv: Hypervisor, deps: EngineDe
   // libvirt accepts a <portForward> it cannot honour and ignores it: check that the port is
   // really there before waiting minutes for an SSH that can never answer.
   const deadline = Date.now() + (opts.portCheckSeconds ?? 15) * 1000;
+  // QEMU opens the forward while virDomainCreate returns or just after: look again soon, then back off.
+  let pause = 5;
   while (!(await deps.host.listensOnLoopback(d.sshPort))) {
     if (Date.now() > deadline) {
       throw new AgentStepError(
@@ -255,7 +264,8 @@ async function startAndCheckPort(d: DesiredAgent, hv: Hypervisor, deps: EngineDe
           (await consoleHint(d, deps)),
       );
     }
-    await sleep(opts.pollMs ?? 200);
+    await sleep(pause);
+    pause = Math.min(pause * 2, opts.pollMs ?? 200);
   }
 }
 
@@ -302,7 +312,10 @@ async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: 
         ...(pinned !== undefined && { pinnedHostKey: pinned }),
         timeoutSeconds: run.fleet.config.bootTimeouts.sshSeconds,
       },
-      (stage) => deps.progress({ type: 'stage', agent: d.name, stage }),
+      (stage) => {
+        deps.log.debug({ agent: d.name, stage }, `${d.name}: ssh waiting for ${stage}`);
+        deps.progress({ type: 'stage', agent: d.name, stage });
+      },
     );
   } catch (err) {
     throw new AgentStepError(`${(err as Error).message}${await consoleHint(d, deps)}`, { cause: err });
@@ -314,6 +327,16 @@ async function consoleHint(d: DesiredAgent, deps: EngineDeps): Promise<string> {
   const tail = await deps.host.consoleTail(d.consoleLog, 15).catch(() => []);
   if (tail.length === 0) return `\n(console log ${d.consoleLog} is empty)`;
   return `\nlast lines of ${d.consoleLog}:\n  ${tail.join('\n  ')}`;
+}
+
+/** Logs at debug how long since the last call (or since it was made), naming what was done in between. */
+function timer(log: EngineLog): (what: string) => void {
+  let last = performance.now();
+  return (what) => {
+    const now = performance.now();
+    log.debug({ ms: Math.round(now - last) }, what);
+    last = now;
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

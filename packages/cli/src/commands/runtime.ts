@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   allocate,
+  coreSpreadWarnings,
   type Fleet,
   type HostSnapshot,
   type Ledger,
@@ -122,6 +123,10 @@ export async function allocateLedger(
   );
   const result = allocate(prev, fleet, hosts);
   if (!result.ok) throw new ValidationError(result.diagnostics);
+  // Said by every command that allocates (plan, up, allocate, add): a stacked core slows every boot on it.
+  for (const h of hosts)
+    for (const w of coreSpreadWarnings(result.value, h, fleet.config.reservedCores, LEDGER_FILE))
+      process.stderr.write(`warning: ${w}\n`);
   if (write) writeLedger(ctx, result.value);
   return result.value;
 }

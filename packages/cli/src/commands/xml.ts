@@ -60,6 +60,7 @@ export function registerXml(program: Command): void {
         portForward: choice.portForward,
         diskPath: agentDisk(stateDir, name),
         consoleLogPath: agentConsoleLog(stateDir, name),
+        reservedCores: fleet.config.reservedCores,
       });
       process.stdout.write(xml.endsWith('\n') ? xml : `${xml}\n`);
     });
