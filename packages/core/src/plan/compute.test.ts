@@ -145,9 +145,9 @@ describe('computePlan down/destroy', () => {
 
   it('keeps the disk unless purging', () => {
     const keep = computePlan({ goal: 'destroy', desired: [desired('drago')], actual: [upAndReady('drago')] });
-    expect(keep.actions[0]?.steps).toEqual(['force-off', 'undefine']);
+    expect(keep.actions[0]?.steps).toEqual(['power-off', 'undefine']);
     const purge = computePlan({ goal: 'purge', desired: [desired('drago')], actual: [upAndReady('drago')] });
-    expect(purge.actions[0]?.steps).toEqual(['force-off', 'undefine', 'delete-disk']);
+    expect(purge.actions[0]?.steps).toEqual(['power-off', 'undefine', 'delete-disk']);
   });
 });
 
