@@ -24,11 +24,18 @@ export function describeOwner(owner: Exclude<DomainOwner, { kind: 'ours' }>): st
   return `another fleet (id ${owner.id}${where ? `, ${where}` : ''})`;
 }
 
-/** Why an agent cannot have `domain`, and the two ways out. */
-export function domainTakenMessage(agent: string, domain: string, uri: string, ownerText: string): string {
+/** Why an agent cannot have `domain`, and the ways out (import only for a domain no fleet owns). */
+export function domainTakenMessage(
+  agent: string,
+  domain: string,
+  uri: string,
+  owner: { text: string; importable: boolean },
+): string {
+  const prefix = "set a domainPrefix in fleet.yaml so this fleet's domains get other names";
   return (
-    `domain ${domain} on ${uri} belongs to ${ownerText}: not touching it. ` +
-    `Set a domainPrefix in fleet.yaml so this fleet's domains get other names, ` +
-    `or adopt the domain with \`fleet import ${agent}\``
+    `domain ${domain} on ${uri} belongs to ${owner.text}: not touching it. ` +
+    (owner.importable
+      ? `Either ${prefix}, or adopt the domain with \`fleet import ${agent}\``
+      : `To run both, ${prefix}`)
   );
 }

@@ -52,8 +52,8 @@ export interface RunOptions {
   /** Poll interval while waiting for state changes. */
   pollMs?: number;
   /**
-   * Asked with the plan before anything is undefined or deleted (destroy, purge); false stops
-   * the run with nothing done. The CLI asks on a TTY, takes `--yes`, and refuses otherwise.
+   * Asked with the plan before it is applied (destroy, purge, remove: the caller decides whether
+   * the plan deletes enough to ask); false stops the run with nothing done.
    */
   confirm?: (plan: Plan) => Promise<boolean>;
   /** ACPI shutdown budget of destroy's power-off step (default DESTROY_SHUTDOWN_SECONDS). */
@@ -115,8 +115,7 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
   deps.progress({ type: 'plan', plan });
   if (opts.dryRun) return { plan, confirmed: true, outcomes: [], state: book };
   // The plan just shown is the plan applied: a dry run and the real run cannot disagree.
-  const deletes = plan.actions.some((a) => a.kind === 'delete');
-  if (deletes && opts.confirm && !(await opts.confirm(plan))) {
+  if (opts.confirm && !(await opts.confirm(plan))) {
     return { plan, confirmed: false, outcomes: [], state: book };
   }
 

@@ -53,7 +53,7 @@ export async function observe(
       const meta = xml === undefined ? undefined : domainMetadataOf(xml);
       const who = domainOwner(meta, owner.fleetId);
       if (summary && xml && who.kind !== 'ours') {
-        actual.foreign = { owner: describeOwner(who) };
+        actual.foreign = { owner: describeOwner(who), importable: who.kind === 'unknown' };
         const foreignDisk = domainProjection(xml).disk;
         if (foreignDisk !== undefined) actual.foreign.disk = foreignDisk;
       } else if (summary && xml) {

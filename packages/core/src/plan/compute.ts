@@ -61,7 +61,7 @@ function action(
 }
 
 function planUp(d: DesiredAgent, a: ActualAgent, provision: boolean): AgentAction {
-  if (a.foreign) return action(d, a, 'blocked', [], [foreignReason(d, a.foreign.owner)]);
+  if (a.foreign) return action(d, a, 'blocked', [], [foreignReason(d, a.foreign)]);
   const blocked = baseProblem(d, a);
   if (blocked) return action(d, a, 'blocked', [], [blocked]);
 
@@ -150,12 +150,13 @@ function planDown(d: DesiredAgent, a: ActualAgent): AgentAction {
   return action(d, a, 'stop', ['stop'], ['ACPI shutdown, forced off after the timeout']);
 }
 
-const foreignReason = (d: DesiredAgent, owner: string) => domainTakenMessage(d.name, d.domain, d.uri, owner);
+const foreignReason = (d: DesiredAgent, f: NonNullable<ActualAgent['foreign']>) =>
+  domainTakenMessage(d.name, d.domain, d.uri, { text: f.owner, importable: f.importable });
 
 function planDestroy(d: DesiredAgent, a: ActualAgent, purge: boolean): AgentAction {
   const steps: StepKind[] = [];
   const reasons: string[] = [];
-  if (a.foreign) reasons.push(foreignReason(d, a.foreign.owner));
+  if (a.foreign) reasons.push(foreignReason(d, a.foreign));
   if (isActive(a.domain?.state)) {
     steps.push('power-off');
     reasons.push('ACPI shutdown, forced off after a short timeout');

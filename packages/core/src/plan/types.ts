@@ -36,7 +36,7 @@ export interface ActualAgent {
    * The domain named like this agent's belongs to someone else (`domain` is then unset): whose,
    * for the message, and the disk it uses, which this fleet must never delete.
    */
-  foreign?: { owner: string; disk?: string };
+  foreign?: { owner: string; importable: boolean; disk?: string };
   /** The agent's other files in the state dir that exist (logs, keys...): what a purge deletes. */
   files?: { path: string; what: string }[];
   /** From state.json. */
