@@ -98,7 +98,7 @@ describe('allocate', () => {
     const l = reread(value(allocate(undefined, fleet, host())));
     const running = host({
       listeningPorts: [{ port: 2223 }, { port: 5900 }],
-      domains: [{ name: 'agent-a', ports: [2223, 5900], cores: [1, 2] }],
+      domains: [{ name: 'agent-a', agent: 'a', ports: [2223, 5900], cores: [1, 2] }],
     });
     expect(value(allocate(l, fleet, running))).toEqual({ version: 1, hosts: l.hosts });
     // ...but another agent claiming a's ports conflicts with a's domain.

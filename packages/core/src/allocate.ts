@@ -3,7 +3,7 @@ import { missingCoreProblem } from './host-fit.js';
 import type { HostSnapshot } from './host-snapshot.js';
 import { type Allocation, emptyLedger, type Ledger } from './ledger.js';
 import { pickMac } from './mac.js';
-import { type AgentSpec, agentNameOfDomain, type Fleet } from './model.js';
+import type { AgentSpec, Fleet } from './model.js';
 import { createLocator } from './yaml-source.js';
 
 type PortKind = 'ssh' | 'spice';
@@ -38,7 +38,11 @@ export function allocate(
   const diagnostics: Diagnostic[] = [];
   const where = locator(fleet, previous);
   const macs = new Map<string, string>();
-  const next: Ledger = { version: 1, hosts: {} };
+  const next: Ledger = {
+    version: 1,
+    ...(previous.fleetId !== undefined && { fleetId: previous.fleetId }),
+    hosts: {},
+  };
 
   const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].sort();
   const drafts = new Map<string, Draft[]>();
@@ -76,7 +80,13 @@ export function allocate(
     }
     diagnostics.push(...problems.map((p) => where(p.agent, p.field, p.message)));
     if (problems.length > 0) continue;
-    next.hosts[uri] = Object.fromEntries(list.map((d) => [d.agent.name, finished(d)]));
+    next.hosts[uri] = Object.fromEntries(
+      list.map((d) => {
+        // An adopted disk (`fleet import`) stays recorded for as long as the agent does.
+        const disk = previous.hosts[uri]?.[d.agent.name]?.disk;
+        return [d.agent.name, { ...finished(d), ...(disk !== undefined && { disk }) }];
+      }),
+    );
   }
   return diagnostics.length > 0 ? fail(sortDiagnostics(diagnostics)) : ok(next);
 }
@@ -194,7 +204,7 @@ class HostClaims {
   private readonly foreignPorts = new Map<number, string>();
   private readonly foreignCores = new Map<number, string[]>();
   /** Ports held by this fleet's own running domains: port -> agent name. */
-  private readonly ownDomainPorts = new Map<number, string>();
+  private readonly ownDomainPorts = new Map<number, { agent: string; domain: string }>();
   private readonly listeners = new Map<number, string | undefined>();
 
   constructor(
@@ -203,9 +213,9 @@ class HostClaims {
     fleetAgents: ReadonlySet<string>,
   ) {
     for (const dom of snapshot?.domains ?? []) {
-      const agent = agentNameOfDomain(dom.name);
+      const agent = dom.agent;
       if (agent !== undefined && fleetAgents.has(agent)) {
-        for (const p of dom.ports) this.ownDomainPorts.set(p, agent);
+        for (const p of dom.ports) this.ownDomainPorts.set(p, { agent, domain: dom.name });
         continue;
       }
       for (const p of dom.ports) this.foreignPorts.set(p, `domain ${dom.name}`);
@@ -220,8 +230,9 @@ class HostClaims {
     const other = this.agentPorts.get(port);
     if (other !== undefined && other !== agent) return `agent ${other}`;
     const ownDomain = this.ownDomainPorts.get(port);
-    if (ownDomain === agent) return undefined;
-    if (ownDomain !== undefined) return `domain agent-${ownDomain} (agent ${ownDomain}'s running domain)`;
+    if (ownDomain?.agent === agent) return undefined;
+    if (ownDomain !== undefined)
+      return `domain ${ownDomain.domain} (agent ${ownDomain.agent}'s running domain)`;
     const foreign = this.foreignPorts.get(port);
     if (foreign) return foreign;
     if (this.listeners.has(port)) {

@@ -13,8 +13,22 @@ export const FWCFG_PREFIX = 'opt/agentfleet/';
 const FWCFG_NAME_MAX = 55;
 const GUEST_SSH_PORT = 22;
 
+/** Who defined a domain: recorded in its metadata so fleets sharing a host never touch each other's. */
+export interface FleetIdentity {
+  /** The fleet's id (agents/ledger.yaml `fleetId`). */
+  id: string;
+  /** Absolute path of the fleet repository, to name the owner in messages. */
+  dir: string;
+  /** Absolute state dir of the fleet. */
+  stateDir: string;
+}
+
 export interface DomainXmlInput {
   agent: Pick<AgentSpec, 'name' | 'memoryMiB' | 'vcpus'>;
+  /** libvirt domain name; `agent-<name>` when omitted. */
+  domainName?: string;
+  /** The fleet defining the domain; omitted only by callers that show XML without defining it. */
+  fleet?: FleetIdentity;
   allocation: Allocation;
   domainType: DomainType;
   portForward: PortForward;
@@ -33,6 +47,8 @@ export interface DomainXmlInput {
 export interface DomainMetadata {
   agent: string;
   specHash: string;
+  /** Absent on domains defined before fleets had ids (and on hand-made imitations). */
+  fleet?: { id: string; dir?: string; stateDir?: string };
 }
 
 /** Our `<metadata>` element as domainXml prints it (pretty-printed, one per document). */
@@ -75,8 +91,15 @@ export function domainXml(input: DomainXmlInput): string {
   const hostfwd = input.portForward === 'hostfwd';
   const dom = create().ele('domain', { type: input.domainType });
   if (hostfwd) dom.att('xmlns:qemu', QEMU_NS);
-  dom.ele('name').txt(domainName(agent.name));
-  dom.ele('metadata').ele(AGENT_METADATA_NS, 'agentfleet:agent', { name: agent.name, specHash: '' });
+  dom.ele('name').txt(input.domainName ?? domainName(agent.name));
+  const owner = input.fleet && {
+    fleet: input.fleet.id,
+    fleetDir: input.fleet.dir,
+    stateDir: input.fleet.stateDir,
+  };
+  dom
+    .ele('metadata')
+    .ele(AGENT_METADATA_NS, 'agentfleet:agent', { name: agent.name, specHash: '', ...owner });
   dom.ele('memory', { unit: 'MiB' }).txt(String(agent.memoryMiB));
   dom.ele('currentMemory', { unit: 'MiB' }).txt(String(agent.memoryMiB));
   dom.ele('vcpu', { placement: 'static' }).txt(String(agent.vcpus));
@@ -163,5 +186,10 @@ export function domainMetadataOf(xml: string): DomainMetadata | undefined {
   );
   const agent = el?.getAttribute('name');
   const hash = el?.getAttribute('specHash');
-  return agent && hash ? { agent, specHash: hash } : undefined;
+  if (!el || !agent || !hash) return undefined;
+  const id = el.getAttribute('fleet');
+  const dir = el.getAttribute('fleetDir');
+  const stateDir = el.getAttribute('stateDir');
+  const fleet = id ? { id, ...(dir && { dir }), ...(stateDir && { stateDir }) } : undefined;
+  return { agent, specHash: hash, ...(fleet && { fleet }) };
 }

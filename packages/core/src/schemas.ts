@@ -46,6 +46,17 @@ export const FleetFileSchema = z
       })
       .optional()
       .describe("fleet's own SSH login (default: the agent's user, ~/.ssh/id_ed25519)"),
+    domainPrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,31}$/, "use 1-32 lower-case letters, digits and '-', starting with a letter")
+      .optional()
+      .describe(
+        "prepended to agent names to make libvirt domain names (default 'agent-'); set one per fleet sharing a host",
+      ),
+    unsafeLibvirtUris: z
+      .array(libvirtUri)
+      .optional()
+      .describe('URIs allowed although they run programs or skip verification (each exactly as written)'),
     bootTimeouts: z
       .strictObject({
         sshSeconds: z.int().min(1).max(86400).optional(),

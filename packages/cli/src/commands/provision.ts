@@ -12,6 +12,7 @@ import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printNote, printResult } from '../output.js';
+import { agentName } from './agent-name.js';
 import { refreshSshFiles } from './apply-goal.js';
 import { provisionerDeps } from './provisioning.js';
 import { openRuntime } from './runtime.js';
@@ -34,7 +35,7 @@ export function registerProvision(program: Command): void {
     .description(
       'provision an agent that answers SSH, resuming where it stopped: nixos-rebuild, host key, rekey, nixos-rebuild, check /run/agenix',
     )
-    .argument('<name>', 'agent')
+    .argument('<name>', 'agent', agentName)
     .addOption(
       new Option('--from <step>', 'redo this step and every step after it').choices(PROVISIONING_STEPS),
     )

@@ -13,6 +13,7 @@ import {
 import {
   acquireLock,
   type EngineDeps,
+  ensureFleetId,
   type FleetRun,
   findOrphans,
   JsonStateStore,
@@ -78,6 +79,7 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
     const run: FleetRun = {
       fleet,
       ledger,
+      fleetDir: ctx.dir,
       stateDir,
       baseImage: expandPath(ctx.dir, fleet.config.baseImage),
       identityFile: expandPath(ctx.dir, fleet.config.ssh.identityFile),
@@ -115,11 +117,15 @@ export async function allocateLedger(
   connections: Connections,
   write: boolean,
 ): Promise<Ledger> {
-  const prev = readLedger(ctx.dir);
+  // The fleet's id is made with its first ledger; plan (which writes nothing) uses a fresh one,
+  // which no domain carries yet: exactly right for a fleet that has defined nothing.
+  const prev = ensureFleetId(readLedger(ctx.dir));
   const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].filter(isLocalUri);
   const listeners = uris.length > 0 ? await tcpListeners() : [];
   const hosts: HostSnapshot[] = await Promise.all(
-    uris.map(async (uri) => hostSnapshotWithDomains(uri, await connections.connect(uri), listeners)),
+    uris.map(async (uri) =>
+      hostSnapshotWithDomains(uri, await connections.connect(uri), listeners, prev.fleetId as string),
+    ),
   );
   const result = allocate(prev, fleet, hosts);
   if (!result.ok) throw new ValidationError(result.diagnostics);
