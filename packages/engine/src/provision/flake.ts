@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { lstat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { AgentShell } from '@agentfleet/core';
@@ -85,6 +85,11 @@ export async function uploadFlake(
 ): Promise<string> {
   const staging = `${REMOTE_FLAKE_DIR}.new`;
   const files = await flakeFiles(root, skipDirs);
+  // The fleet's pinned inputs go up whatever the file selection: a lock fleet just brought back
+  // is not committed yet, and without it `--no-update-lock-file` fails.
+  if (!files.includes('flake.lock') && (await stat(join(root, 'flake.lock')).catch(() => undefined))) {
+    files.push('flake.lock');
+  }
   // The parent belongs to the login user, so only creating it needs root.
   const parent = dirname(REMOTE_FLAKE_DIR);
   const makeParent = sudo
