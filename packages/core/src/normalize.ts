@@ -29,6 +29,7 @@ export function normalizeFleet(f: FleetFile): FleetConfig {
     reservedCores: f.reservedCores ?? [0],
     domainType: f.domainType ?? 'auto',
     portForward: f.portForward ?? 'auto',
+    network: f.network ?? 'isolated',
     diskMode: f.diskMode ?? 'copy',
     ssh: {
       ...(f.ssh?.user !== undefined ? { user: f.ssh.user } : {}),
@@ -56,6 +57,7 @@ export function normalizeAgent(a: AgentFile, name: string, file: string, config:
     desktop: a.desktop ?? true,
     secrets: a.secrets ?? [],
     libvirtUri: a.libvirtUri ?? config.libvirtUri,
+    network: a.network ?? config.network,
   };
   if (a.description !== undefined) spec.description = a.description;
   if (a.cores !== undefined) spec.cores = a.cores;
