@@ -1,6 +1,5 @@
 import { access, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { agentConsoleLog, agentDisk } from './paths.js';
+import { agentConsoleLog, agentDisk, agentRunDir } from './paths.js';
 import { provisionLogPath } from './provision/agent-log.js';
 import { pregeneratedKeyPath } from './provision/pregenerated-key.js';
 
@@ -12,9 +11,6 @@ export interface AgentFile {
   /** A directory, removed with everything under it. */
   dir?: boolean;
 }
-
-/** `<stateDir>/agents/<name>/`: where per-agent runtime files (sockets, pid files) go. */
-export const agentRunDir = (stateDir: string, agent: string) => join(stateDir, 'agents', agent);
 
 /**
  * Every file fleet keeps for `agent` in the state dir, the disk first (the adopted one when the

@@ -3,6 +3,7 @@ import {
   computePlan,
   type DesiredAgent,
   type Disks,
+  type GuestNetworks,
   type HostProbe,
   type Hypervisor,
   isActive,
@@ -20,6 +21,7 @@ import { type FleetRun, fleetIdentity, selectedAgents, sshUserOf } from './fleet
 import type { EngineLog } from './log.js';
 import { observe } from './observe.js';
 import { findOrphans } from './orphans.js';
+import { agentPasstSocket, agentRunDir } from './paths.js';
 import { mapLimit } from './pool.js';
 import { bookProvisionStore } from './provision/book-store.js';
 import { removePregeneratedKey } from './provision/pregenerated-key.js';
@@ -35,6 +37,8 @@ export interface EngineDeps {
   state: StateStore;
   readiness: Readiness;
   host: HostProbe;
+  /** The per-agent passt of `network: isolated`, and the private directory of each agent's sockets. */
+  networks: GuestNetworks;
   /** The hand-over after "ssh ready"; without one, `up` ends there. */
   provisioner?: Provisioner;
   progress: ProgressSink;
@@ -124,10 +128,48 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
     return { plan, confirmed: false, outcomes: [], state: book };
   }
 
-  const work = plan.actions.filter((a) => a.steps.length > 0 || a.kind === 'blocked');
+  await stopIdleNetworks(plan, run, deps);
+  const lost = opts.goal === 'up' ? await lostNetworks(plan, deps) : new Map<string, string>();
+  const work = plan.actions.filter((a) => (a.steps.length > 0 || a.kind === 'blocked') && !lost.has(a.agent));
   const outcomes = await mapLimit(work, opts.concurrency, (a) => applyAction(a, run, deps, book, opts));
+  for (const [agent, error] of lost) {
+    deps.progress({ type: 'agent', agent, status: 'failed', error });
+    outcomes.push({ agent, ok: false, steps: [], error });
+  }
   if (opts.goal === 'purge') await forgetDisklessAgents(plan, outcomes, run, book);
   return { plan, confirmed: true, outcomes, state: book };
+}
+
+/**
+ * A passt whose domain is not running (the guest powered itself off, a run was killed between
+ * starting passt and the domain) serves nobody: stopped at the start of every applying run.
+ */
+async function stopIdleNetworks(plan: Plan, run: FleetRun, deps: EngineDeps) {
+  const idle = [
+    ...plan.actions.filter((a) => !isActive(a.before?.domain?.state)).map((a) => a.agent),
+    ...(plan.orphans ?? []).filter((o) => !isActive(o.state)).map((o) => o.agent),
+  ];
+  await Promise.all(idle.map((agent) => deps.networks.stop(agentPasstSocket(run.stateDir, agent))));
+}
+
+/**
+ * A running isolated domain whose passt is gone has neither network nor SSH, and QEMU 7.2's
+ * `-netdev stream` does not rejoin a new passt: only a restart repairs it, which `up` leaves to
+ * the operator rather than cut a running agent's work short.
+ */
+async function lostNetworks(plan: Plan, deps: EngineDeps): Promise<Map<string, string>> {
+  const lost = new Map<string, string>();
+  for (const a of plan.actions) {
+    const socket = a.after?.passtSocket;
+    if (!socket || !isActive(a.before?.domain?.state) || a.steps.includes('restart')) continue;
+    if (await deps.networks.isRunning(socket)) continue;
+    lost.set(
+      a.agent,
+      `the passt of agent ${a.agent} is gone while its domain runs, so the guest has no network and no SSH ` +
+        `(QEMU cannot rejoin a new passt): restart it with 'fleet down ${a.agent} && fleet up ${a.agent}'`,
+    );
+  }
+  return lost;
 }
 
 /**
@@ -160,7 +202,8 @@ async function applyAction(
     for (const step of action.steps) {
       deps.progress({ type: 'step', agent, step, status: 'start' });
       const started = performance.now();
-      if (REMOVAL_STEPS.has(step)) await applyRemovalStep(step, target, hv, deps, book, opts, deleted);
+      if (REMOVAL_STEPS.has(step))
+        await applyRemovalStep(step, target, hv, run.stateDir, deps, book, opts, deleted);
       else await applyStep(step, action.after as DesiredAgent, hv, run, deps, book, opts);
       deps.log.debug({ agent, step, ms: Math.round(performance.now() - started) }, `${agent}: ${step} done`);
       deps.progress({ type: 'step', agent, step, status: 'done' });
@@ -219,6 +262,7 @@ async function applyRemovalStep(
   step: StepKind,
   t: RemovalTarget,
   hv: Hypervisor,
+  stateDir: string,
   deps: EngineDeps,
   book: StateBook,
   opts: RunOptions,
@@ -228,10 +272,12 @@ async function applyRemovalStep(
   switch (step) {
     case 'power-off':
       await shutDown(hv, t.domain, agent, opts.powerOffSeconds ?? DESTROY_SHUTDOWN_SECONDS, deps, opts);
+      await deps.networks.stop(agentPasstSocket(stateDir, agent));
       if (book.get(agent)) await book.update(agent, { phase: 'defined' });
       return;
     case 'undefine':
       await hv.undefine(t.domain);
+      await deps.networks.stop(agentPasstSocket(stateDir, agent));
       if (book.get(agent)) await book.update(agent, { phase: book.get(agent)?.disk ? 'disk' : 'declared' });
       return;
     case 'delete-disk':
@@ -272,11 +318,12 @@ async function applyStep(
       await hv.define(d.xml);
       return book.update(agent, { phase: 'defined' });
     case 'start':
-      await startAndCheckPort(d, hv, deps, opts);
+      await startAndCheckPort(d, hv, run, deps, opts);
       return book.update(agent, { phase: 'started', startedAt: new Date().toISOString() });
     case 'restart':
       await stopDomain(d, hv, run, deps, opts);
-      await startAndCheckPort(d, hv, deps, opts);
+      await stopNetwork(d, run, deps);
+      await startAndCheckPort(d, hv, run, deps, opts);
       return book.update(agent, { phase: 'started', startedAt: new Date().toISOString() });
     case 'await-ssh':
       return awaitSsh(d, run, deps, book);
@@ -292,6 +339,7 @@ async function applyStep(
     }
     case 'stop':
       await stopDomain(d, hv, run, deps, opts);
+      await stopNetwork(d, run, deps);
       if (book.get(agent)) await book.update(agent, { phase: 'defined' });
       return;
     default:
@@ -299,8 +347,28 @@ async function applyStep(
   }
 }
 
-async function startAndCheckPort(d: DesiredAgent, hv: Hypervisor, deps: EngineDeps, opts: RunOptions) {
-  await hv.start(d.domain);
+/** Whatever the agent's mode is now, a passt it had (it may have been isolated before) goes. */
+const stopNetwork = (d: DesiredAgent, run: FleetRun, deps: EngineDeps) =>
+  deps.networks.stop(agentPasstSocket(run.stateDir, d.name));
+
+async function startAndCheckPort(
+  d: DesiredAgent,
+  hv: Hypervisor,
+  run: FleetRun,
+  deps: EngineDeps,
+  opts: RunOptions,
+) {
+  // QEMU creates the SPICE socket there, and joins passt's.
+  await deps.networks.prepareDir(agentRunDir(run.stateDir, d.name));
+  if (d.passtSocket) {
+    await deps.networks.ensure({ agent: d.name, socketPath: d.passtSocket, sshPort: d.sshPort });
+  }
+  try {
+    await hv.start(d.domain);
+  } catch (err) {
+    await stopNetwork(d, run, deps);
+    throw err;
+  }
   // libvirt accepts a <portForward> it cannot honour and ignores it: check that the port is
   // really there before waiting minutes for an SSH that can never answer.
   const deadline = Date.now() + (opts.portCheckSeconds ?? 15) * 1000;

@@ -1,8 +1,8 @@
 import type { DomainType, HostFacts, PortForward } from '@agentfleet/core';
 import { domainXml } from '@agentfleet/core/domain-xml';
 import { allocationOf } from '@agentfleet/core/ledger';
+import { agentDomainInput } from '@agentfleet/engine/desired';
 import { chooseForHost } from '@agentfleet/engine/host-choice';
-import { agentConsoleLog, agentDisk } from '@agentfleet/engine/paths';
 import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -54,15 +54,9 @@ export function registerXml(program: Command): void {
           ? { domainType: config.domainType, portForward: config.portForward }
           : chooseForHost(config, await hostFacts(agent.libvirtUri), ctx.log);
       const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
-      const xml = domainXml({
-        agent,
-        allocation,
-        domainType: choice.domainType,
-        portForward: choice.portForward,
-        diskPath: agentDisk(stateDir, name),
-        consoleLogPath: agentConsoleLog(stateDir, name),
-        reservedCores: fleet.config.reservedCores,
-      });
+      const xml = domainXml(
+        agentDomainInput(stateDir, agent, allocation, choice, fleet.config.reservedCores),
+      );
       process.stdout.write(xml.endsWith('\n') ? xml : `${xml}\n`);
     });
 }
