@@ -4,6 +4,7 @@ export * from './adapters/disks.js';
 export * from './adapters/listeners.js';
 export * from './adapters/lock.js';
 export * from './adapters/ssh-files.js';
+export * from './adapters/stale-temps.js';
 export * from './adapters/state-store.js';
 export * from './desired.js';
 export * from './engine.js';

@@ -18,6 +18,7 @@ import {
   LocalDisks,
   listensOnLoopback,
   lockFile,
+  removeStaleTemps,
   stateFile,
   tailFile,
   tcpListeners,
@@ -66,7 +67,11 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
   const connections = new Connections();
   let release = async () => {};
   try {
-    if (opts.lock) release = await acquireLock(lockFile(stateDir), opts.lock);
+    if (opts.lock) {
+      release = await acquireLock(lockFile(stateDir), opts.lock);
+      // Under the lock no other fleet writes here: temps of a killed run are leftovers.
+      await removeStaleTemps(stateDir);
+    }
     const ledger = await allocateLedger(ctx, fleet, connections, opts.writeLedger);
     if (opts.syncAgentsJson) regenerateAgentsJson(ctx, fleet);
     const run: FleetRun = {

@@ -29,6 +29,10 @@ describe('flakeFiles', () => {
         '.git/HEAD',
         'node_modules/x/y.js',
         'state/d.qcow2',
+        // Another agent's host key half-written by the secrets writer / the engine's writer.
+        'secrets/hosts/.rl1.pub.0a1b2c3d4e5f.tmp',
+        'secrets/hosts/.rl2.pub.4242.0a1b2c3d.tmp',
+        'secrets/hosts/rl3.pub',
       ]) {
         await mkdir(join(root, f, '..'), { recursive: true });
         await writeFile(join(root, f), '');
@@ -36,6 +40,7 @@ describe('flakeFiles', () => {
       expect(await flakeFiles(root, [join(root, 'state'), '/elsewhere'])).toEqual([
         'flake.nix',
         'hosts/common/default.nix',
+        'secrets/hosts/rl3.pub',
       ]);
     } finally {
       await rm(root, { recursive: true, force: true });

@@ -10,6 +10,12 @@ export const REMOTE_FLAKE_DIR = '/var/lib/agentfleet/flake';
 const SKIPPED = new Set(['.git', 'node_modules', 'dist', 'build', '.cache', 'coverage', 'result']);
 
 /**
+ * Temp files of fleet's atomic writers (`.<name>.<...>.tmp`), e.g. another agent's host key being recorded in
+ * secrets/hosts/ while this upload runs: half-written, never part of a flake.
+ */
+const ATOMIC_TEMP = /^\..+\.tmp$/;
+
+/**
  * A flake reference from fleet.yaml is either remote (`github:owner/repo`, `git+https://...`),
  * used as it is, or names a directory on this host (`.`, `./x`, `/abs`, `path:...`,
  * `git+file://...`): the fleet's own repository, which the agent cannot see and so gets uploaded.
@@ -33,7 +39,7 @@ export async function flakeFiles(root: string, skipDirs: readonly string[] = [])
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   const files: string[] = [];
   for (const e of entries) {
-    if (!e.isFile()) continue;
+    if (!e.isFile() || ATOMIC_TEMP.test(e.name)) continue;
     const rel = relative(root, join(e.parentPath, e.name));
     if (rel.split('/').some((part) => SKIPPED.has(part))) continue;
     if (skipped.some((s) => rel.startsWith(`${s}/`))) continue;
