@@ -5,6 +5,7 @@ export * from './adapters/listeners.js';
 export * from './adapters/lock.js';
 export * from './adapters/passt.js';
 export * from './adapters/ssh-files.js';
+export * from './adapters/stale-temps.js';
 export * from './adapters/state-dir.js';
 export * from './adapters/state-store.js';
 export * from './agent-files.js';

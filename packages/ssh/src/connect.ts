@@ -1,12 +1,20 @@
 import { checkHostKeyPin, keyFromWire, type SshPublicKey, type SshTarget } from '@agentfleet/core';
 import { Client } from 'ssh2';
 import { HostKeyMismatchError, SshConnectError } from './errors.js';
-import { SshShell } from './shell.js';
+import { type ShellDeadlines, SshShell } from './shell.js';
 
 export interface ConnectOptions {
   /** Limit for TCP connect + handshake + login. */
   timeoutMs?: number;
+  /** Deadlines of the session's operations (default DEFAULT_DEADLINES). */
+  deadlines?: ShellDeadlines;
 }
+
+/**
+ * Keepalives every 5 s, given up after 3 unanswered: a guest that rebooted or hung (whose TCP peer, QEMU's
+ * forwarder, stays up) is noticed in about 20 s instead of never.
+ */
+export const KEEPALIVE = { intervalMs: 5_000, countMax: 3 };
 
 // Ask for the pinned key's type so a server holding several host keys presents the one we pinned.
 function hostKeyAlgorithms(pinned: SshPublicKey | undefined): string[] | undefined {
@@ -28,27 +36,17 @@ export function connectShell(target: SshTarget, opts: ConnectOptions = {}): Prom
   const algorithms = hostKeyAlgorithms(pinned);
 
   return new Promise<SshShell>((resolve, reject) => {
+    let settled = false;
     const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
       client.removeAllListeners('ready');
       client.end();
       reject(err);
     };
-    client.once('ready', async () => {
-      client.removeAllListeners('error');
-      client.on('error', () => undefined); // later transport errors surface on the calls that hit them
-      if (!presented) return fail(new Error(`${target.who} (${address}): no host key seen in the handshake`));
-      const shell = new SshShell(client, presented);
-      if (target.hostKey.kind === 'first-contact') {
-        try {
-          await target.hostKey.record(presented);
-        } catch (err) {
-          await shell.close();
-          return reject(err);
-        }
-      }
-      resolve(shell);
-    });
-    client.once('error', (err: Error & { level?: string }) => {
+    // `on`, not `once`: a handshake can fail with a second error (the socket's) after the first, and an 'error'
+    // event without a listener would crash the process.
+    const onError = (err: Error & { level?: string }) => {
       if (mismatch) return fail(new HostKeyMismatchError(mismatch));
       const authFailed = err.level === 'client-authentication';
       fail(
@@ -59,6 +57,24 @@ export function connectShell(target: SshTarget, opts: ConnectOptions = {}): Prom
           authFailed,
         ),
       );
+    };
+    client.on('error', onError);
+    client.once('ready', async () => {
+      if (settled) return;
+      if (!presented) return fail(new Error(`${target.who} (${address}): no host key seen in the handshake`));
+      settled = true;
+      // From here on the shell watches the connection: later transport errors fail the operations they hit.
+      const shell = new SshShell(client, presented, target.who, opts.deadlines);
+      client.removeListener('error', onError);
+      if (target.hostKey.kind === 'first-contact') {
+        try {
+          await target.hostKey.record(presented);
+        } catch (err) {
+          await shell.close();
+          return reject(err);
+        }
+      }
+      resolve(shell);
     });
     client.connect({
       host: target.host,
@@ -66,6 +82,8 @@ export function connectShell(target: SshTarget, opts: ConnectOptions = {}): Prom
       username: target.user,
       privateKey: target.privateKey,
       readyTimeout: opts.timeoutMs ?? 20_000,
+      keepaliveInterval: KEEPALIVE.intervalMs,
+      keepaliveCountMax: KEEPALIVE.countMax,
       ...(algorithms ? { algorithms: { serverHostKey: algorithms as never } } : {}),
       hostVerifier: (wire: Buffer, verify: (ok: boolean) => void) => {
         let key: SshPublicKey;

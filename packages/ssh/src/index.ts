@@ -1,4 +1,4 @@
-export { type ConnectOptions, connectShell } from './connect.js';
+export { type ConnectOptions, connectShell, KEEPALIVE } from './connect.js';
 export { HostKeyMismatchError, RemoteSignalError, SshConnectError } from './errors.js';
 export { generateEd25519KeyPair, publicKeyOfPrivateKey } from './keys.js';
 export {
@@ -10,4 +10,4 @@ export {
   type WaitForSshResult,
   waitForSsh,
 } from './readiness.js';
-export { SshShell } from './shell.js';
+export { DEFAULT_DEADLINES, type ShellDeadlines, SshShell } from './shell.js';

@@ -1,67 +1,169 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { OutputStream, RemoteShell, SshPublicKey } from '@agentfleet/core';
+import {
+  type OutputStream,
+  RemoteConnectionLostError,
+  type RemoteShell,
+  RemoteTimeoutError,
+  type SshPublicKey,
+} from '@agentfleet/core';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { RemoteSignalError } from './errors.js';
 
 const remoteJoin = path.posix.join;
 
-/** A logged-in ssh2 session: commands over exec channels, files over one lazily opened SFTP session. */
+export interface ShellDeadlines {
+  /** A command's deadline when the caller gives none (a NixOS rebuild may take long). */
+  execMs: number;
+  /** One SFTP request (stat, mkdir, a whole file's transfer). */
+  sftpMs: number;
+}
+
+export const DEFAULT_DEADLINES: ShellDeadlines = { execMs: 3_600_000, sftpMs: 300_000 };
+
+/**
+ * A logged-in ssh2 session: commands over exec channels, files over one lazily opened SFTP session. Every
+ * operation ends: by its result, by its deadline, or when the connection goes away (keepalives unanswered,
+ * socket closed), which fails it with a RemoteConnectionLostError instead of leaving it pending.
+ */
 export class SshShell implements RemoteShell {
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private readonly closed: Promise<void>;
+  private lostReason: string | undefined;
+  private lastError: string | undefined;
+  private readonly onLost = new Set<(reason: string) => void>();
+  private closing = false;
 
   constructor(
     private readonly client: Client,
     readonly hostKey: SshPublicKey,
+    /** Who this session is with, for messages. */
+    private readonly who = 'agent',
+    private readonly deadlines: ShellDeadlines = DEFAULT_DEADLINES,
   ) {
-    this.closed = new Promise((resolve) => client.once('close', () => resolve()));
+    // Transport errors (keepalive timeout, reset) end the connection; the operations in flight report them.
+    client.on('error', (err: Error) => {
+      this.lastError = err.message;
+    });
+    this.closed = new Promise((resolve) =>
+      client.once('close', () => {
+        this.lostReason = this.closing
+          ? 'session closed'
+          : (this.lastError ?? 'the server closed the connection');
+        for (const notify of this.onLost) notify(this.lostReason);
+        resolve();
+      }),
+    );
   }
 
-  exec(command: string, onOutput?: (chunk: string, stream: OutputStream) => void): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.client.exec(command, (err, channel) => {
-        if (err) return reject(err);
-        let code: number | undefined;
-        let signal: string | undefined;
-        // Decoders keep a multi-byte character split across packets intact.
-        const out = new StringDecoder('utf8');
-        const errOut = new StringDecoder('utf8');
-        const emit = (text: string, stream: OutputStream) => {
-          if (text && onOutput) onOutput(text, stream);
-        };
-        channel.on('data', (d: Buffer) => emit(out.write(d), 'stdout'));
-        channel.stderr.on('data', (d: Buffer) => emit(errOut.write(d), 'stderr'));
-        channel.on('exit', (exitCode: number | null, exitSignal?: string) => {
-          code = exitCode ?? undefined;
-          signal = exitSignal;
-        });
-        channel.on('close', () => {
-          emit(out.end(), 'stdout');
-          emit(errOut.end(), 'stderr');
-          if (code !== undefined) resolve(code);
-          else
-            reject(
-              signal ? new RemoteSignalError(command, signal) : new Error(`no exit status for: ${command}`),
-            );
-        });
-        // Nothing is fed to stdin: EOF now so commands that read it do not hang.
-        channel.end();
-      });
+  /**
+   * Runs `work` until it settles, its deadline passes (then `abandon` runs), or the connection is lost.
+   * `work` gets the settle functions so callbacks from ssh2 that fire late are ignored.
+   */
+  private guard<T>(
+    operation: string,
+    timeoutMs: number,
+    work: (resolve: (v: T) => void, reject: (e: Error) => void) => void,
+    abandon?: () => void,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const finish = () => {
+        settled = true;
+        clearTimeout(timer);
+        this.onLost.delete(lost);
+      };
+      const lost = (reason: string) => {
+        if (settled) return;
+        finish();
+        reject(new RemoteConnectionLostError(this.who, operation, reason));
+      };
+      const timer = setTimeout(() => {
+        if (settled) return;
+        finish();
+        abandon?.();
+        reject(new RemoteTimeoutError(this.who, operation, timeoutMs));
+      }, timeoutMs);
+      if (this.lostReason !== undefined) return lost(this.lostReason);
+      this.onLost.add(lost);
+      work(
+        (v) => {
+          if (settled) return;
+          finish();
+          resolve(v);
+        },
+        (e) => {
+          if (settled) return;
+          finish();
+          // A channel torn down by the lost connection reports "no exit status" or similar: say what happened.
+          reject(
+            this.lostReason !== undefined
+              ? new RemoteConnectionLostError(this.who, operation, this.lostReason)
+              : e,
+          );
+        },
+      );
     });
   }
 
+  exec(
+    command: string,
+    onOutput?: (chunk: string, stream: OutputStream) => void,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<number> {
+    let abandon: (() => void) | undefined;
+    return this.guard<number>(
+      `\`${command}\``,
+      opts.timeoutMs ?? this.deadlines.execMs,
+      (resolve, reject) => {
+        this.client.exec(command, (err, channel) => {
+          if (err) return reject(err);
+          abandon = () => channel.close();
+          let code: number | undefined;
+          let signal: string | undefined;
+          // Decoders keep a multi-byte character split across packets intact.
+          const out = new StringDecoder('utf8');
+          const errOut = new StringDecoder('utf8');
+          const emit = (text: string, stream: OutputStream) => {
+            if (text && onOutput) onOutput(text, stream);
+          };
+          // A channel whose connection dies may emit 'error' (write after the end): unhandled, it would crash fleet.
+          channel.on('error', (e: Error) => reject(e));
+          channel.stderr.on('error', () => undefined);
+          channel.on('data', (d: Buffer) => emit(out.write(d), 'stdout'));
+          channel.stderr.on('data', (d: Buffer) => emit(errOut.write(d), 'stderr'));
+          channel.on('exit', (exitCode: number | null, exitSignal?: string) => {
+            code = exitCode ?? undefined;
+            signal = exitSignal;
+          });
+          channel.on('close', () => {
+            emit(out.end(), 'stdout');
+            emit(errOut.end(), 'stderr');
+            if (code !== undefined) resolve(code);
+            else
+              reject(
+                signal ? new RemoteSignalError(command, signal) : new Error(`no exit status for: ${command}`),
+              );
+          });
+          // Nothing is fed to stdin: EOF now so commands that read it do not hang.
+          channel.end();
+        });
+      },
+      () => abandon?.(),
+    );
+  }
+
   async upload(files: readonly { local: string; remote: string }[]): Promise<void> {
-    const sftp = await this.sftp();
+    const sftp = await this.sftpOps();
     for (const f of files) {
       await mkdirs(sftp, path.posix.dirname(f.remote));
-      await put(sftp, f.local, f.remote, (await lstat(f.local)).mode & 0o7777);
+      await sftp.put(f.local, f.remote, (await lstat(f.local)).mode & 0o7777);
     }
   }
 
   async uploadDir(localDir: string, remoteDir: string): Promise<void> {
-    const sftp = await this.sftp();
+    const sftp = await this.sftpOps();
     await mkdirs(sftp, remoteDir);
     const walk = async (local: string, remote: string): Promise<void> => {
       for (const entry of await readdir(local, { withFileTypes: true })) {
@@ -73,7 +175,7 @@ export class SshShell implements RemoteShell {
         } else if (entry.isSymbolicLink()) {
           await replaceSymlink(sftp, await readlink(from), to);
         } else if (entry.isFile()) {
-          await put(sftp, from, to, (await lstat(from)).mode & 0o7777);
+          await sftp.put(from, to, (await lstat(from)).mode & 0o7777);
         }
       }
     };
@@ -81,67 +183,97 @@ export class SshShell implements RemoteShell {
   }
 
   async readFile(remotePath: string): Promise<string> {
-    const sftp = await this.sftp();
-    return new Promise((resolve, reject) =>
-      sftp.readFile(remotePath, (err, data) =>
-        err ? reject(new Error(`cannot read ${remotePath}: ${err.message}`)) : resolve(data.toString('utf8')),
-      ),
-    );
+    return (await this.sftpOps()).readFile(remotePath);
   }
 
   async close(): Promise<void> {
+    this.closing = this.lostReason === undefined;
     this.client.end();
     await this.closed;
   }
 
   private sftp(): Promise<SFTPWrapper> {
-    this.sftpSession ??= new Promise((resolve, reject) =>
-      this.client.sftp((err, sftp) =>
-        err ? reject(new Error(`SFTP unavailable: ${err.message}`)) : resolve(sftp),
-      ),
+    this.sftpSession ??= this.guard('opening SFTP', this.deadlines.sftpMs, (resolve, reject) =>
+      this.client.sftp((err, sftp) => {
+        if (err) return reject(new Error(`SFTP unavailable: ${err.message}`));
+        // ssh2 emits 'error' on the SFTP stream for protocol faults (e.g. the server died mid-packet): the
+        // pending requests fail through their callbacks; unhandled, the event would crash fleet.
+        sftp.on('error', () => undefined);
+        resolve(sftp);
+      }),
     );
     return this.sftpSession;
   }
+
+  /** The SFTP requests this shell makes, each under the SFTP deadline and the connection's watch. */
+  private async sftpOps(): Promise<SftpOps> {
+    const sftp = await this.sftp();
+    const call = <T>(operation: string, fn: (done: (err: Error | null | undefined, v?: T) => void) => void) =>
+      this.guard<T>(operation, this.deadlines.sftpMs, (resolve, reject) =>
+        fn((err, v) => (err ? reject(err) : resolve(v as T))),
+      );
+    return {
+      put: (local, remote, mode) =>
+        call<void>(`upload of ${remote}`, (done) => sftp.fastPut(local, remote, { mode }, done)).catch(
+          (err) => {
+            throw rephrase(err, `upload ${local} -> ${remote} failed`);
+          },
+        ),
+      kind: (remote) =>
+        call<'dir' | 'other' | undefined>(`stat of ${remote}`, (done) =>
+          sftp.lstat(remote, (err, stats) =>
+            done(null, err ? undefined : stats.isDirectory() ? 'dir' : 'other'),
+          ),
+        ),
+      mkdir: (dir) =>
+        call<void>(`mkdir ${dir}`, (done) => sftp.mkdir(dir, done)).catch((err) => {
+          throw rephrase(err, `mkdir ${dir} failed`);
+        }),
+      unlink: (remote) => call<void>(`unlink ${remote}`, (done) => sftp.unlink(remote, done)),
+      symlink: (target, link) =>
+        call<void>(`symlink ${link}`, (done) => sftp.symlink(target, link, done)).catch((err) => {
+          throw rephrase(err, `symlink ${link} -> ${target} failed`);
+        }),
+      readFile: (remote) =>
+        call<Buffer>(`read of ${remote}`, (done) => sftp.readFile(remote, done)).then(
+          (data) => data.toString('utf8'),
+          (err) => {
+            throw rephrase(err, `cannot read ${remote}`);
+          },
+        ),
+    };
+  }
 }
 
-function put(sftp: SFTPWrapper, local: string, remote: string, mode: number): Promise<void> {
-  return new Promise((resolve, reject) =>
-    sftp.fastPut(local, remote, { mode }, (err) =>
-      err ? reject(new Error(`upload ${local} -> ${remote} failed: ${err.message}`)) : resolve(),
-    ),
-  );
+interface SftpOps {
+  put(local: string, remote: string, mode: number): Promise<void>;
+  kind(remote: string): Promise<'dir' | 'other' | undefined>;
+  mkdir(dir: string): Promise<void>;
+  unlink(remote: string): Promise<void>;
+  symlink(target: string, link: string): Promise<void>;
+  readFile(remote: string): Promise<string>;
 }
 
-function exists(sftp: SFTPWrapper, remote: string): Promise<'dir' | 'other' | undefined> {
-  return new Promise((resolve) =>
-    sftp.lstat(remote, (err, stats) => resolve(err ? undefined : stats.isDirectory() ? 'dir' : 'other')),
-  );
+/** Adds what was being done to an SFTP error; lost connections and deadlines keep their own words and class. */
+function rephrase(err: Error, doing: string): Error {
+  if (err instanceof RemoteConnectionLostError || err instanceof RemoteTimeoutError) return err;
+  return new Error(`${doing}: ${err.message}`);
 }
 
 /** `mkdir -p` over SFTP. */
-async function mkdirs(sftp: SFTPWrapper, dir: string): Promise<void> {
+async function mkdirs(sftp: SftpOps, dir: string): Promise<void> {
   const parts = dir.split('/').filter(Boolean);
   let current = dir.startsWith('/') ? '/' : '';
   for (const part of parts) {
     current = current ? remoteJoin(current, part) : part;
-    const kind = await exists(sftp, current);
+    const kind = await sftp.kind(current);
     if (kind === 'dir') continue;
     if (kind === 'other') throw new Error(`cannot create directory ${current}: a file is in the way`);
-    await new Promise<void>((resolve, reject) =>
-      sftp.mkdir(current, (err) =>
-        err ? reject(new Error(`mkdir ${current} failed: ${err.message}`)) : resolve(),
-      ),
-    );
+    await sftp.mkdir(current);
   }
 }
 
-async function replaceSymlink(sftp: SFTPWrapper, target: string, link: string): Promise<void> {
-  if (await exists(sftp, link)) {
-    await new Promise<void>((resolve, reject) => sftp.unlink(link, (err) => (err ? reject(err) : resolve())));
-  }
-  await new Promise<void>((resolve, reject) =>
-    sftp.symlink(target, link, (err) =>
-      err ? reject(new Error(`symlink ${link} -> ${target} failed: ${err.message}`)) : resolve(),
-    ),
-  );
+async function replaceSymlink(sftp: SftpOps, target: string, link: string): Promise<void> {
+  if (await sftp.kind(link)) await sftp.unlink(link);
+  await sftp.symlink(target, link);
 }

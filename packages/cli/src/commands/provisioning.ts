@@ -27,7 +27,7 @@ import {
   writePregeneratedKey,
 } from '@agentfleet/engine';
 import { type AgeIdentity, filesForRecipient, readIdentityFile, readRules, rekey } from '@agentfleet/secrets';
-import { connectShell, generateEd25519KeyPair } from '@agentfleet/ssh';
+import { connectShell, generateEd25519KeyPair, waitForSsh } from '@agentfleet/ssh';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Runtime } from './runtime.js';
@@ -59,14 +59,25 @@ export function agentConnector(rt: Runtime): AgentConnector {
       } else {
         throw new UsageError(`no pinned host key for '${name}' yet: run 'fleet up ${name}' first`);
       }
-      return connectShell({
+      const target = {
         who: name,
         host: '127.0.0.1',
         port: alloc.sshPort,
         user: sshUserOf(rt.run, agent),
         privateKey: await readFile(rt.run.identityFile, 'utf8'),
         hostKey,
+      };
+      if (!opts.waitReady) return connectShell(target);
+      // Back from a reboot: the guest gets the whole boot budget, stage by stage, as at bring-up.
+      const budget = rt.fleet.config.bootTimeouts.sshSeconds * 1000;
+      const ready = await waitForSsh(target, {
+        stages: {
+          listening: { timeoutMs: budget },
+          banner: { timeoutMs: budget },
+          login: { timeoutMs: budget },
+        },
       });
+      return ready.shell;
     },
   };
 }

@@ -21,6 +21,7 @@ import {
   listensOnLoopback,
   lockFile,
   PasstNetworks,
+  removeStaleTemps,
   securePrivateDir,
   stateFile,
   tailFile,
@@ -74,6 +75,8 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
       // Every run that may write the state dir first makes it private (and tightens an old one).
       await securePrivateDir(stateDir);
       release = await acquireLock(lockFile(stateDir), opts.lock);
+      // Under the lock no other fleet writes here: temps of a killed run are leftovers.
+      await removeStaleTemps(stateDir);
     }
     const ledger = await allocateLedger(ctx, fleet, connections, opts.writeLedger);
     if (opts.syncAgentsJson) regenerateAgentsJson(ctx, fleet);

@@ -9,8 +9,15 @@ export type OutputStream = 'stdout' | 'stderr';
 export interface AgentShell {
   /** The host key the server presented and proved in this connection's handshake. */
   readonly hostKey: SshPublicKey;
-  /** Runs a command, streaming its output as it arrives; resolves with the exit code. */
-  exec(command: string, onOutput?: (chunk: string, stream: OutputStream) => void): Promise<number>;
+  /**
+   * Runs a command, streaming its output as it arrives; resolves with the exit code. Past `timeoutMs` (the
+   * adapter's default when absent) the command is abandoned with a RemoteTimeoutError.
+   */
+  exec(
+    command: string,
+    onOutput?: (chunk: string, stream: OutputStream) => void,
+    opts?: { timeoutMs?: number },
+  ): Promise<number>;
   /** Uploads local files (SFTP); remote parent directories are created. */
   upload(files: readonly { local: string; remote: string }[]): Promise<void>;
   close(): Promise<void>;
@@ -24,6 +31,11 @@ export interface ConnectOptions {
    * `fleet provision <name> --rekey --yes`). Otherwise a key other than the pinned one is refused.
    */
   acceptNewHostKey?: boolean;
+  /**
+   * The agent may be (re)booting, e.g. after a connection was lost mid-step: wait for its SSH to become ready
+   * (within the fleet's boot timeout) instead of failing at the first refused connection.
+   */
+  waitReady?: boolean;
 }
 
 export interface AgentConnector {

@@ -30,3 +30,30 @@ export interface SshTarget {
 }
 
 export type RemoteShellFactory = (target: SshTarget, opts?: { timeoutMs?: number }) => Promise<RemoteShell>;
+
+/**
+ * The SSH connection to an agent went away mid-operation (the guest rebooted, its sshd died, keepalives went
+ * unanswered): the operation's outcome is unknown, and a new connection may succeed once the guest is back.
+ */
+export class RemoteConnectionLostError extends Error {
+  constructor(
+    readonly who: string,
+    readonly operation: string,
+    readonly reason: string,
+  ) {
+    super(`connection to ${who} lost during ${operation}: ${reason}`);
+    this.name = 'RemoteConnectionLostError';
+  }
+}
+
+/** A remote operation ran past its deadline; it was abandoned (its channel closed). */
+export class RemoteTimeoutError extends Error {
+  constructor(
+    readonly who: string,
+    readonly operation: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${who}: ${operation} did not finish within ${Math.round(timeoutMs / 1000)} s`);
+    this.name = 'RemoteTimeoutError';
+  }
+}

@@ -71,6 +71,17 @@ describe('flakeFiles', () => {
     expect(await flakeFiles(join(root, 'nix'))).toEqual(['flake.nix']);
   });
 
+  it("never lists another writer's half-written temp file (a host key being recorded meanwhile)", async () => {
+    await plant({
+      'flake.nix': '{ }',
+      'secrets/hosts/.rl1.pub.0a1b2c3d4e5f.tmp': '',
+      'secrets/hosts/.rl2.pub.4242.0a1b2c3d.tmp': '',
+      'secrets/hosts/rl3.pub': '',
+    });
+    git('init', '-q');
+    expect(await flakeFiles(root)).toEqual(['flake.nix', 'secrets/hosts/rl3.pub']);
+  });
+
   it('refuses a directory that is not in a git repository, with the remedy', async () => {
     await plant({ 'flake.nix': '{ }', '.env': 'SECRET=1' });
     // GIT_CEILING_DIRECTORIES keeps git from finding a repository above the temp dir.

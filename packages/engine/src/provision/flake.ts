@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { lstat, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { AgentShell } from '@agentfleet/core';
 import { OutputTail } from './output-tail.js';
@@ -10,6 +10,12 @@ const run = promisify(execFile);
 
 /** Where an uploaded flake lives inside the agent. */
 export const REMOTE_FLAKE_DIR = '/var/lib/agentfleet/flake';
+
+/**
+ * Temp files of fleet's atomic writers (`.<name>.<...>.tmp`), e.g. another agent's host key being recorded in
+ * secrets/hosts/ while this upload runs: half-written, never part of a flake.
+ */
+const ATOMIC_TEMP = /^\..+\.tmp$/;
 
 /**
  * A flake reference from fleet.yaml is either remote (`github:owner/repo`, `git+https://...`),
@@ -42,6 +48,7 @@ export async function flakeFiles(root: string, skipDirs: readonly string[] = [])
   const listed = await gitListFiles(root);
   const files = new Set<string>();
   for (const rel of listed) {
+    if (ATOMIC_TEMP.test(basename(rel))) continue;
     if (skipped.some((s) => rel === s || rel.startsWith(`${s}/`))) continue;
     const st = await lstat(join(root, rel)).catch(() => undefined);
     if (st?.isFile()) files.add(rel);

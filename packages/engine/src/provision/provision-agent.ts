@@ -9,6 +9,7 @@ import {
   type ProvisionStore,
   pendingSteps,
   publicKeyLine,
+  RemoteConnectionLostError,
   rewindTo,
   type SecretsRekeyer,
 } from '@agentfleet/core';
@@ -20,6 +21,9 @@ import { shq } from './shell-quote.js';
 
 /** Where the seeds' NixOS keeps the host key agenix decrypts with. */
 export const HOST_KEY_PUB = '/var/ssh/ssh_host_ed25519_key.pub';
+/** Deadline of a quick command (reading a file, checking paths): generous for a loaded TCG guest. */
+const SHORT_COMMAND_MS = 120_000;
+
 /** Where agenix puts decrypted secrets. */
 export const AGENIX_DIR = '/run/agenix';
 
@@ -89,16 +93,41 @@ export async function provisionAgent(deps: ProvisionDeps, req: ProvisionRequest)
   let current: ProvisioningStep = first;
   let shell: AgentShell | undefined;
   try {
-    const pinned = await deps.store.pinnedHostKey(agent);
-    shell = await deps.connector.connect(agent, {
-      acceptNewHostKey: req.rekey === true,
-      ...(pinned !== undefined && { pinnedHostKey: pinned }),
-    });
-    const ctx = { deps, req, shell, log, now };
+    const connect = async (waitReady: boolean) => {
+      const pinned = await deps.store.pinnedHostKey(agent);
+      return deps.connector.connect(agent, {
+        acceptNewHostKey: req.rekey === true,
+        ...(pinned !== undefined && { pinnedHostKey: pinned }),
+        ...(waitReady && { waitReady }),
+      });
+    };
+    shell = await connect(false);
     for (const step of steps) {
       current = step;
       deps.reporter.step(agent, step, 'start');
-      const hostKey = await runStep(ctx, step, progress);
+      let hostKey: string | undefined;
+      try {
+        hostKey = await runStep({ deps, req, shell, log, now }, step, progress);
+      } catch (err) {
+        if (!(err instanceof RemoteConnectionLostError)) throw err;
+        // The guest went away mid-step (rebooted, sshd restarted): every step is safe to repeat, so wait for
+        // it to come back and run the step once more; a second loss fails the agent.
+        log.section(
+          `${err.message}; waiting for ${agent} to be reachable again, then retrying ${step} once`,
+          now(),
+        );
+        await shell.close().catch(() => undefined);
+        shell = undefined;
+        shell = await connect(true);
+        try {
+          hostKey = await runStep({ deps, req, shell, log, now }, step, progress);
+        } catch (again) {
+          if (!(again instanceof RemoteConnectionLostError)) throw again;
+          throw new Error(
+            `${again.message} (again, after reconnecting once; is ${agent} rebooting in a loop?)`,
+          );
+        }
+      }
       progress = await deps.store.update(agent, (p) => completeStep(p, step, now(), hostKey));
       ran.push(step);
       deps.reporter.step(agent, step, 'done');
@@ -208,8 +237,10 @@ async function verifySecrets(shell: AgentShell, secrets: readonly string[], log:
 async function readOutput(shell: AgentShell, command: string): Promise<string> {
   const stdout = new OutputTail();
   const stderr = new OutputTail(4096);
-  const code = await shell.exec(command, (chunk, stream) =>
-    (stream === 'stdout' ? stdout : stderr).push(chunk),
+  const code = await shell.exec(
+    command,
+    (chunk, stream) => (stream === 'stdout' ? stdout : stderr).push(chunk),
+    { timeoutMs: SHORT_COMMAND_MS },
   );
   if (code !== 0) throw new Error(`\`${command}\` exited with ${code}: ${stderr.toString().trim()}`);
   if (stdout.overflowed) throw new Error(`\`${command}\` printed more than 64 KiB: not what was asked for`);
