@@ -1,5 +1,5 @@
 /** Global options that take a value, so the word after them is not the command name. */
-const VALUE_OPTIONS = new Set(['--dir', '--log-level']);
+const VALUE_OPTIONS = new Set(['--dir', '--log-level', '--log-format']);
 
 /** The command word of `fleet [global options] <command> ...`, or undefined (help, no command). */
 export function commandWord(args: readonly string[]): string | undefined {

@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 import { findFleetDir } from './fleet-dir.js';
-import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logging.js';
+import {
+  createLogger,
+  defaultLogFormat,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type Logger,
+  type LogLevel,
+} from './logging.js';
 
 /** What every command gets: where the fleet repo is, how to print, where to log. */
 export interface CliContext {
@@ -15,6 +23,7 @@ interface GlobalOptions {
   dir?: string;
   json?: boolean;
   logLevel?: string;
+  logFormat?: string;
 }
 
 /** Build the context from the global options of the program that parsed `command`. */
@@ -24,5 +33,9 @@ export function contextOf(command: Command): CliContext {
   if (!LOG_LEVELS.includes(level)) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${opts.logLevel}'`);
   }
-  return { dir: findFleetDir(opts.dir), json: opts.json === true, log: createLogger(level) };
+  const format = (opts.logFormat ?? defaultLogFormat(process.stderr.isTTY)) as LogFormat;
+  if (!LOG_FORMATS.includes(format)) {
+    throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got '${opts.logFormat}'`);
+  }
+  return { dir: findFleetDir(opts.dir), json: opts.json === true, log: createLogger(level, format) };
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
+import { paletteFor } from './colour.js';
 import { commandWord } from './command-line.js';
 import { EXIT_USAGE, exitCodeOf, ValidationError } from './errors.js';
-import { LOG_LEVELS } from './logging.js';
+import { LOG_FORMATS, LOG_LEVELS } from './logging.js';
 
 const program = new Command('fleet')
   .description('Declarative fleet manager for AI-agent NixOS VMs on libvirt')
@@ -10,6 +11,11 @@ const program = new Command('fleet')
   .option('--json', 'machine-readable output on stdout')
   .addOption(
     new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('warn'),
+  )
+  .addOption(
+    new Option('--log-format <format>', 'log format (default: pretty on a terminal, json otherwise)').choices(
+      LOG_FORMATS,
+    ),
   )
   .exitOverride()
   .showHelpAfterError('(run fleet --help for usage)');
@@ -64,6 +70,6 @@ function report(err: unknown): number {
   }
   const message = err instanceof Error ? err.message : String(err);
   if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: message }, null, 2)}\n`);
-  process.stderr.write(`fleet: ${message}\n`);
+  process.stderr.write(`${paletteFor(process.stderr).red('fleet:')} ${message}\n`);
   return exitCodeOf(err);
 }

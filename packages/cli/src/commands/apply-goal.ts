@@ -16,8 +16,10 @@ import {
   stateFile,
   writeSshFiles,
 } from '@agentfleet/engine';
+import { paletteFor } from '../colour.js';
 import type { CliContext } from '../context.js';
 import { printResult } from '../output.js';
+import { colourPlan } from './plan-colour.js';
 import { progressSink } from './progress.js';
 import { fleetProvisioner, pregenerateHostKeys } from './provisioning.js';
 import { engineDeps, openRuntime, type Runtime } from './runtime.js';
@@ -51,11 +53,12 @@ export async function applyGoal(
     ...(!opts.dryRun && { lock: `fleet ${process.argv.slice(2).join(' ')}` }),
   });
   const interactive = !ctx.json && process.stderr.isTTY === true;
-  const bars = progressSink({ interactive });
+  // A dry run draws no bars: the plan is its result, printed below.
+  const bars = opts.dryRun ? { sink: () => {}, stop: () => {} } : progressSink({ interactive });
   const sink: ProgressSink = (e) => {
     // The plan is the first thing a user reads; in --json it is part of the result instead.
-    if (opts.dryRun) return; // the plan is the result, printed below
-    if (e.type === 'plan' && !ctx.json) process.stdout.write(`${renderPlan(e.plan)}\n`);
+    if (e.type === 'plan' && !ctx.json && !opts.dryRun)
+      process.stdout.write(`${colourPlan(renderPlan(e.plan), paletteFor(process.stdout))}\n`);
     bars.sink(e);
   };
   let result: RunResult;
@@ -109,7 +112,10 @@ export async function refreshSshFiles(rt: Runtime): Promise<void> {
 function report(ctx: CliContext, opts: GoalOptions, result: RunResult, rt: Runtime): void {
   const failed = result.outcomes.filter((o) => !o.ok);
   if (opts.dryRun) {
-    printResult(ctx, renderPlan(result.plan), { ok: true, plan: planToJson(result.plan) });
+    printResult(ctx, colourPlan(renderPlan(result.plan), paletteFor(process.stdout)), {
+      ok: true,
+      plan: planToJson(result.plan),
+    });
     return;
   }
   const lines: string[] = [];

@@ -6,10 +6,12 @@ import { describeStep } from '@agentfleet/core/provision/steps';
 import { JsonStateStore } from '@agentfleet/engine/adapters/state-store';
 import { stateFile } from '@agentfleet/engine/paths';
 import type { Command } from 'commander';
+import { paletteFor } from '../colour.js';
 import { contextOf } from '../context.js';
 import { expandPath, readFleet, readLedger } from '../fleet-files.js';
 import { printResult } from '../output.js';
 import { Connections } from './connections.js';
+import { colourState } from './plan-colour.js';
 import { formatTable } from './table.js';
 
 export interface AgentStatus {
@@ -75,15 +77,16 @@ export function registerStatus(program: Command): void {
       } finally {
         await connections.closeAll();
       }
+      const c = paletteFor(process.stdout);
       const table = formatTable(
         ['NAME', 'STATE', 'SSH', 'SPICE', 'CORES', 'PHASE', 'UPTIME'],
         rows.map((r) => [
           r.name,
-          r.state,
+          colourState(r.state, c),
           r.sshPort?.toString() ?? '-',
           r.spicePort?.toString() ?? '-',
           r.cores.join(',') || '-',
-          r.lastError ? `${r.phase} (failed)` : r.phase,
+          r.lastError ? c.red(`${r.phase} (failed)`) : r.phase,
           r.uptimeSeconds === null ? '-' : formatDuration(r.uptimeSeconds),
         ]),
       );
