@@ -14,3 +14,16 @@ export function commandWord(args: readonly string[]): string | undefined {
   }
   return undefined;
 }
+
+/** Commands whose first argument is a subcommand, named together (`secrets add`). */
+const GROUPS = new Set(['secrets']);
+
+/** The command as the --json envelope names it: `up`, `secrets add`; `fleet` with none. */
+export function commandName(args: readonly string[]): string {
+  const word = commandWord(args);
+  if (word === undefined) return 'fleet';
+  if (!GROUPS.has(word)) return word;
+  const rest = args.slice(args.indexOf(word) + 1);
+  const sub = rest.find((a) => !a.startsWith('-'));
+  return sub === undefined ? word : `${word} ${sub}`;
+}

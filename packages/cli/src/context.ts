@@ -17,6 +17,8 @@ export interface CliContext {
   dir: string;
   json: boolean;
   log: Logger;
+  /** The command as the --json envelope names it (`up`, `secrets add`). */
+  command: string;
 }
 
 interface GlobalOptions {
@@ -37,5 +39,17 @@ export function contextOf(command: Command): CliContext {
   if (!LOG_FORMATS.includes(format)) {
     throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got '${opts.logFormat}'`);
   }
-  return { dir: findFleetDir(opts.dir), json: opts.json === true, log: createLogger(level, format) };
+  return {
+    dir: findFleetDir(opts.dir),
+    json: opts.json === true,
+    log: createLogger(level, format),
+    command: commandPathOf(command),
+  };
+}
+
+/** `secrets add` for a subcommand; the root program's own name is left out. */
+function commandPathOf(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }

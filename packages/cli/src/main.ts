@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { paletteFor } from './colour.js';
-import { commandWord } from './command-line.js';
-import { EXIT_USAGE, exitCodeOf, ValidationError } from './errors.js';
+import { commandName, commandWord } from './command-line.js';
+import { EXIT_OK, EXIT_USAGE, exitCodeOf, jsonErrorOf, ValidationError } from './errors.js';
+import { interrupted } from './interrupt.js';
 import { LOG_FORMATS, LOG_LEVELS } from './logging.js';
+import { envelope, type JsonError } from './output.js';
 
 const program = new Command('fleet')
   .description('Declarative fleet manager for AI-agent NixOS VMs on libvirt')
@@ -55,21 +57,29 @@ try {
   process.exitCode = report(err);
 }
 
-/** The one place errors become messages and exit codes. */
+/** The one place errors become messages and exit codes (and, with --json, the error envelope). */
 function report(err: unknown): number {
+  const json = process.argv.includes('--json');
+  const command = commandName(process.argv.slice(2));
+  const printJson = (e: JsonError, data: Record<string, unknown> = {}) => {
+    if (json && !interrupted())
+      process.stdout.write(`${JSON.stringify(envelope(command, data, e), null, 2)}\n`);
+  };
   if (err instanceof CommanderError) {
     // Commander already printed help/version/usage text.
-    return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (err.exitCode === 0) return EXIT_OK;
+    printJson({ code: 'usage', message: err.message.replace(/^error: /, ''), remedy: 'run fleet --help' });
+    return EXIT_USAGE;
   }
-  const json = process.argv.includes('--json');
+  if (interrupted()) return exitCodeOf(err);
+  const e = jsonErrorOf(err);
   if (err instanceof ValidationError) {
-    if (json)
-      process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: err.diagnostics }, null, 2)}\n`);
+    printJson(e, { diagnostics: err.diagnostics });
     process.stderr.write(`${err.message}\n`);
     return exitCodeOf(err);
   }
-  const message = err instanceof Error ? err.message : String(err);
-  if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: message }, null, 2)}\n`);
-  process.stderr.write(`${paletteFor(process.stderr).red('fleet:')} ${message}\n`);
+  printJson(e);
+  const red = paletteFor(process.stderr).red;
+  process.stderr.write(`${red('fleet:')} ${e.message}\n${e.remedy ? `  ${e.remedy}\n` : ''}`);
   return exitCodeOf(err);
 }

@@ -2,12 +2,13 @@ import type { DomainSummary } from '@agentfleet/core';
 import { allocationOf } from '@agentfleet/core/ledger';
 import { domainName } from '@agentfleet/core/model';
 import { isActive } from '@agentfleet/core/plan/compute';
-import { describeStep } from '@agentfleet/core/provision/steps';
+import { type AgentPhase, agentPhase } from '@agentfleet/core/provision/steps';
 import { JsonStateStore } from '@agentfleet/engine/adapters/state-store';
 import { stateFile } from '@agentfleet/engine/paths';
 import type { Command } from 'commander';
 import { paletteFor } from '../colour.js';
 import { contextOf } from '../context.js';
+import { UsageError } from '../errors.js';
 import { expandPath, readFleet, readLedger } from '../fleet-files.js';
 import { printResult } from '../output.js';
 import { Connections } from './connections.js';
@@ -20,7 +21,9 @@ export interface AgentStatus {
   sshPort: number | null;
   spicePort: number | null;
   cores: number[];
-  phase: string;
+  phase: AgentPhase;
+  /** The provisioning step that failed last, if the agent is stuck on one. */
+  failedStep: string | null;
   uptimeSeconds: number | null;
   lastError: string | null;
 }
@@ -48,6 +51,12 @@ export function registerStatus(program: Command): void {
         }
         return p;
       };
+      const unknown = names.filter((n) => !fleet.agents.some((a) => a.name === n));
+      if (unknown.length > 0) {
+        throw new UsageError(
+          `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} (agents: ${fleet.agents.map((a) => a.name).join(', ') || 'none'})`,
+        );
+      }
       const agents = names.length ? fleet.agents.filter((a) => names.includes(a.name)) : fleet.agents;
       const now = Date.now();
       let rows: AgentStatus[];
@@ -64,8 +73,8 @@ export function registerStatus(program: Command): void {
               sshPort: alloc?.sshPort ?? null,
               spicePort: alloc?.spicePort ?? null,
               cores: alloc?.cores ?? [],
-              // Once provisioning has started, its step says more than the bring-up phase.
-              phase: rt?.provision ? describeStep(rt.phase, rt.provision) : (rt?.phase ?? 'declared'),
+              phase: agentPhase(rt?.phase, rt?.provision),
+              failedStep: rt?.provision?.failure?.step ?? null,
               uptimeSeconds:
                 running && rt?.startedAt
                   ? Math.max(0, Math.round((now - Date.parse(rt.startedAt)) / 1000))
@@ -86,7 +95,11 @@ export function registerStatus(program: Command): void {
           r.sshPort?.toString() ?? '-',
           r.spicePort?.toString() ?? '-',
           r.cores.join(',') || '-',
-          r.lastError ? c.red(`${r.phase} (failed)`) : r.phase,
+          r.failedStep
+            ? c.red(`${r.phase} (${r.failedStep} failed)`)
+            : r.lastError
+              ? c.red(`${r.phase} (failed)`)
+              : r.phase,
           r.uptimeSeconds === null ? '-' : formatDuration(r.uptimeSeconds),
         ]),
       );
