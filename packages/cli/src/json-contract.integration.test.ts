@@ -69,6 +69,12 @@ describe('--json contract', () => {
 });
 
 describe('exit codes', () => {
+  it('--version prints the version and exits 0', () => {
+    const r = runCli(['--version'], '/');
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(r.status).toBe(0);
+  });
+
   it('plan --detailed-exitcode: 2 when up has work, 0 when not', () => {
     const dir = tempFleet(fleetFiles);
     expect(runCli(['plan', '--detailed-exitcode'], dir).status).toBe(2);

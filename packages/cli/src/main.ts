@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { paletteFor } from './colour.js';
 import { commandName, commandWord } from './command-line.js';
@@ -19,8 +20,16 @@ const program = new Command('fleet')
       LOG_FORMATS,
     ),
   )
+  .version(packageVersion(), '-V, --version', 'print the version')
+  // Subcommand help lists --dir, --json... too: they work after the command word as well.
+  .configureHelp({ showGlobalOptions: true })
   .exitOverride()
   .showHelpAfterError('(run fleet --help for usage)');
+
+/** The CLI package's version (what `fleet --version` prints). */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
 
 type Registrar = (program: Command) => void;
 
@@ -43,7 +52,17 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   secrets: async () => (await import('./commands/secrets.js')).registerSecrets,
   provision: async () => (await import('./commands/provision.js')).registerProvision,
   rebuild: async () => (await import('./commands/rebuild.js')).registerRebuild,
+  completion: async () => {
+    const { registerCompletion } = await import('./commands/completion.js');
+    return (p) => registerCompletion(p, Object.keys(COMMANDS));
+  },
 };
+
+// `fleet completion bash | head` closing the pipe early is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 try {
   const word = commandWord(process.argv.slice(2));

@@ -7,6 +7,10 @@ export function registerPlan(program: Command): void {
     .command('plan')
     .description('show what `fleet up` would do: desired (YAML + ledger) versus actual (libvirt, disks)')
     .argument('[names...]', 'agents (default: all)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  fleet plan\n  fleet plan drago --detailed-exitcode   # 0 nothing to do, 2 changes, 1 error/blocked',
+    )
     .option('--no-provision', 'plan for `fleet up --no-provision` (stop at "ssh-ready")')
     .option(
       '--detailed-exitcode',

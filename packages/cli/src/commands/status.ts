@@ -33,6 +33,7 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('state of every agent: domain state, ports, cores, bring-up phase, uptime')
     .argument('[names...]', 'agents (default: all)')
+    .addHelpText('after', '\nExamples:\n  fleet status\n  fleet --json status drago | jq .agents[0].phase')
     .action(async (names: string[], _opts, command: Command) => {
       const ctx = contextOf(command);
       const fleet = readFleet(ctx.dir);
