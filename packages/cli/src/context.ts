@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 import { findFleetDir } from './fleet-dir.js';
-import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logging.js';
+import {
+  createLogger,
+  defaultLogFormat,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type Logger,
+  type LogLevel,
+} from './logging.js';
 
 /** What every command gets: where the fleet repo is, how to print, where to log. */
 export interface CliContext {
@@ -9,12 +17,15 @@ export interface CliContext {
   dir: string;
   json: boolean;
   log: Logger;
+  /** The command as the --json envelope names it (`up`, `secrets add`). */
+  command: string;
 }
 
 interface GlobalOptions {
   dir?: string;
   json?: boolean;
   logLevel?: string;
+  logFormat?: string;
 }
 
 /** Build the context from the global options of the program that parsed `command`. */
@@ -24,5 +35,21 @@ export function contextOf(command: Command): CliContext {
   if (!LOG_LEVELS.includes(level)) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${opts.logLevel}'`);
   }
-  return { dir: findFleetDir(opts.dir), json: opts.json === true, log: createLogger(level) };
+  const format = (opts.logFormat ?? defaultLogFormat(process.stderr.isTTY)) as LogFormat;
+  if (!LOG_FORMATS.includes(format)) {
+    throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got '${opts.logFormat}'`);
+  }
+  return {
+    dir: findFleetDir(opts.dir),
+    json: opts.json === true,
+    log: createLogger(level, format),
+    command: commandPathOf(command),
+  };
+}
+
+/** `secrets add` for a subcommand; the root program's own name is left out. */
+function commandPathOf(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }

@@ -39,7 +39,12 @@ describe('fleet validate', () => {
 
   it('prints JSON with --json', () => {
     const r = runCli(['--json', 'validate'], shippedFleet());
-    expect(JSON.parse(r.stdout)).toEqual({ ok: true, agents: ['drago', 'luce'] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      version: 1,
+      ok: true,
+      command: 'validate',
+      agents: ['drago', 'luce'],
+    });
   });
 
   it('finds the repo from a subdirectory and via --dir', () => {
@@ -71,7 +76,10 @@ describe('fleet validate', () => {
     const dir = tempFleet({ 'agents/fleet.yaml': FLEET_YAML, 'agents/a.yaml': 'vcpus: many\n' });
     const r = runCli(['--json', 'validate'], dir);
     expect(JSON.parse(r.stdout)).toEqual({
+      version: 1,
       ok: false,
+      command: 'validate',
+      error: { code: 'invalid', message: expect.stringContaining('agents/a.yaml:1:8') },
       diagnostics: [
         {
           file: 'agents/a.yaml',

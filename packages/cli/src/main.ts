@@ -1,9 +1,12 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
-import { commandWord } from './command-line.js';
-import { EXIT_USAGE, exitCodeOf, ValidationError } from './errors.js';
-import { LOG_LEVELS } from './logging.js';
-import { printNote } from './output.js';
+import { paletteFor } from './colour.js';
+import { commandName, commandWord } from './command-line.js';
+import { EXIT_OK, EXIT_USAGE, exitCodeOf, jsonErrorOf, ValidationError } from './errors.js';
+import { interrupted } from './interrupt.js';
+import { LOG_FORMATS, LOG_LEVELS } from './logging.js';
+import { envelope, type JsonError, printNote } from './output.js';
 
 const program = new Command('fleet')
   .description('Declarative fleet manager for AI-agent NixOS VMs on libvirt')
@@ -12,8 +15,21 @@ const program = new Command('fleet')
   .addOption(
     new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('warn'),
   )
+  .addOption(
+    new Option('--log-format <format>', 'log format (default: pretty on a terminal, json otherwise)').choices(
+      LOG_FORMATS,
+    ),
+  )
+  .version(packageVersion(), '-V, --version', 'print the version')
+  // Subcommand help lists --dir, --json... too: they work after the command word as well.
+  .configureHelp({ showGlobalOptions: true })
   .exitOverride()
   .showHelpAfterError('(run fleet --help for usage)');
+
+/** The CLI package's version (what `fleet --version` prints). */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
 
 type Registrar = (program: Command) => void;
 
@@ -36,7 +52,17 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   secrets: async () => (await import('./commands/secrets.js')).registerSecrets,
   provision: async () => (await import('./commands/provision.js')).registerProvision,
   rebuild: async () => (await import('./commands/rebuild.js')).registerRebuild,
+  completion: async () => {
+    const { registerCompletion } = await import('./commands/completion.js');
+    return (p) => registerCompletion(p, Object.keys(COMMANDS));
+  },
 };
+
+// `fleet completion bash | head` closing the pipe early is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 try {
   const word = commandWord(process.argv.slice(2));
@@ -50,22 +76,30 @@ try {
   process.exitCode = report(err);
 }
 
-/** The one place errors become messages and exit codes. */
+/** The one place errors become messages and exit codes (and, with --json, the error envelope). */
 function report(err: unknown): number {
+  const json = process.argv.includes('--json');
+  const command = commandName(process.argv.slice(2));
+  const printJson = (e: JsonError, data: Record<string, unknown> = {}) => {
+    if (json && !interrupted())
+      process.stdout.write(`${JSON.stringify(envelope(command, data, e), null, 2)}\n`);
+  };
   if (err instanceof CommanderError) {
     // Commander already printed help/version/usage text.
-    return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (err.exitCode === 0) return EXIT_OK;
+    printJson({ code: 'usage', message: err.message.replace(/^error: /, ''), remedy: 'run fleet --help' });
+    return EXIT_USAGE;
   }
-  const json = process.argv.includes('--json');
+  if (interrupted()) return exitCodeOf(err);
+  const e = jsonErrorOf(err);
   if (err instanceof ValidationError) {
-    if (json)
-      process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: err.diagnostics }, null, 2)}\n`);
+    printJson(e, { diagnostics: err.diagnostics });
     printNote(err.message);
     return exitCodeOf(err);
   }
-  const message = err instanceof Error ? err.message : String(err);
-  if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: message }, null, 2)}\n`);
-  // A failure can quote guest output (a rebuild's last lines).
-  printNote(`fleet: ${message}`);
+  printJson(e);
+  const red = paletteFor(process.stderr).red;
+  // A failure can quote guest output (a rebuild's last lines): rendered inert before the colour is added.
+  printNote(`${red('fleet:')} ${e.message}${e.remedy ? `\n  ${e.remedy}` : ''}`);
   return exitCodeOf(err);
 }

@@ -17,8 +17,11 @@ import {
   stateFile,
   writeSshFiles,
 } from '@agentfleet/engine';
+import { paletteFor } from '../colour.js';
 import type { CliContext } from '../context.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../errors.js';
 import { printResult } from '../output.js';
+import { colourPlan } from './plan-colour.js';
 import { progressSink } from './progress.js';
 import { fleetProvisioner, pregenerateHostKeys } from './provisioning.js';
 import { engineDeps, openRuntime, type Runtime } from './runtime.js';
@@ -34,6 +37,8 @@ export interface GoalOptions {
   pregenerateHostKeys?: boolean;
   /** Asked before anything is deleted (destroy, remove); see confirmDeletion. */
   confirm?: (plan: Plan) => Promise<boolean>;
+  /** Dry run: exit 2 when the plan has work (terraform's -detailed-exitcode). */
+  detailedExitCode?: boolean;
 }
 
 /**
@@ -56,11 +61,14 @@ export async function applyGoal(
   // Since the process started: Node, imports, reading the fleet, allocation against the live hosts.
   ctx.log.debug({ ms: Math.round(performance.now()) }, 'runtime open');
   const interactive = !ctx.json && process.stderr.isTTY === true;
-  const bars = progressSink({ interactive });
+  // A dry run draws no bars: the plan is its result, printed below.
+  const bars = opts.dryRun ? { sink: () => {}, stop: () => {} } : progressSink({ interactive });
+  rt.interrupts?.atStop(bars.stop);
   const sink: ProgressSink = (e) => {
+    rt.interrupts?.record(e);
     // The plan is the first thing a user reads; in --json it is part of the result instead.
-    if (opts.dryRun) return; // the plan is the result, printed below
-    if (e.type === 'plan' && !ctx.json) process.stdout.write(`${renderPlan(e.plan)}\n`);
+    if (e.type === 'plan' && !ctx.json && !opts.dryRun)
+      process.stdout.write(`${colourPlan(renderPlan(e.plan), paletteFor(process.stdout))}\n`);
     bars.sink(e);
   };
   let result: RunResult;
@@ -116,11 +124,35 @@ export async function refreshSshFiles(rt: Runtime): Promise<void> {
 function report(ctx: CliContext, opts: GoalOptions, result: RunResult, rt: Runtime): void {
   const failed = result.outcomes.filter((o) => !o.ok);
   if (opts.dryRun) {
-    printResult(ctx, renderPlan(result.plan), { ok: true, plan: planToJson(result.plan) });
+    // A blocked agent is a plan `up` cannot carry out: scripts must not read it as success.
+    const blocked = result.plan.actions.filter((a) => a.kind === 'blocked').map((a) => a.agent);
+    printResult(
+      ctx,
+      colourPlan(renderPlan(result.plan), paletteFor(process.stdout)),
+      { plan: planToJson(result.plan) },
+      blocked.length > 0
+        ? {
+            code: 'blocked',
+            message: `blocked: ${blocked.join(', ')}`,
+            remedy: "fix what each blocked agent's reasons name, then run fleet plan again",
+          }
+        : undefined,
+    );
+    process.exitCode =
+      blocked.length > 0
+        ? EXIT_FAILURE
+        : opts.detailedExitCode && planHasWork(result.plan)
+          ? EXIT_USAGE
+          : EXIT_OK;
     return;
   }
   if (!result.confirmed) {
-    printResult(ctx, 'Not confirmed: nothing was changed.', { ok: false, confirmed: false });
+    printResult(
+      ctx,
+      'Not confirmed: nothing was changed.',
+      { confirmed: false },
+      { code: 'failed', message: 'not confirmed: nothing was changed' },
+    );
     process.exitCode = 1;
     return;
   }
@@ -137,13 +169,20 @@ function report(ctx: CliContext, opts: GoalOptions, result: RunResult, rt: Runti
   if (opts.goal === 'up' && failed.length < result.outcomes.length) {
     lines.push('', `Connect with: fleet ssh <name>   (or: ssh -F ${sshConfigFile(rt.stateDir)} <name>)`);
   }
-  printResult(ctx, lines.join('\n'), {
-    ok: failed.length === 0,
-    plan: planToJson(result.plan),
-    outcomes: result.outcomes,
-  });
+  printResult(
+    ctx,
+    lines.join('\n'),
+    { plan: planToJson(result.plan), outcomes: result.outcomes },
+    failed.length > 0
+      ? {
+          code: 'failed',
+          message: `failed: ${failed.map((f) => f.agent).join(', ')}`,
+          remedy: `see each agent's error; \`fleet ${process.argv.slice(2).join(' ')}\` resumes once it is fixed`,
+        }
+      : undefined,
+  );
   if (failed.length > 0) {
-    process.exitCode = 1;
+    process.exitCode = EXIT_FAILURE;
     ctx.log.debug({ failed: failed.map((f) => f.agent) }, 'some agents failed');
   }
 }

@@ -28,10 +28,13 @@ import {
   tcpListeners,
 } from '@agentfleet/engine';
 import { writeFileAtomic } from '../atomic-write.js';
+import { paletteFor } from '../colour.js';
 import type { CliContext } from '../context.js';
 import { UsageError, ValidationError } from '../errors.js';
 import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
 import { hostSnapshotWithDomains, isLocalUri } from '../host-snapshot.js';
+import { guardInterrupts, type InterruptGuard } from '../interrupt.js';
+import { envelope } from '../output.js';
 import { sshReadiness } from './adapters.js';
 import { Connections } from './connections.js';
 import { regenerateAgentsJson } from './nix-data.js';
@@ -43,6 +46,8 @@ export interface Runtime {
   run: FleetRun;
   connections: Connections;
   stateDir: string;
+  /** Ctrl-C/SIGTERM handling of a run that holds the lock (absent for read-only commands). */
+  interrupts?: InterruptGuard;
   close(): Promise<void>;
 }
 
@@ -70,6 +75,17 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
   const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
   const connections = new Connections();
   let release = async () => {};
+  const interrupts =
+    opts.lock === undefined
+      ? undefined
+      : guardInterrupts({
+          resume: opts.lock,
+          release: async () => {
+            await connections.closeAll();
+            await release();
+          },
+          report: (message, remedy) => reportInterrupt(ctx, message, remedy),
+        });
   try {
     if (opts.lock) {
       // Every run that may write the state dir first makes it private (and tightens an old one).
@@ -99,15 +115,28 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
       run,
       connections,
       stateDir,
+      ...(interrupts && { interrupts }),
       close: async () => {
+        interrupts?.dispose();
         await connections.closeAll();
         await release();
       },
     };
   } catch (err) {
+    interrupts?.dispose();
     await connections.closeAll();
     await release();
     throw err;
+  }
+}
+
+/** The last word of an interrupted run: on stderr for people, as the error envelope with --json. */
+function reportInterrupt(ctx: CliContext, message: string, remedy: string): void {
+  const red = paletteFor(process.stderr).red;
+  process.stderr.write(`${red('fleet:')} ${message}\n  ${remedy}\n`);
+  if (ctx.json) {
+    const error = { code: 'interrupted' as const, message, remedy };
+    process.stdout.write(`${JSON.stringify(envelope(ctx.command, {}, error), null, 2)}\n`);
   }
 }
 

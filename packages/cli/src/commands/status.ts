@@ -2,15 +2,18 @@ import type { DomainSummary } from '@agentfleet/core';
 import { allocationOf } from '@agentfleet/core/ledger';
 import { domainName } from '@agentfleet/core/model';
 import { isActive } from '@agentfleet/core/plan/compute';
-import { describeStep } from '@agentfleet/core/provision/steps';
+import { type AgentPhase, agentPhase } from '@agentfleet/core/provision/steps';
 import { JsonStateStore } from '@agentfleet/engine/adapters/state-store';
 import { stateFile } from '@agentfleet/engine/paths';
 import type { Command } from 'commander';
+import { paletteFor } from '../colour.js';
 import { contextOf } from '../context.js';
+import { UsageError } from '../errors.js';
 import { expandPath, readFleet, readLedger } from '../fleet-files.js';
 import { printResult } from '../output.js';
 import { agentNames } from './agent-name.js';
 import { Connections } from './connections.js';
+import { colourState } from './plan-colour.js';
 import { formatTable } from './table.js';
 
 export interface AgentStatus {
@@ -19,7 +22,9 @@ export interface AgentStatus {
   sshPort: number | null;
   spicePort: number | null;
   cores: number[];
-  phase: string;
+  phase: AgentPhase;
+  /** The provisioning step that failed last, if the agent is stuck on one. */
+  failedStep: string | null;
   uptimeSeconds: number | null;
   lastError: string | null;
 }
@@ -29,6 +34,7 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('state of every agent: domain state, ports, cores, bring-up phase, uptime')
     .argument('[names...]', 'agents (default: all)', agentNames)
+    .addHelpText('after', '\nExamples:\n  fleet status\n  fleet --json status drago | jq .agents[0].phase')
     .action(async (names: string[], _opts, command: Command) => {
       const ctx = contextOf(command);
       const fleet = readFleet(ctx.dir);
@@ -47,6 +53,12 @@ export function registerStatus(program: Command): void {
         }
         return p;
       };
+      const unknown = names.filter((n) => !fleet.agents.some((a) => a.name === n));
+      if (unknown.length > 0) {
+        throw new UsageError(
+          `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} (agents: ${fleet.agents.map((a) => a.name).join(', ') || 'none'})`,
+        );
+      }
       const agents = names.length ? fleet.agents.filter((a) => names.includes(a.name)) : fleet.agents;
       const now = Date.now();
       let rows: AgentStatus[];
@@ -63,8 +75,8 @@ export function registerStatus(program: Command): void {
               sshPort: alloc?.sshPort ?? null,
               spicePort: alloc?.spicePort ?? null,
               cores: alloc?.cores ?? [],
-              // Once provisioning has started, its step says more than the bring-up phase.
-              phase: rt?.provision ? describeStep(rt.phase, rt.provision) : (rt?.phase ?? 'declared'),
+              phase: agentPhase(rt?.phase, rt?.provision),
+              failedStep: rt?.provision?.failure?.step ?? null,
               uptimeSeconds:
                 running && rt?.startedAt
                   ? Math.max(0, Math.round((now - Date.parse(rt.startedAt)) / 1000))
@@ -76,15 +88,20 @@ export function registerStatus(program: Command): void {
       } finally {
         await connections.closeAll();
       }
+      const c = paletteFor(process.stdout);
       const table = formatTable(
         ['NAME', 'STATE', 'SSH', 'SPICE', 'CORES', 'PHASE', 'UPTIME'],
         rows.map((r) => [
           r.name,
-          r.state,
+          colourState(r.state, c),
           r.sshPort?.toString() ?? '-',
           r.spicePort?.toString() ?? '-',
           r.cores.join(',') || '-',
-          r.lastError ? `${r.phase} (failed)` : r.phase,
+          r.failedStep
+            ? c.red(`${r.phase} (${r.failedStep} failed)`)
+            : r.lastError
+              ? c.red(`${r.phase} (failed)`)
+              : r.phase,
           r.uptimeSeconds === null ? '-' : formatDuration(r.uptimeSeconds),
         ]),
       );

@@ -16,6 +16,10 @@ export function registerUp(program: Command): void {
       'create disks, define and start agents, wait until SSH answers, then provision them (resumes where a previous run stopped; a second run does nothing)',
     )
     .argument('[names...]', 'agents (default: all)', agentNames)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  fleet up                      # every agent\n  fleet up drago --no-provision # boot drago, stop once SSH answers\n  fleet --json up | jq .ok',
+    )
     .option('-c, --concurrency <n>', 'agents brought up at once', positiveInt, 4)
     .option('--no-provision', 'stop at "ssh ready": no nixos-rebuild, host-key capture or rekey')
     .option(

@@ -68,7 +68,16 @@ export function summary(plan: Plan): string {
   return `Plan (${plan.goal}): ${parts.join(', ')}.`;
 }
 
-/** The plan as data for --json: actions without the bulky desired XML. */
+/**
+ * Fields whose values are implementation detail (raw QEMU arguments carry socket paths and
+ * options that change between versions): --json names the change, not the values.
+ */
+const OPAQUE_FIELDS = new Set(['qemu-args']);
+
+/**
+ * The plan as --json's stable data (docs/json.md): what happens to each agent and where it will
+ * listen, without the desired XML, spec hashes or raw QEMU arguments.
+ */
 export function planToJson(plan: Plan): unknown {
   return {
     goal: plan.goal,
@@ -77,9 +86,12 @@ export function planToJson(plan: Plan): unknown {
       kind: a.kind,
       steps: a.steps,
       reasons: a.reasons,
-      changes: a.changes,
-      before: a.before,
-      after: a.after && { ...a.after, xml: undefined },
+      changes: a.changes.map((c) => (OPAQUE_FIELDS.has(c.field) ? { field: c.field } : c)),
+      state: a.before?.domain?.state ?? null,
+      phase: a.before?.provisioned ? 'ready' : (a.before?.phase ?? 'declared'),
+      sshPort: a.after?.sshPort ?? null,
+      spicePort: a.after?.spicePort ?? null,
+      cores: a.after?.cores ?? [],
     })),
     orphans: plan.orphans ?? [],
   };

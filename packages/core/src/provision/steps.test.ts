@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseProvisionProgress } from './progress-schema.js';
 import {
+  AGENT_PHASES,
+  agentPhase,
   completeStep,
-  describeStep,
   failStep,
   nextStep,
-  PROVISION_STEPS,
   PROVISIONING_STEPS,
   type ProvisioningStep,
   type ProvisionProgress,
@@ -30,10 +30,12 @@ function through(step: ProvisioningStep | undefined): ProvisionProgress {
 
 describe('provisioning state machine', () => {
   it('walks the seeds flow in order, bring-up first', () => {
-    expect(PROVISION_STEPS).toEqual([
+    expect(AGENT_PHASES).toEqual([
+      'declared',
       'disk',
       'defined',
-      'booted',
+      'started',
+      'ssh-ready',
       'phase1',
       'hostkey',
       'rekeyed',
@@ -60,22 +62,20 @@ describe('provisioning state machine', () => {
   it('keeps completed steps when a step fails, and clears the failure once it succeeds', () => {
     const failed = failStep(through('phase1'), { step: 'hostkey', message: 'boom', logPath: '/l' }, T);
     expect(failed.done).toBe('phase1');
-    expect(describeStep('ssh-ready', failed)).toBe('phase1 (hostkey failed)');
+    expect(agentPhase('ssh-ready', failed)).toBe('phase1');
     const ok = completeStep(failed, 'hostkey', T, 'ssh-ed25519 BBBB');
     expect(ok.failure).toBeUndefined();
     expect(ok.hostKey).toBe('ssh-ed25519 BBBB');
-    expect(describeStep('ssh-ready', ok)).toBe('hostkey');
+    expect(agentPhase('ssh-ready', ok)).toBe('hostkey');
   });
 
-  it('shows bring-up phases as steps until provisioning starts', () => {
-    expect(describeStep(undefined, undefined)).toBe('-');
-    expect(describeStep('declared', undefined)).toBe('-');
-    expect(describeStep('disk', undefined)).toBe('disk');
-    expect(describeStep('started', undefined)).toBe('defined');
-    expect(describeStep('ssh-ready', {})).toBe('booted');
-    expect(describeStep('ssh-ready', failStep({}, { step: 'phase1', message: 'x' }, T))).toBe(
-      'booted (phase1 failed)',
-    );
+  it('names every state in one vocabulary: bring-up phases until provisioning finished a step', () => {
+    expect(agentPhase(undefined, undefined)).toBe('declared');
+    expect(agentPhase('disk', undefined)).toBe('disk');
+    expect(agentPhase('started', undefined)).toBe('started');
+    expect(agentPhase('ssh-ready', {})).toBe('ssh-ready');
+    expect(agentPhase('ssh-ready', failStep({}, { step: 'phase1', message: 'x' }, T))).toBe('ssh-ready');
+    expect(agentPhase('ssh-ready', through('ready'))).toBe('ready');
   });
 
   it('rewinds for --from, keeping the recorded host key', () => {

@@ -1,22 +1,6 @@
 // The per-agent provisioning state machine: the seeds' deployment flow as an ordered list of
 // steps, the record of how far an agent got, and which steps a run still has to do.
-
-/**
- * All steps, in order. The first three are the engine's bring-up, recorded in its own phase
- * field (see `bringUpStep`); the rest are provisioning, recorded in `ProvisionProgress`.
- */
-export const PROVISION_STEPS = [
-  'disk',
-  'defined',
-  'booted',
-  'phase1',
-  'hostkey',
-  'rekeyed',
-  'phase2',
-  'ready',
-] as const;
-
-export type ProvisionStep = (typeof PROVISION_STEPS)[number];
+import { PHASES, type Phase } from '../plan/state.js';
 
 /** The steps a provisioning run performs once the engine has the agent answering SSH. */
 export const PROVISIONING_STEPS = ['phase1', 'hostkey', 'rekeyed', 'phase2', 'ready'] as const;
@@ -118,25 +102,13 @@ export function pendingSteps(progress: ProvisionProgress): ProvisioningStep[] {
 }
 
 /**
- * The engine's bring-up phase as a step of this machine: a disk exists, the domain is
- * defined, the guest answers SSH. Phases before the disk (or unknown ones) have no step.
+ * The one phase vocabulary users see (`status`, `plan`, --json): the engine's bring-up phases,
+ * then the provisioning steps. An agent answering SSH is `ssh-ready` everywhere.
  */
-export function bringUpStep(phase: string | undefined): ProvisionStep | undefined {
-  switch (phase) {
-    case 'disk':
-      return 'disk';
-    case 'defined':
-    case 'started':
-      return 'defined';
-    case 'ssh-ready':
-      return 'booted';
-    default:
-      return undefined;
-  }
-}
+export const AGENT_PHASES = [...PHASES, ...PROVISIONING_STEPS] as const;
+export type AgentPhase = (typeof AGENT_PHASES)[number];
 
-/** The agent's current step for `fleet status`, with a failure if the next step failed. */
-export function describeStep(phase: string | undefined, progress: ProvisionProgress | undefined): string {
-  const step = progress?.done ?? bringUpStep(phase) ?? '-';
-  return progress?.failure ? `${step} (${progress.failure.step} failed)` : step;
+/** How far an agent got: its last provisioning step once one finished, else its bring-up phase. */
+export function agentPhase(phase: Phase | undefined, progress: ProvisionProgress | undefined): AgentPhase {
+  return progress?.done ?? phase ?? 'declared';
 }

@@ -32,7 +32,9 @@ export class LocalDisks implements Disks {
   }
 
   async baseIdentity(base: string): Promise<BaseIdentity> {
-    const path = await realpath(base);
+    const path = await realpath(base).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? new MissingBaseImageError(base) : err;
+    });
     const st = await stat(path);
     const fh = await open(path, 'r');
     try {
@@ -72,6 +74,18 @@ export class LocalDisks implements Disks {
     await unlink(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
+  }
+}
+
+/** The first thing a new user meets: say where the base image comes from and where it goes. */
+export class MissingBaseImageError extends Error {
+  override name = 'MissingBaseImageError';
+  readonly remedy: string;
+  constructor(readonly path: string) {
+    super(`base image ${path} does not exist`);
+    this.remedy =
+      'build it with `nix build .#nixosConfigurations.agent-base.config.system.build.qcow2`, then ' +
+      `copy result/nixos.qcow2 to ${path} (or point baseImage in agents/fleet.yaml at an image you have)`;
   }
 }
 
