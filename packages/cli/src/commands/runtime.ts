@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   allocate,
+  domainName,
   type Fleet,
   type HostSnapshot,
   type Ledger,
@@ -11,6 +12,7 @@ import {
 } from '@agentfleet/core';
 import {
   acquireLock,
+  agentPasstSocket,
   type EngineDeps,
   type FleetRun,
   findOrphans,
@@ -19,6 +21,7 @@ import {
   listensOnLoopback,
   lockFile,
   PasstNetworks,
+  passtSshPort,
   stateFile,
   tailFile,
   tcpListeners,
@@ -113,13 +116,25 @@ export async function allocateLedger(
   const prev = readLedger(ctx.dir);
   const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].filter(isLocalUri);
   const listeners = uris.length > 0 ? await tcpListeners() : [];
+  const owners = uris.length > 0 ? await passtOwners(ctx, fleet) : new Map<number, string>();
   const hosts: HostSnapshot[] = await Promise.all(
-    uris.map(async (uri) => hostSnapshotWithDomains(uri, await connections.connect(uri), listeners)),
+    uris.map(async (uri) => hostSnapshotWithDomains(uri, await connections.connect(uri), listeners, owners)),
   );
   const result = allocate(prev, fleet, hosts);
   if (!result.ok) throw new ValidationError(result.diagnostics);
   if (write) writeLedger(ctx, result.value);
   return result.value;
+}
+
+/** The SSH forwards this fleet's own passts hold, so an agent's own listener is no conflict. */
+async function passtOwners(ctx: CliContext, fleet: Fleet): Promise<Map<number, string>> {
+  const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
+  const owners = new Map<number, string>();
+  for (const a of fleet.agents) {
+    const port = await passtSshPort(agentPasstSocket(stateDir, a.name));
+    if (port !== undefined) owners.set(port, domainName(a.name));
+  }
+  return owners;
 }
 
 export function writeLedger(ctx: CliContext, ledger: Ledger): void {

@@ -1,4 +1,4 @@
-import type { DomainType, HostFacts, PortForward } from '@agentfleet/core';
+import type { DomainType, HostFacts, NetworkMode, PortForward } from '@agentfleet/core';
 import { domainXml } from '@agentfleet/core/domain-xml';
 import { allocationOf } from '@agentfleet/core/ledger';
 import { agentDomainInput } from '@agentfleet/engine/desired';
@@ -11,6 +11,7 @@ import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.j
 interface XmlOptions {
   domainType?: DomainType;
   portForward?: PortForward;
+  network?: NetworkMode;
 }
 
 export function registerXml(program: Command): void {
@@ -28,6 +29,13 @@ export function registerXml(program: Command): void {
       new Option('--port-forward <mode>', "instead of probing the host when fleet.yaml says 'auto'").choices([
         'passt',
         'hostfwd',
+      ]),
+    )
+    .addOption(
+      new Option('--network <mode>', "instead of the agent's network mode").choices([
+        'isolated',
+        'open',
+        'none',
       ]),
     )
     .action(async (name: string, opts: XmlOptions, command: Command) => {
@@ -53,7 +61,8 @@ export function registerXml(program: Command): void {
           ? { domainType: config.domainType, portForward: config.portForward }
           : chooseForHost(config, await hostFacts(agent.libvirtUri), ctx.log);
       const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
-      const xml = domainXml(agentDomainInput(stateDir, agent, allocation, choice));
+      const spec = opts.network ? { ...agent, network: opts.network } : agent;
+      const xml = domainXml(agentDomainInput(stateDir, spec, allocation, choice));
       process.stdout.write(xml.endsWith('\n') ? xml : `${xml}\n`);
     });
 }
