@@ -35,7 +35,7 @@ function fleetRepo(label, n) {
   portBase += 100;
   writeFileSync(
     join(dir, 'agents', 'fleet.yaml'),
-    `libvirtUri: ${URI}\nstateDir: ${join(dir, 'state')}\nbaseImage: ${base}\ndomainType: qemu\nportForward: hostfwd\ndiskMode: copy\nreservedCores: []\nsshPorts: { start: ${start}, end: ${start + 49} }\nspicePorts: { start: ${start + 50}, end: ${start + 99} }\nssh: { user: root, identityFile: ${key} }\nbootTimeouts: { sshSeconds: 600, shutdownSeconds: 30 }\n`,
+    `libvirtUri: ${URI}\nstateDir: ${join(dir, 'state')}\nbaseImage: ${base}\ndomainType: qemu\nnetwork: open\nportForward: hostfwd\ndiskMode: copy\nreservedCores: []\nsshPorts: { start: ${start}, end: ${start + 49} }\nspicePorts: { start: ${start + 50}, end: ${start + 99} }\nssh: { user: root, identityFile: ${key} }\nbootTimeouts: { sshSeconds: 600, shutdownSeconds: 30 }\n`,
   );
   const names = Array.from({ length: n }, (_, i) => `${tag}${label}${i}`);
   for (const name of names) {
@@ -77,7 +77,10 @@ function domainXmls(r) {
   mkdirSync(r.state, { recursive: true });
   return r.names.map((n) => {
     const file = join(r.dir, `${n}.xml`);
-    writeFileSync(file, fleetCli(r.dir, ['xml', n, '--domain-type', 'qemu', '--port-forward', 'hostfwd']));
+    writeFileSync(
+      file,
+      fleetCli(r.dir, ['xml', n, '--domain-type', 'qemu', '--network', 'open', '--port-forward', 'hostfwd']),
+    );
     return { name: n, xml: file, disk: join(r.state, `agent-${n}.qcow2`), port: r.ports.get(n) };
   });
 }

@@ -35,7 +35,8 @@ if (process.argv[2] === '--phases') {
       agent,
       allocation,
       domainType: 'qemu',
-      portForward: 'hostfwd',
+      network: { mode: 'isolated', socketPath: '/r/passt.sock' },
+      spiceSocket: '/r/spice.sock',
       diskPath: '/d',
       consoleLogPath: '/c',
     });

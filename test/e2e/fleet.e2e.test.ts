@@ -12,6 +12,7 @@ import {
   opensshExec,
   presentedHostKey,
   spiceHandshakeUnix,
+  stopPassts,
   systemUri,
   type TestImage,
 } from '../harness/index.js';
@@ -90,6 +91,7 @@ afterAll(async () => {
       virsh('undefine', `agent-${n}`);
     } catch {}
   }
+  stopPassts([A, B, C, D]);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

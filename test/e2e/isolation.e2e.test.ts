@@ -12,7 +12,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLibvirtd, ensureTestImage, systemUri, type TestImage } from '../harness/index.js';
+import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri, type TestImage } from '../harness/index.js';
 import { fleetMain } from './fleet-cli.js';
 
 const VM_TIMEOUT = 300_000;
@@ -173,6 +173,7 @@ afterAll(async () => {
       virsh('undefine', `agent-${n}`);
     } catch {}
   }
+  stopPassts([A, B]);
   for (const c of children) c.kill('SIGKILL');
   for (const s of servers) s.close();
   for (const args of blackholes) {

@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLibvirtd, ensureTestImage, systemUri } from '../harness/index.js';
+import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri } from '../harness/index.js';
 import { fleet, fleetOk } from './fleet-cli.js';
 
 const name = `o${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
@@ -45,6 +45,7 @@ afterAll(() => {
       virsh(cmd, `agent-${name}`);
     } catch {}
   }
+  stopPassts([name]);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -257,18 +257,30 @@ describe('fleet remove', () => {
 describe('fleet xml', () => {
   it('prints domain XML that virt-xml-validate accepts', () => {
     const dir = shippedFleet();
-    const r = runCli(['xml', 'drago', '--domain-type', 'qemu', '--port-forward', 'hostfwd'], dir);
+    const isolated = runCli(['xml', 'drago', '--domain-type', 'qemu'], dir);
+    expect(isolated.status).toBe(0);
+    expect(isolated.stdout).toMatch(
+      /stream,id=net0,server=off,addr.type=unix,addr.path=\S+\/run\/agent-drago\/passt.sock/,
+    );
+    expect(virtXmlValidate(isolated.stdout).ok).toBe(true);
+    const r = runCli(
+      ['xml', 'drago', '--domain-type', 'qemu', '--network', 'open', '--port-forward', 'hostfwd'],
+      dir,
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('<name>agent-drago</name>');
     expect(r.stdout).toContain('hostfwd=tcp:127.0.0.1:2223-:22');
     expect(virtXmlValidate(r.stdout).ok).toBe(true);
-    const passt = runCli(['xml', 'luce', '--port-forward', 'passt', '--domain-type', 'kvm'], dir);
+    const passt = runCli(
+      ['xml', 'luce', '--network', 'open', '--port-forward', 'passt', '--domain-type', 'kvm'],
+      dir,
+    );
     expect(passt.stdout).toContain('<range start="2224" to="22"/>');
     expect(virtXmlValidate(passt.stdout).ok).toBe(true);
   });
 
   it("resolves fleet.yaml's 'auto' by probing the agent's libvirt host, as fleet up does", () => {
-    const r = runCli(['--log-level', 'info', 'xml', 'luce'], shippedFleet());
+    const r = runCli(['--log-level', 'info', 'xml', 'luce', '--network', 'open'], shippedFleet());
     expect(r.status).toBe(0);
     // The probe's choice is logged (pino JSON on stderr) and is what the XML uses.
     const forward = /hostfwd=tcp:127\.0\.0\.1:2224-:22/.test(r.stdout) ? 'hostfwd' : 'passt';

@@ -21,12 +21,17 @@ export async function hostSnapshotWithDomains(
   hv: Hypervisor,
   listeners: readonly TcpListener[],
   fleetId: string,
+  /** Listening ports known to be an agent's own (its passt's SSH forward): port -> `agent-<name>`. */
+  owners: ReadonlyMap<number, string> = new Map(),
 ): Promise<HostSnapshot> {
   const ports = [...new Set(listeners.map((l) => l.port))].sort((a, b) => a - b);
   const snapshot: HostSnapshot = {
     uri,
     cpus: availableParallelism(),
-    listeningPorts: ports.map((port) => ({ port })),
+    listeningPorts: ports.map((port) => {
+      const owner = owners.get(port);
+      return owner === undefined ? { port } : { port, owner };
+    }),
     domains: [],
   };
   for (const d of await hv.listDomains()) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   allocate,
   coreSpreadWarnings,
+  domainName,
   type Fleet,
   type HostSnapshot,
   type Ledger,
@@ -12,6 +13,7 @@ import {
 } from '@agentfleet/core';
 import {
   acquireLock,
+  agentPasstSocket,
   type EngineDeps,
   ensureFleetId,
   type FleetRun,
@@ -23,6 +25,7 @@ import {
   PasstNetworks,
   removeStaleTemps,
   securePrivateDir,
+  passtSshPort,
   stateFile,
   tailFile,
   tcpListeners,
@@ -155,9 +158,10 @@ export async function allocateLedger(
   const prev = ensureFleetId(readLedger(ctx.dir));
   const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].filter(isLocalUri);
   const listeners = uris.length > 0 ? await tcpListeners() : [];
+  const owners = uris.length > 0 ? await passtOwners(ctx, fleet) : new Map<number, string>();
   const hosts: HostSnapshot[] = await Promise.all(
     uris.map(async (uri) =>
-      hostSnapshotWithDomains(uri, await connections.connect(uri), listeners, prev.fleetId as string),
+      hostSnapshotWithDomains(uri, await connections.connect(uri), listeners, prev.fleetId as string, owners),
     ),
   );
   const result = allocate(prev, fleet, hosts);
@@ -168,6 +172,17 @@ export async function allocateLedger(
       process.stderr.write(`warning: ${w}\n`);
   if (write) writeLedger(ctx, result.value);
   return result.value;
+}
+
+/** The SSH forwards this fleet's own passts hold, so an agent's own listener is no conflict. */
+async function passtOwners(ctx: CliContext, fleet: Fleet): Promise<Map<number, string>> {
+  const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
+  const owners = new Map<number, string>();
+  for (const a of fleet.agents) {
+    const port = await passtSshPort(agentPasstSocket(stateDir, a.name));
+    if (port !== undefined) owners.set(port, domainName(a.name));
+  }
+  return owners;
 }
 
 export function writeLedger(ctx: CliContext, ledger: Ledger): void {

@@ -1,4 +1,4 @@
-import type { DomainType, HostFacts, PortForward } from '@agentfleet/core';
+import type { DomainType, HostFacts, NetworkMode, PortForward } from '@agentfleet/core';
 import { domainXml } from '@agentfleet/core/domain-xml';
 import { allocationOf } from '@agentfleet/core/ledger';
 import { agentDomainInput } from '@agentfleet/engine/desired';
@@ -12,6 +12,7 @@ import { agentName } from './agent-name.js';
 interface XmlOptions {
   domainType?: DomainType;
   portForward?: PortForward;
+  network?: NetworkMode;
 }
 
 export function registerXml(program: Command): void {
@@ -29,6 +30,13 @@ export function registerXml(program: Command): void {
       new Option('--port-forward <mode>', "instead of probing the host when fleet.yaml says 'auto'").choices([
         'passt',
         'hostfwd',
+      ]),
+    )
+    .addOption(
+      new Option('--network <mode>', "instead of the agent's network mode").choices([
+        'isolated',
+        'open',
+        'none',
       ]),
     )
     .action(async (name: string, opts: XmlOptions, command: Command) => {
@@ -54,9 +62,8 @@ export function registerXml(program: Command): void {
           ? { domainType: config.domainType, portForward: config.portForward }
           : chooseForHost(config, await hostFacts(agent.libvirtUri), ctx.log);
       const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
-      const xml = domainXml(
-        agentDomainInput(stateDir, agent, allocation, choice, fleet.config.reservedCores),
-      );
+      const spec = opts.network ? { ...agent, network: opts.network } : agent;
+      const xml = domainXml(agentDomainInput(stateDir, spec, allocation, choice, fleet.config.reservedCores));
       process.stdout.write(xml.endsWith('\n') ? xml : `${xml}\n`);
     });
 }

@@ -127,7 +127,24 @@ async function isSocket(path: string): Promise<boolean> {
 
 /** Live passt processes serving exactly this socket path. */
 export async function passtPids(socketPath: string): Promise<number[]> {
-  const pids: number[] = [];
+  return (await passtProcesses(socketPath)).map((p) => p.pid);
+}
+
+/**
+ * The host port the passt serving socketPath forwards to the guest's SSH: that listener is the
+ * agent's own (allocation must not call it a conflict), not some other process's.
+ */
+export async function passtSshPort(socketPath: string): Promise<number | undefined> {
+  for (const { argv } of await passtProcesses(socketPath)) {
+    const spec = argv[argv.indexOf('--tcp-ports') + 1] ?? '';
+    const port = /\/(\d+):22$/.exec(spec)?.[1];
+    if (port) return Number(port);
+  }
+  return undefined;
+}
+
+async function passtProcesses(socketPath: string): Promise<{ pid: number; argv: string[] }[]> {
+  const found: { pid: number; argv: string[] }[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const argv = await readFile(`/proc/${entry}/cmdline`, 'utf8').then(
@@ -136,9 +153,10 @@ export async function passtPids(socketPath: string): Promise<number[]> {
     );
     if (!basename(argv[0] ?? '').startsWith('passt')) continue;
     const at = argv.findIndex((a) => a === '--socket' || a === '-s');
-    if (at >= 0 && argv[at + 1] === socketPath && !(await isZombie(entry))) pids.push(Number(entry));
+    if (at >= 0 && argv[at + 1] === socketPath && !(await isZombie(entry)))
+      found.push({ pid: Number(entry), argv });
   }
-  return pids;
+  return found;
 }
 
 async function isZombie(pid: string): Promise<boolean> {
