@@ -1,3 +1,4 @@
+export * from './adopt.js';
 export * from './allocate.js';
 export * from './diagnostics.js';
 export * from './domain-resources.js';
