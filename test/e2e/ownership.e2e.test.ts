@@ -31,7 +31,8 @@ let dirB: string;
 let image: TestImage;
 let handDisk: string;
 
-const virsh = (...args: string[]) => execFileSync('virsh', ['-c', systemUri, ...args], { encoding: 'utf8' });
+const virsh = (...args: string[]) =>
+  execFileSync('virsh', ['-c', systemUri, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const domains = () => virsh('list', '--all', '--name').split('\n').filter(Boolean);
 const domState = (name: string) => virsh('domstate', name).trim();
 const domUuid = (name: string) => virsh('domuuid', name).trim();
