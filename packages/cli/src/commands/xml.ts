@@ -1,6 +1,7 @@
 import type { DomainType, HostFacts, PortForward } from '@agentfleet/core';
 import { domainXml } from '@agentfleet/core/domain-xml';
 import { allocationOf } from '@agentfleet/core/ledger';
+import { domainName } from '@agentfleet/core/model';
 import { chooseForHost } from '@agentfleet/engine/host-choice';
 import { agentConsoleLog, agentDisk } from '@agentfleet/engine/paths';
 import { type Command, Option } from 'commander';
@@ -40,7 +41,8 @@ export function registerXml(program: Command): void {
           `no agent named '${name}' (agents: ${fleet.agents.map((a) => a.name).join(', ')})`,
         );
       }
-      const allocation = allocationOf(readLedger(ctx.dir), agent.libvirtUri, name);
+      const ledger = readLedger(ctx.dir);
+      const allocation = allocationOf(ledger, agent.libvirtUri, name);
       if (!allocation)
         throw new UsageError(`agent '${name}' has no allocation in ${LEDGER_FILE}; run 'fleet allocate'`);
       const config = {
@@ -56,10 +58,13 @@ export function registerXml(program: Command): void {
       const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
       const xml = domainXml({
         agent,
+        domainName: domainName(name, fleet.config.domainPrefix),
+        // The fleet's identity once it has one (the first `up`/`add`/`allocate` records it).
+        ...(ledger.fleetId !== undefined && { fleet: { id: ledger.fleetId, dir: ctx.dir, stateDir } }),
         allocation,
         domainType: choice.domainType,
         portForward: choice.portForward,
-        diskPath: agentDisk(stateDir, name),
+        diskPath: allocation.disk ?? agentDisk(stateDir, name),
         consoleLogPath: agentConsoleLog(stateDir, name),
       });
       process.stdout.write(xml.endsWith('\n') ? xml : `${xml}\n`);
