@@ -6,7 +6,8 @@
 #   id_ed25519[.pub]   admin key pair authorized for root (kept across rebuilds)
 # Guest behaviour (see the init script below): DHCP on eth0, dropbear on :22 (root, keys only) serving the
 # OpenSSH-format host key at /var/ssh/ssh_host_ed25519_key, which is generated on first boot and kept on the VM's
-# own disk (or taken from fw_cfg opt/agentfleet/ssh_host_ed25519_key); extra authorized keys from fw_cfg
+# own disk (or, on a first boot, installed from fw_cfg opt/agentfleet/ssh_host_ed25519_key by the NixOS module's own
+# hosts/scripts/install-fwcfg-hostkey.sh, its output in /var/log/agentfleet-hostkey.log); extra authorized keys from fw_cfg
 # opt/agentfleet/authorized_keys; ACPI power button -> poweroff; SFTP; a fake nixos-rebuild that decrypts
 # secrets/*.age with the host key via the real age binary; "AGENTFLEET READY" on the serial console.
 # Idempotent: skipped when base.qcow2 exists and was built by this very script (hash stamp). Safe to run
@@ -19,7 +20,10 @@ mkdir -p "$OUT"
 exec 9>"$OUT.lock"
 flock 9
 
-STAMP=$(sha256sum "$SELF" | cut -d' ' -f1)
+# The host-key hand-over NixOS runs (hosts/common/host-key.nix), run here by init: one script, so the e2e tests
+# exercise the real logic.
+HOSTKEY_SCRIPT=$REPO/hosts/scripts/install-fwcfg-hostkey.sh
+STAMP=$(cat "$SELF" "$HOSTKEY_SCRIPT" | sha256sum | cut -d' ' -f1)
 if [ -f "$OUT/base.qcow2" ] && [ "$(cat "$OUT/.stamp" 2>/dev/null)" = "$STAMP" ]; then
   echo "test image up to date: $OUT/base.qcow2"
   exit 0
@@ -61,6 +65,8 @@ copy_bin /usr/sbin/dropbear /usr/sbin/dropbear
 copy_bin /usr/bin/dropbearkey /usr/bin/dropbearkey
 copy_bin /usr/bin/dropbearconvert /usr/bin/dropbearconvert
 copy_bin /usr/bin/age /usr/bin/age
+copy_bin /usr/bin/ssh-keygen /usr/bin/ssh-keygen
+cp "$HOSTKEY_SCRIPT" "$R/usr/sbin/install-fwcfg-hostkey"; chmod 755 "$R/usr/sbin/install-fwcfg-hostkey"
 # dropbear runs its compiled-in sftp path for the "sftp" subsystem.
 SFTP=$(tr '\0' '\n' < /usr/sbin/dropbear | grep -m1 '^/.*/sftp-server$')
 mkdir -p "$R$(dirname "$SFTP")"
@@ -108,13 +114,18 @@ EOF
 
 # Stand-in for NixOS's nixos-rebuild: records its arguments and, on `switch --flake PATH#agent-NAME`, decrypts
 # what agenix would (PATH/secrets/*.age) with the host key into /run/agenix. PATH/FAIL_REBUILD makes it fail.
+# Inputs as nix pins them: without PATH/flake.lock it "resolves" them (a lock unique to this run, as two
+# resolutions of moving branches may differ) and writes one, unless --no-update-lock-file forbids it; it records
+# "lock: <sha256 of flake.lock>" so tests see which inputs each rebuild used.
 cat > "$R/usr/bin/nixos-rebuild" <<'EOF'
 #!/bin/sh
 LOG=/var/log/nixos-rebuild.log
 echo "$*" >> $LOG
-action=${1:-}; flake=
+action=${1:-}; flake=; frozen=
 while [ $# -gt 0 ]; do
-  case "$1" in --flake) flake=${2:-}; shift ;; --flake=*) flake=${1#--flake=} ;; esac
+  case "$1" in
+    --flake) flake=${2:-}; shift ;; --flake=*) flake=${1#--flake=} ;; --no-update-lock-file) frozen=1 ;;
+  esac
   shift
 done
 echo "nixos-rebuild: $action ${flake:-(no flake)}"
@@ -125,6 +136,17 @@ if [ -n "$flake" ] && [ -d "$dir" ]; then
     echo "failed: $dir/FAIL_REBUILD" >> $LOG
     exit 1
   fi
+  if [ ! -e "$dir/flake.lock" ]; then
+    if [ -n "$frozen" ]; then
+      echo "error: flake 'path:$dir' requires lock file changes but they're not allowed due to '--no-update-lock-file'" >&2
+      echo "failed: no flake.lock" >> $LOG
+      exit 1
+    fi
+    echo "warning: creating lock file '$dir/flake.lock'"
+    printf '{"nodes":{"root":{}},"resolved":"%s","root":"root","version":7}\n' "$(cat /proc/sys/kernel/random/uuid)" \
+      > "$dir/flake.lock"
+  fi
+  echo "lock: $(sha256sum "$dir/flake.lock" | cut -d' ' -f1)" >> $LOG
   echo "building the system configuration for $attr..."
   echo "activating the configuration..."
   if [ "$action" = switch ]; then
@@ -168,21 +190,28 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
   [ -b /dev/vda ] && mount -t vfat -o rw /dev/vda /boot 2>/dev/null && mounted=/dev/vda && break
   sleep 0.2
 done
+# /var/ssh is in RAM here; the disk's copy stands for NixOS' persistent /var/ssh. Then the same order as NixOS: the
+# fw_cfg hand-over (only when no key exists), else the SSH server's own key generation.
 K=/var/ssh/ssh_host_ed25519_key
-if fw ssh_host_ed25519_key > $K; then
-  src="fw_cfg"
-elif [ -s /boot/agentfleet/ssh_host_ed25519_key ]; then
+if [ -s /boot/agentfleet/ssh_host_ed25519_key ]; then
   cp /boot/agentfleet/ssh_host_ed25519_key $K; src="disk"
-else
+fi
+install-fwcfg-hostkey $K > /var/log/agentfleet-hostkey.log 2>&1 || true
+if [ -z "${src:-}" ] && [ -s $K ]; then
+  src="fw_cfg"
+elif [ -z "${src:-}" ]; then
   dropbearkey -t ed25519 -f /tmp/new_host_key >/dev/null 2>&1 && dropbearconvert dropbear openssh /tmp/new_host_key $K >/dev/null 2>&1
-  if [ -n "$mounted" ]; then
-    mkdir -p /boot/agentfleet && cp $K /boot/agentfleet/ssh_host_ed25519_key.tmp \
-      && mv /boot/agentfleet/ssh_host_ed25519_key.tmp /boot/agentfleet/ssh_host_ed25519_key && sync; src="generated"
-  else
-    src="generated (not persisted: boot disk not mounted)"
-  fi
+  src="generated"
 fi
 chmod 600 $K
+if [ "$src" != disk ]; then
+  if [ -n "$mounted" ]; then
+    mkdir -p /boot/agentfleet && cp $K /boot/agentfleet/ssh_host_ed25519_key.tmp \
+      && mv /boot/agentfleet/ssh_host_ed25519_key.tmp /boot/agentfleet/ssh_host_ed25519_key && sync
+  else
+    src="$src (not persisted: boot disk not mounted)"
+  fi
+fi
 dropbearconvert openssh dropbear $K /etc/dropbear/host_key >/dev/null 2>&1
 dropbearkey -y -f /etc/dropbear/host_key | grep '^ssh-ed25519 ' | cut -d' ' -f1,2 > $K.pub
 echo "$(cat $K.pub) root@$(hostname)" > $K.pub

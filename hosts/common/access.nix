@@ -6,6 +6,8 @@ let
   cfg = config.agentfleet;
 in
 {
+  imports = [ ./host-key.nix ];
+
   options.agentfleet = {
     adminKeys = lib.mkOption {
       type = lib.types.listOf lib.types.str;

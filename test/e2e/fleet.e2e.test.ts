@@ -11,7 +11,7 @@ import {
   ensureTestImage,
   opensshExec,
   presentedHostKey,
-  spiceHandshake,
+  spiceHandshakeUnix,
   systemUri,
   type TestImage,
 } from '../harness/index.js';
@@ -46,10 +46,10 @@ async function status(): Promise<Map<string, StatusRow>> {
   return new Map(out.agents.map((a) => [a.name, a]));
 }
 
-function writeAgent(name: string): void {
+function writeAgent(name: string, extra = ''): void {
   writeFileSync(
     join(dir, 'agents', `${name}.yaml`),
-    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${name}@example.org }\n`,
+    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${name}@example.org }\n${extra}`,
   );
 }
 
@@ -76,8 +76,9 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
+  // A has the default network (isolated: its own passt); B the explicit opt-out (QEMU hostfwd).
   writeAgent(A);
-  writeAgent(B);
+  writeAgent(B, 'network: open\n');
 }, VM_TIMEOUT);
 
 afterAll(async () => {
@@ -145,22 +146,36 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
     expect(readFileSync(join(stateDir, 'ssh_config'), 'utf8')).toContain('StrictHostKeyChecking yes');
   });
 
-  it('the SPICE port of each agent completes a SPICE handshake', async () => {
-    const s = await status();
+  it('the SPICE socket of each agent completes a SPICE handshake; QEMU listens on no TCP port', async () => {
     for (const n of [A, B]) {
-      const port = s.get(n)?.spicePort ?? 0;
-      expect((await fleetOk(dir, ['spice', n, '--print'])).stdout.trim()).toBe(`spice://127.0.0.1:${port}`);
-      const hs = await spiceHandshake('127.0.0.1', port);
-      expect(hs.firstMessageType).toBe(103);
+      const socket = join(stateDir, 'run', `agent-${n}`, 'spice.sock');
+      expect((await fleetOk(dir, ['spice', n, '--print'])).stdout.trim()).toBe(`spice+unix://${socket}`);
+      expect((await spiceHandshakeUnix(socket)).firstMessageType).toBe(103);
+      expect(statSync(join(stateDir, 'run', `agent-${n}`)).mode & 0o777).toBe(0o700);
+      const args = readFileSync(`/proc/${qemuPid(n)}/cmdline`, 'utf8').split('\0');
+      const spice = args[args.indexOf('-spice') + 1] ?? '';
+      expect(spice).toMatch(new RegExp(`^unix(=on)?,addr=${socket},`));
+      expect(spice).not.toMatch(/port=/);
     }
+    const vv = join(dir, `${A}.vv`);
+    await fleetOk(dir, ['spice', A, '--vv', vv]);
+    expect(readFileSync(vv, 'utf8')).toContain(
+      `unix-path=${join(stateDir, 'run', `agent-${A}`, 'spice.sock')}`,
+    );
+    expect(statSync(vv).mode & 0o777).toBe(0o600);
   });
 
-  it('vcpupin of each domain is what the ledger says; SSH is forwarded by hostfwd with one NIC', async () => {
+  it('vcpupin of each domain is what the ledger says; one NIC: A on its passt, B by hostfwd', async () => {
     const s = await status();
+    // libvirt 9.0 here has no passt backend: open mode's auto chose QEMU's hostfwd.
+    expect(virsh('dumpxml', `agent-${B}`)).toContain(`hostfwd=tcp:127.0.0.1:${s.get(B)?.sshPort}-:22`);
+    const passtSocket = join(stateDir, 'run', `agent-${A}`, 'passt.sock');
+    expect(virsh('dumpxml', `agent-${A}`)).toContain(`addr.path=${passtSocket}`);
+    expect(
+      execFileSync('pgrep', ['-f', '--', `--socket ${passtSocket}`], { encoding: 'utf8' }).trim(),
+    ).toMatch(/^\d+$/);
     for (const n of [A, B]) {
-      // libvirt 9.0 here has no passt: auto must have chosen QEMU's hostfwd, and no <interface>.
       const xml = virsh('dumpxml', `agent-${n}`);
-      expect(xml).toContain(`hostfwd=tcp:127.0.0.1:${s.get(n)?.sshPort}-:22`);
       expect(xml).not.toContain('<interface');
       const cores = s.get(n)?.cores ?? [];
       expect(cores.length).toBe(1);
@@ -211,6 +226,9 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
         );
         expect(existsSync(join(stateDir, `agent-${n}.qcow2`))).toBe(true);
       }
+      // A's passt went with its domain.
+      const passtSocket = join(stateDir, 'run', `agent-${A}`, 'passt.sock');
+      expect(() => execFileSync('pgrep', ['-f', '--', `--socket ${passtSocket}`])).toThrow();
     },
     VM_TIMEOUT,
   );

@@ -65,7 +65,12 @@ describe.sequential('fleet up --pregenerate-host-keys', () => {
         await readFile(image.privateKeyPath, 'utf8'),
       );
       const run = async (cmd: string) => (await inVm(connector, agent, made, cmd)).out;
-      // The guest serves the key fleet made, and its nixos-rebuild ran once and could decrypt.
+      // The guest serves the key fleet made (inVm pins it), installed by the hand-over script the
+      // NixOS module runs (hosts/scripts/install-fwcfg-hostkey.sh, run by the image's init), and its
+      // nixos-rebuild ran once and could decrypt.
+      expect(await run('cat /var/log/agentfleet-hostkey.log')).toContain(
+        `installed /var/ssh/ssh_host_ed25519_key from fw_cfg (${made})`,
+      );
       expect((await run('cat /var/ssh/ssh_host_ed25519_key.pub')).startsWith(`${made} `)).toBe(true);
       const log = (await run('cat /var/log/nixos-rebuild.log')).split('\n');
       expect(log.filter((l) => l.startsWith('switch --flake'))).toHaveLength(1);

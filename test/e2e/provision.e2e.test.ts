@@ -93,7 +93,8 @@ describe('two-phase provisioning on a real VM', { timeout: 180_000 }, () => {
     const log = await rebuildLog();
     expect(switches(log)).toEqual([
       `switch --flake /var/lib/agentfleet/flake#agent-${AGENT}`,
-      `switch --flake /var/lib/agentfleet/flake#agent-${AGENT}`,
+      // Phase 1 resolved the inputs (the fleet had no flake.lock); phase 2 uses the lock it wrote.
+      `switch --flake /var/lib/agentfleet/flake#agent-${AGENT} --no-update-lock-file`,
     ]);
     // Phase 1 ran before the rekey: agenix could not open the secret; phase 2 could.
     expect(log.filter((l) => l.endsWith(`: ${SECRET}`))).toEqual([
@@ -151,10 +152,12 @@ describe('two-phase provisioning on a real VM', { timeout: 180_000 }, () => {
     const old = (await readFile(join(fleetDir, 'secrets', 'hosts', `${AGENT}.pub`), 'utf8')).trim();
     const disk = join(fleetDir, 'disk.qcow2');
     const current = vm as TestVm;
+    // The guest forgets its key (as if reinstalled): a key already on the disk is never replaced.
+    await inAgent('rm -f /boot/agentfleet/ssh_host_ed25519_key && sync');
     await current.shutdown();
     await copyFile(current.disk, disk);
     await current.remove();
-    // Same disk, but the guest now holds another host key (as if reinstalled).
+    // Same disk, but the guest now gets another host key through fw_cfg.
     const fresh = sshKeygen(join(fleetDir, 'new_host_ed25519'));
     await bootAndPin(disk, { ssh_host_ed25519_key: await readFile(fresh, 'utf8') });
 

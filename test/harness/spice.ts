@@ -45,14 +45,30 @@ export function spiceHandshake(
   port: number,
   opts: { password?: string; timeoutMs?: number } = {},
 ): Promise<SpiceHandshake> {
+  return handshake((onConnect) => net.connect(port, host, onConnect), `${host}:${port}`, opts);
+}
+
+/** spiceHandshake with a SPICE server listening on a unix socket (`<listen type='socket'>`). */
+export function spiceHandshakeUnix(
+  path: string,
+  opts: { password?: string; timeoutMs?: number } = {},
+): Promise<SpiceHandshake> {
+  return handshake((onConnect) => net.connect(path, onConnect), path, opts);
+}
+
+function handshake(
+  connect: (onConnect: () => void) => net.Socket,
+  where: string,
+  opts: { password?: string; timeoutMs?: number },
+): Promise<SpiceHandshake> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, host, () => socket.write(linkMessage()));
+    const socket = connect(() => socket.write(linkMessage()));
     let buf = Buffer.alloc(0);
     let stage: 'reply' | 'auth' | 'message' = 'reply';
     let version = { major: 0, minor: 0 };
     const fail = (msg: string) => {
       socket.destroy();
-      reject(new Error(`SPICE handshake with ${host}:${port} failed: ${msg}`));
+      reject(new Error(`SPICE handshake with ${where} failed: ${msg}`));
     };
     socket.setTimeout(opts.timeoutMs ?? 10_000, () => fail(`no answer in stage '${stage}'`));
     socket.on('error', (err) => fail(err.message));

@@ -184,7 +184,7 @@ function placeNew(list: Draft[], host: HostClaims, fleet: Fleet): Problem[] {
       });
       continue;
     }
-    for (const core of picked) host.claimCore(a, core);
+    for (const core of picked) host.claimCore(a, core, true);
     d.cores.push(...picked);
   }
   return problems;
@@ -199,7 +199,8 @@ function describeCores(host: HostClaims, reserved: readonly number[]): string {
 /** Everything claimed on one host during one allocation run: agents' claims and the snapshot's. */
 class HostClaims {
   private readonly agentPorts = new Map<number, string>();
-  private readonly agentCores = new Map<number, { agent: string; exclusive: boolean }[]>();
+  /** One entry per vCPU pinned to the core; `fresh` when placed in this run (they boot together). */
+  private readonly agentCores = new Map<number, { agent: string; exclusive: boolean; fresh: boolean }[]>();
   private readonly foreignPorts = new Map<number, string>();
   private readonly foreignCores = new Map<number, string[]>();
   /** Ports held by this fleet's own running domains: port -> agent name. */
@@ -263,32 +264,48 @@ class HostClaims {
     return foreign ? `is also pinned by ${foreign}` : undefined;
   }
 
-  claimCore(agent: AgentSpec, core: number): void {
+  claimCore(agent: AgentSpec, core: number, fresh = false): void {
     this.agentCores.set(core, [
       ...(this.agentCores.get(core) ?? []),
-      { agent: agent.name, exclusive: !agent.shareCores },
+      { agent: agent.name, exclusive: !agent.shareCores, fresh },
     ]);
   }
 
   /**
-   * Up to `need` cores for `agent`. Exclusive agents get the lowest wholly free cores; sharing
-   * agents the least-loaded usable ones, cycling when there are fewer than vCPUs.
+   * Up to `need` cores for `agent`. Exclusive agents get the lowest wholly free cores. Sharing agents get one core
+   * per vCPU, each time the one with (in this order) the fewest of the agent's own vCPUs (two vCPUs of one TCG guest
+   * on one core only take turns), the fewest vCPUs placed in this run (new agents boot together: stacking them on
+   * one core while another has none halves their speed, however idle the older agents there are), the fewest vCPUs
+   * pinned in all (foreign domains count one per core), the lowest number.
    */
   freeCores(agent: AgentSpec, need: number, have: readonly number[], reserved: readonly number[]): number[] {
     const cpus = this.snapshot?.cpus ?? 0;
     const usable = Array.from({ length: cpus }, (_, c) => c).filter(
-      (c) => !have.includes(c) && this.coreProblem(agent, c, reserved) === undefined,
+      (c) => this.coreProblem(agent, c, reserved) === undefined,
     );
     if (!agent.shareCores) {
-      return usable.filter((c) => !this.agentCores.has(c) && !this.foreignCores.has(c)).slice(0, need);
+      return usable
+        .filter((c) => !have.includes(c) && !this.agentCores.has(c) && !this.foreignCores.has(c))
+        .slice(0, need);
     }
-    const load = (c: number) =>
-      (this.agentCores.get(c)?.length ?? 0) + (this.foreignCores.get(c)?.length ?? 0);
-    const pool = usable.sort((x, y) => load(x) - load(y) || x - y);
-    const cycle = pool.length > 0 ? pool : [...have];
-    return cycle.length === 0
-      ? []
-      : Array.from({ length: need }, (_, i) => cycle[i % cycle.length] as number);
+    const mine = [...have];
+    const picked: number[] = [];
+    const candidates = usable.length > 0 ? usable : [...new Set(have)];
+    for (let i = 0; i < need && candidates.length > 0; i++) {
+      const key = (c: number) => {
+        const users = this.agentCores.get(c) ?? [];
+        return [
+          mine.filter((m) => m === c).length,
+          users.filter((u) => u.fresh).length + picked.filter((p) => p === c).length,
+          users.length + picked.filter((p) => p === c).length + (this.foreignCores.get(c)?.length ?? 0),
+          c,
+        ];
+      };
+      const best = candidates.reduce((x, y) => (compareKeys(key(y), key(x)) < 0 ? y : x));
+      picked.push(best);
+      mine.push(best);
+    }
+    return picked;
   }
 
   coreHolders(): [number, string[]][] {
@@ -301,6 +318,11 @@ class HostClaims {
     for (const [c, doms] of this.foreignCores) all.set(c, [...(all.get(c) ?? []), ...doms]);
     return [...all].sort((x, y) => x[0] - y[0]);
   }
+}
+
+function compareKeys(x: readonly number[], y: readonly number[]): number {
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
+  return 0;
 }
 
 /** Point a problem at the explicit YAML field when there is one, else at the recorded ledger entry. */

@@ -4,24 +4,33 @@ import { virshDefineAndDump, virtXmlValidate } from '../test-support/libvirt-too
 import { domainMetadataOf, domainXml, specHash } from './domain-xml.js';
 
 describe('domain XML against real libvirt tools', () => {
-  it.each(['hostfwd', 'passt'] as const)('%s mode passes virt-xml-validate', (portForward) => {
+  it.each([
+    { mode: 'isolated', socketPath: '/run/a/passt.sock' },
+    { mode: 'open', portForward: 'hostfwd' },
+    { mode: 'open', portForward: 'passt' },
+    { mode: 'none' },
+  ] as const)('network $mode ($portForward) passes virt-xml-validate', (network) => {
     for (const domainType of ['qemu', 'kvm'] as const) {
-      const r = virtXmlValidate(domainXml({ ...sampleInput, portForward, domainType }));
+      const r = virtXmlValidate(domainXml({ ...sampleInput, network, domainType }));
       expect(r.output).toContain('validates');
       expect(r.ok).toBe(true);
     }
   });
 
   it('defines on test:///default and libvirt keeps pins, ports, console and our metadata', () => {
-    const input = { ...sampleInput, fwcfg: { note: 'a <b> & "c"' } };
+    const input = { ...sampleInput, fwcfgFiles: { note: '/keys/a <b> & "c"' } };
     const xml = domainXml(input);
     const r = virshDefineAndDump(xml, 'agent-drago');
     expect(r.output).not.toContain('error');
     expect(r.ok).toBe(true);
     expect(domainMetadataOf(r.output)).toEqual({ agent: 'drago', specHash: specHash(xml) });
     expect(r.output).toContain("<vcpupin vcpu='1' cpuset='3'/>");
-    expect(r.output).toContain("<graphics type='spice' port='5900' autoport='no'");
-    expect(r.output).toContain("<entry name='opt/agentfleet/note'>a &lt;b&gt; &amp; &quot;c&quot;</entry>");
+    expect(r.output).toMatch(
+      /<graphics type='spice'[^>]*>\s*<listen type='socket' socket='\/home\/u\/.agentvms\/run\/agent-drago\/spice.sock'\/>/,
+    );
+    expect(r.output).toContain(
+      "<entry name='opt/agentfleet/note' file='/keys/a &lt;b&gt; &amp; &quot;c&quot;'/>",
+    );
     expect(r.output).toMatch(
       /<serial type='file'>\s*<source path='\/home\/u\/.agentvms\/agent-drago.console.log' append='on'\/>/,
     );
@@ -29,7 +38,10 @@ describe('domain XML against real libvirt tools', () => {
   });
 
   it('passt mode defines where libvirt supports passt; Debian 12 (libvirt 9.0) refuses it by name', () => {
-    const r = virshDefineAndDump(domainXml({ ...sampleInput, portForward: 'passt' }), 'agent-drago');
+    const r = virshDefineAndDump(
+      domainXml({ ...sampleInput, network: { mode: 'open', portForward: 'passt' } }),
+      'agent-drago',
+    );
     if (r.ok) {
       expect(r.output).toContain("<backend type='passt'/>");
     } else {

@@ -4,37 +4,65 @@ import { parseCpuset, resourcesOfDomainXml } from './domain-resources.js';
 import { domainMetadataOf, domainXml, specHash } from './domain-xml.js';
 
 describe('domainXml', () => {
-  it('forwards SSH with QEMU hostfwd and no <interface>, so there is exactly one NIC', () => {
+  const nic = '<qemu:arg value="virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56,bus=pcie.0,addr=0x10"/>';
+
+  it("isolated: joins the agent's passt on its unix socket, with no <interface>, so exactly one NIC", () => {
     const xml = domainXml(sampleInput);
     expect(xml).not.toContain('<interface');
     expect(xml).toContain('xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0"');
-    expect(xml).toContain('<qemu:arg value="user,id=net0,hostfwd=tcp:127.0.0.1:2223-:22"/>');
     expect(xml).toContain(
-      '<qemu:arg value="virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56,bus=pcie.0,addr=0x10"/>',
+      '<qemu:arg value="stream,id=net0,server=off,addr.type=unix,addr.path=/home/u/.agentvms/run/agent-drago/passt.sock"/>',
     );
+    expect(xml).not.toContain('hostfwd');
+    expect(xml).toContain(nic);
     expect(xml.match(/52:54:00:12:34:56/g)).toHaveLength(1);
   });
 
-  it('forwards SSH with a passt portForward on 127.0.0.1 in passt mode', () => {
-    const xml = domainXml({ ...sampleInput, portForward: 'passt' });
+  it('open: QEMU user networking with the hostfwd forward (the explicit opt-out)', () => {
+    const xml = domainXml({ ...sampleInput, network: { mode: 'open', portForward: 'hostfwd' } });
+    expect(xml).not.toContain('<interface');
+    expect(xml).toContain('<qemu:arg value="user,id=net0,hostfwd=tcp:127.0.0.1:2223-:22"/>');
+    expect(xml).toContain(nic);
+  });
+
+  it('none: QEMU user networking restricted to the SSH forward', () => {
+    const xml = domainXml({ ...sampleInput, network: { mode: 'none' } });
+    expect(xml).toContain('<qemu:arg value="user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:2223-:22"/>');
+    expect(xml).toContain(nic);
+  });
+
+  it('open with libvirt passt: a passt portForward on 127.0.0.1', () => {
+    const xml = domainXml({ ...sampleInput, network: { mode: 'open', portForward: 'passt' } });
     expect(xml).not.toContain('qemu:commandline');
     expect(xml).toMatch(
       /<interface type="user">\s*<mac address="52:54:00:12:34:56"\/>\s*<model type="virtio"\/>\s*<backend type="passt"\/>\s*<portForward proto="tcp" address="127.0.0.1">\s*<range start="2223" to="22"\/>/,
     );
   });
 
-  it('pins each vCPU and the emulator to the allocated cores', () => {
-    const xml = domainXml(sampleInput);
-    expect(xml).toMatch(
-      /<cputune>\s*<vcpupin vcpu="0" cpuset="1"\/>\s*<vcpupin vcpu="1" cpuset="3"\/>\s*<emulatorpin cpuset="1,3"\/>\s*<\/cputune>/,
+  it('hands fw_cfg entries over as files, never as values', () => {
+    expect(domainXml(sampleInput)).toMatch(
+      /<sysinfo type="fwcfg">\s*<entry name="opt\/agentfleet\/authorized_keys" file="\/home\/u\/.agentvms\/keys\/authorized_keys"\/>\s*<\/sysinfo>/,
     );
-    expect(resourcesOfDomainXml(xml)).toEqual({ ports: [2223, 5900], cores: [1, 3] });
   });
 
-  it('serves SPICE on 127.0.0.1 only, at the allocated port', () => {
-    expect(domainXml(sampleInput)).toMatch(
-      /<graphics type="spice" port="5900" autoport="no">\s*<listen type="address" address="127.0.0.1"\/>/,
+  it('pins each vCPU to its allocated core and the emulator thread to the reserved cores only', () => {
+    const xml = domainXml(sampleInput);
+    expect(xml).toMatch(
+      /<cputune>\s*<vcpupin vcpu="0" cpuset="1"\/>\s*<vcpupin vcpu="1" cpuset="3"\/>\s*<\/cputune>/,
     );
+    // The display has no port (a socket), and passt, not the domain, holds the SSH forward.
+    expect(resourcesOfDomainXml(xml)).toEqual({ ports: [], cores: [1, 3] });
+    expect(domainXml({ ...sampleInput, reservedCores: [0, 2] })).toMatch(
+      /<vcpupin vcpu="1" cpuset="3"\/>\s*<emulatorpin cpuset="0,2"\/>\s*<\/cputune>/,
+    );
+  });
+
+  it('serves SPICE on a unix socket only: no TCP port, no password', () => {
+    const xml = domainXml(sampleInput);
+    expect(xml).toMatch(
+      /<graphics type="spice">\s*<listen type="socket" socket="\/home\/u\/.agentvms\/run\/agent-drago\/spice.sock"\/>/,
+    );
+    expect(xml).not.toMatch(/port="5900"|passwd/);
   });
 
   it('writes the serial console to the log file and uses -cpu host only for kvm', () => {
@@ -64,13 +92,13 @@ describe('domainXml', () => {
     const hashOf = (input: typeof sampleInput) => domainMetadataOf(domainXml(input))?.specHash;
     const base = hashOf(sampleInput);
     expect(hashOf({ ...sampleInput })).toBe(base);
-    expect(hashOf({ ...sampleInput, fwcfg: { ...sampleInput.fwcfg } })).toBe(base);
+    expect(hashOf({ ...sampleInput, fwcfgFiles: { ...sampleInput.fwcfgFiles } })).toBe(base);
     expect(hashOf({ ...sampleInput, agent: { ...sampleInput.agent, memoryMiB: 2048 } })).not.toBe(base);
-    expect(hashOf({ ...sampleInput, portForward: 'passt' })).not.toBe(base);
+    expect(hashOf({ ...sampleInput, network: { mode: 'none' } })).not.toBe(base);
     expect(hashOf({ ...sampleInput, allocation: { ...sampleInput.allocation, cores: [3, 1] } })).not.toBe(
       base,
     );
-    expect(hashOf({ ...sampleInput, fwcfg: { authorized_keys: 'other' } })).not.toBe(base);
+    expect(hashOf({ ...sampleInput, fwcfgFiles: { authorized_keys: '/other' } })).not.toBe(base);
   });
 
   it('hashes the generated XML itself, so a generator change is drift even with the same input', () => {
@@ -88,7 +116,7 @@ describe('domainXml', () => {
     expect(() =>
       domainXml({ ...sampleInput, allocation: { ...sampleInput.allocation, cores: [1] } }),
     ).toThrow(/2 vCPUs but 1 cores/);
-    expect(() => domainXml({ ...sampleInput, fwcfg: { 'Bad/Key': 'x' } })).toThrow(/fw_cfg key/);
+    expect(() => domainXml({ ...sampleInput, fwcfgFiles: { 'Bad/Key': '/x' } })).toThrow(/fw_cfg key/);
   });
 });
 

@@ -22,6 +22,14 @@ export interface FleetIdentity {
   /** Absolute state dir of the fleet. */
   stateDir: string;
 }
+/** How the guest's one NIC is wired (see NetworkMode). */
+export type DomainNetwork =
+  /** QEMU joins the agent's own passt, which fleet starts with --no-map-gw, on this unix socket. */
+  | { mode: 'isolated'; socketPath: string }
+  /** QEMU user networking (host loopback reachable as the gateway); the forward as probed. */
+  | { mode: 'open'; portForward: PortForward }
+  /** QEMU user networking with restrict=on: the SSH forward works, the guest reaches nothing. */
+  | { mode: 'none' };
 
 export interface DomainXmlInput {
   agent: Pick<AgentSpec, 'name' | 'memoryMiB' | 'vcpus'>;
@@ -31,15 +39,25 @@ export interface DomainXmlInput {
   fleet?: FleetIdentity;
   allocation: Allocation;
   domainType: DomainType;
-  portForward: PortForward;
+  network: DomainNetwork;
+  /**
+   * Unix socket the SPICE server listens on, in a directory only fleet's user may enter: QEMU
+   * opens no TCP port, so no guest (or other local user) can reach the display.
+   */
+  spiceSocket: string;
   /** Absolute path of the agent's qcow2. */
   diskPath: string;
   /** Absolute path the serial console is written to. */
   consoleLogPath: string;
   /** QEMU binary; libvirt picks its default when omitted. */
   emulator?: string;
-  /** fw_cfg entries, exposed in the guest as opt/agentfleet/<key>. */
-  fwcfg?: Record<string, string>;
+  /**
+   * fw_cfg entries, exposed in the guest as opt/agentfleet/<key>, each read by QEMU from the given
+   * file: an inline value would be on QEMU's world-readable command line and in libvirt's log.
+   */
+  fwcfgFiles?: Record<string, string>;
+  /** Host cores kept for the host (fleet.yaml reservedCores): QEMU's emulator threads go there; unpinned if none. */
+  reservedCores?: readonly number[];
 }
 
 export interface DomainMetadata {
@@ -77,7 +95,7 @@ export function domainXml(input: DomainXmlInput): string {
       `domainXml: agent ${agent.name} has ${agent.vcpus} vCPUs but ${alloc.cores.length} cores`,
     );
   }
-  const fwcfg = Object.entries(input.fwcfg ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  const fwcfg = Object.entries(input.fwcfgFiles ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
   for (const [key] of fwcfg) {
     if (!/^[a-z0-9][a-z0-9._-]*$/.test(key) || FWCFG_PREFIX.length + key.length > FWCFG_NAME_MAX) {
       throw new Error(
@@ -86,9 +104,10 @@ export function domainXml(input: DomainXmlInput): string {
     }
   }
 
-  const hostfwd = input.portForward === 'hostfwd';
+  const net = input.network;
+  const libvirtPasst = net.mode === 'open' && net.portForward === 'passt';
   const dom = create().ele('domain', { type: input.domainType });
-  if (hostfwd) dom.att('xmlns:qemu', QEMU_NS);
+  if (!libvirtPasst) dom.att('xmlns:qemu', QEMU_NS);
   dom.ele('name').txt(input.domainName ?? domainName(agent.name));
   const owner = input.fleet && {
     fleet: input.fleet.id,
@@ -105,11 +124,13 @@ export function domainXml(input: DomainXmlInput): string {
   alloc.cores.forEach((core, vcpu) => {
     tune.ele('vcpupin', { vcpu: String(vcpu), cpuset: String(core) });
   });
-  // Emulator threads stay on the agent's own cores, off the host's reserved ones and other agents'.
-  tune.ele('emulatorpin', { cpuset: cpuset(alloc.cores) });
+  // The emulator thread (device I/O, the main loop) must not compete with the vCPUs on their own core: it goes to
+  // the cores kept for the host, or, with none kept, floats where the scheduler finds room.
+  if (input.reservedCores && input.reservedCores.length > 0)
+    tune.ele('emulatorpin', { cpuset: cpuset(input.reservedCores) });
   if (fwcfg.length > 0) {
     const sysinfo = dom.ele('sysinfo', { type: 'fwcfg' });
-    for (const [key, value] of fwcfg) sysinfo.ele('entry', { name: `${FWCFG_PREFIX}${key}` }).txt(value);
+    for (const [key, file] of fwcfg) sysinfo.ele('entry', { name: `${FWCFG_PREFIX}${key}`, file });
   }
   const os = dom.ele('os');
   os.ele('type', { arch: 'x86_64', machine: 'q35' }).txt('hvm');
@@ -130,7 +151,7 @@ export function domainXml(input: DomainXmlInput): string {
   disk.ele('driver', { name: 'qemu', type: 'qcow2', discard: 'unmap' });
   disk.ele('source', { file: input.diskPath });
   disk.ele('target', { dev: 'vda', bus: 'virtio' });
-  if (!hostfwd) {
+  if (libvirtPasst) {
     const nic = dev.ele('interface', { type: 'user' });
     nic.ele('mac', { address: alloc.mac });
     nic.ele('model', { type: 'virtio' });
@@ -150,19 +171,18 @@ export function domainXml(input: DomainXmlInput): string {
   const ga = dev.ele('channel', { type: 'unix' });
   ga.ele('target', { type: 'virtio', name: 'org.qemu.guest_agent.0' });
   dev.ele('input', { type: 'tablet', bus: 'usb' });
-  const graphics = dev.ele('graphics', { type: 'spice', port: String(alloc.spicePort), autoport: 'no' });
-  graphics.ele('listen', { type: 'address', address: '127.0.0.1' });
+  dev.ele('graphics', { type: 'spice' }).ele('listen', { type: 'socket', socket: input.spiceSocket });
   dev.ele('video').ele('model', { type: 'virtio', heads: '1', primary: 'yes' });
   dev.ele('memballoon', { model: 'virtio' });
   dev.ele('rng', { model: 'virtio' }).ele('backend', { model: 'random' }).txt('/dev/urandom');
 
-  if (hostfwd) {
-    // User networking via QEMU directly: libvirt 9.0 has no passt, and an <interface> next to
-    // this would add a second NIC with the same MAC (the seed's luce bug).
+  if (!libvirtPasst) {
+    // The NIC through QEMU directly: libvirt 9.0 has neither passt nor `-netdev stream`, and an
+    // <interface> next to this would add a second NIC with the same MAC (the seed's luce bug).
     const cmd = dom.ele(QEMU_NS, 'qemu:commandline');
     const args = [
       '-netdev',
-      `user,id=net0,hostfwd=tcp:127.0.0.1:${alloc.sshPort}-:${GUEST_SSH_PORT}`,
+      qemuNetdev(net, alloc.sshPort),
       '-device',
       // An explicit slot: libvirt assigns addresses only to devices it knows, so without one QEMU
       // puts the NIC on pcie.0 slot 1 and then fails to place libvirt's video device there.
@@ -173,6 +193,18 @@ export function domainXml(input: DomainXmlInput): string {
   // The hash is of the finished text without its metadata, so it is filled in last.
   const xml = dom.end({ prettyPrint: true, headless: true });
   return xml.replace('specHash=""', `specHash="${specHash(xml)}"`);
+}
+
+function qemuNetdev(net: DomainNetwork, sshPort: number): string {
+  const forward = `hostfwd=tcp:127.0.0.1:${sshPort}-:${GUEST_SSH_PORT}`;
+  switch (net.mode) {
+    case 'isolated':
+      return `stream,id=net0,server=off,addr.type=unix,addr.path=${net.socketPath}`;
+    case 'none':
+      return `user,id=net0,restrict=on,${forward}`;
+    case 'open':
+      return `user,id=net0,${forward}`;
+  }
 }
 
 /** agentfleet's metadata in a domain XML (as libvirt returns it), or undefined for foreign domains. */

@@ -130,7 +130,8 @@ describe('random fleets', () => {
               agent,
               allocation,
               domainType: 'qemu',
-              portForward: pf,
+              network: { mode: 'open', portForward: pf },
+              spiceSocket: `/var/lib/fleet/run/agent-${agent.name}/spice.sock`,
               diskPath: `/var/lib/fleet/agent-${agent.name}.qcow2`,
               consoleLogPath: `/var/lib/fleet/agent-${agent.name}.console.log`,
             });
@@ -138,7 +139,9 @@ describe('random fleets', () => {
             expect(xml).toContain(`<name>agent-${agent.name}</name>`);
             expect(xml).toContain(`<memory unit="MiB">${agent.memoryMiB}</memory>`);
             expect(resourcesOfDomainXml(xml)).toEqual({
-              ports: [allocation.sshPort, allocation.spicePort].sort((a, b) => a - b),
+              // SPICE is a unix socket: only the SSH forward is a port (none with libvirt's passt
+              // backend, whose portForward ranges count too).
+              ports: [allocation.sshPort],
               cores: [...new Set(allocation.cores)].sort((a, b) => a - b),
             });
           }
@@ -160,7 +163,10 @@ describe('random fleets', () => {
       kvm: fc.boolean(),
       passt: fc.boolean(),
       dir: fc.stringMatching(/^\/[A-Za-z0-9 ._&'<>-]{1,20}$/),
-      fwcfg: fc.dictionary(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/), fc.string({ maxLength: 50 })),
+      fwcfg: fc.dictionary(
+        fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/),
+        fc.stringMatching(/^\/[A-Za-z0-9 ._&'<>-]{1,30}$/),
+      ),
     });
     fc.assert(
       fc.property(input, (i) => {
@@ -174,10 +180,13 @@ describe('random fleets', () => {
             mac: `52:54:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4)}`,
           },
           domainType: i.kvm ? 'kvm' : 'qemu',
-          portForward: i.passt ? 'passt' : 'hostfwd',
+          network: i.passt
+            ? { mode: 'isolated', socketPath: `${i.dir}/passt.sock` }
+            : { mode: 'open', portForward: 'hostfwd' },
+          spiceSocket: `${i.dir}/spice.sock`,
           diskPath: `${i.dir}/disk.qcow2`,
           consoleLogPath: `${i.dir}/console.log`,
-          fwcfg: i.fwcfg,
+          fwcfgFiles: i.fwcfg,
         });
         const r = virtXmlValidate(xml);
         expect(r.ok, `${r.output}\n${xml}`).toBe(true);

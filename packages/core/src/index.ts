@@ -1,5 +1,6 @@
 export * from './adopt.js';
 export * from './allocate.js';
+export * from './core-spread.js';
 export * from './diagnostics.js';
 export * from './domain-resources.js';
 export * from './domain-xml.js';
@@ -17,4 +18,5 @@ export * from './plan/index.js';
 export * from './ports.js';
 export * from './provision/index.js';
 export * from './ssh/index.js';
+export * from './terminal-text.js';
 export * from './uri-safety.js';

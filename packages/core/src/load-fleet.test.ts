@@ -20,7 +20,8 @@ describe('loadFleet', () => {
       reservedCores: [0],
       domainType: 'auto',
       portForward: 'auto',
-      diskMode: 'copy',
+      network: 'isolated',
+      diskMode: 'overlay',
       ssh: { identityFile: '~/.ssh/id_ed25519' },
     });
     expect(r.value.agents).toEqual([
@@ -38,8 +39,24 @@ describe('loadFleet', () => {
         desktop: true,
         secrets: [],
         libvirtUri: 'qemu:///session',
+        network: 'isolated',
       },
     ]);
+  });
+
+  it("takes an agent's network mode over the fleet's, and refuses unknown modes", () => {
+    const files = withFile('agents/x.yaml', 'network: none\ngit: { email: x@example.com }\n');
+    const open = files.map((f) =>
+      f.path === 'agents/fleet.yaml' ? { ...f, text: `${f.text}network: open\n` } : f,
+    );
+    const r = loadFleet(open);
+    expect(r.ok && r.value.agents.map((a) => [a.name, a.network])).toEqual([
+      ['drago', 'open'],
+      ['x', 'none'],
+    ]);
+    const bad = loadFleet(withFile('agents/x.yaml', 'network: closed\ngit: { email: x@example.com }\n'));
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.diagnostics[0]).toMatchObject({ file: 'agents/x.yaml', line: 1 });
   });
 
   it.each(['1536MiB', '1.5GiB', 1536])('reads memory %s as 1536 MiB', (memory) => {

@@ -13,6 +13,12 @@ export type PortForwardSetting = 'auto' | 'passt' | 'hostfwd';
 export type DomainType = 'kvm' | 'qemu';
 export type PortForward = 'passt' | 'hostfwd';
 export type DiskMode = 'copy' | 'overlay';
+/**
+ * How an agent's guest reaches the network. `isolated`: a passt per agent that does not map the
+ * host (no host loopback, no other agent's forwards); `open`: QEMU user networking, whose gateway
+ * is the host's loopback (an explicit opt-out); `none`: no egress at all, only the SSH forward.
+ */
+export type NetworkMode = 'isolated' | 'open' | 'none';
 
 export interface FleetSshSettings {
   /** Login user for fleet's own SSH; undefined means "the agent's user". */
@@ -42,7 +48,10 @@ export interface FleetConfig {
   /** Host cores never pinned by any agent. */
   reservedCores: number[];
   domainType: DomainTypeSetting;
+  /** Only for `network: open`: how its SSH forward is made. */
   portForward: PortForwardSetting;
+  /** Default network mode of the fleet's agents. */
+  network: NetworkMode;
   diskMode: DiskMode;
   ssh: FleetSshSettings;
   bootTimeouts: BootTimeouts;
@@ -93,6 +102,8 @@ export interface AgentSpec {
   secrets: string[];
   /** The agent's libvirt URI (the fleet default when the YAML names none). */
   libvirtUri: string;
+  /** The agent's network mode (the fleet default when the YAML names none). */
+  network: NetworkMode;
 }
 
 export interface Fleet {

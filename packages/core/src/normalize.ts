@@ -29,7 +29,10 @@ export function normalizeFleet(f: FleetFile): FleetConfig {
     reservedCores: f.reservedCores ?? [0],
     domainType: f.domainType ?? 'auto',
     portForward: f.portForward ?? 'auto',
-    diskMode: f.diskMode ?? 'copy',
+    network: f.network ?? 'isolated',
+    // An overlay is made in milliseconds whatever the image size; a copy of a ~7 GB NixOS image costs seconds and
+    // its size in disk space unless the filesystem clones. The base image's identity guards overlays (plan).
+    diskMode: f.diskMode ?? 'overlay',
     ssh: {
       ...(f.ssh?.user !== undefined ? { user: f.ssh.user } : {}),
       identityFile: f.ssh?.identityFile ?? '~/.ssh/id_ed25519',
@@ -58,6 +61,7 @@ export function normalizeAgent(a: AgentFile, name: string, file: string, config:
     desktop: a.desktop ?? true,
     secrets: a.secrets ?? [],
     libvirtUri: a.libvirtUri ?? config.libvirtUri,
+    network: a.network ?? config.network,
   };
   if (a.description !== undefined) spec.description = a.description;
   if (a.cores !== undefined) spec.cores = a.cores;

@@ -10,7 +10,8 @@ const xmlOf = (fleet?: { id: string; dir: string; stateDir: string }) =>
     ...(fleet && { fleet }),
     allocation: { sshPort: 2223, spicePort: 5900, cores: [1], mac: '52:54:00:00:00:01' },
     domainType: 'qemu',
-    portForward: 'hostfwd',
+    network: { mode: 'open', portForward: 'hostfwd' },
+    spiceSocket: '/s/run/agent-alpha/spice.sock',
     diskPath: '/s/agent-alpha.qcow2',
     consoleLogPath: '/s/agent-alpha.console.log',
   });

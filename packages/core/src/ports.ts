@@ -47,3 +47,26 @@ export interface Hypervisor {
   undefine(name: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** One agent's user-mode network helper (passt) as `network: isolated` needs it. */
+export interface GuestNetworkSpec {
+  agent: string;
+  /** Unix socket QEMU joins (`-netdev stream`), in a directory only fleet's user can enter. */
+  socketPath: string;
+  /** 127.0.0.1:<sshPort> on the host is forwarded to the guest's port 22. */
+  sshPort: number;
+}
+
+/**
+ * Runs the per-agent network helpers on the libvirt host. A helper is known by its socket path,
+ * so one started by a run that was killed is found (and reused or stopped) by the next.
+ */
+export interface GuestNetworks {
+  /** Makes the private (0700) directory an agent's sockets live in, tightening one that exists. */
+  prepareDir(dir: string): Promise<void>;
+  /** Starts the helper unless one already serves spec.socketPath; resolves once it accepts QEMU. */
+  ensure(spec: GuestNetworkSpec): Promise<void>;
+  isRunning(socketPath: string): Promise<boolean>;
+  /** Stops the helper serving socketPath, if any. */
+  stop(socketPath: string): Promise<void>;
+}

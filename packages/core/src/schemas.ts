@@ -16,6 +16,12 @@ const libvirtUri = z
   .regex(/^[a-z][a-z0-9+.-]*:\/\/\S*$/, 'not a libvirt URI (e.g. qemu:///session, qemu+ssh://host/session)');
 const core = z.int().min(0).max(4095);
 
+const networkMode = z
+  .enum(['isolated', 'open', 'none'])
+  .describe(
+    'isolated: outside world only (passt, no host loopback); open: QEMU user networking, host loopback reachable; none: no egress',
+  );
+
 const portRange = z.strictObject({
   start: port.describe('first port, inclusive'),
   end: port.optional().describe('last port, inclusive (default start + 99)'),
@@ -32,11 +38,17 @@ export const FleetFileSchema = z
     spicePorts: portRange.optional().describe('SPICE ports (default 5900-5999)'),
     reservedCores: z.array(core).optional().describe('host cores never pinned by agents (default [0])'),
     domainType: z.enum(['auto', 'kvm', 'qemu']).optional().describe('auto probes KVM, else TCG'),
-    portForward: z.enum(['auto', 'passt', 'hostfwd']).optional().describe('auto probes passt support'),
+    portForward: z
+      .enum(['auto', 'passt', 'hostfwd'])
+      .optional()
+      .describe('network: open only: auto probes libvirt passt support'),
+    network: networkMode.optional().describe('default network mode of the agents (default isolated)'),
     diskMode: z
       .enum(['copy', 'overlay'])
       .optional()
-      .describe('full copy of the base image, or a qcow2 overlay'),
+      .describe(
+        'a qcow2 overlay on the base image (default), or a full copy (cloned where the filesystem can)',
+      ),
     ssh: z
       .strictObject({
         user: z.string().regex(new RegExp(UNIX_USER_PATTERN), 'not a valid Unix user name').optional(),
@@ -114,6 +126,7 @@ export const AgentFileSchema = z
     desktop: z.boolean().optional().describe('GNOME desktop (default true)'),
     secrets: z.array(z.string().regex(new RegExp(SECRET_NAME_PATTERN), SECRET_HINT)).optional(),
     libvirtUri: libvirtUri.optional().describe("libvirt URI (default: the fleet's)"),
+    network: networkMode.optional().describe("network mode (default: the fleet's)"),
   })
   .describe('one agentfleet agent (agents/<name>.yaml)');
 

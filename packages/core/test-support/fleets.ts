@@ -22,8 +22,9 @@ export const sampleInput: DomainXmlInput = {
   agent: { name: 'drago', memoryMiB: 4096, vcpus: 2 },
   allocation: { sshPort: 2223, spicePort: 5900, cores: [1, 3], mac: '52:54:00:12:34:56' },
   domainType: 'qemu',
-  portForward: 'hostfwd',
+  network: { mode: 'isolated', socketPath: '/home/u/.agentvms/run/agent-drago/passt.sock' },
+  spiceSocket: '/home/u/.agentvms/run/agent-drago/spice.sock',
   diskPath: '/home/u/.agentvms/agent-drago.qcow2',
   consoleLogPath: '/home/u/.agentvms/agent-drago.console.log',
-  fwcfg: { authorized_keys: 'ssh-ed25519 AAAAC3 admin@host' },
+  fwcfgFiles: { authorized_keys: '/home/u/.agentvms/keys/authorized_keys' },
 };

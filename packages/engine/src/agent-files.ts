@@ -1,6 +1,5 @@
 import { access, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { agentConsoleLog, agentDisk } from './paths.js';
+import { agentConsoleLog, agentDisk, agentRunDir } from './paths.js';
 import { provisionLogPath } from './provision/agent-log.js';
 import { pregeneratedKeyPath } from './provision/pregenerated-key.js';
 
@@ -12,9 +11,6 @@ export interface AgentFile {
   /** A directory, removed with everything under it. */
   dir?: boolean;
 }
-
-/** `<stateDir>/agents/<name>/`: where per-agent runtime files (sockets, pid files) go. */
-export const agentRunDir = (stateDir: string, agent: string) => join(stateDir, 'agents', agent);
 
 /**
  * Every file fleet keeps for `agent` in the state dir, the disk first (the adopted one when the
@@ -29,6 +25,7 @@ export function agentFiles(stateDir: string, agent: string, adoptedDisk?: string
     { path: adoptedDisk ?? agentDisk(stateDir, agent), what: 'disk' },
     { path: agentConsoleLog(stateDir, agent), what: 'console log' },
     { path: provisionLogPath(stateDir, agent), what: 'provisioning log' },
+    { path: `${provisionLogPath(stateDir, agent)}.1`, what: 'provisioning log (rotated)' },
     { path: key, what: 'pre-generated host key' },
     { path: `${key}.pub`, what: 'pre-generated host key (public)' },
     { path: agentRunDir(stateDir, agent), what: 'runtime directory', dir: true },

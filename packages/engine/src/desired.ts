@@ -1,7 +1,10 @@
 import {
+  type AgentSpec,
+  type Allocation,
   allocationOf,
   type BaseIdentity,
   type DesiredAgent,
+  type DomainNetwork,
   type DomainXmlInput,
   domainProjection,
   domainXml,
@@ -11,8 +14,15 @@ import {
 import { agentDomain, type FleetRun, fleetIdentity, selectedAgents } from './fleet-run.js';
 import { chooseForHost, type HostChoice } from './host-choice.js';
 import type { EngineLog } from './log.js';
-import { agentConsoleLog, agentDisk } from './paths.js';
-import { HOST_KEY_FWCFG, readPregeneratedKey } from './provision/pregenerated-key.js';
+import { agentConsoleLog, agentDisk, agentPasstSocket, agentSpiceSocket } from './paths.js';
+import { HOST_KEY_FWCFG, pregeneratedKeyPath, readPregeneratedKey } from './provision/pregenerated-key.js';
+
+export class UnsupportedNetworkError extends Error {
+  override name = 'UnsupportedNetworkError';
+}
+
+/** Longest unix socket path (sun_path is 108 bytes with its NUL). */
+const SOCKET_PATH_MAX = 107;
 
 export class NotAllocatedError extends Error {
   override name = 'NotAllocatedError';
@@ -38,19 +48,17 @@ export async function desiredAgents(
     if (!allocation) throw new NotAllocatedError(`agent '${agent.name}' has no allocation on ${uri}`);
     const domain = agentDomain(run, agent.name);
     const input: DomainXmlInput = {
-      agent,
+      ...agentDomainInput(run.stateDir, agent, allocation, choice, run.fleet.config.reservedCores),
       domainName: domain,
       fleet: fleetIdentity(run),
-      allocation,
-      domainType: choice.domainType,
-      portForward: choice.portForward,
-      // A disk adopted by `fleet import` stays where it is.
-      diskPath: allocation.disk ?? agentDisk(run.stateDir, agent.name),
-      consoleLogPath: agentConsoleLog(run.stateDir, agent.name),
     };
-    // A host key made before first boot (`up --pregenerate-host-keys`) reaches the guest via fw_cfg.
-    const hostKey = await readPregeneratedKey(run.stateDir, agent.name);
-    if (hostKey) input.fwcfg = { [HOST_KEY_FWCFG]: hostKey.privateKey };
+    const network = input.network;
+    const passtSocket = network.mode === 'isolated' ? network.socketPath : undefined;
+    // A host key made before first boot (`up --pregenerate-host-keys`) reaches the guest via
+    // fw_cfg, which QEMU reads from the 0600 key file: the key itself is never in the XML or argv.
+    if (await readPregeneratedKey(run.stateDir, agent.name)) {
+      input.fwcfgFiles = { [HOST_KEY_FWCFG]: pregeneratedKeyPath(run.stateDir, agent.name) };
+    }
     const xml = domainXml(input);
     out.push({
       name: agent.name,
@@ -64,7 +72,64 @@ export async function desiredAgents(
       spicePort: allocation.spicePort,
       cores: allocation.cores,
       consoleLog: input.consoleLogPath,
+      ...(passtSocket !== undefined && { passtSocket }),
     });
   }
   return out;
+}
+
+/** The domain of one agent on a host that made `choice`, before any per-run extras (fw_cfg). */
+export function agentDomainInput(
+  stateDir: string,
+  agent: AgentSpec,
+  allocation: Allocation,
+  choice: HostChoice,
+  reservedCores?: readonly number[],
+): DomainXmlInput {
+  const spiceSocket = agentSpiceSocket(stateDir, agent.name);
+  checkSocketPath(spiceSocket);
+  const network: DomainNetwork =
+    agent.network === 'isolated'
+      ? {
+          mode: 'isolated',
+          socketPath: isolatedSocket(agent.libvirtUri, agent.name, agentPasstSocket(stateDir, agent.name)),
+        }
+      : agent.network === 'open'
+        ? { mode: 'open', portForward: choice.portForward }
+        : { mode: 'none' };
+  return {
+    agent,
+    allocation,
+    domainType: choice.domainType,
+    network,
+    spiceSocket,
+    // A disk adopted by `fleet import` stays where it is.
+    diskPath: allocation.disk ?? agentDisk(stateDir, agent.name),
+    consoleLogPath: agentConsoleLog(stateDir, agent.name),
+    ...(reservedCores !== undefined && { reservedCores }),
+  };
+}
+
+/** The state dir's paths end up in QEMU options (where ',' separates) and in sun_path. */
+function checkSocketPath(path: string): void {
+  if (path.includes(',') || Buffer.byteLength(path) > SOCKET_PATH_MAX) {
+    throw new UnsupportedNetworkError(
+      `socket path ${path} must have no ',' and at most ${SOCKET_PATH_MAX} bytes: choose a shorter stateDir`,
+    );
+  }
+}
+
+/**
+ * fleet starts the agent's passt on this machine, so `isolated` needs the libvirt host to be this
+ * machine; a remote host would need passt started there (not done yet).
+ */
+function isolatedSocket(uri: string, agent: string, socket: string): string {
+  checkSocketPath(socket);
+  if (/^[a-z0-9+.-]+:\/\/[^/]/.test(uri)) {
+    throw new UnsupportedNetworkError(
+      `agent '${agent}': network: isolated starts passt on this machine, but its libvirt host is ${uri}; ` +
+        `set network: none (or open, which lets the guest reach that host's loopback) for remote agents`,
+    );
+  }
+  return socket;
 }

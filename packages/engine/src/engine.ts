@@ -3,6 +3,7 @@ import {
   computePlan,
   type DesiredAgent,
   type Disks,
+  type GuestNetworks,
   type HostProbe,
   type Hypervisor,
   isActive,
@@ -20,6 +21,7 @@ import { type FleetRun, fleetIdentity, selectedAgents, sshUserOf } from './fleet
 import type { EngineLog } from './log.js';
 import { observe } from './observe.js';
 import { findOrphans } from './orphans.js';
+import { agentPasstSocket, agentRunDir } from './paths.js';
 import { mapLimit } from './pool.js';
 import { bookProvisionStore } from './provision/book-store.js';
 import { removePregeneratedKey } from './provision/pregenerated-key.js';
@@ -35,6 +37,8 @@ export interface EngineDeps {
   state: StateStore;
   readiness: Readiness;
   host: HostProbe;
+  /** The per-agent passt of `network: isolated`, and the private directory of each agent's sockets. */
+  networks: GuestNetworks;
   /** The hand-over after "ssh ready"; without one, `up` ends there. */
   provisioner?: Provisioner;
   progress: ProgressSink;
@@ -84,9 +88,12 @@ export class AgentStepError extends Error {
 
 /** Plans and (unless dry-run) applies one goal for the selected agents. */
 export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions): Promise<RunResult> {
+  // `--log-level debug` shows where the time goes: each phase and step with its duration (pino adds the time).
+  const phase = timer(deps.log);
   const identity = fleetIdentity(run);
   const book = await StateBook.open(deps.state);
   const orphans = await findOrphans(run, deps.connect, deps.disks);
+  phase('state and orphans read');
   // destroy/purge may name an orphan (its YAML is gone); every other goal acts on declared agents.
   const destroying = opts.goal === 'destroy' || opts.goal === 'purge';
   const named = destroying ? run.names.filter((n) => orphans.some((o) => o.agent === n)) : [];
@@ -100,10 +107,12 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
           await deps.disks.baseIdentity(run.baseImage),
           deps.log,
         );
+  phase('desired domains built');
   const actual = await observe(desired, deps.connect, deps.disks, book, {
     fleetId: identity.id,
     stateDir: run.stateDir,
   });
+  phase('actual state observed');
   const plan = computePlan({
     goal: opts.goal,
     desired,
@@ -119,10 +128,48 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
     return { plan, confirmed: false, outcomes: [], state: book };
   }
 
-  const work = plan.actions.filter((a) => a.steps.length > 0 || a.kind === 'blocked');
+  await stopIdleNetworks(plan, run, deps);
+  const lost = opts.goal === 'up' ? await lostNetworks(plan, deps) : new Map<string, string>();
+  const work = plan.actions.filter((a) => (a.steps.length > 0 || a.kind === 'blocked') && !lost.has(a.agent));
   const outcomes = await mapLimit(work, opts.concurrency, (a) => applyAction(a, run, deps, book, opts));
+  for (const [agent, error] of lost) {
+    deps.progress({ type: 'agent', agent, status: 'failed', error });
+    outcomes.push({ agent, ok: false, steps: [], error });
+  }
   if (opts.goal === 'purge') await forgetDisklessAgents(plan, outcomes, run, book);
   return { plan, confirmed: true, outcomes, state: book };
+}
+
+/**
+ * A passt whose domain is not running (the guest powered itself off, a run was killed between
+ * starting passt and the domain) serves nobody: stopped at the start of every applying run.
+ */
+async function stopIdleNetworks(plan: Plan, run: FleetRun, deps: EngineDeps) {
+  const idle = [
+    ...plan.actions.filter((a) => !isActive(a.before?.domain?.state)).map((a) => a.agent),
+    ...(plan.orphans ?? []).filter((o) => !isActive(o.state)).map((o) => o.agent),
+  ];
+  await Promise.all(idle.map((agent) => deps.networks.stop(agentPasstSocket(run.stateDir, agent))));
+}
+
+/**
+ * A running isolated domain whose passt is gone has neither network nor SSH, and QEMU 7.2's
+ * `-netdev stream` does not rejoin a new passt: only a restart repairs it, which `up` leaves to
+ * the operator rather than cut a running agent's work short.
+ */
+async function lostNetworks(plan: Plan, deps: EngineDeps): Promise<Map<string, string>> {
+  const lost = new Map<string, string>();
+  for (const a of plan.actions) {
+    const socket = a.after?.passtSocket;
+    if (!socket || !isActive(a.before?.domain?.state) || a.steps.includes('restart')) continue;
+    if (await deps.networks.isRunning(socket)) continue;
+    lost.set(
+      a.agent,
+      `the passt of agent ${a.agent} is gone while its domain runs, so the guest has no network and no SSH ` +
+        `(QEMU cannot rejoin a new passt): restart it with 'fleet down ${a.agent} && fleet up ${a.agent}'`,
+    );
+  }
+  return lost;
 }
 
 /**
@@ -154,8 +201,11 @@ async function applyAction(
     const hv = await deps.connect(target.uri);
     for (const step of action.steps) {
       deps.progress({ type: 'step', agent, step, status: 'start' });
-      if (REMOVAL_STEPS.has(step)) await applyRemovalStep(step, target, hv, deps, book, opts, deleted);
+      const started = performance.now();
+      if (REMOVAL_STEPS.has(step))
+        await applyRemovalStep(step, target, hv, run.stateDir, deps, book, opts, deleted);
       else await applyStep(step, action.after as DesiredAgent, hv, run, deps, book, opts);
+      deps.log.debug({ agent, step, ms: Math.round(performance.now() - started) }, `${agent}: ${step} done`);
       deps.progress({ type: 'step', agent, step, status: 'done' });
       done.push(step);
     }
@@ -212,6 +262,7 @@ async function applyRemovalStep(
   step: StepKind,
   t: RemovalTarget,
   hv: Hypervisor,
+  stateDir: string,
   deps: EngineDeps,
   book: StateBook,
   opts: RunOptions,
@@ -221,10 +272,12 @@ async function applyRemovalStep(
   switch (step) {
     case 'power-off':
       await shutDown(hv, t.domain, agent, opts.powerOffSeconds ?? DESTROY_SHUTDOWN_SECONDS, deps, opts);
+      await deps.networks.stop(agentPasstSocket(stateDir, agent));
       if (book.get(agent)) await book.update(agent, { phase: 'defined' });
       return;
     case 'undefine':
       await hv.undefine(t.domain);
+      await deps.networks.stop(agentPasstSocket(stateDir, agent));
       if (book.get(agent)) await book.update(agent, { phase: book.get(agent)?.disk ? 'disk' : 'declared' });
       return;
     case 'delete-disk':
@@ -265,11 +318,12 @@ async function applyStep(
       await hv.define(d.xml);
       return book.update(agent, { phase: 'defined' });
     case 'start':
-      await startAndCheckPort(d, hv, deps, opts);
+      await startAndCheckPort(d, hv, run, deps, opts);
       return book.update(agent, { phase: 'started', startedAt: new Date().toISOString() });
     case 'restart':
       await stopDomain(d, hv, run, deps, opts);
-      await startAndCheckPort(d, hv, deps, opts);
+      await stopNetwork(d, run, deps);
+      await startAndCheckPort(d, hv, run, deps, opts);
       return book.update(agent, { phase: 'started', startedAt: new Date().toISOString() });
     case 'await-ssh':
       return awaitSsh(d, run, deps, book);
@@ -285,6 +339,7 @@ async function applyStep(
     }
     case 'stop':
       await stopDomain(d, hv, run, deps, opts);
+      await stopNetwork(d, run, deps);
       if (book.get(agent)) await book.update(agent, { phase: 'defined' });
       return;
     default:
@@ -292,11 +347,33 @@ async function applyStep(
   }
 }
 
-async function startAndCheckPort(d: DesiredAgent, hv: Hypervisor, deps: EngineDeps, opts: RunOptions) {
-  await hv.start(d.domain);
+/** Whatever the agent's mode is now, a passt it had (it may have been isolated before) goes. */
+const stopNetwork = (d: DesiredAgent, run: FleetRun, deps: EngineDeps) =>
+  deps.networks.stop(agentPasstSocket(run.stateDir, d.name));
+
+async function startAndCheckPort(
+  d: DesiredAgent,
+  hv: Hypervisor,
+  run: FleetRun,
+  deps: EngineDeps,
+  opts: RunOptions,
+) {
+  // QEMU creates the SPICE socket there, and joins passt's.
+  await deps.networks.prepareDir(agentRunDir(run.stateDir, d.name));
+  if (d.passtSocket) {
+    await deps.networks.ensure({ agent: d.name, socketPath: d.passtSocket, sshPort: d.sshPort });
+  }
+  try {
+    await hv.start(d.domain);
+  } catch (err) {
+    await stopNetwork(d, run, deps);
+    throw err;
+  }
   // libvirt accepts a <portForward> it cannot honour and ignores it: check that the port is
   // really there before waiting minutes for an SSH that can never answer.
   const deadline = Date.now() + (opts.portCheckSeconds ?? 15) * 1000;
+  // QEMU opens the forward while virDomainCreate returns or just after: look again soon, then back off.
+  let pause = 5;
   while (!(await deps.host.listensOnLoopback(d.sshPort))) {
     if (Date.now() > deadline) {
       throw new AgentStepError(
@@ -305,7 +382,8 @@ async function startAndCheckPort(d: DesiredAgent, hv: Hypervisor, deps: EngineDe
           (await consoleHint(d, deps)),
       );
     }
-    await sleep(opts.pollMs ?? 200);
+    await sleep(pause);
+    pause = Math.min(pause * 2, opts.pollMs ?? 200);
   }
 }
 
@@ -367,7 +445,10 @@ async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: 
         ...(pinned !== undefined && { pinnedHostKey: pinned }),
         timeoutSeconds: run.fleet.config.bootTimeouts.sshSeconds,
       },
-      (stage) => deps.progress({ type: 'stage', agent: d.name, stage }),
+      (stage) => {
+        deps.log.debug({ agent: d.name, stage }, `${d.name}: ssh waiting for ${stage}`);
+        deps.progress({ type: 'stage', agent: d.name, stage });
+      },
     );
   } catch (err) {
     throw new AgentStepError(`${(err as Error).message}${await consoleHint(d, deps)}`, { cause: err });
@@ -379,6 +460,16 @@ async function consoleHint(d: DesiredAgent, deps: EngineDeps): Promise<string> {
   const tail = await deps.host.consoleTail(d.consoleLog, 15).catch(() => []);
   if (tail.length === 0) return `\n(console log ${d.consoleLog} is empty)`;
   return `\nlast lines of ${d.consoleLog}:\n  ${tail.join('\n  ')}`;
+}
+
+/** Logs at debug how long since the last call (or since it was made), naming what was done in between. */
+function timer(log: EngineLog): (what: string) => void {
+  let last = performance.now();
+  return (what) => {
+    const now = performance.now();
+    log.debug({ ms: Math.round(now - last) }, what);
+    last = now;
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

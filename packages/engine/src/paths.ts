@@ -9,3 +9,12 @@ export const stateFile = (stateDir: string) => join(stateDir, 'state.json');
 export const lockFile = (stateDir: string) => join(stateDir, 'fleet.lock');
 export const sshConfigFile = (stateDir: string) => join(stateDir, 'ssh_config');
 export const knownHostsFile = (stateDir: string) => join(stateDir, 'known_hosts');
+/**
+ * An agent's sockets (its passt, its SPICE display) live in a directory only fleet's user may
+ * enter (0700): the socket is the display's and the network's only way in, the directory its lock.
+ */
+export const agentRunDir = (stateDir: string, agent: string) => join(stateDir, 'run', domainName(agent));
+export const agentPasstSocket = (stateDir: string, agent: string) =>
+  join(agentRunDir(stateDir, agent), 'passt.sock');
+export const agentSpiceSocket = (stateDir: string, agent: string) =>
+  join(agentRunDir(stateDir, agent), 'spice.sock');

@@ -7,6 +7,8 @@ import {
   type Disks,
   emptyFleetState,
   type FleetState,
+  type GuestNetworkSpec,
+  type GuestNetworks,
   type HostProbe,
   loadFleet,
   type ProgressEvent,
@@ -89,6 +91,27 @@ export class FakeHostProbe implements HostProbe {
   }
 }
 
+/** passt as the engine sees it: a set of sockets being served. */
+export class FakeGuestNetworks implements GuestNetworks {
+  readonly running = new Map<string, GuestNetworkSpec>();
+  readonly dirs = new Set<string>();
+  started = 0;
+  async prepareDir(dir: string): Promise<void> {
+    this.dirs.add(dir);
+  }
+  async ensure(spec: GuestNetworkSpec): Promise<void> {
+    if (this.running.has(spec.socketPath)) return;
+    this.running.set(spec.socketPath, spec);
+    this.started++;
+  }
+  async isRunning(socketPath: string): Promise<boolean> {
+    return this.running.has(socketPath);
+  }
+  async stop(socketPath: string): Promise<void> {
+    this.running.delete(socketPath);
+  }
+}
+
 export function agentYaml(name: string, memory = '512MiB'): string {
   return `memory: ${memory}\nvcpus: 1\ngit: { email: ${name}@example.org }\n`;
 }
@@ -138,6 +161,7 @@ export interface TestWorld {
   store: MemoryStateStore;
   readiness: FakeReadiness;
   host: FakeHostProbe;
+  networks: FakeGuestNetworks;
   events: ProgressEvent[];
   deps: EngineDeps;
 }
@@ -148,6 +172,7 @@ export function testWorld(): TestWorld {
   const store = new MemoryStateStore();
   const readiness = new FakeReadiness();
   const host = new FakeHostProbe();
+  const networks = new FakeGuestNetworks();
   const events: ProgressEvent[] = [];
   return {
     hv,
@@ -155,6 +180,7 @@ export function testWorld(): TestWorld {
     store,
     readiness,
     host,
+    networks,
     events,
     deps: {
       connect: async () => hv,
@@ -162,6 +188,7 @@ export function testWorld(): TestWorld {
       state: store,
       readiness,
       host,
+      networks,
       progress: (e) => events.push(e),
       log: silentLog,
     },

@@ -53,6 +53,8 @@ export async function applyGoal(
     allowOrphans: opts.goal === 'destroy' || opts.goal === 'purge',
     ...(!opts.dryRun && { lock: `fleet ${process.argv.slice(2).join(' ')}` }),
   });
+  // Since the process started: Node, imports, reading the fleet, allocation against the live hosts.
+  ctx.log.debug({ ms: Math.round(performance.now()) }, 'runtime open');
   const interactive = !ctx.json && process.stderr.isTTY === true;
   const bars = progressSink({ interactive });
   const sink: ProgressSink = (e) => {

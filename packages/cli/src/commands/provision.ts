@@ -11,7 +11,7 @@ import {
 import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
-import { printResult } from '../output.js';
+import { printNote, printResult } from '../output.js';
 import { agentName } from './agent-name.js';
 import { refreshSshFiles } from './apply-goal.js';
 import { provisionerDeps } from './provisioning.js';
@@ -19,9 +19,8 @@ import { openRuntime } from './runtime.js';
 
 /** Progress on stderr, one line per event, prefixed with the agent (stdout keeps the result). */
 export const stderrReporter: ProvisionReporter = {
-  step: (agent, step, event) =>
-    process.stderr.write(`${agent}: ${step}${event === 'start' ? '...' : ' done'}\n`),
-  line: (agent, line) => process.stderr.write(`${agent}: | ${line}\n`),
+  step: (agent, step, event) => printNote(`${agent}: ${step}${event === 'start' ? '...' : ' done'}`),
+  line: (agent, line) => printNote(`${agent}: | ${line}`),
 };
 
 interface ProvisionOptions {

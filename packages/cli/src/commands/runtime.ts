@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   allocate,
+  coreSpreadWarnings,
   type Fleet,
   type HostSnapshot,
   type Ledger,
@@ -19,6 +20,8 @@ import {
   LocalDisks,
   listensOnLoopback,
   lockFile,
+  PasstNetworks,
+  securePrivateDir,
   stateFile,
   tailFile,
   tcpListeners,
@@ -67,7 +70,11 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
   const connections = new Connections();
   let release = async () => {};
   try {
-    if (opts.lock) release = await acquireLock(lockFile(stateDir), opts.lock);
+    if (opts.lock) {
+      // Every run that may write the state dir first makes it private (and tightens an old one).
+      await securePrivateDir(stateDir);
+      release = await acquireLock(lockFile(stateDir), opts.lock);
+    }
     const ledger = await allocateLedger(ctx, fleet, connections, opts.writeLedger);
     if (opts.syncAgentsJson) regenerateAgentsJson(ctx, fleet);
     const run: FleetRun = {
@@ -123,6 +130,10 @@ export async function allocateLedger(
   );
   const result = allocate(prev, fleet, hosts);
   if (!result.ok) throw new ValidationError(result.diagnostics);
+  // Said by every command that allocates (plan, up, allocate, add): a stacked core slows every boot on it.
+  for (const h of hosts)
+    for (const w of coreSpreadWarnings(result.value, h, fleet.config.reservedCores, LEDGER_FILE))
+      process.stderr.write(`warning: ${w}\n`);
   if (write) writeLedger(ctx, result.value);
   return result.value;
 }
@@ -148,6 +159,7 @@ export function engineDeps(
     state: new JsonStateStore(stateFile(rt.stateDir)),
     readiness: sshReadiness(),
     host: { listensOnLoopback, consoleTail: tailFile },
+    networks: new PasstNetworks(),
     ...(provisioner && { provisioner }),
     progress,
     log: ctx.log,

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { agentSpiceSocket } from '@agentfleet/engine/paths';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../atomic-write.js';
 import { contextOf } from '../context.js';
@@ -11,21 +12,18 @@ export function registerSpice(program: Command): void {
     .command('spice')
     .description('open the SPICE display of an agent with remote-viewer')
     .argument('<name>', 'agent', agentName)
-    .option('--print', 'print the spice:// URI instead of opening a viewer', false)
+    .option('--print', 'print the spice+unix:// URI instead of opening a viewer', false)
     .option('--vv <file>', 'write a virt-viewer connection file instead of opening a viewer')
     .action(async (name: string, opts: { print: boolean; vv?: string }, command: Command) => {
       const ctx = contextOf(command);
       const h = agentHandle(ctx, name);
-      const uri = `spice://127.0.0.1:${h.spicePort}`;
+      // The display listens only on a unix socket in a 0700 directory of fleet's user (no TCP port):
+      // being able to open that socket is the secret, so no password exists to leak.
+      const socket = agentSpiceSocket(h.stateDir, h.agent.name);
+      const uri = `spice+unix://${socket}`;
       if (opts.vv) {
-        const vv = [
-          '[virt-viewer]',
-          'type=spice',
-          'host=127.0.0.1',
-          `port=${h.spicePort}`,
-          `title=${domainOf(h)}`,
-        ];
-        writeFileAtomic(opts.vv, `${vv.join('\n')}\n`);
+        const vv = ['[virt-viewer]', 'type=spice', `unix-path=${socket}`, `title=${domainOf(h)}`];
+        writeFileAtomic(opts.vv, `${vv.join('\n')}\n`, 0o600);
         printResult(ctx, `wrote ${opts.vv} (open with: remote-viewer ${opts.vv})`, { uri, file: opts.vv });
         return;
       }

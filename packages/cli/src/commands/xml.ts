@@ -2,8 +2,8 @@ import type { DomainType, HostFacts, PortForward } from '@agentfleet/core';
 import { domainXml } from '@agentfleet/core/domain-xml';
 import { allocationOf } from '@agentfleet/core/ledger';
 import { domainName } from '@agentfleet/core/model';
+import { agentDomainInput } from '@agentfleet/engine/desired';
 import { chooseForHost } from '@agentfleet/engine/host-choice';
-import { agentConsoleLog, agentDisk } from '@agentfleet/engine/paths';
 import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -57,15 +57,10 @@ export function registerXml(program: Command): void {
           : chooseForHost(config, await hostFacts(agent.libvirtUri), ctx.log);
       const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
       const xml = domainXml({
-        agent,
+        ...agentDomainInput(stateDir, agent, allocation, choice, fleet.config.reservedCores),
         domainName: domainName(name, fleet.config.domainPrefix),
         // The fleet's identity once it has one (the first `up`/`add`/`allocate` records it).
         ...(ledger.fleetId !== undefined && { fleet: { id: ledger.fleetId, dir: ctx.dir, stateDir } }),
-        allocation,
-        domainType: choice.domainType,
-        portForward: choice.portForward,
-        diskPath: allocation.disk ?? agentDisk(stateDir, name),
-        consoleLogPath: agentConsoleLog(stateDir, name),
       });
       process.stdout.write(xml.endsWith('\n') ? xml : `${xml}\n`);
     });

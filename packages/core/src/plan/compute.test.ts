@@ -122,6 +122,28 @@ describe('computePlan up', () => {
     expect(a?.reasons[0]).toMatch(/changed since the overlay/);
   });
 
+  it('says, without acting on it, when a copied disk was made from another base than the configured one', () => {
+    const copy = (baseIdentity: typeof base) =>
+      desired('drago', { disk: { ...desired('drago').disk, mode: 'copy', baseIdentity } });
+    const copied = upAndReady('drago', { disk: { exists: true } });
+    const same = up(copy(base), copied);
+    expect(same?.kind).toBe('noop');
+    expect(same?.reasons).toEqual([]);
+    const rebuilt = up(copy({ ...base, headSha256: 'bb', size: 200 }), copied);
+    expect(rebuilt?.kind).toBe('noop');
+    expect(rebuilt?.steps).toEqual([]);
+    expect(rebuilt?.reasons).toEqual([
+      expect.stringMatching(
+        /^base image changed: .*made from \/img\/base\.qcow2 \(sha256 of head aa, 100 bytes\).*now \/img\/base\.qcow2 \(sha256 of head bb, 200 bytes\).*rebase/,
+      ),
+    ]);
+    expect(
+      renderPlan(
+        computePlan({ goal: 'up', desired: [copy({ ...base, path: '/img/new.qcow2' })], actual: [copied] }),
+      ),
+    ).toContain('# base image changed: disk /s/agent-drago.qcow2 was made from /img/base.qcow2');
+  });
+
   it('adds the provisioning hand-over only when a provisioner is wired', () => {
     const plan = computePlan({ goal: 'up', desired: [desired('drago')], actual: [], provision: true });
     expect(plan.actions[0]?.steps.at(-1)).toBe('provision');

@@ -116,6 +116,9 @@ function planUp(d: DesiredAgent, a: ActualAgent, provision: boolean): AgentActio
     steps.push('provision');
   }
 
+  const rebase = baseChanged(d, a);
+  if (rebase) reasons.push(rebase);
+
   const kind: ActionKind = !a.domain
     ? 'create'
     : steps.includes('define') || steps.includes('create-disk')
@@ -143,6 +146,20 @@ function baseProblem(d: DesiredAgent, a: ActualAgent): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * A full copy keeps working after the configured base image changes (a new base, an edited
+ * fleet.yaml): it just still holds the system of the base it was made from. Said, not acted on:
+ * moving an agent to the new base means a new disk.
+ */
+function baseChanged(d: DesiredAgent, a: ActualAgent): string | undefined {
+  const rec = a.recordedBase;
+  const now = d.disk.baseIdentity;
+  if (!a.disk.exists || a.disk.backingFile !== undefined || rec === undefined) return undefined;
+  if (rec.path === now.path && rec.size === now.size && rec.headSha256 === now.headSha256) return undefined;
+  const id = (b: typeof rec) => `${b.path} (sha256 of head ${b.headSha256.slice(0, 12)}, ${b.size} bytes)`;
+  return `base image changed: disk ${d.disk.path} was made from ${id(rec)}, the configured base is now ${id(now)}; the agent keeps its disk: rebase it to move it to the new base (destroy --purge, then up)`;
 }
 
 function planDown(d: DesiredAgent, a: ActualAgent): AgentAction {

@@ -57,9 +57,13 @@ export function domainProjection(xml: string): Record<string, string> {
   set('disk', attr(first(disk, 'source'), 'file'));
 
   const spice = elements(devices, 'graphics').find((g) => attr(g, 'type') === 'spice');
+  const listen = first(spice, 'listen');
   set(
     'spice',
-    spice && `${attr(first(spice, 'listen'), 'address') ?? attr(spice, 'listen')}:${attr(spice, 'port')}`,
+    spice &&
+      (attr(listen, 'type') === 'socket'
+        ? `unix:${attr(listen, 'socket')}`
+        : `${attr(listen, 'address') ?? attr(spice, 'listen')}:${attr(spice, 'port')}`),
   );
 
   for (const iface of elements(devices, 'interface')) {

@@ -45,7 +45,7 @@ function renderAction(a: AgentAction): string[] {
   if (a.after && a.kind !== 'delete') {
     const d = a.after;
     out.push(
-      `    ssh 127.0.0.1:${d.sshPort}  spice 127.0.0.1:${d.spicePort}  cores ${d.cores.join(',') || '-'}`,
+      `    ssh 127.0.0.1:${d.sshPort}  spice ${d.resources.spice ?? '-'}  cores ${d.cores.join(',') || '-'}`,
     );
   }
   return out;

@@ -19,6 +19,8 @@ export interface DesiredAgent {
   spicePort: number;
   cores: number[];
   consoleLog: string;
+  /** `network: isolated`: the socket of the agent's passt, which must run whenever the domain does. */
+  passtSocket?: string;
 }
 
 /** What exists for one agent right now. */

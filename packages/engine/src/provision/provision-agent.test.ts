@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,10 @@ class FakeGuest {
   uploads: string[] = [];
   agenix = new Set<string>();
   failRebuild = false;
+  /** Per rebuild: whether it ran with --no-update-lock-file. */
+  frozen: boolean[] = [];
+  /** The flake.lock in the uploaded flake: uploaded, or written by a rebuild as nix does. */
+  lock: string | undefined;
   /** What the key file says; normally the key the server presents. */
   keyFile: string;
   constructor(
@@ -40,6 +45,12 @@ class FakeGuest {
     const rebuild = /nixos-rebuild switch --flake (\S+)/.exec(command);
     if (rebuild) {
       this.rebuilds.push(rebuild[1] as string);
+      const frozen = command.includes(' --no-update-lock-file');
+      this.frozen.push(frozen);
+      if (rebuild[1]?.startsWith(REMOTE_FLAKE_DIR) && this.lock === undefined) {
+        if (frozen) return 1;
+        this.lock = `inputs resolved by ${this.agent}\n`;
+      }
       for (let i = 1; i <= 30; i++) out(`building step ${i}\n`, 'stderr');
       if (this.failRebuild) {
         out('error: attribute missing', 'stderr');
@@ -47,6 +58,11 @@ class FakeGuest {
       }
       // agenix decrypts what was encrypted to this guest's key.
       for (const s of this.secrets.encryptedTo(this.serverKey)) this.agenix.add(s);
+      return 0;
+    }
+    if (command === `cat ${REMOTE_FLAKE_DIR}/flake.lock`) {
+      if (this.lock === undefined) return 1;
+      out(this.lock, 'stdout');
       return 0;
     }
     if (command === 'cat /var/ssh/ssh_host_ed25519_key.pub') {
@@ -126,6 +142,9 @@ class FakeConnector implements AgentConnector {
       exec: async (cmd, onOutput) => guest.exec(cmd, onOutput ?? (() => {})),
       upload: async (files) => {
         guest.uploads.push(...files.map((f) => f.remote));
+        // The upload replaces the flake directory, lock included.
+        const lock = files.find((f) => f.remote.endsWith('/flake.lock'));
+        guest.lock = lock && (await readFile(lock.local, 'utf8'));
       },
       close: async () => {},
     };
@@ -256,7 +275,9 @@ describe('provisionAgent', () => {
     expect(guest('drago').agenix.has('mail-password')).toBe(true);
   });
 
-  it('uploads the fleet repository when the flake is local, skipping build output and the state dir', async () => {
+  it('uploads the fleet repository when the flake is local, skipping ignored files and the state dir', async () => {
+    execFileSync('git', ['-C', dir, 'init', '-q']);
+    await writeFile(join(dir, '.gitignore'), 'node_modules/\n');
     await mkdir(join(dir, 'secrets'), { recursive: true });
     await mkdir(join(dir, 'node_modules', 'x'), { recursive: true });
     await writeFile(join(dir, 'flake.nix'), '{ }');
@@ -268,9 +289,51 @@ describe('provisionAgent', () => {
     const r = await provisionAgent(deps({ flake: '.' }), { agent: 'drago', secrets: ['mail-password'] });
     expect(r.ok).toBe(true);
     expect(guest('drago').rebuilds[0]).toBe(`${REMOTE_FLAKE_DIR}#agent-drago`);
-    const once = [`${REMOTE_FLAKE_DIR}.new/flake.nix`, `${REMOTE_FLAKE_DIR}.new/secrets/mail-password.age`];
-    // Uploaded before each of the two rebuilds: phase 2 must see the rekeyed secrets.
-    expect(guest('drago').uploads).toEqual([...once, ...once]);
+    const once = [
+      `${REMOTE_FLAKE_DIR}.new/.gitignore`,
+      `${REMOTE_FLAKE_DIR}.new/flake.nix`,
+      `${REMOTE_FLAKE_DIR}.new/secrets/mail-password.age`,
+    ];
+    // Uploaded before each of the two rebuilds: phase 2 must see the rekeyed secrets, and the lock
+    // phase 1 wrote, brought back into the repository.
+    const locked = [...once.slice(0, 1), `${REMOTE_FLAKE_DIR}.new/flake.lock`, ...once.slice(1)];
+    expect(guest('drago').uploads).toEqual([...once, ...locked]);
+    expect(await readFile(join(dir, 'flake.lock'), 'utf8')).toBe('inputs resolved by drago\n');
+    expect(guest('drago').frozen).toEqual([false, true]);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/flake\.lock: the repository had none; wrote .*commit it/),
+    );
+  });
+
+  it('rebuilds every agent against the committed flake.lock, never moving it', async () => {
+    execFileSync('git', ['-C', dir, 'init', '-q']);
+    await writeFile(join(dir, 'flake.nix'), '{ }');
+    await writeFile(join(dir, 'flake.lock'), 'committed inputs\n');
+    const [a, b] = await Promise.all([
+      provisionAgent(deps({ flake: '.' }), { agent: 'drago', secrets: [] }),
+      provisionAgent(deps({ flake: '.' }), { agent: 'luce', secrets: [] }),
+    ]);
+    expect([a.ok, b.ok]).toEqual([true, true]);
+    expect(guest('drago').frozen).toEqual([true, true]);
+    expect(guest('luce').frozen).toEqual([true, true]);
+    expect(guest('luce').lock).toBe('committed inputs\n');
+    expect(await readFile(join(dir, 'flake.lock'), 'utf8')).toBe('committed inputs\n');
+  });
+
+  it('without a flake.lock, the first rebuild of a run pins the inputs and every other agent waits for it', async () => {
+    execFileSync('git', ['-C', dir, 'init', '-q']);
+    await writeFile(join(dir, 'flake.nix'), '{ }');
+    const [a, b] = await Promise.all([
+      provisionAgent(deps({ flake: '.' }), { agent: 'drago', secrets: [] }),
+      provisionAgent(deps({ flake: '.' }), { agent: 'luce', secrets: [] }),
+    ]);
+    expect([a.ok, b.ok]).toEqual([true, true]);
+    // Exactly one rebuild resolved inputs; every other one ran frozen on the lock it wrote.
+    const all = [...guest('drago').frozen, ...guest('luce').frozen];
+    expect(all.filter((f) => !f)).toHaveLength(1);
+    const repoLock = await readFile(join(dir, 'flake.lock'), 'utf8');
+    expect(guest('drago').lock).toBe(repoLock);
+    expect(guest('luce').lock).toBe(repoLock);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { AgentShell } from '@agentfleet/core';
 import type { AgentLog } from './agent-log.js';
 import { localFlakeDir, uploadFlake } from './flake.js';
+import { bringBackLock, withFleetLock } from './flake-lock.js';
 import { shq } from './shell-quote.js';
 
 /** A phase that failed inside the agent: what to show the user and where the rest is. */
@@ -38,8 +39,24 @@ export async function runRebuild(
   at: string,
 ): Promise<void> {
   const local = localFlakeDir(t.flake, t.fleetDir);
-  const ref = local === undefined ? t.flake : await uploadFlake(shell, local, t.sudo, [t.stateDir]);
-  const command = `${t.sudo ? 'sudo ' : ''}nixos-rebuild switch --flake ${shq(`${ref}#agent-${t.agent}`)}`;
+  // A remote flake is pinned by its own committed lock.
+  if (local === undefined) return switchTo(shell, t, t.flake, '', log, at);
+  return withFleetLock(local, async (locked) => {
+    const ref = await uploadFlake(shell, local, t.sudo, [t.stateDir]);
+    await switchTo(shell, t, ref, locked ? ' --no-update-lock-file' : '', log, at);
+    if (!locked) await bringBackLock(shell, local, log);
+  });
+}
+
+async function switchTo(
+  shell: AgentShell,
+  t: RebuildTarget,
+  ref: string,
+  flags: string,
+  log: AgentLog,
+  at: string,
+): Promise<void> {
+  const command = `${t.sudo ? 'sudo ' : ''}nixos-rebuild switch --flake ${shq(`${ref}#agent-${t.agent}`)}${flags}`;
   log.section(command, at);
   const code = await shell.exec(command, (chunk) => log.write(chunk));
   if (code !== 0) throw new PhaseFailure(`nixos-rebuild exited with ${code}`, log.tail(), log.path);

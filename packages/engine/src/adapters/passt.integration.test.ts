@@ -1,0 +1,74 @@
+// The real passt (Debian's package) behind the GuestNetworks port the engine tests fake.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PasstNetworks, passtPids } from './passt.js';
+
+const root = mkdtempSync(join(tmpdir(), 'isonet-passt-'));
+const portBase = 30100 + Math.floor(Math.random() * 400);
+const listens = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+
+afterAll(async () => {
+  const passt = new PasstNetworks();
+  for (const agent of ['a', 'b', 'c']) await passt.stop(join(root, 'run', `agent-${agent}`, 'passt.sock'));
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('PasstNetworks (real passt)', () => {
+  it('starts one passt per socket in a 0700 directory, forwarding 127.0.0.1:<sshPort>; ensure is idempotent', async () => {
+    const passt = new PasstNetworks();
+    const socketPath = join(root, 'run', 'agent-a', 'passt.sock');
+    await passt.ensure({ agent: 'a', socketPath, sshPort: portBase });
+    expect(statSync(socketPath).isSocket()).toBe(true);
+    expect(statSync(join(root, 'run', 'agent-a')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(root, 'run')).mode & 0o777).toBe(0o700);
+    expect(await listens(portBase)).toBe(true);
+    const pids = await passtPids(socketPath);
+    expect(pids).toHaveLength(1);
+    const argv = execFileSync('ps', ['-o', 'args=', '-p', String(pids[0])], { encoding: 'utf8' });
+    expect(argv).toContain('--no-map-gw');
+    expect(argv).toContain(`127.0.0.1/${portBase}:22`);
+    await passt.ensure({ agent: 'a', socketPath, sshPort: portBase });
+    expect(await passtPids(socketPath)).toEqual(pids);
+  });
+
+  it('a passt started by an earlier (killed) fleet is found by its socket path and stopped', async () => {
+    const socketPath = join(root, 'run', 'agent-b', 'passt.sock');
+    await new PasstNetworks().ensure({ agent: 'b', socketPath, sshPort: portBase + 1 });
+    const later = new PasstNetworks();
+    expect(await later.isRunning(socketPath)).toBe(true);
+    await later.stop(socketPath);
+    expect(await later.isRunning(socketPath)).toBe(false);
+    expect(await listens(portBase + 1)).toBe(false);
+    expect(() => statSync(socketPath)).toThrow();
+    // The other agent's passt is untouched.
+    expect(await later.isRunning(join(root, 'run', 'agent-a', 'passt.sock'))).toBe(true);
+  });
+
+  it('a passt that cannot start is reported with what it said, and leaves nothing running', async () => {
+    const socketPath = join(root, 'run', 'agent-c', 'passt.sock');
+    const passt = new PasstNetworks();
+    // Another agent's port: passt cannot bind the forward.
+    await expect(passt.ensure({ agent: 'c', socketPath, sshPort: portBase })).rejects.toThrow(
+      /passt for agent c/,
+    );
+    expect(await passtPids(socketPath)).toEqual([]);
+    await expect(
+      new PasstNetworks({ binary: '/nonexistent/passt' }).ensure({
+        agent: 'c',
+        socketPath,
+        sshPort: portBase + 2,
+      }),
+    ).rejects.toThrow(/cannot run \/nonexistent\/passt.*install the passt package/);
+  });
+});

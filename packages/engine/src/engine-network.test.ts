@@ -1,0 +1,90 @@
+// passt's life follows the domain's: the engine against a fake GuestNetworks (the real passt runs
+// in adapters/passt.integration.test.ts and test/e2e/isolation.e2e.test.ts).
+import { describe, expect, it } from 'vitest';
+import { runFleet } from './engine.js';
+import { agentYaml, fleetRun, testWorld } from './testing.js';
+
+const agents = { drago: agentYaml('drago'), luce: `${agentYaml('luce')}network: open\n` };
+const up = { goal: 'up' as const, dryRun: false, concurrency: 2, pollMs: 1 };
+const socketOf = (agent: string) => `/state/run/agent-${agent}/passt.sock`;
+
+describe('runFleet and the per-agent passt', () => {
+  it('up starts passt for an isolated agent before its domain, in its private directory, and none for open', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    const runningAtStart = new Map<string, boolean>();
+    const start = w.hv.start.bind(w.hv);
+    w.hv.start = async (name) => {
+      runningAtStart.set(
+        name,
+        w.networks.running.size > 0 && (await w.networks.isRunning(socketOf('drago'))),
+      );
+      return start(name);
+    };
+    const r = await runFleet(run, w.deps, up);
+    expect(r.outcomes.every((o) => o.ok)).toBe(true);
+    expect([...w.networks.running.values()]).toEqual([
+      {
+        agent: 'drago',
+        socketPath: socketOf('drago'),
+        sshPort: run.ledger.hosts['qemu:///session']?.drago?.sshPort,
+      },
+    ]);
+    expect(runningAtStart.get('agent-drago')).toBe(true);
+    expect([...w.networks.dirs].sort()).toEqual(['/state/run/agent-drago', '/state/run/agent-luce']);
+    const xml = (await w.hv.domainXml('agent-drago')) ?? '';
+    expect(xml).toContain(`addr.path=${socketOf('drago')}`);
+    expect(await w.hv.domainXml('agent-luce')).toContain('user,id=net0,hostfwd=');
+    // A second run finds it running and starts nothing.
+    await runFleet(run, w.deps, up);
+    expect(w.networks.started).toBe(1);
+  });
+
+  it('down and destroy stop it', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    await runFleet(run, w.deps, { ...up, goal: 'down' });
+    expect(w.networks.running.size).toBe(0);
+    await runFleet(run, w.deps, up);
+    expect(w.networks.running.size).toBe(1);
+    await runFleet(run, w.deps, { ...up, goal: 'destroy' });
+    expect(w.networks.running.size).toBe(0);
+  });
+
+  it('a passt left behind by a domain that stopped on its own, or a killed run, is stopped by the next run', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    await w.hv.destroy('agent-drago'); // the guest powered itself off
+    await runFleet(run, w.deps, { ...up, goal: 'down' });
+    expect(w.networks.running.size).toBe(0);
+    // A run killed after starting passt, before the domain started: the next up reuses or replaces it.
+    await w.networks.ensure({ agent: 'drago', socketPath: socketOf('drago'), sshPort: 1 });
+    await runFleet(run, w.deps, up);
+    expect([...w.networks.running.values()].map((s) => s.sshPort)).not.toEqual([1]);
+    expect((await w.hv.listDomains()).find((d) => d.name === 'agent-drago')?.state).toBe('running');
+  });
+
+  it('a running isolated domain whose passt died is reported with the way to repair it, not touched', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    await w.networks.stop(socketOf('drago'));
+    const r = await runFleet(run, w.deps, up);
+    const drago = r.outcomes.find((o) => o.agent === 'drago');
+    expect(drago?.ok).toBe(false);
+    expect(drago?.error).toMatch(/passt of agent drago is gone.*fleet down drago && fleet up drago/);
+    expect((await w.hv.listDomains()).find((d) => d.name === 'agent-drago')?.state).toBe('running');
+  });
+
+  it('a domain that fails to start leaves no passt behind', async () => {
+    const w = testWorld();
+    w.hv.start = async () => {
+      throw new Error('QEMU refused');
+    };
+    const r = await runFleet(fleetRun(agents), w.deps, up);
+    expect(r.outcomes.every((o) => !o.ok)).toBe(true);
+    expect(w.networks.running.size).toBe(0);
+  });
+});

@@ -1,0 +1,326 @@
+// Isolation as an attacker inside an agent sees it (issue #10): from inside agent A, nothing of the
+// host's loopback (v4, v6; in the namespace fleet runs in and in the machine's own), nothing of
+// agent B (its SSH forward, its display) answers, through 10.0.2.2, fec0::2 or A's gateway; the
+// outside world does. And no host private key is on a command line, in a domain XML or in a log.
+//
+// Guest traffic may only reach namespaces this test makes: fleet (and so every passt it starts)
+// runs in a namespace "host" whose default route leads to a namespace "outside" holding a
+// listener; 10.0.2.2 and fec0::2 are blackholed in the machine's own namespace while it runs.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLibvirtd, ensureTestImage, systemUri, type TestImage } from '../harness/index.js';
+import { fleetMain } from './fleet-cli.js';
+
+const VM_TIMEOUT = 300_000;
+const id = Math.floor(Math.random() * 36 ** 4).toString(36);
+const HOST_NS = `in-host-${id}`;
+const OUT_NS = `in-out-${id}`;
+const subnet = `10.214.${Math.floor(Math.random() * 250) + 1}`;
+const HOST_IP = `${subnet}.1`;
+const OUT_IP = `${subnet}.2`;
+const [A, B] = [`in${id}a`, `in${id}b`];
+const portBase = 30500 + Math.floor(Math.random() * 40) * 10;
+/** Listeners the guest must never reach: in fleet's namespace, and in the machine's own. */
+const NS_LOOPBACK_PORT = portBase + 1;
+const MACHINE_LOOPBACK_PORT = portBase + 2;
+const OUTSIDE_PORT = portBase + 3;
+
+let dir: string;
+let stateDir: string;
+let image: TestImage;
+const children: ChildProcess[] = [];
+const servers: net.Server[] = [];
+const blackholes: string[][] = [];
+
+const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' });
+const inNs = (ns: string, cmd: string, args: string[]) => run('ip', ['netns', 'exec', ns, cmd, ...args]);
+const virsh = (...args: string[]) => run('virsh', ['-c', systemUri, ...args]);
+
+function fleetInHost(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', HOST_NS, process.execPath, fleetMain, '--dir', dir, ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function fleetOkInHost(args: string[]): Promise<string> {
+  const r = await fleetInHost(args);
+  if (r.code !== 0) throw new Error(`fleet ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** A listener answering every connection with `banner`, run inside a namespace. */
+function nsListener(ns: string, host: string, port: number, banner: string): void {
+  const family = host.includes(':') ? 'AF_INET6' : 'AF_INET';
+  const py = `import socket
+s = socket.socket(socket.${family}, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((${JSON.stringify(host)}, ${port}))
+s.listen(16)
+print("up", flush=True)
+while True:
+    c, _ = s.accept()
+    c.sendall(b${JSON.stringify(`${banner}\n`)})
+    c.close()
+`;
+  const child = spawn('ip', ['netns', 'exec', ns, 'python3', '-c', py], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+}
+
+function machineListener(host: string, port: number, banner: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer((c) => c.end(`${banner}\n`));
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+    servers.push(server);
+  });
+}
+
+function addBlackhole(args: string[]): void {
+  try {
+    run('ip', [...args.slice(0, -1), 'add', 'blackhole', args.at(-1) as string]);
+    blackholes.push(args);
+  } catch (err) {
+    // Another suite's blackhole for the same address protects this run as well; it removes its own.
+    if (!String((err as { stderr?: string }).stderr ?? err).includes('File exists')) throw err;
+  }
+}
+
+beforeAll(async () => {
+  await ensureLibvirtd();
+  image = await ensureTestImage();
+  const vh = `in${id}h`;
+  const vo = `in${id}o`;
+  run('ip', ['netns', 'add', HOST_NS]);
+  run('ip', ['netns', 'add', OUT_NS]);
+  run('ip', ['link', 'add', vh, 'type', 'veth', 'peer', 'name', vo]);
+  run('ip', ['link', 'set', vh, 'netns', HOST_NS]);
+  run('ip', ['link', 'set', vo, 'netns', OUT_NS]);
+  for (const [ns, dev, ip] of [
+    [HOST_NS, vh, HOST_IP],
+    [OUT_NS, vo, OUT_IP],
+  ] as const) {
+    inNs(ns, 'ip', ['link', 'set', 'lo', 'up']);
+    inNs(ns, 'ip', ['addr', 'add', `${ip}/30`, 'dev', dev]);
+    inNs(ns, 'ip', ['link', 'set', dev, 'up']);
+  }
+  inNs(HOST_NS, 'ip', ['route', 'add', 'default', 'via', OUT_IP]);
+  addBlackhole(['route', '10.0.2.2/32']);
+  addBlackhole(['-6', 'route', 'fec0::2/128']);
+
+  nsListener(HOST_NS, '127.0.0.1', NS_LOOPBACK_PORT, 'LEAK-ns-lo4');
+  nsListener(HOST_NS, '::1', NS_LOOPBACK_PORT, 'LEAK-ns-lo6');
+  nsListener(OUT_NS, OUT_IP, OUTSIDE_PORT, 'OUTSIDE-WORLD');
+  await machineListener('127.0.0.1', MACHINE_LOOPBACK_PORT, 'LEAK-machine-lo4');
+  await machineListener('::1', MACHINE_LOOPBACK_PORT, 'LEAK-machine-lo6');
+
+  dir = mkdtempSync(join(tmpdir(), 'isonet-e2e-'));
+  stateDir = join(dir, 'state');
+  mkdirSync(join(dir, 'agents'));
+  writeFileSync(
+    join(dir, 'agents', 'fleet.yaml'),
+    [
+      `libvirtUri: ${systemUri}`,
+      `stateDir: ${stateDir}`,
+      `baseImage: ${image.baseImage}`,
+      'domainType: qemu',
+      'diskMode: overlay',
+      'reservedCores: []',
+      `sshPorts: { start: ${portBase + 4}, end: ${portBase + 6} }`,
+      `spicePorts: { start: ${portBase + 7}, end: ${portBase + 9} }`,
+      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
+      'bootTimeouts: { sshSeconds: 240, shutdownSeconds: 60 }',
+      '',
+    ].join('\n'),
+  );
+  for (const n of [A, B]) {
+    writeFileSync(
+      join(dir, 'agents', `${n}.yaml`),
+      `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${n}@example.org }\n`,
+    );
+  }
+  await fleetOkInHost(['up', '--no-provision', '--pregenerate-host-keys']);
+}, VM_TIMEOUT);
+
+afterAll(async () => {
+  if (dir) await fleetInHost(['destroy', '--purge', A, B]).catch(() => undefined);
+  for (const n of [A, B]) {
+    try {
+      virsh('destroy', `agent-${n}`);
+    } catch {}
+    try {
+      virsh('undefine', `agent-${n}`);
+    } catch {}
+  }
+  for (const c of children) c.kill('SIGKILL');
+  for (const s of servers) s.close();
+  for (const args of blackholes) {
+    try {
+      run('ip', [...args.slice(0, -1), 'del', 'blackhole', args.at(-1) as string]);
+    } catch {}
+  }
+  for (const ns of [HOST_NS, OUT_NS]) {
+    try {
+      run('ip', ['netns', 'del', ns]);
+    } catch {}
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, VM_TIMEOUT);
+
+const ledgerPort = (agent: string, field: 'sshPort' | 'spicePort') => {
+  const ledger = readFileSync(join(dir, 'agents', 'ledger.yaml'), 'utf8');
+  const m = new RegExp(`${agent}:\\n {6}sshPort: (\\d+)\\n {6}spicePort: (\\d+)`).exec(ledger);
+  return Number(m?.[field === 'sshPort' ? 1 : 2]);
+};
+
+/** Runs every probe at once inside A (each `nc` waits up to 3 s) and returns what each one read. */
+async function probeFromA(targets: Record<string, string>): Promise<Record<string, string>> {
+  const script = Object.entries(targets)
+    .map(
+      ([name, hostPort]) =>
+        `( out=$(nc -w 3 ${hostPort} </dev/null 2>&1 | head -c 80); echo "${name}=[$out]" ) &`,
+    )
+    .join('\n');
+  const out = await fleetOkInHost(['ssh', A, '--', 'sh', '-c', `'${script}\nwait'`]);
+  const results: Record<string, string> = {};
+  for (const m of out.matchAll(/^(\S+?)=\[([\s\S]*?)\]$/gm)) results[m[1] as string] = m[2] as string;
+  return results;
+}
+
+describe.sequential('isolation of an agent (network: isolated, the default)', () => {
+  it('the test listeners are really up (else every refusal below would prove nothing)', async () => {
+    const read = (host: string, port: number, ns?: string) =>
+      ns
+        ? inNs(ns, 'python3', [
+            '-c',
+            `import socket;print(socket.create_connection((${JSON.stringify(host)},${port}),3).recv(64).decode())`,
+          ])
+        : run('python3', [
+            '-c',
+            `import socket;print(socket.create_connection((${JSON.stringify(host)},${port}),3).recv(64).decode())`,
+          ]);
+    expect(read('127.0.0.1', NS_LOOPBACK_PORT, HOST_NS)).toContain('LEAK-ns-lo4');
+    expect(read('::1', NS_LOOPBACK_PORT, HOST_NS)).toContain('LEAK-ns-lo6');
+    expect(read('127.0.0.1', MACHINE_LOOPBACK_PORT)).toContain('LEAK-machine-lo4');
+    expect(read('::1', MACHINE_LOOPBACK_PORT)).toContain('LEAK-machine-lo6');
+    expect(read('127.0.0.1', ledgerPort(B, 'sshPort'), HOST_NS)).toMatch(/^SSH-2.0/);
+  });
+
+  it(
+    "from inside A: host loopback, B's SSH forward, through 10.0.2.2, fec0::2 and the gateway, all refused; the outside world answers",
+    async () => {
+      const gateway = (await fleetOkInHost(['ssh', A, '--', 'ip', 'route'])).match(/default via (\S+)/)?.[1];
+      expect(gateway).toBeDefined();
+      const bSsh = ledgerPort(B, 'sshPort');
+      const bSpice = ledgerPort(B, 'spicePort');
+      const targets: Record<string, string> = { outside: `${OUT_IP} ${OUTSIDE_PORT}` };
+      for (const [via, host] of [
+        ['slirp4', '10.0.2.2'],
+        ['slirp6', 'fec0::2'],
+        ['gw', gateway as string],
+        ['hostip', HOST_IP],
+      ] as const) {
+        targets[`${via}-nslo`] = `${host} ${NS_LOOPBACK_PORT}`;
+        targets[`${via}-machinelo`] = `${host} ${MACHINE_LOOPBACK_PORT}`;
+        targets[`${via}-bssh`] = `${host} ${bSsh}`;
+        targets[`${via}-bspice`] = `${host} ${bSpice}`;
+      }
+      const results = await probeFromA(targets);
+      expect(Object.keys(results).sort()).toEqual(Object.keys(targets).sort());
+      expect(results.outside).toContain('OUTSIDE-WORLD');
+      for (const [name, got] of Object.entries(results)) {
+        if (name === 'outside') continue;
+        expect(got, `${name} (${targets[name]})`).not.toMatch(/LEAK|SSH-|REDQ/);
+      }
+    },
+    VM_TIMEOUT,
+  );
+
+  it("B's display has no TCP port at all: QEMU listens only on its socket in a 0700 directory", () => {
+    const pid = readFileSync(`/run/libvirt/qemu/agent-${B}.pid`, 'utf8').trim();
+    const spice = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .find((a) => a.includes('disable-ticketing') || a.startsWith('unix=on'));
+    expect(spice).toContain(`addr=${join(stateDir, 'run', `agent-${B}`, 'spice.sock')}`);
+    const listening = run('ss', ['-ltnpH'])
+      .split('\n')
+      .filter((l) => l.includes(`pid=${pid},`));
+    expect(listening).toEqual([]);
+  });
+
+  it('fleet ssh and plain ssh -F reach both agents', async () => {
+    for (const n of [A, B]) {
+      expect((await fleetOkInHost(['ssh', n, '--', 'hostname'])).trim()).not.toBe('');
+      const plain = inNs(HOST_NS, 'ssh', [
+        '-F',
+        join(stateDir, 'ssh_config'),
+        '-o',
+        'BatchMode=yes',
+        n,
+        'echo ok',
+      ]);
+      expect(plain.trim()).toBe('ok');
+    }
+  });
+
+  it('after up --pregenerate-host-keys the guest has the key, and no PRIVATE KEY is in any cmdline, domain XML or QEMU log', () => {
+    for (const n of [A, B]) {
+      expect(readFileSync(join(stateDir, `agent-${n}.console.log`), 'utf8')).toContain(
+        'AGENTFLEET HOSTKEY (fw_cfg)',
+      );
+      expect(virsh('dumpxml', `agent-${n}`)).not.toContain('PRIVATE KEY');
+      expect(virsh('dumpxml', `agent-${n}`)).toContain(
+        `file='${join(stateDir, 'hostkeys', `agent-${n}_ed25519`)}'`,
+      );
+      expect(readFileSync(`/var/log/libvirt/qemu/agent-${n}.log`, 'utf8')).not.toContain('PRIVATE KEY');
+    }
+    // Every process of this test's fleet (QEMU, passt): the machine is shared with other suites,
+    // whose processes are theirs to answer for.
+    const ours = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .map((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        } catch {
+          return '';
+        }
+      })
+      .filter((cmdline) => cmdline.includes(stateDir));
+    expect(ours.filter((c) => c.includes('qemu-system')).length).toBe(2);
+    expect(ours.filter((c) => c.includes('PRIVATE KEY'))).toEqual([]);
+  });
+
+  it(
+    'down leaves no passt behind; up brings A back with its network',
+    async () => {
+      await fleetOkInHost(['down', A]);
+      const socket = join(stateDir, 'run', `agent-${A}`, 'passt.sock');
+      expect(() => run('pgrep', ['-f', '--', `--socket ${socket}`])).toThrow();
+      await fleetOkInHost(['up', '--no-provision', A]);
+      expect(run('pgrep', ['-f', '--', `--socket ${socket}`]).trim()).toMatch(/^\d+$/);
+      expect((await probeFromA({ outside: `${OUT_IP} ${OUTSIDE_PORT}` })).outside).toContain('OUTSIDE-WORLD');
+    },
+    VM_TIMEOUT,
+  );
+});
