@@ -61,7 +61,8 @@ function writeFleet(dir: string, ssh: number, spice: number, extra = ''): void {
 function writeAgent(dir: string, name: string): void {
   writeFileSync(
     join(dir, 'agents', `${name}.yaml`),
-    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${name}@example.org }\n`,
+    // QEMU hostfwd networking: this suite is about ownership; isolation has its own.
+    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\nnetwork: open\ngit: { email: ${name}@example.org }\n`,
   );
 }
 
