@@ -49,6 +49,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   logs: async () => (await import('./commands/logs.js')).registerLogs,
   add: async () => (await import('./commands/add.js')).registerAdd,
   remove: async () => (await import('./commands/remove.js')).registerRemove,
+  import: async () => (await import('./commands/import.js')).registerImport,
   secrets: async () => (await import('./commands/secrets.js')).registerSecrets,
   provision: async () => (await import('./commands/provision.js')).registerProvision,
   rebuild: async () => (await import('./commands/rebuild.js')).registerRebuild,

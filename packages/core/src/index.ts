@@ -1,3 +1,4 @@
+export * from './adopt.js';
 export * from './allocate.js';
 export * from './core-spread.js';
 export * from './diagnostics.js';

@@ -25,6 +25,7 @@ export function agentFiles(stateDir: string, agent: string, adoptedDisk?: string
     { path: adoptedDisk ?? agentDisk(stateDir, agent), what: 'disk' },
     { path: agentConsoleLog(stateDir, agent), what: 'console log' },
     { path: provisionLogPath(stateDir, agent), what: 'provisioning log' },
+    { path: `${provisionLogPath(stateDir, agent)}.1`, what: 'provisioning log (rotated)' },
     { path: key, what: 'pre-generated host key' },
     { path: `${key}.pub`, what: 'pre-generated host key (public)' },
     { path: agentRunDir(stateDir, agent), what: 'runtime directory', dir: true },

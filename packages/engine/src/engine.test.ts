@@ -176,6 +176,43 @@ describe('runFleet down / destroy', () => {
     expect(w.store.state.agents.drago).toBeUndefined();
   });
 
+  it('destroy asks with the plan it will apply; declined, nothing is touched', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    const asked: string[][] = [];
+    const declined = await runFleet({ ...run, names: ['drago'] }, w.deps, {
+      ...up,
+      goal: 'purge',
+      confirm: async (plan) => {
+        asked.push(plan.actions.flatMap((a) => a.steps));
+        return false;
+      },
+    });
+    expect(asked).toEqual([['power-off', 'undefine', 'delete-disk']]);
+    expect(declined.confirmed).toBe(false);
+    expect(declined.outcomes).toEqual([]);
+    expect((await w.hv.listDomains()).find((d) => d.name === 'agent-drago')?.state).toBe('running');
+    expect(w.disks.disks.has('/state/agent-drago.qcow2')).toBe(true);
+  });
+
+  it('a domain of the same name defined by another fleet is neither started, redefined nor destroyed', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    // The same agents declared by a second fleet (another id) on the same host.
+    const other = { ...run, ledger: { ...run.ledger, fleetId: 'other-fleet-0002' }, stateDir: '/other' };
+    const r = await runFleet(other, w.deps, up);
+    expect(r.plan.actions.map((a) => a.kind)).toEqual(['blocked', 'blocked']);
+    expect(r.plan.actions[0]?.reasons[0]).toMatch(
+      /belongs to another fleet \(id test-fleet-0001, fleet dir \/fleet, state dir \/state\)/,
+    );
+    const purge = await runFleet({ ...other, names: ['drago'] }, w.deps, { ...up, goal: 'purge' });
+    expect(purge.outcomes).toEqual([]);
+    expect((await w.hv.listDomains()).map((d) => d.state)).toEqual(['running', 'running']);
+    expect(w.disks.disks.has('/state/agent-drago.qcow2')).toBe(true);
+  });
+
   it('destroy --purge of an agent whose disk is already gone still forgets its pinned key and progress', async () => {
     const w = testWorld();
     const run = fleetRun(agents);

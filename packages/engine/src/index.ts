@@ -14,6 +14,7 @@ export * from './engine.js';
 export * from './fleet-identity.js';
 export * from './fleet-run.js';
 export * from './host-choice.js';
+export * from './import.js';
 export * from './log.js';
 export * from './observe.js';
 export * from './orphans.js';

@@ -42,4 +42,4 @@ export function sshFilesOf(h: AgentHandle): { sshConfig: string; knownHosts: str
 }
 
 export const consoleLogOf = (h: AgentHandle) => agentConsoleLog(h.stateDir, h.agent.name);
-export const domainOf = (h: AgentHandle) => domainName(h.agent.name);
+export const domainOf = (h: AgentHandle) => domainName(h.agent.name, h.fleet.config.domainPrefix);

@@ -65,7 +65,9 @@ export function registerStatus(program: Command): void {
       try {
         rows = await Promise.all(
           agents.map(async (agent): Promise<AgentStatus> => {
-            const dom = (await domainsOn(agent.libvirtUri)).get(domainName(agent.name));
+            const dom = (await domainsOn(agent.libvirtUri)).get(
+              domainName(agent.name, fleet.config.domainPrefix),
+            );
             const alloc = allocationOf(ledger, agent.libvirtUri, agent.name);
             const rt = state.agents[agent.name];
             const running = isActive(dom?.state);

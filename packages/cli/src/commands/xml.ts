@@ -1,6 +1,7 @@
 import type { DomainType, HostFacts, NetworkMode, PortForward } from '@agentfleet/core';
 import { domainXml } from '@agentfleet/core/domain-xml';
 import { allocationOf } from '@agentfleet/core/ledger';
+import { domainName } from '@agentfleet/core/model';
 import { agentDomainInput } from '@agentfleet/engine/desired';
 import { chooseForHost } from '@agentfleet/engine/host-choice';
 import { type Command, Option } from 'commander';
@@ -48,7 +49,8 @@ export function registerXml(program: Command): void {
           `no agent named '${name}' (agents: ${fleet.agents.map((a) => a.name).join(', ')})`,
         );
       }
-      const allocation = allocationOf(readLedger(ctx.dir), agent.libvirtUri, name);
+      const ledger = readLedger(ctx.dir);
+      const allocation = allocationOf(ledger, agent.libvirtUri, name);
       if (!allocation)
         throw new UsageError(`agent '${name}' has no allocation in ${LEDGER_FILE}; run 'fleet allocate'`);
       const config = {
@@ -63,7 +65,12 @@ export function registerXml(program: Command): void {
           : chooseForHost(config, await hostFacts(agent.libvirtUri), ctx.log);
       const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
       const spec = opts.network ? { ...agent, network: opts.network } : agent;
-      const xml = domainXml(agentDomainInput(stateDir, spec, allocation, choice, fleet.config.reservedCores));
+      const xml = domainXml({
+        ...agentDomainInput(stateDir, spec, allocation, choice, fleet.config.reservedCores),
+        domainName: domainName(name, fleet.config.domainPrefix),
+        // The fleet's identity once it has one (the first `up`/`add`/`allocate` records it).
+        ...(ledger.fleetId !== undefined && { fleet: { id: ledger.fleetId, dir: ctx.dir, stateDir } }),
+      });
       process.stdout.write(xml.endsWith('\n') ? xml : `${xml}\n`);
     });
 }

@@ -1,0 +1,83 @@
+import {
+  ImportError,
+  type ImportResult,
+  importAgent,
+  JsonStateStore,
+  LocalDisks,
+  stateFile,
+} from '@agentfleet/engine';
+import type { Command } from 'commander';
+import { contextOf } from '../context.js';
+import { UsageError } from '../errors.js';
+import { LEDGER_FILE } from '../fleet-files.js';
+import { printResult } from '../output.js';
+import { agentName } from './agent-name.js';
+import { openRuntime, writeLedger } from './runtime.js';
+
+export function registerImport(program: Command): void {
+  program
+    .command('import')
+    .description(
+      "adopt an existing domain named like a declared agent: record its ports, cores, MAC and disk in the ledger when they fit, then give it this fleet's metadata",
+    )
+    .argument('<name>', 'agent (declare it first, e.g. with fleet add)', agentName)
+    .option('--dry-run', 'show what would be recorded and what would change, change nothing', false)
+    .action(async (name: string, opts: { dryRun: boolean }, command: Command) => {
+      const ctx = contextOf(command);
+      const rt = await openRuntime(ctx, {
+        names: [name],
+        writeLedger: false,
+        ...(!opts.dryRun && { lock: `fleet import ${name}` }),
+      });
+      let result: ImportResult;
+      try {
+        result = await importAgent(
+          rt.run,
+          {
+            connect: rt.connections.connect,
+            disks: new LocalDisks(),
+            state: new JsonStateStore(stateFile(rt.stateDir)),
+            log: ctx.log,
+          },
+          name,
+          { dryRun: opts.dryRun, writeLedger: (ledger) => writeLedger(ctx, ledger) },
+        );
+      } catch (err) {
+        throw err instanceof ImportError ? new UsageError(err.message) : err;
+      } finally {
+        await rt.close();
+      }
+      printResult(ctx, render(result), { ok: true, ...result, ledger: undefined });
+    });
+}
+
+function render(r: ImportResult): string {
+  if (r.alreadyOurs) return `domain ${r.domain} on ${r.uri} is already this fleet's: nothing to import`;
+  const lines = [
+    `${r.applied ? 'Imported' : 'Would import'} domain ${r.domain} on ${r.uri} as agent ${r.agent}:`,
+  ];
+  for (const f of r.fields) {
+    lines.push(
+      f.why === undefined
+        ? `  ${f.field}: ${f.recorded} (kept)`
+        : `  ${f.field}: ${f.found ?? '(none)'} -> ${f.recorded} (${f.why})`,
+    );
+  }
+  lines.push(`  recorded in ${LEDGER_FILE}${r.applied ? '' : ' (not yet)'}`);
+  if (r.changes.length > 0) {
+    lines.push('  the definition changes:');
+    for (const c of r.changes)
+      lines.push(`    ~ ${c.field}: ${c.before ?? '(none)'} -> ${c.after ?? '(none)'}`);
+  }
+  if (r.applied) {
+    lines.push("  the domain now carries this fleet's metadata");
+    if (r.running && r.changes.length > 0) {
+      lines.push(
+        `  it is running: the new definition applies at its next start (fleet down ${r.agent}; fleet up ${r.agent})`,
+      );
+    }
+  } else {
+    lines.push('Dry run: nothing changed.');
+  }
+  return lines.join('\n');
+}
