@@ -161,6 +161,11 @@ describe.sequential('host-side hygiene on a real agent', () => {
       expectInert(ok.stdout + ok.stderr);
       expect(ok.stderr).toContain(`${agent}: | ${SANITIZED}`);
 
+      // `fleet provision` streams the same guest output through its own reporter.
+      const provisioned = await fleetOk(dir, ['provision', agent, '--from', 'phase2']);
+      expectInert(provisioned.stdout + provisioned.stderr);
+      expect(provisioned.stderr).toContain(`${agent}: | ${SANITIZED}`);
+
       // A failure quotes the guest's last lines: the tail is sanitized as well.
       await writeFile(join(dir, 'FAIL_REBUILD'), '');
       try {
