@@ -53,7 +53,9 @@ async function upThenCtrlC(): Promise<{ transcript: string; exit: string | undef
   const log = join(dir, 'pane.log');
   const session = `cli16-${agent}`;
   const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-  const command = `${process.execPath} ${fleetMain} --dir ${dir} up ${agent} --no-provision; echo EXIT=$?; sleep 600`;
+  // The wrapping shell ignores SIGINT so it survives the Ctrl-C and reports fleet's exit code
+  // (fleet installs its own handler, which overrides the inherited "ignore").
+  const command = `trap '' INT; ${process.execPath} ${fleetMain} --dir ${dir} up ${agent} --no-provision; echo EXIT=$?; sleep 600`;
   tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', 'sh', '-c', `sleep 0.5; ${command}`);
   try {
     tmux('pipe-pane', '-t', session, '-o', `cat >> ${log}`);
@@ -80,7 +82,8 @@ it('Ctrl-C during up restores the terminal, releases the lock and says how to re
   expect(transcript.indexOf('\x1b[?25h', hid)).toBeGreaterThan(hid);
   expect(transcript.indexOf('\x1b[?7h', transcript.lastIndexOf('\x1b[?7l'))).toBeGreaterThan(hid);
   expect(transcript, transcript.slice(-800)).toContain(`finished: ${agent} (create-disk, define, start)`);
-  expect(transcript).toContain(`run \`fleet up ${agent} --no-provision\` to resume`);
+  // The resume command is the user's own command line (here with the test's --dir).
+  expect(transcript).toContain(`run \`fleet --dir ${dir} up ${agent} --no-provision\` to resume`);
   expect(exit).toBe('130');
   expect(existsSync(join(dir, 'state', 'fleet.lock'))).toBe(false);
 }, 240_000);

@@ -30,26 +30,27 @@ describe('plain progress lines (no terminal)', () => {
     vi.restoreAllMocks();
   });
 
-  it('prints one line per step and per quarter of a disk copy', () => {
+  it('prints one timestamped line per step and per quarter of a disk copy, no second ok', () => {
     const lines: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
       lines.push(String(chunk));
       return true;
     });
-    const { sink } = progressSink({ interactive: false });
+    const { sink } = progressSink({ interactive: false, clock: () => new Date(2026, 0, 1, 7, 5, 9) });
     sink({ type: 'step', agent: 'drago', step: 'create-disk', status: 'start' });
     for (let done = 0; done <= 100; done += 5) sink({ type: 'bytes', agent: 'drago', done, total: 100 });
     sink({ type: 'step', agent: 'drago', step: 'create-disk', status: 'done' });
+    sink({ type: 'agent', agent: 'luce', status: 'done' });
     sink({ type: 'agent', agent: 'drago', status: 'failed', error: 'ssh timed out\nconsole tail...' });
     expect(lines).toEqual([
-      'drago: create-disk...\n',
-      'drago: disk 0%\n',
-      'drago: disk 25%\n',
-      'drago: disk 50%\n',
-      'drago: disk 75%\n',
-      'drago: disk 100%\n',
-      'drago: create-disk done\n',
-      'drago: FAILED: ssh timed out\n',
+      '07:05:09 drago: create-disk...\n',
+      '07:05:09 drago: disk 0%\n',
+      '07:05:09 drago: disk 25%\n',
+      '07:05:09 drago: disk 50%\n',
+      '07:05:09 drago: disk 75%\n',
+      '07:05:09 drago: disk 100%\n',
+      '07:05:09 drago: create-disk done\n',
+      '07:05:09 drago: FAILED: ssh timed out\n',
     ]);
   });
 });

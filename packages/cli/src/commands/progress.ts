@@ -5,8 +5,11 @@ import cliProgress from 'cli-progress';
  * Renders engine progress on stderr: one live bar per agent on a terminal, plain lines
  * otherwise (CI logs, pipes), so stdout keeps only the result.
  */
-export function progressSink(opts: { interactive: boolean }): { sink: ProgressSink; stop(): void } {
-  return opts.interactive ? barSink() : lineSink();
+export function progressSink(opts: { interactive: boolean; clock?: () => Date }): {
+  sink: ProgressSink;
+  stop(): void;
+} {
+  return opts.interactive ? barSink() : lineSink(opts.clock ?? (() => new Date()));
 }
 
 /** A progress line; messages and errors can quote guest output, so the text is rendered inert. */
@@ -30,20 +33,27 @@ function describeRaw(e: ProgressEvent): string | undefined {
   }
 }
 
-function lineSink(): { sink: ProgressSink; stop(): void } {
+/** `HH:MM:SS ` of now: a log read later needs to know when each line happened. */
+function stamp(now: Date): string {
+  return `${now.toTimeString().slice(0, 8)} `;
+}
+
+function lineSink(clock: () => Date): { sink: ProgressSink; stop(): void } {
   const lastQuarter = new Map<string, number>();
+  const write = (agent: string, text: string) => process.stderr.write(`${stamp(clock())}${agent}: ${text}\n`);
   const sink: ProgressSink = (e) => {
-    if (e.type === 'plan') return;
+    // The result on stdout says "ok" per agent; saying it here too printed it twice.
+    if (e.type === 'plan' || (e.type === 'agent' && e.status === 'done')) return;
     if (e.type === 'bytes') {
       // A line per quarter is enough in a log; a copy reports thousands of chunks.
       const quarter = Math.floor((4 * e.done) / Math.max(1, e.total));
       if (quarter === lastQuarter.get(e.agent)) return;
       lastQuarter.set(e.agent, quarter);
-      process.stderr.write(`${e.agent}: disk ${Math.round((100 * e.done) / Math.max(1, e.total))}%\n`);
+      write(e.agent, `disk ${Math.round((100 * e.done) / Math.max(1, e.total))}%`);
       return;
     }
     const text = describe(e);
-    if (text) process.stderr.write(`${e.agent}: ${text}\n`);
+    if (text) write(e.agent, text);
   };
   return { sink, stop() {} };
 }

@@ -108,6 +108,24 @@ describe('fleet secrets', () => {
     }
   });
 
+  it('add without any admin key says where to put one, and changes nothing', () => {
+    const before = [read('agents/luce.yaml'), read('hosts/agents.json')];
+    const alice = join(dir, 'secrets/admins/alice.pub');
+    const key = read('secrets/admins/alice.pub');
+    rmSync(alice);
+    try {
+      // luce has no host key yet either: the rule has no recipient at all.
+      const r = fleet(['add', 'nokey', '--agents', 'luce'], { input: 'x' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/nokey\.age no recipients: no admin key .*nothing was changed/);
+      expect(r.stderr).toContain('add your SSH public key as secrets/admins/<you>.pub');
+      expect([read('agents/luce.yaml'), read('hosts/agents.json')]).toEqual(before);
+      expect(spawnSync('test', ['-e', join(dir, 'secrets/nokey.age')]).status).not.toBe(0);
+    } finally {
+      writeFileSync(alice, key);
+    }
+  });
+
   it('edit runs $EDITOR on a private 0600 file, re-encrypts, and removes the file', () => {
     const log = join(dir, 'editor.log');
     const editor = `sh -c 'stat -c "%a %n" "$0" > ${log}; sed -i s/hunter2/swordfish/ "$0"'`;

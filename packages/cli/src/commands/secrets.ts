@@ -205,6 +205,14 @@ async function addAction(ctx: CliContext, arg: string, opts: { agents: string })
         `secrets/secrets.nix has no rule for ${file} even after listing it for ${agents.join(', ')}; nothing was changed`,
       );
     }
+    if (rule.publicKeys.length === 0) {
+      // A new fleet has no admin key yet: nobody (not even its author) could ever decrypt this.
+      restore();
+      throw new FleetError(
+        `secrets/secrets.nix gives ${file} no recipients: no admin key and no agent host key yet; nothing was changed`,
+        'add your SSH public key as secrets/admins/<you>.pub (e.g. cp ~/.ssh/id_ed25519.pub secrets/admins/$USER.pub), then run this again',
+      );
+    }
     await writeFileAtomic(
       path,
       await encryptSecret(plaintext, rule.publicKeys.map(parseRecipient), rule.armor),
