@@ -163,6 +163,25 @@ describe('runFleet up', () => {
     expect(w.readiness.calls.at(-1)?.pinnedHostKey).toBe('ssh-ed25519 AAAAkey-of-drago');
   });
 
+  it('down and destroy never read the base image (it may be gone)', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    const deps = {
+      ...w.deps,
+      disks: Object.assign(Object.create(w.disks), {
+        baseIdentity: async () => {
+          throw new Error('base image /img/base.qcow2: no such file');
+        },
+      }),
+    };
+    const down = await runFleet(run, deps, { ...up, goal: 'down' });
+    expect(down.outcomes.every((o) => o.ok)).toBe(true);
+    const destroy = await runFleet(run, deps, { ...up, goal: 'destroy' });
+    expect(destroy.outcomes.every((o) => o.ok)).toBe(true);
+    expect(await w.hv.listDomains()).toEqual([]);
+  });
+
   it('refuses an agent whose host key changed', async () => {
     const w = testWorld();
     const run = fleetRun(agents);

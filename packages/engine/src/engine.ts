@@ -1,5 +1,6 @@
 import {
   type AgentAction,
+  type BaseIdentity,
   computePlan,
   type DesiredAgent,
   type Disks,
@@ -88,7 +89,8 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
       : await desiredAgents(
           { ...run, names: declaredNames },
           deps.connect,
-          await deps.disks.baseIdentity(run.baseImage),
+          // Only `up` makes disks from the base image: stopping or destroying never depends on it (it may be gone).
+          opts.goal === 'up' ? await deps.disks.baseIdentity(run.baseImage) : unreadBase(run.baseImage),
           deps.log,
         );
   const actual = await observe(desired, deps.connect, deps.disks, book);
@@ -108,6 +110,9 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
   if (opts.goal === 'purge') await forgetDisklessAgents(plan, outcomes, run, book);
   return { plan, outcomes, state: book };
 }
+
+/** The base image's identity where no plan step reads it (down, destroy, purge). */
+const unreadBase = (path: string): BaseIdentity => ({ path, size: -1, mtimeMs: 0, headSha256: '' });
 
 /**
  * A purge whose disk was already gone (deleted by hand, or purged before) has no delete-disk step,

@@ -18,6 +18,7 @@ export class LocalDisks implements Disks {
   async inspect(path: string): Promise<DiskInfo> {
     let fh: Awaited<ReturnType<typeof open>>;
     try {
+      await mustBeRegular(path, 'agent disk');
       fh = await open(path, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false };
@@ -31,8 +32,10 @@ export class LocalDisks implements Disks {
   }
 
   async baseIdentity(base: string): Promise<BaseIdentity> {
-    const path = await realpath(base);
-    const st = await stat(path);
+    const path = await realpath(base).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(`base image ${base}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+    });
+    const st = await mustBeRegular(path, 'base image');
     const fh = await open(path, 'r');
     try {
       const head = Buffer.alloc(Math.min(HEAD, st.size));
@@ -70,6 +73,25 @@ export class LocalDisks implements Disks {
       if (err.code !== 'ENOENT') throw err;
     });
   }
+}
+
+/**
+ * Stats `path` and refuses anything but a regular file: opening a FIFO would block fleet forever, and a directory
+ * or device is no disk image.
+ */
+async function mustBeRegular(path: string, what: string) {
+  const st = await stat(path);
+  if (!st.isFile()) {
+    const kind = st.isDirectory()
+      ? 'a directory'
+      : st.isFIFO()
+        ? 'a FIFO'
+        : st.isSocket()
+          ? 'a socket'
+          : 'a device';
+    throw new Error(`${what} ${path} is ${kind}, not a regular file`);
+  }
+  return st;
 }
 
 async function makeOverlay(base: string, target: string): Promise<void> {
