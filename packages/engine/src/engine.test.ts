@@ -137,6 +137,51 @@ describe('runFleet up', () => {
     );
   });
 
+  it('a disk that had to be made again drops the old pin: the new guest is pinned at first contact', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    await w.hv.destroy('agent-drago');
+    w.disks.disks.delete('/state/agent-drago.qcow2');
+    w.readiness.keyOf = (agent) => `ssh-ed25519 AAAAnew-disk-${agent}`;
+    const r = await runFleet(run, w.deps, up);
+    expect(r.outcomes.find((o) => o.agent === 'drago')?.ok).toBe(true);
+    expect(w.readiness.calls.at(-1)?.pinnedHostKey).toBeUndefined();
+    expect(w.store.state.agents.drago?.hostKey).toBe('ssh-ed25519 AAAAnew-disk-drago');
+  });
+
+  it('without state.json, the key committed in the fleet repository pins an existing disk', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    await w.hv.destroy('agent-drago');
+    w.store.state.agents = {};
+    w.readiness.keyOf = (agent) => `ssh-ed25519 AAAAother-${agent}`;
+    const deps = { ...w.deps, committedHostKey: async (a: string) => `ssh-ed25519 AAAAkey-of-${a}` };
+    const r = await runFleet(run, deps, up);
+    expect(r.outcomes.find((o) => o.agent === 'drago')?.error).toMatch(/does not match its pinned key/);
+    expect(w.readiness.calls.at(-1)?.pinnedHostKey).toBe('ssh-ed25519 AAAAkey-of-drago');
+  });
+
+  it('down and destroy never read the base image (it may be gone)', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    await runFleet(run, w.deps, up);
+    const deps = {
+      ...w.deps,
+      disks: Object.assign(Object.create(w.disks), {
+        baseIdentity: async () => {
+          throw new Error('base image /img/base.qcow2: no such file');
+        },
+      }),
+    };
+    const down = await runFleet(run, deps, { ...up, goal: 'down' });
+    expect(down.outcomes.every((o) => o.ok)).toBe(true);
+    const destroy = await runFleet(run, deps, { ...up, goal: 'destroy' });
+    expect(destroy.outcomes.every((o) => o.ok)).toBe(true);
+    expect(await w.hv.listDomains()).toEqual([]);
+  });
+
   it('refuses an agent whose host key changed', async () => {
     const w = testWorld();
     const run = fleetRun(agents);

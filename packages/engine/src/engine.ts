@@ -1,5 +1,6 @@
 import {
   type AgentAction,
+  type BaseIdentity,
   computePlan,
   type DesiredAgent,
   type Disks,
@@ -43,6 +44,11 @@ export interface EngineDeps {
   provisioner?: Provisioner;
   progress: ProgressSink;
   log: EngineLog;
+  /**
+   * The host key committed for the agent in the fleet repository (secrets/hosts/NAME.pub), if any: the pin that
+   * still holds when state.json was lost, so a guest presenting another key is refused, never re-pinned silently.
+   */
+  committedHostKey?(agent: string): Promise<string | undefined>;
 }
 
 export interface RunOptions {
@@ -104,7 +110,8 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
       : await desiredAgents(
           { ...run, names: declaredNames },
           deps.connect,
-          await deps.disks.baseIdentity(run.baseImage),
+          // Only `up` makes disks from the base image: stopping or destroying never depends on it (it may be gone).
+          opts.goal === 'up' ? await deps.disks.baseIdentity(run.baseImage) : unreadBase(run.baseImage),
           deps.log,
         );
   phase('desired domains built');
@@ -171,6 +178,9 @@ async function lostNetworks(plan: Plan, deps: EngineDeps): Promise<Map<string, s
   }
   return lost;
 }
+
+/** The base image's identity where no plan step reads it (down, destroy, purge). */
+const unreadBase = (path: string): BaseIdentity => ({ path, size: -1, mtimeMs: 0, headSha256: '' });
 
 /**
  * A purge whose disk was already gone (deleted by hand, or purged before) has no delete-disk step,
@@ -310,8 +320,10 @@ async function applyStep(
       return book.update(agent, {
         phase: 'disk',
         disk: { path: d.disk.path, mode: d.disk.mode, base: d.disk.baseIdentity },
-        // A new disk is a new guest: whatever was provisioned before is gone with the old one.
+        // A new disk is a new guest: whatever was provisioned before is gone with the old one, and so is its host
+        // key. The pin no longer applies; the guest is pinned at first contact and provisioned (rekeyed) again.
         provision: undefined,
+        hostKey: undefined,
       });
     case 'define':
       // Defining is idempotent: a same-name definition replaces the config, keeps the UUID.
@@ -432,7 +444,7 @@ async function isRunning(hv: Hypervisor, domain: string): Promise<boolean> {
 
 async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: StateBook) {
   const spec = selectedAgents(run).find((a) => a.name === d.name);
-  const pinned = book.get(d.name)?.hostKey;
+  const pinned = await pinnedHostKey(d.name, book, deps);
   let result: { hostKey: string };
   try {
     result = await deps.readiness.wait(
@@ -454,6 +466,17 @@ async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: 
     throw new AgentStepError(`${(err as Error).message}${await consoleHint(d, deps)}`, { cause: err });
   }
   await book.update(d.name, { phase: 'ssh-ready', hostKey: result.hostKey });
+}
+
+/**
+ * The key the agent must present: the one in state.json; without one, the key committed in the fleet repository,
+ * unless fleet itself recorded making the agent's current disk (then the guest is new and pinned at first contact).
+ */
+async function pinnedHostKey(agent: string, book: StateBook, deps: EngineDeps): Promise<string | undefined> {
+  const record = book.get(agent);
+  if (record?.hostKey !== undefined) return record.hostKey;
+  if (record?.disk !== undefined) return undefined;
+  return deps.committedHostKey?.(agent);
 }
 
 async function consoleHint(d: DesiredAgent, deps: EngineDeps): Promise<string> {

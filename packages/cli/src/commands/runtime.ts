@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   allocate,
@@ -23,9 +24,9 @@ import {
   listensOnLoopback,
   lockFile,
   PasstNetworks,
+  passtSshPort,
   removeStaleTemps,
   securePrivateDir,
-  passtSshPort,
   stateFile,
   tailFile,
   tcpListeners,
@@ -210,5 +211,9 @@ export function engineDeps(
     ...(provisioner && { provisioner }),
     progress,
     log: ctx.log,
+    committedHostKey: async (agent) => {
+      const line = await readFile(join(ctx.dir, 'secrets', 'hosts', `${agent}.pub`), 'utf8').catch(() => '');
+      return line.trim() || undefined;
+    },
   };
 }

@@ -47,6 +47,10 @@ export function renderSshConfig(knownHostsPath: string, hosts: readonly SshConfi
         '  StrictHostKeyChecking yes',
         // Keys are pinned per agent; a second, global known_hosts must not vouch for a forwarded port.
         '  GlobalKnownHostsFile /dev/null',
+        // A guest that reboots or hangs drops the session silently (QEMU's forwarder keeps the TCP end open):
+        // keepalives end `ssh` within ~15 s instead of never, as fleet's own sessions do.
+        '  ServerAliveInterval 5',
+        '  ServerAliveCountMax 3',
       ];
       return lines.join('\n');
     });

@@ -99,6 +99,8 @@ describe('renderSshConfig', () => {
         '  UserKnownHostsFile /root/.agentvms/known_hosts',
         '  StrictHostKeyChecking yes',
         '  GlobalKnownHostsFile /dev/null',
+        '  ServerAliveInterval 5',
+        '  ServerAliveCountMax 3',
         '',
         'Host luce',
         '  HostName 127.0.0.1',
@@ -107,6 +109,8 @@ describe('renderSshConfig', () => {
         '  UserKnownHostsFile /root/.agentvms/known_hosts',
         '  StrictHostKeyChecking yes',
         '  GlobalKnownHostsFile /dev/null',
+        '  ServerAliveInterval 5',
+        '  ServerAliveCountMax 3',
         '',
       ].join('\n'),
     );

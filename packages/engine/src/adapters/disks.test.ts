@@ -68,6 +68,19 @@ describe('LocalDisks', () => {
     expect(await disks.inspect(join(dir, 'absent.qcow2'))).toEqual({ exists: false });
   });
 
+  it('refuses a base image or disk that is a directory or a FIFO, naming it, without opening (a FIFO would block)', async () => {
+    const fifo = join(dir, 'base.fifo');
+    execFileSync('mkfifo', [fifo]);
+    await expect(disks.baseIdentity(fifo)).rejects.toThrow(
+      `base image ${fifo} is a FIFO, not a regular file`,
+    );
+    await expect(disks.inspect(fifo)).rejects.toThrow(`agent disk ${fifo} is a FIFO`);
+    await expect(disks.baseIdentity(dir)).rejects.toThrow(`base image ${dir} is a directory`);
+    await expect(disks.baseIdentity(join(dir, 'missing.qcow2'))).rejects.toThrow(
+      `base image ${join(dir, 'missing.qcow2')} does not exist`,
+    );
+  });
+
   it('identifies a base by size and content head, so a rebuilt base is told apart', async () => {
     const a = await sparseBase('ida.raw');
     const first = await disks.baseIdentity(a);

@@ -19,6 +19,7 @@ export class LocalDisks implements Disks {
   async inspect(path: string): Promise<DiskInfo> {
     let fh: Awaited<ReturnType<typeof open>>;
     try {
+      await mustBeRegular(path, 'agent disk');
       fh = await open(path, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false };
@@ -35,7 +36,7 @@ export class LocalDisks implements Disks {
     const path = await realpath(base).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'ENOENT' ? new MissingBaseImageError(base) : err;
     });
-    const st = await stat(path);
+    const st = await mustBeRegular(path, 'base image');
     const fh = await open(path, 'r');
     try {
       const head = Buffer.alloc(Math.min(HEAD, st.size));
@@ -87,6 +88,25 @@ export class MissingBaseImageError extends Error {
       'build it with `nix build .#nixosConfigurations.agent-base.config.system.build.qcow2`, then ' +
       `copy result/nixos.qcow2 to ${path} (or point baseImage in agents/fleet.yaml at an image you have)`;
   }
+}
+
+/**
+ * Stats `path` and refuses anything but a regular file: opening a FIFO would block fleet forever, and a directory
+ * or device is no disk image.
+ */
+async function mustBeRegular(path: string, what: string) {
+  const st = await stat(path);
+  if (!st.isFile()) {
+    const kind = st.isDirectory()
+      ? 'a directory'
+      : st.isFIFO()
+        ? 'a FIFO'
+        : st.isSocket()
+          ? 'a socket'
+          : 'a device';
+    throw new Error(`${what} ${path} is ${kind}, not a regular file`);
+  }
+  return st;
 }
 
 async function makeOverlay(base: string, target: string): Promise<void> {

@@ -1,0 +1,132 @@
+// Faults an operator meets, through the built CLI on real libvirt + QEMU (TCG) with the tiny image: a guest that
+// reboots in the middle of provisioning, a lost state.json with a changed guest key, a disk deleted by hand.
+// One agent VM serves every case.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLibvirtd, ensureTestImage, type TestImage } from '../harness/index.js';
+import { fleet, fleetOk, fleetSpawn } from './fleet-cli.js';
+import { makeSecretsFleet, removeDomains, writeAgent, writeFleetConfig } from './provision-fixture.js';
+
+const LIMIT = 400_000;
+/** A bound on a run that should end (keepalive ~20 s + reboot + rebuild): past it the run counts as hung. */
+const HUNG_MS = 300_000;
+const agent = `rl${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
+const SECRET = `${agent}-token`;
+const PLAINTEXT = `secret of ${agent}\n`;
+// Inside this helper's port block (33000-33999), varied per run so a leftover VM does not collide.
+const portBase = 33000 + Math.floor(Math.random() * 8) * 100;
+
+let dir: string;
+let stateDir: string;
+let image: TestImage;
+
+const agentState = async () => JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')).agents[agent];
+const inAgent = async (command: string) => (await fleetOk(dir, ['ssh', agent, '--', command])).stdout;
+
+beforeAll(async () => {
+  await ensureLibvirtd();
+  image = await ensureTestImage();
+  const fleetRepo = await makeSecretsFleet(
+    { [agent]: [SECRET] },
+    { [SECRET]: PLAINTEXT },
+    image.privateKeyPath,
+  );
+  dir = fleetRepo.dir;
+  stateDir = join(dir, 'state');
+  await writeFleetConfig(dir, image, stateDir, portBase);
+  await writeAgent(dir, agent, [SECRET]);
+  await fleetOk(dir, ['up']);
+}, LIMIT);
+
+afterAll(async () => {
+  removeDomains([agent]);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe.sequential('reliability under faults', () => {
+  it(
+    'a guest rebooted during phase 1: provisioning waits for it, retries the step once, finishes, frees the lock',
+    async () => {
+      // Bulk in the flake makes phase 1's upload last long enough to reboot the guest in the middle of it.
+      await writeFile(join(dir, 'bulk.bin'), randomBytes(4 * 1024 * 1024));
+      try {
+        const child = fleetSpawn(dir, ['provision', agent, '--from', 'phase1']);
+        let output = '';
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        child.stdout.on('data', (d) => {
+          output += d;
+        });
+        child.stderr.on('data', (d) => {
+          output += d;
+        });
+        while (!output.includes(`${agent}: phase1...`)) {
+          if (child.exitCode !== null) throw new Error(`fleet provision ended before phase 1:\n${output}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        // Detached, so this ssh returns at once; `reboot -f` then drops fleet's session without a word.
+        await fleetOk(dir, [
+          'ssh',
+          agent,
+          '--',
+          'setsid sh -c "sleep 1; reboot -f" </dev/null >/dev/null 2>&1 &',
+        ]);
+        const code = await Promise.race([
+          exited,
+          new Promise<'hung'>((r) => setTimeout(() => r('hung'), HUNG_MS)),
+        ]);
+        if (code === 'hung') child.kill('SIGKILL');
+        // Everything fleet said and logged, when it fails.
+        const log = await readFile(join(stateDir, 'logs', `agent-${agent}.provision.log`), 'utf8').catch(
+          () => '',
+        );
+        output += `\n--- provision log\n${log}`;
+        expect(output).not.toMatch(/\n\s+at .*\.js:\d+/); // no raw stack trace
+        expect(code, output).toBe(0);
+        expect(output).toContain(`${agent}: provisioned (phase1, hostkey, rekeyed, phase2, ready)`);
+        expect(log).toMatch(/connection to .* lost during .*retrying phase1 once/);
+        expect(existsSync(join(stateDir, 'fleet.lock'))).toBe(false);
+        expect((await agentState()).provision.done).toBe('ready');
+        expect(await inAgent(`cat /run/agenix/${SECRET}`)).toBe(PLAINTEXT);
+      } finally {
+        await rm(join(dir, 'bulk.bin'), { force: true });
+      }
+    },
+    LIMIT,
+  );
+
+  it(
+    'state.json lost and the guest key changed: the key committed in secrets/hosts still pins it, the guest is refused',
+    async () => {
+      const pinFile = join(dir, 'secrets', 'hosts', `${agent}.pub`);
+      const committed = await readFile(pinFile, 'utf8');
+      // The guest forgets its host key (it makes a new one at boot), and fleet forgets its state.
+      await inAgent('rm -f /boot/agentfleet/ssh_host_ed25519_key && sync');
+      await fleetOk(dir, ['down']);
+      await rm(join(stateDir, 'state.json'));
+      const refused = await fleet(dir, ['up']);
+      expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+      expect(refused.stdout).toContain('does not match its pinned key');
+      expect(await readFile(pinFile, 'utf8')).toBe(committed);
+    },
+    LIMIT,
+  );
+
+  it(
+    'a disk deleted by hand: the next up makes a new one, pins the new guest and provisions it, no manual step',
+    async () => {
+      await fleetOk(dir, ['down']);
+      await rm(join(stateDir, `agent-${agent}.qcow2`));
+      const r = await fleet(dir, ['up']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const pin = (await readFile(join(dir, 'secrets', 'hosts', `${agent}.pub`), 'utf8')).trim();
+      expect((await agentState()).hostKey).toBe(pin);
+      expect(await readFile(join(stateDir, 'known_hosts'), 'utf8')).toContain(pin);
+      expect((await agentState()).provision.done).toBe('ready');
+      expect(await inAgent(`cat /run/agenix/${SECRET}`)).toBe(PLAINTEXT);
+    },
+    LIMIT,
+  );
+});
