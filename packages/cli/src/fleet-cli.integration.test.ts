@@ -51,7 +51,14 @@ describe('fleet validate', () => {
     expect(none.status).toBe(2);
   });
 
-  describe.each(badCases())('on bad file $name', (c) => {
+  // Every bad file is checked in-process by core's load-fleet.test.ts; the built CLI runs a few,
+  // one of each kind (YAML syntax, schema, cross-agent, fleet.yaml), end to end.
+  const endToEnd = ['bad-indent', 'wrong-type', 'dup-port', 'fleet-unknown-key'];
+  const cases = badCases().filter((c) => endToEnd.includes(c.name));
+  it('runs the chosen bad files end to end', () =>
+    expect(cases.map((c) => c.name).sort()).toEqual(endToEnd.sort()));
+
+  describe.each(cases)('on bad file $name', (c) => {
     it(`exits 2 naming ${c.as}:${c.line}:${c.column} and writes nothing`, () => {
       const files = Object.fromEntries(goodFleetFiles().map((f) => [f.path, f.text]));
       const dir = tempFleet({ ...files, [c.as]: c.text });
