@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const pkgs = ['core', 'libvirt', 'ssh', 'secrets', 'engine', 'cli'];
+// `testing` is the private test-support package (fakes, contract suite, harness, oracles).
+const pkgs = ['core', 'libvirt', 'ssh', 'secrets', 'engine', 'cli', 'testing'];
 const everywhere = (suffix: string) => [`packages/*/src/**/*${suffix}`, `test/**/*${suffix}`];
 
 export default defineConfig({

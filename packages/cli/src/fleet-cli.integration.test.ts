@@ -4,10 +4,10 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { createServer, type Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { badCases, goodFleetFiles } from '@agentfleet/testing/bad-files';
+import { virtXmlValidate } from '@agentfleet/testing/libvirt-tools';
+import { runCli, shippedFleet, tempFleet } from '@agentfleet/testing/run-cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { badCases, goodFleetFiles } from '../../core/fixtures/corpus.js';
-import { virtXmlValidate } from '../../core/test-support/libvirt-tools.js';
-import { runCli, shippedFleet, tempFleet } from '../test-support/run-cli.js';
 
 /** Far from the ports other tests' VMs use, so this machine's listeners rarely matter. */
 const FLEET_YAML = 'sshPorts: { start: 42223 }\nspicePorts: { start: 45900 }\nreservedCores: [0]\n';

@@ -1,7 +1,7 @@
+import { sampleInput } from '@agentfleet/testing/fleets';
+import { virshDefineAndDump, virtXmlValidate } from '@agentfleet/testing/libvirt-tools';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sampleInput } from '../test-support/fleets.js';
-import { virshDefineAndDump, virtXmlValidate } from '../test-support/libvirt-tools.js';
 import { domainMetadataOf, domainXml, specHash } from './domain-xml.js';
 import { agentNameProblem } from './names.js';
 

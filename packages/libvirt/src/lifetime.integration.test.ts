@@ -2,8 +2,8 @@
 // with handles left open (the environment cleanup hook frees them and stops the loop thread).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { testDriverDomainXml } from '@agentfleet/testing/test-domains';
 import { describe, expect, it } from 'vitest';
-import { testDriverDomainXml } from './test-domains.js';
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const node = (code: string) =>

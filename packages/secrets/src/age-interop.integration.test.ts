@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { age, ageEncrypt, ageKey, sshKey, type TestKey, tempDir } from '@agentfleet/testing/age-oracle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { age, ageEncrypt, ageKey, sshKey, type TestKey, tempDir } from '../test/oracle.js';
 import { decryptSecret, encryptSecret, readHeader } from './age-file.js';
 import { parseIdentities, readIdentityFile } from './identities.js';
 import { parseRecipient } from './recipients.js';
