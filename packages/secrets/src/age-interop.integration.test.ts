@@ -129,7 +129,7 @@ describe('malformed input', () => {
     // Dropping the final 1-byte chunk (17 bytes sealed) leaves a full chunk not marked final.
     const cut = file.subarray(0, file.length - 17);
     await expect(decryptSecret(cut, identities, 'cut.age')).rejects.toThrow(
-      /payload chunk 0 does not authenticate/,
+      /cut\.age: cannot decrypt: payload does not authenticate/,
     );
     expect(age(['-d', '-i', keys.ed25519.identityPath], cut).status).not.toBe(0);
     const longer = Buffer.concat([file, Buffer.from('x')]);
