@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const pkgs = ['core', 'libvirt', 'ssh', 'secrets', 'engine', 'cli'];
+// `testing` is the private test-support package (fakes, contract suite, harness, oracles).
+const pkgs = ['core', 'libvirt', 'ssh', 'secrets', 'engine', 'cli', 'testing'];
+const everywhere = (suffix: string) => [`packages/*/src/**/*${suffix}`, `test/**/*${suffix}`];
 
 export default defineConfig({
   resolve: {
@@ -22,8 +24,22 @@ export default defineConfig({
   test: {
     // Native addon + child processes: forks isolate crashes and thread-local libvirt state.
     pool: 'forks',
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // Three tiers, run alone with `vitest run --project <name>` (npm run test:unit, ...):
+    // unit needs no daemon, VM or network and runs in seconds; integration uses real tools and
+    // daemons (libvirtd, sshd, age, nix-instantiate, the built CLI); e2e boots VMs.
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: everywhere('.test.ts'),
+          exclude: [...everywhere('.integration.test.ts'), ...everywhere('.e2e.test.ts')],
+        },
+      },
+      { extends: true, test: { name: 'integration', include: everywhere('.integration.test.ts') } },
+      { extends: true, test: { name: 'e2e', include: everywhere('.e2e.test.ts') } },
+    ],
   },
 });

@@ -7,15 +7,15 @@ import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { expect, it } from 'vitest';
-import { fleetMain } from '../test/e2e/fleet-cli.js';
+import { ensureLibvirtd, ensureTestImage } from '@agentfleet/testing';
+import { fleetMain } from '@agentfleet/testing/fleet-cli';
 import {
   makeSecretsFleet,
   removeDomains,
   writeAgent,
   writeFleetConfig,
-} from '../test/e2e/provision-fixture.js';
-import { ensureLibvirtd, ensureTestImage } from '../test/harness/index.js';
+} from '@agentfleet/testing/provision-fixture';
+import { expect, it } from 'vitest';
 
 const PHASES = [
   'create-disk',

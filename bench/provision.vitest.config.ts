@@ -2,7 +2,10 @@
 // aliases, the test harness); a benchmark, not part of `npm test`.
 import root from '../vitest.config.js';
 
+// The root config's test tiers (projects) would replace this include.
+const { projects: _tiers, ...rootTest } = root.test ?? {};
+
 export default {
   ...root,
-  test: { ...root.test, include: ['bench/provision.run.ts'], testTimeout: 3_600_000, hookTimeout: 600_000 },
+  test: { ...rootTest, include: ['bench/provision.run.ts'], testTimeout: 3_600_000, hookTimeout: 600_000 },
 };

@@ -2,6 +2,8 @@
 // `age -d` and one `age -e` process per file), side by side on identical copies in one run. A third
 // column adds what agenix.sh also does per file: two nix-instantiate calls (publicKeys, armor).
 // Usage: npx tsc -b packages/secrets && node bench/rekey.mjs [files=200] [rounds=5] [parent dir=os.tmpdir()]
+// A/B: REKEY_BASELINE=/path/to/another/build/of/packages/secrets/dist/index.js adds that build's
+// rekey() as a column, timed in the same rounds (and leaves out the slow agenix.sh column).
 // (the parent dir matters: on the team machine, /tmp holds ~1400 leftover directories and creating a
 // file anywhere under it costs 0.15-0.4 ms instead of ~0.02 ms; both sides create one per secret)
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readIdentityFile, readRules, rekey } from '../packages/secrets/dist/index.js';
 
+const baseline = process.env.REKEY_BASELINE ? await import(process.env.REKEY_BASELINE) : undefined;
 const files = Number(process.argv[2] ?? 200);
 const rounds = Number(process.argv[3] ?? 5);
 const root = mkdtempSync(join(process.argv[4] ?? tmpdir(), 'rekey-bench-'));
@@ -80,11 +83,11 @@ function agenixWay(dir, withNix = false) {
   }
 }
 
-async function fleetWay(dir) {
-  const summary = await rekey({
+async function fleetWay(dir, lib = { readIdentityFile, readRules, rekey }) {
+  const summary = await lib.rekey({
     secretsDir: dir,
-    rules: await readRules(join(dir, 'secrets.nix')),
-    identities: await readIdentityFile(admin.identity),
+    rules: await lib.readRules(join(dir, 'secrets.nix')),
+    identities: await lib.readIdentityFile(admin.identity),
   });
   if (summary.rekeyed.length !== files) throw new Error(`rekeyed ${summary.rekeyed.length}/${files}`);
 }
@@ -102,16 +105,17 @@ async function time(fn, label) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results = { agenix: [], agenixNix: [], fleet: [] };
+const results = { agenix: [], agenixNix: [], fleet: [], baseline: [] };
 for (let i = 0; i < rounds; i++) {
   results.agenix.push(await time(agenixWay, 'agenix'));
-  results.agenixNix.push(await time((dir) => agenixWay(dir, true), 'agenix-nix'));
+  if (baseline) results.baseline.push(await time((dir) => fleetWay(dir, baseline), 'baseline'));
+  else results.agenixNix.push(await time((dir) => agenixWay(dir, true), 'agenix-nix'));
   results.fleet.push(await time(fleetWay, 'fleet'));
 }
 rmSync(root, { recursive: true });
 
 const a = median(results.agenix);
-const an = median(results.agenixNix);
+const an = baseline ? 0 : median(results.agenixNix);
 const f = median(results.fleet);
 const row = (label, xs) =>
   `${label}: median ${median(xs).toFixed(0)} ms  [${xs.map((x) => x.toFixed(0)).join(', ')}]`;
@@ -119,8 +123,11 @@ console.log(
   `rekey ${files} secrets x ${recipients.length} recipients (ssh-ed25519 x3, ssh-rsa 2048, X25519), ${rounds} rounds`,
 );
 console.log(row('agenix way (age -d + age -e per file)     ', results.agenix));
-console.log(row('agenix.sh (+ 2 nix-instantiate per file)  ', results.agenixNix));
+if (baseline) console.log(row('baseline rekey (REKEY_BASELINE)           ', results.baseline));
+else console.log(row('agenix.sh (+ 2 nix-instantiate per file)  ', results.agenixNix));
 console.log(row('fleet rekey (in process, incl. nix eval)  ', results.fleet));
 console.log(
-  `speedup vs age -d + age -e per file: ${(a / f).toFixed(1)}x; vs agenix.sh per-file work: ${(an / f).toFixed(1)}x`,
+  baseline
+    ? `speedup vs age -d + age -e per file: ${(a / f).toFixed(1)}x; this build / baseline: ${(f / median(results.baseline)).toFixed(2)}x`
+    : `speedup vs age -d + age -e per file: ${(a / f).toFixed(1)}x; vs agenix.sh per-file work: ${(an / f).toFixed(1)}x`,
 );

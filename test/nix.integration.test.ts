@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENTS_JSON_PATH, agentsJson, type NixAgentInput } from '@agentfleet/core';
+import { evalNixJson, parseNixFile } from '@agentfleet/testing/nix-eval';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFleet } from '../packages/cli/src/fleet-files.js';
-import { evalNixJson, parseNixFile } from './nix-eval.js';
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)));
 

@@ -5,7 +5,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ensureLibvirtd,
   ensureTestImage,
@@ -15,8 +14,9 @@ import {
   stopPassts,
   systemUri,
   type TestImage,
-} from '../harness/index.js';
-import { fleet, fleetOk, fleetSpawn } from './fleet-cli.js';
+} from '@agentfleet/testing';
+import { fleet, fleetOk, fleetSpawn } from '@agentfleet/testing/fleet-cli';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const VM_TIMEOUT = 240_000;
 const tag = `e${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;

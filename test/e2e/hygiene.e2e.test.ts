@@ -6,9 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { appendFile, chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLibvirtd, ensureTestImage } from '../harness/index.js';
-import { fleet, fleetOk } from './fleet-cli.js';
+import { ensureLibvirtd, ensureTestImage } from '@agentfleet/testing';
+import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
 import {
   inVm,
   makeSecretsFleet,
@@ -16,7 +15,8 @@ import {
   vmConnector,
   writeAgent,
   writeFleetConfig,
-} from './provision-fixture.js';
+} from '@agentfleet/testing/provision-fixture';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const LIMIT = 900_000;
 const agent = `ih${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 2).toString(36)}`;

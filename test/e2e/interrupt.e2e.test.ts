@@ -4,9 +4,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureLibvirtd, ensureTestImage, systemUri } from '@agentfleet/testing';
+import { fleet, fleetMain } from '@agentfleet/testing/fleet-cli';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ensureLibvirtd, ensureTestImage, systemUri } from '../harness/index.js';
-import { fleet, fleetMain } from './fleet-cli.js';
 
 const agent = `cl${Math.floor(Math.random() * 36 ** 5).toString(36)}`;
 let dir: string;

@@ -11,9 +11,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri, type TestImage } from '@agentfleet/testing';
+import { fleetMain } from '@agentfleet/testing/fleet-cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri, type TestImage } from '../harness/index.js';
-import { fleetMain } from './fleet-cli.js';
 
 const VM_TIMEOUT = 300_000;
 const id = Math.floor(Math.random() * 36 ** 4).toString(36);

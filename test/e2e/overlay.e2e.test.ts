@@ -4,9 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri } from '@agentfleet/testing';
+import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri } from '../harness/index.js';
-import { fleet, fleetOk } from './fleet-cli.js';
 
 const name = `o${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
 const portBase = 20000 + Math.floor(Math.random() * 20000);

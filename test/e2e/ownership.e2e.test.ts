@@ -15,9 +15,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureLibvirtd, ensureTestImage, systemUri, type TestImage } from '@agentfleet/testing';
+import { fleet, fleetMain, fleetOk } from '@agentfleet/testing/fleet-cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLibvirtd, ensureTestImage, systemUri, type TestImage } from '../harness/index.js';
-import { fleet, fleetMain, fleetOk } from './fleet-cli.js';
 
 const VM_TIMEOUT = 240_000;
 const tag = `ow${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;

@@ -6,9 +6,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLibvirtd, ensureTestImage, type TestImage } from '../harness/index.js';
-import { fleetOk } from './fleet-cli.js';
+import { ensureLibvirtd, ensureTestImage, type TestImage } from '@agentfleet/testing';
+import { fleetOk } from '@agentfleet/testing/fleet-cli';
 import {
   inVm,
   makeSecretsFleet,
@@ -16,7 +15,8 @@ import {
   vmConnector,
   writeAgent,
   writeFleetConfig,
-} from './provision-fixture.js';
+} from '@agentfleet/testing/provision-fixture';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const LIMIT = 400_000;
 const tag = `nx${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 2).toString(36)}`;

@@ -4,9 +4,8 @@
 // real ssh, real age; the tiny image stands in for NixOS.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLibvirtd, ensureTestImage, type TestImage } from '../harness/index.js';
-import { fleet, fleetOk } from './fleet-cli.js';
+import { ensureLibvirtd, ensureTestImage, type TestImage } from '@agentfleet/testing';
+import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
 import {
   inVm,
   makeSecretsFleet,
@@ -14,7 +13,8 @@ import {
   vmConnector,
   writeAgent,
   writeFleetConfig,
-} from './provision-fixture.js';
+} from '@agentfleet/testing/provision-fixture';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const LIMIT = 300_000;
 const tag = `k${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;

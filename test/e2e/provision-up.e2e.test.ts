@@ -4,9 +4,8 @@
 // real age, the tiny image standing in for NixOS.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLibvirtd, ensureTestImage, type TestImage } from '../harness/index.js';
-import { fleet, fleetOk, fleetSpawn } from './fleet-cli.js';
+import { ensureLibvirtd, ensureTestImage, type TestImage } from '@agentfleet/testing';
+import { fleet, fleetOk, fleetSpawn } from '@agentfleet/testing/fleet-cli';
 import {
   inVm,
   makeSecretsFleet,
@@ -14,7 +13,8 @@ import {
   vmConnector,
   writeAgent,
   writeFleetConfig,
-} from './provision-fixture.js';
+} from '@agentfleet/testing/provision-fixture';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const LIMIT = 300_000;
 const agent = `p${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;

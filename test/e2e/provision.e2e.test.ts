@@ -12,10 +12,16 @@ import {
   provisionAgent,
   StateBook,
 } from '@agentfleet/engine';
+import { bootTestVm, ensureLibvirtd, ensureTestImage, type TestVm } from '@agentfleet/testing';
+import {
+  awaitHostKey,
+  inVm,
+  makeSecretsFleet,
+  sshKeygen,
+  vmConnector,
+} from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretsRekeyer } from '../../packages/cli/src/commands/provisioning.js';
-import { bootTestVm, ensureLibvirtd, ensureTestImage, type TestVm } from '../harness/index.js';
-import { awaitHostKey, inVm, makeSecretsFleet, sshKeygen, vmConnector } from './provision-fixture.js';
 
 const AGENT = 'drago';
 const SECRET = 'api-token';

@@ -5,10 +5,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureLibvirtd, ensureTestImage, type TestImage } from '@agentfleet/testing';
+import { fleet, fleetOk, fleetSpawn } from '@agentfleet/testing/fleet-cli';
+import {
+  makeSecretsFleet,
+  removeDomains,
+  writeAgent,
+  writeFleetConfig,
+} from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLibvirtd, ensureTestImage, type TestImage } from '../harness/index.js';
-import { fleet, fleetOk, fleetSpawn } from './fleet-cli.js';
-import { makeSecretsFleet, removeDomains, writeAgent, writeFleetConfig } from './provision-fixture.js';
 
 const LIMIT = 400_000;
 /** A bound on a run that should end (keepalive ~20 s + reboot + rebuild): past it the run counts as hung. */

@@ -4,10 +4,10 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { createServer, type Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { badCases, goodFleetFiles } from '@agentfleet/testing/bad-files';
+import { virtXmlValidate } from '@agentfleet/testing/libvirt-tools';
+import { runCli, shippedFleet, tempFleet } from '@agentfleet/testing/run-cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { badCases, goodFleetFiles } from '../../core/fixtures/corpus.js';
-import { virtXmlValidate } from '../../core/test-support/libvirt-tools.js';
-import { runCli, shippedFleet, tempFleet } from '../test-support/run-cli.js';
 
 /** Far from the ports other tests' VMs use, so this machine's listeners rarely matter. */
 const FLEET_YAML = 'sshPorts: { start: 42223 }\nspicePorts: { start: 45900 }\nreservedCores: [0]\n';
@@ -56,7 +56,14 @@ describe('fleet validate', () => {
     expect(none.status).toBe(2);
   });
 
-  describe.each(badCases())('on bad file $name', (c) => {
+  // Every bad file is checked in-process by core's load-fleet.test.ts; the built CLI runs a few,
+  // one of each kind (YAML syntax, schema, cross-agent, fleet.yaml), end to end.
+  const endToEnd = ['bad-indent', 'wrong-type', 'dup-port', 'fleet-unknown-key'];
+  const cases = badCases().filter((c) => endToEnd.includes(c.name));
+  it('runs the chosen bad files end to end', () =>
+    expect(cases.map((c) => c.name).sort()).toEqual(endToEnd.sort()));
+
+  describe.each(cases)('on bad file $name', (c) => {
     it(`exits 2 naming ${c.as}:${c.line}:${c.column} and writes nothing`, () => {
       const files = Object.fromEntries(goodFleetFiles().map((f) => [f.path, f.text]));
       const dir = tempFleet({ ...files, [c.as]: c.text });

@@ -2,9 +2,9 @@
 // published schema in docs/json/, and exit codes follow the table in docs/json.md.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REPO, runCli, tempFleet } from '@agentfleet/testing/run-cli';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { REPO, runCli, tempFleet } from '../test-support/run-cli.js';
 
 const SCHEMAS = join(REPO, 'docs', 'json');
 const ajv = new Ajv2020({ allErrors: true, strictTypes: false });

@@ -1,5 +1,5 @@
+import { fleetOf } from '@agentfleet/testing/fleets';
 import { describe, expect, it } from 'vitest';
-import { fleetOf } from '../test-support/fleets.js';
 import { allocate } from './allocate.js';
 import { formatDiagnostic, type Result } from './diagnostics.js';
 import type { HostSnapshot } from './host-snapshot.js';

@@ -1,7 +1,9 @@
+import { sampleInput } from '@agentfleet/testing/fleets';
+import { virshDefineAndDump, virtXmlValidate } from '@agentfleet/testing/libvirt-tools';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sampleInput } from '../test-support/fleets.js';
-import { virshDefineAndDump, virtXmlValidate } from '../test-support/libvirt-tools.js';
 import { domainMetadataOf, domainXml, specHash } from './domain-xml.js';
+import { agentNameProblem } from './names.js';
 
 describe('domain XML against real libvirt tools', () => {
   it.each([
@@ -48,5 +50,49 @@ describe('domain XML against real libvirt tools', () => {
       // The measured fact in DESIGN.md: this is why 'auto' falls back to hostfwd.
       expect(r.output).toContain("Invalid value for attribute 'type' in element 'backend': 'passt'");
     }
+  });
+
+  // 25 virt-xml-validate processes: minutes, not seconds, when VM tests load both cores.
+  it('every random domain XML that virt-xml-validate accepts', { timeout: 180_000 }, () => {
+    const input = fc.record({
+      name: fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/).filter((n) => !agentNameProblem(n)),
+      memoryMiB: fc.integer({ min: 256, max: 1 << 20 }),
+      cores: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 8 }),
+      sshPort: fc.integer({ min: 1024, max: 65535 }),
+      spicePort: fc.integer({ min: 1024, max: 65535 }),
+      mac: fc.integer({ min: 0, max: 0xffffff }),
+      kvm: fc.boolean(),
+      passt: fc.boolean(),
+      dir: fc.stringMatching(/^\/[A-Za-z0-9 ._&'<>-]{1,20}$/),
+      fwcfg: fc.dictionary(
+        fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/),
+        fc.stringMatching(/^\/[A-Za-z0-9 ._&'<>-]{1,30}$/),
+      ),
+    });
+    fc.assert(
+      fc.property(input, (i) => {
+        const hex = i.mac.toString(16).padStart(6, '0');
+        const xml = domainXml({
+          agent: { name: i.name, memoryMiB: i.memoryMiB, vcpus: i.cores.length },
+          allocation: {
+            sshPort: i.sshPort,
+            spicePort: i.spicePort,
+            cores: i.cores,
+            mac: `52:54:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4)}`,
+          },
+          domainType: i.kvm ? 'kvm' : 'qemu',
+          network: i.passt
+            ? { mode: 'isolated', socketPath: `${i.dir}/passt.sock` }
+            : { mode: 'open', portForward: 'hostfwd' },
+          spiceSocket: `${i.dir}/spice.sock`,
+          diskPath: `${i.dir}/disk.qcow2`,
+          consoleLogPath: `${i.dir}/console.log`,
+          fwcfgFiles: i.fwcfg,
+        });
+        const r = virtXmlValidate(xml);
+        expect(r.ok, `${r.output}\n${xml}`).toBe(true);
+      }),
+      { numRuns: 25 },
+    );
   });
 });

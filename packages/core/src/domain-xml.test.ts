@@ -1,5 +1,5 @@
+import { sampleInput } from '@agentfleet/testing/fleets';
 import { describe, expect, it } from 'vitest';
-import { sampleInput } from '../test-support/fleets.js';
 import { parseCpuset, resourcesOfDomainXml } from './domain-resources.js';
 import { domainMetadataOf, domainXml, specHash } from './domain-xml.js';
 

@@ -1,5 +1,5 @@
+import { fleetOf } from '@agentfleet/testing/fleets';
 import { describe, expect, it } from 'vitest';
-import { fleetOf } from '../test-support/fleets.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { hostFitDiagnostics } from './host-fit.js';
 

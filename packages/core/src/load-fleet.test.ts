@@ -1,5 +1,5 @@
+import { badCases, goodFleetFiles } from '@agentfleet/testing/bad-files';
 import { describe, expect, it } from 'vitest';
-import { badCases, goodFleetFiles } from '../fixtures/corpus.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { loadFleet } from './load-fleet.js';
 

@@ -1,8 +1,9 @@
 // passt's life follows the domain's: the engine against a fake GuestNetworks (the real passt runs
 // in adapters/passt.integration.test.ts and test/e2e/isolation.e2e.test.ts).
+
+import { agentYaml, fleetRun, testWorld } from '@agentfleet/testing/engine-deps';
 import { describe, expect, it } from 'vitest';
 import { runFleet } from './engine.js';
-import { agentYaml, fleetRun, testWorld } from './testing.js';
 
 const agents = { drago: agentYaml('drago'), luce: `${agentYaml('luce')}network: open\n` };
 const up = { goal: 'up' as const, dryRun: false, concurrency: 2, pollMs: 1 };

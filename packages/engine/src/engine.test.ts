@@ -1,6 +1,6 @@
+import { agentYaml, fleetRun, testWorld } from '@agentfleet/testing/engine-deps';
 import { describe, expect, it } from 'vitest';
 import { runFleet } from './engine.js';
-import { agentYaml, fleetRun, testWorld } from './testing.js';
 
 const agents = { drago: agentYaml('drago'), luce: agentYaml('luce') };
 const up = { goal: 'up' as const, dryRun: false, concurrency: 4, pollMs: 1 };

@@ -8,6 +8,7 @@
 #include "domain.h"
 #include "errors.h"
 #include "event_loop.h"
+#include "handles.h"
 
 namespace agentfleet {
 
@@ -38,6 +39,13 @@ Napi::Value EventLoopRunning(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), event_loop::Running());
 }
 
+Napi::Value LiveHandleCounts(const Napi::CallbackInfo& info) {
+  Napi::Object counts = Napi::Object::New(info.Env());
+  counts.Set("connections", Napi::Number::New(info.Env(), double(LiveHandles::connections.load())));
+  counts.Set("domains", Napi::Number::New(info.Env(), double(LiveHandles::domains.load())));
+  return counts;
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -66,6 +74,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getLibraryVersion", Napi::Function::New(env, GetLibraryVersion, "getLibraryVersion"));
   exports.Set("stopEventLoop", Napi::Function::New(env, StopEventLoop, "stopEventLoop"));
   exports.Set("eventLoopRunning", Napi::Function::New(env, EventLoopRunning, "eventLoopRunning"));
+  exports.Set("liveHandleCounts", Napi::Function::New(env, LiveHandleCounts, "liveHandleCounts"));
   return exports;
 }
 

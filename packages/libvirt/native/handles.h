@@ -12,8 +12,15 @@
 
 namespace agentfleet {
 
+// libvirt references held by live JS handles, process-wide (every environment, every thread):
+// the number a leak check compares exactly, where memory would only be a noisy proxy.
+struct LiveHandles {
+  static inline std::atomic<long> connections{0};
+  static inline std::atomic<long> domains{0};
+};
+
 struct ConnState {
-  explicit ConnState(virConnectPtr c) : conn(c) {}
+  explicit ConnState(virConnectPtr c) : conn(c) { ++LiveHandles::connections; }
   // A connection collected with subscriptions open: they end with it.
   ~ConnState() { EndNow(false); }
 
@@ -37,7 +44,10 @@ struct ConnState {
   // Drops this handle's own libvirt reference, once. The connection itself is torn down by
   // libvirt when the last reference (in-flight call, domain handle) is gone.
   void Release() {
-    if (!released.exchange(true)) virConnectClose(conn);
+    if (!released.exchange(true)) {
+      virConnectClose(conn);
+      --LiveHandles::connections;
+    }
   }
 
   virConnectPtr conn;
@@ -49,13 +59,18 @@ struct ConnState {
 };
 
 struct DomainHandle {
-  DomainHandle(virDomainPtr d, std::shared_ptr<ConnState> c) : dom(d), conn(std::move(c)) {}
+  DomainHandle(virDomainPtr d, std::shared_ptr<ConnState> c) : dom(d), conn(std::move(c)) {
+    ++LiveHandles::domains;
+  }
   ~DomainHandle() { Free(); }
   DomainHandle(const DomainHandle&) = delete;
   DomainHandle& operator=(const DomainHandle&) = delete;
 
   void Free() {
-    if (virDomainPtr d = dom.exchange(nullptr)) virDomainFree(d);
+    if (virDomainPtr d = dom.exchange(nullptr)) {
+      virDomainFree(d);
+      --LiveHandles::domains;
+    }
   }
 
   std::atomic<virDomainPtr> dom;

@@ -1,5 +1,7 @@
 // The binding's own behaviour on libvirt's test driver (no daemon): errors, handle lifetimes,
 // concurrency, metadata, snapshots, events.
+
+import { testDriverDomainXml } from '@agentfleet/testing/test-domains';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type Connection,
@@ -20,7 +22,6 @@ import {
   OperationDeniedError,
   OperationInvalidError,
 } from './errors.js';
-import { testDriverDomainXml } from './test-domains.js';
 
 const NS = 'https://agentfleet.dev/xmlns/agent/1';
 let conn: Connection;

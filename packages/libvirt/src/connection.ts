@@ -204,3 +204,11 @@ export function stopEventLoop(): void {
 export function eventLoopRunning(): boolean {
   return native.eventLoopRunning();
 }
+
+/**
+ * Connections and domains this process holds open through the binding (not yet closed, freed or
+ * collected): what a caller checks to prove it releases every handle it takes.
+ */
+export function liveHandleCounts(): { connections: number; domains: number } {
+  return native.liveHandleCounts();
+}

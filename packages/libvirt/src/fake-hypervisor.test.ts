@@ -1,5 +1,5 @@
-import { FakeHypervisor } from '@agentfleet/core/fakes/hypervisor';
-import { hypervisorContract } from './hypervisor.contract.js';
+import { FakeHypervisor } from '@agentfleet/testing/fake-hypervisor';
+import { hypervisorContract } from '@agentfleet/testing/hypervisor-contract';
 
 hypervisorContract('FakeHypervisor', {
   open: async () => new FakeHypervisor(),

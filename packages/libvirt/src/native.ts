@@ -112,6 +112,7 @@ export interface NativeAddon {
   getLibraryVersion(): number;
   stopEventLoop(): void;
   eventLoopRunning(): boolean;
+  liveHandleCounts(): { connections: number; domains: number };
 }
 
 // Same relative path from src/ (tests) and dist/ (built code).

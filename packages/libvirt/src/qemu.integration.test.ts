@@ -4,14 +4,14 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureLibvirtd } from '@agentfleet/testing';
+import { hypervisorContract } from '@agentfleet/testing/hypervisor-contract';
+import { qemuTcgDomainXml } from '@agentfleet/testing/test-domains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Connection, type LifecycleEvent, open } from './connection.js';
 import { LifecycleEventType } from './constants.js';
-import { ensureLibvirtd } from './daemon.js';
 import { ConnectionLostError } from './errors.js';
-import { hypervisorContract } from './hypervisor.contract.js';
 import { LibvirtHypervisor } from './hypervisor.js';
-import { qemuTcgDomainXml } from './test-domains.js';
 
 const URI = 'qemu:///system';
 

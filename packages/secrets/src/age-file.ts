@@ -1,14 +1,15 @@
-// Whole-file age encryption and decryption in memory, binary or ASCII-armored, plus a header
-// reader that lists stanzas without any key (to tell which recipients a file was made for).
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { armor } from 'age-encryption';
-import { decryptPayload, encodeAgeFile, headerMac, parseHeader, splitHeader } from './age-format.js';
+// Whole-file age encryption and decryption in memory, binary or ASCII-armored, through typage's
+// Encrypter/Decrypter (fleet adds only the ssh-ed25519 and ssh-rsa Recipient/Identity classes),
+// plus a header reader that lists stanzas without any key (to tell which recipients a file was
+// made for).
+import { armor, Decrypter, Encrypter } from 'age-encryption';
 import { SecretsError } from './errors.js';
-import { type AgeIdentity, toIdentity } from './identities.js';
+import type { AgeIdentity } from './identities.js';
 import type { ParsedRecipient } from './recipients.js';
 
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
 const VERSION_LINE = 'age-encryption.org/v1';
+const NO_MATCH = "no identity matched any of the file's recipients"; // typage's Decrypter
 
 export function isArmored(data: Uint8Array): boolean {
   const head = new TextDecoder().decode(data.subarray(0, 128)).trimStart();
@@ -30,10 +31,9 @@ export async function encryptSecret(
   armored: boolean,
 ): Promise<Uint8Array> {
   if (recipients.length === 0) throw new SecretsError('refusing to encrypt to an empty recipient list');
-  const fileKey = new Uint8Array(randomBytes(16));
-  const stanzas = (await Promise.all(recipients.map((r) => r.recipient.wrapFileKey(fileKey)))).flat();
-  const binary = encodeAgeFile(fileKey, stanzas, plaintext);
-  fileKey.fill(0);
+  const encrypter = new Encrypter();
+  for (const r of recipients) encrypter.addRecipient(r.recipient);
+  const binary = await encrypter.encrypt(plaintext);
   return armored ? new TextEncoder().encode(armor.encode(binary)) : binary;
 }
 
@@ -42,39 +42,58 @@ export async function decryptSecret(
   identities: readonly AgeIdentity[],
   source: string,
 ): Promise<Uint8Array> {
-  const parts = splitHeader(dearmor(data, source));
-  if (parts === undefined) throw new SecretsError('truncated age header (no "---" MAC line)', source);
+  const binary = dearmor(data, source);
+  // typage reads a header without its MAC line to the end of the input and then fails on a read
+  // of the nonce; say what is wrong instead.
+  if (headerEnd(binary) === undefined) {
+    throw new SecretsError('truncated age header (no "---" MAC line)', source);
+  }
+  // Identities in order, the first that unwraps a stanza wins; an identity throws only for a
+  // stanza that is its own (or malformed), which stops the file.
+  const decrypter = new Decrypter();
+  for (const identity of identities) decrypter.addIdentity(identity);
   try {
-    const header = parseHeader(parts.header);
-    // Like typage's Decrypter: identities in order, the first that unwraps a stanza wins; an
-    // identity throws only for a stanza that is its own (or malformed), which stops the file.
-    let fileKey: Uint8Array | null = null;
-    for (const identity of identities) {
-      fileKey = await toIdentity(identity).unwrapFileKey(header.stanzas);
-      if (fileKey !== null) break;
-    }
-    if (fileKey === null) throw new Error("no identity matched any of the file's recipients");
-    try {
-      const mac = headerMac(fileKey, header.headerNoMac);
-      if (header.mac.length !== mac.length || !timingSafeEqual(header.mac, mac)) {
-        throw new Error('invalid header HMAC');
-      }
-      return decryptPayload(fileKey, parts.payload);
-    } finally {
-      fileKey.fill(0);
-    }
+    return await decrypter.decrypt(binary);
   } catch (err) {
     const message = (err as Error).message;
-    if (message.includes('no identity matched')) {
-      const header = readHeader(data, source);
-      const has = header.stanzas.map((s) => s.slice(0, 2).join(' ')).join(', ');
+    if (message.includes(NO_MATCH)) {
+      const has = readHeader(data, source)
+        .stanzas.map((s) => s.slice(0, 2).join(' '))
+        .join(', ');
       throw new SecretsError(
         `none of the ${identities.length} identities can decrypt it (stanzas: ${has})`,
         source,
       );
     }
-    throw new SecretsError(`cannot decrypt: ${message}`, source);
+    throw new SecretsError(
+      `cannot decrypt: ${PAYLOAD_ERROR.test(message) ? payloadProblem(binary, message) : message}`,
+      source,
+    );
   }
+}
+
+// What typage (and @noble/ciphers under it) throw for a damaged payload, after the header checked out.
+const PAYLOAD_ERROR = /invalid tag|"ciphertext"|final chunk is empty|stream ended before reading/;
+const CHUNK = 64 * 1024;
+const TAG = 16;
+
+/** A damaged payload in words that say what is wrong with the file, not where the library stopped. */
+function payloadProblem(binary: Uint8Array, message: string): string {
+  // After the header: a 16-byte nonce, then 64 KiB chunks of ciphertext, each with a 16-byte tag;
+  // only the last may be shorter, and only an empty file has a chunk of nothing but its tag.
+  const sealed = binary.length - (headerEnd(binary) ?? 0) - 16;
+  const last = sealed % (CHUNK + TAG);
+  if (sealed < TAG || (sealed > TAG && last > 0 && last <= TAG)) return 'payload is truncated';
+  if (message.includes('final chunk is empty')) return 'payload ends in an empty chunk';
+  return 'payload does not authenticate (corrupt or truncated file)';
+}
+
+/** The offset just past the header's MAC line; undefined when there is none. */
+function headerEnd(file: Uint8Array): number | undefined {
+  const macLine = Buffer.from(file.buffer, file.byteOffset, file.length).indexOf('\n--- ');
+  if (macLine < 0) return undefined;
+  const end = file.indexOf(0x0a, macLine + 1);
+  return end < 0 ? undefined : end + 1;
 }
 
 export interface AgeHeader {
@@ -89,10 +108,10 @@ export function readHeader(data: Uint8Array, source: string): AgeHeader {
   if (new TextDecoder().decode(binary.subarray(0, VERSION_LINE.length + 1)) !== `${VERSION_LINE}\n`) {
     throw new SecretsError(`not an age file (missing ${VERSION_LINE} line)`, source);
   }
-  const parts = splitHeader(binary);
-  if (parts === undefined) throw new SecretsError('truncated age header (no "---" MAC line)', source);
+  const end = headerEnd(binary);
+  if (end === undefined) throw new SecretsError('truncated age header (no "---" MAC line)', source);
   const stanzas = new TextDecoder()
-    .decode(parts.header)
+    .decode(binary.subarray(0, end))
     .split('\n')
     .filter((line) => line.startsWith('-> '))
     .map((line) => line.slice(3).split(' '));

@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { age, ageEncrypt, ageKey, sshKey, type TestKey, tempDir } from '@agentfleet/testing/age-oracle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { age, ageEncrypt, ageKey, sshKey, type TestKey, tempDir } from '../test/oracle.js';
 import { decryptSecret, encryptSecret, readHeader } from './age-file.js';
 import { parseIdentities, readIdentityFile } from './identities.js';
 import { parseRecipient } from './recipients.js';
@@ -129,7 +129,7 @@ describe('malformed input', () => {
     // Dropping the final 1-byte chunk (17 bytes sealed) leaves a full chunk not marked final.
     const cut = file.subarray(0, file.length - 17);
     await expect(decryptSecret(cut, identities, 'cut.age')).rejects.toThrow(
-      /payload chunk 0 does not authenticate/,
+      /cut\.age: cannot decrypt: payload does not authenticate/,
     );
     expect(age(['-d', '-i', keys.ed25519.identityPath], cut).status).not.toBe(0);
     const longer = Buffer.concat([file, Buffer.from('x')]);

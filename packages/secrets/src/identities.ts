@@ -1,21 +1,23 @@
 // Identity files as `age -i` accepts them: an SSH private key, or an age identity file
 // (AGE-SECRET-KEY-1... lines, # comments).
 import { readFile } from 'node:fs/promises';
+import { bech32 } from '@scure/base';
 import type { Identity } from 'age-encryption';
 import { SecretsError } from './errors.js';
 import { SshEd25519Identity } from './ssh-ed25519.js';
 import { isSshPrivateKeyText, parseSshPrivateKey } from './ssh-keys.js';
 import { SshRsaIdentity } from './ssh-rsa.js';
-import { X25519Identity } from './x25519-recipient.js';
 
-/**
- * An AGE-SECRET-KEY-1 string or an Identity object (what typage's Decrypter.addIdentity takes).
- * parseIdentities returns objects only, so keys are imported once, not per file.
- */
+/** An AGE-SECRET-KEY-1 string or an Identity object: what typage's Decrypter.addIdentity takes. */
 export type AgeIdentity = string | Identity;
 
-export function toIdentity(identity: AgeIdentity): Identity {
-  return typeof identity === 'string' ? new X25519Identity(identity) : identity;
+/** Checks an AGE-SECRET-KEY-1 line (bech32, key length) so a bad one is reported by line. */
+function x25519Identity(line: string): string {
+  if (!line.startsWith('AGE-SECRET-KEY-1')) throw new Error('not an AGE-SECRET-KEY-1 identity');
+  const { prefix, bytes } = bech32.decodeToBytes(line);
+  if (prefix.toUpperCase() !== 'AGE-SECRET-KEY-' || bytes.length !== 32) throw new Error('invalid identity');
+  bytes.fill(0);
+  return line;
 }
 
 export function parseIdentities(text: string, source: string): AgeIdentity[] {
@@ -23,13 +25,12 @@ export function parseIdentities(text: string, source: string): AgeIdentity[] {
     const key = parseSshPrivateKey(text, source);
     return [key.type === 'ssh-ed25519' ? new SshEd25519Identity(key) : new SshRsaIdentity(key)];
   }
-  const identities: Identity[] = [];
+  const identities: AgeIdentity[] = [];
   for (const [index, raw] of text.split('\n').entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     try {
-      if (!line.startsWith('AGE-SECRET-KEY-1')) throw new Error('not an AGE-SECRET-KEY-1 identity');
-      identities.push(new X25519Identity(line)); // validates bech32 and key length
+      identities.push(x25519Identity(line));
     } catch (err) {
       throw new SecretsError(`line ${index + 1}: ${(err as Error).message}`, source);
     }

@@ -1,10 +1,10 @@
 // Recipient strings as secrets.nix lists them, turned into typage Recipient objects.
+import { bech32 } from '@scure/base';
 import type { Recipient } from 'age-encryption';
 import { SecretsError } from './errors.js';
 import { SshEd25519Recipient } from './ssh-ed25519.js';
 import { parseSshPublicKey } from './ssh-keys.js';
 import { SshRsaRecipient } from './ssh-rsa.js';
-import { X25519Recipient } from './x25519-recipient.js';
 
 export type RecipientKind = 'ssh-ed25519' | 'ssh-rsa' | 'X25519';
 
@@ -12,7 +12,8 @@ export interface ParsedRecipient {
   /** The recipient as written, trimmed (comments kept, for display). */
   text: string;
   kind: RecipientKind;
-  recipient: Recipient;
+  /** What typage's Encrypter.addRecipient takes: fleet's SSH recipients, or an age1 string. */
+  recipient: Recipient | string;
   /**
    * What this recipient's stanza shows in a file header: "ssh-ed25519 TAG", "ssh-rsa TAG", or
    * "X25519" (X25519 stanzas carry only an ephemeral share, so they do not name their recipient).
@@ -45,7 +46,10 @@ export function parseRecipient(input: string): ParsedRecipient {
       };
     }
     if (hrp === 'age') {
-      return { text, kind: 'X25519', recipient: new X25519Recipient(text), stanzaKey: 'X25519' };
+      // Checked here (bech32, key length) so a bad key in secrets.nix is reported by name.
+      const { prefix, bytes } = bech32.decodeToBytes(text);
+      if (prefix !== 'age' || bytes.length !== 32) throw new Error('not an age1 X25519 recipient');
+      return { text, kind: 'X25519', recipient: text, stanzaKey: 'X25519' };
     }
   } catch (err) {
     throw new SecretsError(`invalid recipient "${describe(text)}": ${(err as Error).message}`);

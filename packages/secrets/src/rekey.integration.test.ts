@@ -2,8 +2,8 @@
 // results checked with `age -d`.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { age, ageEncrypt, ageKey, sshKey, type TestKey, tempDir } from '@agentfleet/testing/age-oracle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { age, ageEncrypt, ageKey, sshKey, type TestKey, tempDir } from '../test/oracle.js';
 import { readHeader } from './age-file.js';
 import { readIdentityFile } from './identities.js';
 import { rekey } from './rekey.js';

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ageKey, sshKey, type TestKey, tempDir } from '@agentfleet/testing/age-oracle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ageKey, sshKey, type TestKey, tempDir } from '../test/oracle.js';
 import { filesForRecipient, readRules } from './rules.js';
 
 const dir = tempDir();

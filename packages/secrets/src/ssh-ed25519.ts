@@ -1,12 +1,10 @@
 // The age "ssh-ed25519" recipient type (C2SP age spec; FiloSottile/age agessh): X25519 to the
 // Montgomery form of the Ed25519 key, with the shared secret tweaked by a scalar derived from the
 // SSH public key so that the stanza is bound to that exact key.
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, hkdfSync, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { base64nopad } from '@scure/base';
 import { type Identity, type Recipient, Stanza } from 'age-encryption';
-import { decodeBase64NoPad, encodeBase64NoPad } from './base64.js';
 import { type SshPrivateKey, type SshPublicKey, sshTag } from './ssh-keys.js';
 import { x25519, x25519Point, x25519PublicBytes, x25519Scalar, x25519Unwrap, x25519Wrap } from './x25519.js';
 
@@ -14,7 +12,7 @@ const LABEL = new TextEncoder().encode('age-encryption.org/v1/ssh-ed25519');
 
 /** The key-specific scalar the shared secret is multiplied by, as a reusable private key. */
 function tweakFor(publicKey: SshPublicKey): KeyObject {
-  return x25519Scalar(hkdf(sha256, new Uint8Array(0), publicKey.wire, LABEL, 32));
+  return x25519Scalar(new Uint8Array(hkdfSync('sha256', new Uint8Array(0), publicKey.wire, LABEL, 32)));
 }
 
 export class SshEd25519Recipient implements Recipient {
@@ -31,7 +29,16 @@ export class SshEd25519Recipient implements Recipient {
 
   wrapFileKey(fileKey: Uint8Array): Stanza[] {
     const { share, body } = x25519Wrap(fileKey, this.tweaked, this.montgomery, LABEL);
-    return [new Stanza(['ssh-ed25519', this.tag, encodeBase64NoPad(share)], body)];
+    return [new Stanza(['ssh-ed25519', this.tag, base64nopad.encode(share)], body)];
+  }
+}
+
+/** Canonical unpadded base64 only, as age requires; undefined for anything else. */
+function decodeShare(text: string): Uint8Array | undefined {
+  try {
+    return base64nopad.decode(text);
+  } catch {
+    return undefined;
   }
 }
 
@@ -52,7 +59,7 @@ export class SshEd25519Identity implements Identity {
   unwrapFileKey(stanzas: Stanza[]): Uint8Array | null {
     for (const s of stanzas) {
       if (s.args[0] !== 'ssh-ed25519') continue;
-      const share = s.args.length === 3 ? decodeBase64NoPad(s.args[2] ?? '') : undefined;
+      const share = s.args.length === 3 ? decodeShare(s.args[2] ?? '') : undefined;
       if (share === undefined || share.length !== 32) throw new Error('invalid ssh-ed25519 stanza');
       if (s.args[1] !== this.tag) continue;
       if (s.body.length !== 32) throw new Error('invalid ssh-ed25519 stanza body');

@@ -2,7 +2,8 @@
 // what the age ssh-ed25519 / ssh-rsa recipient types need. Only these two key types are usable
 // with age; anything else is rejected with its type named.
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
-import { base64Url, encodeBase64NoPad } from './base64.js';
+import { parsePublicKeyLine } from '@agentfleet/core';
+import { base64nopad, base64urlnopad } from '@scure/base';
 import { SecretsError } from './errors.js';
 import { concat, WireReader, wireMpint, wireString } from './ssh-wire.js';
 
@@ -16,7 +17,7 @@ export type SshPrivateKey =
 
 /** The age stanza tag: base64 of the first 4 bytes of SHA-256 over the wire-encoded public key. */
 export function sshTag(publicKey: SshPublicKey): string {
-  return encodeBase64NoPad(createHash('sha256').update(publicKey.wire).digest().subarray(0, 4));
+  return base64nopad.encode(createHash('sha256').update(publicKey.wire).digest().subarray(0, 4));
 }
 
 function decodeWirePublicKey(wire: Uint8Array, what: string): SshPublicKey {
@@ -36,16 +37,19 @@ function decodeWirePublicKey(wire: Uint8Array, what: string): SshPublicKey {
   throw new Error(`${what} has key type "${type}"; age supports only ssh-ed25519 and ssh-rsa SSH keys`);
 }
 
-/** One authorized_keys-style line: "TYPE BASE64 [comment]". */
+/**
+ * One authorized_keys-style line: "TYPE BASE64 [comment]". The line itself is read by core's
+ * parser (the one every part of fleet uses); this adds what age needs from the key data.
+ */
 export function parseSshPublicKey(line: string): SshPublicKey {
-  const [type, data] = line.trim().split(/\s+/);
   const what = `SSH public key "${line.trim().slice(0, 60)}"`;
-  if (type === undefined || data === undefined) throw new Error(`${what} must be "TYPE BASE64 [comment]"`);
-  const wire = /^[A-Za-z0-9+/]+={0,2}$/.test(data) ? new Uint8Array(Buffer.from(data, 'base64')) : undefined;
-  if (wire === undefined || wire.length === 0) throw new Error(`${what} has invalid base64 key data`);
-  const key = decodeWirePublicKey(wire, what);
-  if (key.type !== type) throw new Error(`${what} says "${type}" but its key data is "${key.type}"`);
-  return key;
+  let blob: string;
+  try {
+    blob = parsePublicKeyLine(line).blob;
+  } catch (err) {
+    throw new Error(`${what}: ${(err as Error).message}`);
+  }
+  return decodeWirePublicKey(new Uint8Array(Buffer.from(blob, 'base64')), what);
 }
 
 function rsaWire(n: Uint8Array, e: Uint8Array): Uint8Array {
@@ -78,7 +82,7 @@ function rsaPrivateKey(
   const dp = fromBigInt(toBigInt(d) % (toBigInt(p) - 1n));
   const dq = fromBigInt(toBigInt(d) % (toBigInt(q) - 1n));
   const parts = { n, e, d, p, q, dp, dq, qi: iqmp };
-  const jwk = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, base64Url(v)]));
+  const jwk = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, base64urlnopad.encode(v)]));
   return createPrivateKey({ key: { kty: 'RSA', ...jwk }, format: 'jwk' });
 }
 

@@ -1,7 +1,7 @@
 // The age "ssh-rsa" recipient type: the file key encrypted with RSA-OAEP-SHA-256 under a fixed label.
 import { constants, createPublicKey, type KeyObject, privateDecrypt, publicEncrypt } from 'node:crypto';
+import { base64urlnopad } from '@scure/base';
 import { type Identity, type Recipient, Stanza } from 'age-encryption';
-import { base64Url } from './base64.js';
 import { type SshPrivateKey, type SshPublicKey, sshTag } from './ssh-keys.js';
 
 const OAEP_LABEL = Buffer.from('age-encryption.org/v1/ssh-rsa');
@@ -13,7 +13,7 @@ export class SshRsaRecipient implements Recipient {
 
   constructor(publicKey: Extract<SshPublicKey, { type: 'ssh-rsa' }>) {
     this.key = createPublicKey({
-      key: { kty: 'RSA', n: base64Url(publicKey.n), e: base64Url(publicKey.e) },
+      key: { kty: 'RSA', n: base64urlnopad.encode(publicKey.n), e: base64urlnopad.encode(publicKey.e) },
       format: 'jwk',
     });
     const bits = this.key.asymmetricKeyDetails?.modulusLength ?? 0;

@@ -7,10 +7,11 @@ import {
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
+  hkdfSync,
   type KeyObject,
 } from 'node:crypto';
-import { base64Url } from './base64.js';
-import { chachaOpen, chachaSeal, hkdfSha256 } from './primitives.js';
+import { base64urlnopad } from '@scure/base';
+import { chachaOpen, chachaSeal } from './chacha.js';
 import { concat } from './ssh-wire.js';
 
 // RFC 8410 PKCS#8 wrapper for a raw 32-byte X25519 private key: a fixed prefix, the key is the tail.
@@ -33,7 +34,10 @@ function x25519Ephemeral(): { privateKey: KeyObject; share: Uint8Array } {
 /** A u-coordinate as a public key, so a recipient's point is imported once, not per file. */
 export function x25519Point(point: Uint8Array): KeyObject {
   if (point.length !== 32) throw new Error('X25519 point must be 32 bytes');
-  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: base64Url(point) }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'OKP', crv: 'X25519', x: base64urlnopad.encode(point) },
+    format: 'jwk',
+  });
 }
 
 /** X25519(scalar, u); an all-zero (low-order) result is an error, as in age. */
@@ -53,6 +57,10 @@ export function x25519(scalar: KeyObject, point: KeyObject | Uint8Array): Uint8A
 
 const ZERO_NONCE = new Uint8Array(12);
 
+function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', ikm, salt, info, 32));
+}
+
 /**
  * The wrap both X25519-based stanza types share (age spec): an ephemeral share, a shared secret,
  * HKDF with salt share||recipient, ChaCha20-Poly1305 with a zero nonce (each key is used once).
@@ -62,7 +70,7 @@ const ZERO_NONCE = new Uint8Array(12);
  */
 export function x25519Wrap(fileKey: Uint8Array, target: KeyObject, recipient: Uint8Array, label: Uint8Array) {
   const { privateKey, share } = x25519Ephemeral();
-  const key = hkdfSha256(x25519(privateKey, target), concat([share, recipient]), label);
+  const key = hkdf(x25519(privateKey, target), concat([share, recipient]), label);
   return { share, body: chachaSeal(key, ZERO_NONCE, fileKey) };
 }
 
@@ -75,6 +83,6 @@ export function x25519Unwrap(
   label: Uint8Array,
   tweak: KeyObject,
 ): Uint8Array {
-  const key = hkdfSha256(x25519(tweak, x25519(secret, share)), concat([share, ourPublic]), label);
+  const key = hkdf(x25519(tweak, x25519(secret, share)), concat([share, ourPublic]), label);
   return chachaOpen(key, ZERO_NONCE, body);
 }

@@ -9,8 +9,8 @@ import {
   type SshPublicKey,
   type SshTarget,
 } from '@agentfleet/core';
+import { bootTestVm, ensureLibvirtd, run, type TestVm } from '@agentfleet/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootTestVm, ensureLibvirtd, run, type TestVm } from '../../../test/harness/index.js';
 import {
   connectShell,
   generateEd25519KeyPair,

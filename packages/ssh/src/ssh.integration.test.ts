@@ -10,8 +10,8 @@ import {
   type SshPublicKey,
   type SshTarget,
 } from '@agentfleet/core';
+import { freePort, run, type Sshd, startSshd } from '@agentfleet/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, run, type Sshd, startSshd } from '../../../test/harness/index.js';
 import {
   connectShell,
   generateEd25519KeyPair,
@@ -23,7 +23,7 @@ import {
   waitForSsh,
 } from './index.js';
 
-// Against a real OpenSSH sshd on 127.0.0.1 (test/harness startSshd).
+// Against a real OpenSSH sshd on 127.0.0.1 (@agentfleet/testing startSshd).
 describe('packages/ssh against OpenSSH sshd', () => {
   let sshd: Sshd;
   let other: Sshd; // a second server with a different host key

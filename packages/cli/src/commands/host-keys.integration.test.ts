@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeSecretsFleet, type SecretsFleet, sshKeygen } from '@agentfleet/testing/provision-fixture';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeSecretsFleet, type SecretsFleet, sshKeygen } from '../../../../test/e2e/provision-fixture.js';
 import { retireHostKeys } from './host-keys.js';
 import { secretsRekeyer } from './provisioning.js';
 

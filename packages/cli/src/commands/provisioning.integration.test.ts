@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeSecretsFleet, type SecretsFleet, sshKeygen } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSecretsFleet, type SecretsFleet, sshKeygen } from '../../../../test/e2e/provision-fixture.js';
 import { secretsRekeyer } from './provisioning.js';
 
 // The rekeyer with the real pieces: secrets.nix evaluated by nix-instantiate, packages/secrets'

@@ -3,8 +3,8 @@
 // The URIs point at a marker script; the marker file proves whether anything ran it.
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCli, tempFleet } from '@agentfleet/testing/run-cli';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempFleet } from '../../test-support/run-cli.js';
 
 const agent = 'git: { email: a@example.com }\nvcpus: 1\n';
 

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
-export const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface CliRun {

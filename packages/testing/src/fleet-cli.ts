@@ -1,7 +1,7 @@
 // Runs the built `fleet` CLI as a subprocess, the way users run it.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { repoRoot } from '../harness/index.js';
+import { repoRoot } from './exec.js';
 
 export const fleetMain = path.join(repoRoot, 'packages/cli/dist/main.js');
 

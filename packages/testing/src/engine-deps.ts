@@ -16,11 +16,8 @@ import {
   type ReadinessTarget,
   type StateStore,
 } from '@agentfleet/core';
-// The fake is test support: core's index (what production code loads) does not carry it.
-import { FakeHypervisor } from '@agentfleet/core/fakes/hypervisor';
-import type { EngineDeps } from './engine.js';
-import type { FleetRun } from './fleet-run.js';
-import { silentLog } from './log.js';
+import { type EngineDeps, type FleetRun, silentLog } from '@agentfleet/engine';
+import { FakeHypervisor } from './fake-hypervisor.js';
 
 export class MemoryDisks implements Disks {
   readonly disks = new Map<string, DiskRequest>();

@@ -1,27 +1,8 @@
-// HMAC-SHA-256, HKDF-SHA-256 and ChaCha20-Poly1305 through OpenSSL (node:crypto). Every file a
-// rekey touches runs about a dozen of these on inputs of a few hundred bytes, where the pure-JS
-// versions cost 20-110 us each and these 5-15 us.
-import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+// ChaCha20-Poly1305 through OpenSSL (node:crypto), for the ssh-ed25519 stanza body: on inputs
+// of a few dozen bytes the pure-JS version costs 20-110 us a call and this 5-15 us.
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 
 const TAG = 16;
-const ONE = new Uint8Array([1]);
-
-export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac('sha256', key).update(data).digest());
-}
-
-/**
- * HKDF-SHA-256 (RFC 5869) for one 32-byte block, which is all age derives. An absent or empty salt
- * is the same HMAC key as 32 zero bytes.
- */
-export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array | undefined, info: Uint8Array): Uint8Array {
-  const prk = createHmac('sha256', salt ?? new Uint8Array(0))
-    .update(ikm)
-    .digest();
-  const okm = createHmac('sha256', prk).update(info).update(ONE).digest();
-  prk.fill(0);
-  return new Uint8Array(okm);
-}
 
 /** ChaCha20-Poly1305 seal: ciphertext || 16-byte tag, no associated data. */
 export function chachaSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {

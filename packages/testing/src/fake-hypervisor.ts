@@ -1,9 +1,13 @@
 // In-memory Hypervisor that follows libvirt's rules closely enough for engine tests: the same
-// contract suite (packages/libvirt/src/hypervisor.contract.ts) runs against it and real libvirt.
-
-import { HypervisorError } from '../hypervisor-error.js';
-import { createXml as create } from '../lazy-libs.js';
-import type { DomainState, DomainSummary, HostFacts, Hypervisor } from '../ports.js';
+// contract suite (hypervisor-contract.ts) runs against it and real libvirt.
+import {
+  type DomainState,
+  type DomainSummary,
+  type HostFacts,
+  type Hypervisor,
+  HypervisorError,
+} from '@agentfleet/core';
+import { create } from 'xmlbuilder2';
 
 interface FakeDomain {
   name: string;

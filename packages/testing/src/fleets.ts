@@ -1,8 +1,5 @@
 // Test support: fleets from terse agent YAML snippets, and a sample domain XML input.
-import { formatDiagnostic } from '../src/diagnostics.js';
-import type { DomainXmlInput } from '../src/domain-xml.js';
-import { loadFleet } from '../src/load-fleet.js';
-import type { Fleet } from '../src/model.js';
+import { type DomainXmlInput, type Fleet, formatDiagnostic, loadFleet } from '@agentfleet/core';
 
 /** A fleet from `fleet.yaml` text and agent name -> extra YAML lines (git email is filled in). */
 export function fleetOf(agents: Record<string, string>, fleetYaml = '{}'): Fleet {

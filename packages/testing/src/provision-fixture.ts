@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AgentConnector, parsePublicKeyLine, publicKeyLine, type SshTarget } from '@agentfleet/core';
 import { connectShell, waitForSsh } from '@agentfleet/ssh';
-import { repoRoot, stopPassts, systemUri, type TestImage, type TestVm } from '../harness/index.js';
+import { repoRoot, stopPassts, systemUri, type TestImage, type TestVm } from './index.js';
 
 export interface SecretsFleet {
   dir: string;
