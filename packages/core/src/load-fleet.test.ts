@@ -36,6 +36,8 @@ describe('loadFleet', () => {
         user: 'drago',
         git: { name: 'Drago', email: 'drago@example.com' },
         desktop: true,
+        sudo: false,
+        shellAliases: {},
         secrets: [],
         libvirtUri: 'qemu:///session',
       },

@@ -1,4 +1,4 @@
-import type { AgentSpec, Fleet, Ledger } from '@agentfleet/core';
+import { ADMIN_USER, type AgentSpec, type Fleet, type Ledger } from '@agentfleet/core';
 
 /** One invocation's view of the fleet: declarations, allocations and resolved host paths. */
 export interface FleetRun {
@@ -31,6 +31,10 @@ export class UnknownAgentError extends Error {
   }
 }
 
-export function sshUserOf(run: FleetRun, agent: AgentSpec): string {
-  return run.fleet.config.ssh.user ?? agent.user;
+/**
+ * fleet's SSH login into an agent: the base image's admin login, never the agent's own user (which
+ * has no sudo unless its YAML says so). Agent-shaped so that a per-agent login stays a local change.
+ */
+export function sshUserOf(run: FleetRun, _agent: AgentSpec): string {
+  return run.fleet.config.ssh.user ?? ADMIN_USER;
 }
