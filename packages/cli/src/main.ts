@@ -35,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   secrets: async () => (await import('./commands/secrets.js')).registerSecrets,
   provision: async () => (await import('./commands/provision.js')).registerProvision,
   rebuild: async () => (await import('./commands/rebuild.js')).registerRebuild,
+  keys: async () => (await import('./commands/keys.js')).registerKeys,
 };
 
 try {
