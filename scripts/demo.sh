@@ -15,5 +15,5 @@ The demo fleet is up. Next steps (from the repository root):
   ssh -F ~/.agentvms-demo/ssh_config alpha                                  # plain ssh, pinned host key
   node packages/cli/dist/main.js --dir examples/demo spice alpha --print     # SPICE URI (remote-viewer)
   node packages/cli/dist/main.js --dir examples/demo down                    # ACPI shutdown, disks stay
-  node packages/cli/dist/main.js --dir examples/demo destroy alpha beta --purge
+  node packages/cli/dist/main.js --dir examples/demo destroy alpha beta --purge --yes
 TXT

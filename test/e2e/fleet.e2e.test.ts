@@ -331,7 +331,7 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
     const E = `${tag}e`;
     const bad = await fleet(dir, ['add', 'Bad_Name', '--git-email', 'x@example.org']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/agents\/Bad_Name\.yaml/);
+    expect(bad.stderr).toMatch(/'Bad_Name' is not a valid agent name/);
     expect(existsSync(join(dir, 'agents', 'Bad_Name.yaml'))).toBe(false);
 
     const r = await fleetOk(dir, [
@@ -351,7 +351,7 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
       `+ agent ${E} will be created`,
     );
 
-    await fleetOk(dir, ['remove', E]);
+    await fleetOk(dir, ['remove', '--yes', E]);
     expect(existsSync(join(dir, 'agents', `${E}.yaml`))).toBe(false);
     expect(readFileSync(join(dir, 'agents', 'ledger.yaml'), 'utf8')).not.toContain(`${E}:`);
   });
@@ -359,13 +359,13 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
   it(
     'destroy --purge undefines and deletes the disk; without --purge the disk stays',
     async () => {
-      await fleetOk(dir, ['destroy', C]);
+      await fleetOk(dir, ['destroy', '--yes', C]);
       expect(virsh('list', '--all', '--name')).not.toContain(`agent-${C}`);
       expect(existsSync(join(stateDir, `agent-${C}.qcow2`))).toBe(true);
       // As provisioning would have recorded it (secrets.nix makes it a recipient).
       mkdirSync(join(dir, 'secrets', 'hosts'), { recursive: true });
       writeFileSync(join(dir, 'secrets', 'hosts', `${D}.pub`), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA\n');
-      const purge = await fleetOk(dir, ['destroy', '--purge', D]);
+      const purge = await fleetOk(dir, ['destroy', '--purge', '--yes', D]);
       expect(existsSync(join(stateDir, `agent-${D}.qcow2`))).toBe(false);
       expect(purge.stdout).toContain(`removed secrets/hosts/${D}.pub`);
       expect(existsSync(join(dir, 'secrets', 'hosts', `${D}.pub`))).toBe(false);
@@ -387,7 +387,7 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
       );
       await fleetOk(dir, ['up', '--no-provision']);
       expect(domState(B)).toBe('running');
-      await fleetOk(dir, ['destroy', '--purge', B]);
+      await fleetOk(dir, ['destroy', '--purge', '--yes', B]);
       expect(virsh('list', '--all', '--name')).not.toContain(`agent-${B}`);
       expect(existsSync(join(stateDir, `agent-${B}.qcow2`))).toBe(false);
       expect((await fleet(dir, ['destroy', 'nosuch'])).code).toBe(2);

@@ -22,6 +22,10 @@ export async function makeSecretsFleet(
   existingAdminKey?: string,
 ): Promise<SecretsFleet> {
   const dir = await mkdtemp(join(tmpdir(), 'agentfleet-prov-fleet-'));
+  // A git repository, as fleet requires of a local flake: what git ignores (keys made here, copied
+  // disks) is never uploaded to an agent.
+  execFileSync('git', ['-C', dir, 'init', '-q']);
+  await writeFile(join(dir, '.gitignore'), '*_ed25519\n*_ed25519.pub\n*.qcow2\n');
   await mkdir(join(dir, 'secrets', 'admins'), { recursive: true });
   await mkdir(join(dir, 'secrets', 'hosts'), { recursive: true });
   await mkdir(join(dir, 'hosts'), { recursive: true });

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import type { Diagnostic } from '@agentfleet/core';
 import { formatDiagnostic } from '@agentfleet/core/diagnostics';
 
@@ -24,7 +25,20 @@ export class FleetError extends Error {
   override name = 'FleetError';
 }
 
+/** A signal ended the command after it cleaned up (e.g. wiped a decrypted file); nothing was changed. */
+export class InterruptedError extends FleetError {
+  override name = 'InterruptedError';
+  constructor(
+    readonly signal: NodeJS.Signals,
+    what: string,
+  ) {
+    super(`interrupted by ${signal}: ${what}`);
+  }
+}
+
 export function exitCodeOf(err: unknown): number {
+  // The shell convention for a process ended by a signal (130 for SIGINT).
+  if (err instanceof InterruptedError) return 128 + constants.signals[err.signal];
   if (err instanceof UsageError || err instanceof ValidationError) return EXIT_USAGE;
   return EXIT_FAILURE;
 }

@@ -233,7 +233,7 @@ describe('fleet remove', () => {
       'state/state.json': JSON.stringify({ version: 1, agents: { a: provisioned, b: provisioned } }),
     });
     expect(runCli(['allocate'], dir).status).toBe(0);
-    const r = runCli(['remove', 'a'], dir);
+    const r = runCli(['remove', '--yes', 'a'], dir);
     expect(r.status).toBe(0);
     expect(r.stderr).not.toContain('warning');
     expect(r.stdout).toContain('removed secrets/hosts/a.pub');

@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { HostSnapshot, Hypervisor } from '@agentfleet/core';
 import { resourcesOfDomainXml } from '@agentfleet/core/domain-resources';
+import { domainMetadataOf } from '@agentfleet/core/domain-xml';
+import { domainOwner } from '@agentfleet/core/ownership';
 // Type only: `validate` imports isLocalUri from here and must not load the engine.
 import type { TcpListener } from '@agentfleet/engine';
 
@@ -18,6 +20,7 @@ export async function hostSnapshotWithDomains(
   uri: string,
   hv: Hypervisor,
   listeners: readonly TcpListener[],
+  fleetId: string,
 ): Promise<HostSnapshot> {
   const ports = [...new Set(listeners.map((l) => l.port))].sort((a, b) => a - b);
   const snapshot: HostSnapshot = {
@@ -28,7 +31,13 @@ export async function hostSnapshotWithDomains(
   };
   for (const d of await hv.listDomains()) {
     const xml = await hv.domainXml(d.name, { inactive: true });
-    if (xml) snapshot.domains.push({ name: d.name, ...resourcesOfDomainXml(xml) });
+    if (!xml) continue;
+    const owner = domainOwner(domainMetadataOf(xml), fleetId);
+    snapshot.domains.push({
+      name: d.name,
+      ...(owner.kind === 'ours' && { agent: owner.agent }),
+      ...resourcesOfDomainXml(xml),
+    });
   }
   return snapshot;
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { commandWord } from './command-line.js';
 import { EXIT_USAGE, exitCodeOf, ValidationError } from './errors.js';
 import { LOG_LEVELS } from './logging.js';
+import { printNote } from './output.js';
 
 const program = new Command('fleet')
   .description('Declarative fleet manager for AI-agent NixOS VMs on libvirt')
@@ -60,11 +61,12 @@ function report(err: unknown): number {
   if (err instanceof ValidationError) {
     if (json)
       process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: err.diagnostics }, null, 2)}\n`);
-    process.stderr.write(`${err.message}\n`);
+    printNote(err.message);
     return exitCodeOf(err);
   }
   const message = err instanceof Error ? err.message : String(err);
   if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: message }, null, 2)}\n`);
-  process.stderr.write(`fleet: ${message}\n`);
+  // A failure can quote guest output (a rebuild's last lines).
+  printNote(`fleet: ${message}`);
   return exitCodeOf(err);
 }

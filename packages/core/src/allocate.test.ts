@@ -98,7 +98,7 @@ describe('allocate', () => {
     const l = reread(value(allocate(undefined, fleet, host())));
     const running = host({
       listeningPorts: [{ port: 2223 }, { port: 5900 }],
-      domains: [{ name: 'agent-a', ports: [2223, 5900], cores: [1, 2] }],
+      domains: [{ name: 'agent-a', agent: 'a', ports: [2223, 5900], cores: [1, 2] }],
     });
     expect(value(allocate(l, fleet, running))).toEqual({ version: 1, hosts: l.hosts });
     // ...but another agent claiming a's ports conflicts with a's domain.
@@ -130,6 +130,49 @@ describe('allocate', () => {
     expect(l.hosts[URI]?.a?.cores).toEqual([1]);
     expect(l.hosts[URI]?.b?.cores).toEqual([2, 2]);
     expect(l.hosts[URI]?.c?.cores).toEqual([2, 2]);
+  });
+
+  it('spreads new sharing agents over the cores instead of stacking them beside idle ones', () => {
+    // The issue's case: two agents already on core 1, two new ones. Counting only what is pinned put both new
+    // agents on core 0, where they booted at half speed while core 1's agents idled.
+    const shared = 'vcpus: 1\nshareCores: true';
+    const old = reread(
+      value(
+        allocate(
+          undefined,
+          fleetOf({ x: `${shared}\ncores: [1]`, y: `${shared}\ncores: [1]` }, 'reservedCores: []'),
+          host({ cpus: 2 }),
+        ),
+      ),
+    );
+    const fleet = fleetOf({ x: shared, y: shared, a: shared, b: shared }, 'reservedCores: []');
+    const l = value(allocate(old, fleet, host({ cpus: 2 })));
+    expect([l.hosts[URI]?.a?.cores, l.hosts[URI]?.b?.cores]).toEqual([[0], [1]]);
+    expect(l.hosts[URI]?.x?.cores).toEqual([1]); // recorded entries never move
+    expect(renderLedger(value(allocate(reread(l), fleet, host({ cpus: 2 }))))).toBe(renderLedger(l));
+  });
+
+  it("puts a sharing agent's vCPUs on different cores, the least-pinned first", () => {
+    const two = 'vcpus: 2\nshareCores: true';
+    const l = value(allocate(undefined, fleetOf({ a: two, b: two }, 'reservedCores: []'), host({ cpus: 2 })));
+    expect([l.hosts[URI]?.a?.cores, l.hosts[URI]?.b?.cores]).toEqual([
+      [0, 1],
+      [0, 1],
+    ]);
+    // Later, one agent alone: it goes where the fewest vCPUs are pinned, not to the lowest core.
+    const busy = fleetOf(
+      { a: 'vcpus: 1\nshareCores: true\ncores: [0]', b: 'vcpus: 1\nshareCores: true\ncores: [0]' },
+      'reservedCores: []',
+    );
+    const before = reread(value(allocate(undefined, busy, host({ cpus: 3 }))));
+    const more = fleetOf(
+      { a: 'vcpus: 1\nshareCores: true', b: 'vcpus: 1\nshareCores: true', c: 'vcpus: 1\nshareCores: true' },
+      'reservedCores: []',
+    );
+    const after = value(
+      allocate(before, more, host({ cpus: 3, domains: [{ name: 'other', ports: [], cores: [1] }] })),
+    );
+    expect(after.hosts[URI]?.c?.cores).toEqual([2]);
   });
 
   it('reports exhausted port ranges', () => {

@@ -3,7 +3,7 @@ import { missingCoreProblem } from './host-fit.js';
 import type { HostSnapshot } from './host-snapshot.js';
 import { type Allocation, emptyLedger, type Ledger } from './ledger.js';
 import { pickMac } from './mac.js';
-import { type AgentSpec, agentNameOfDomain, type Fleet } from './model.js';
+import type { AgentSpec, Fleet } from './model.js';
 import { createLocator } from './yaml-source.js';
 
 type PortKind = 'ssh' | 'spice';
@@ -38,7 +38,11 @@ export function allocate(
   const diagnostics: Diagnostic[] = [];
   const where = locator(fleet, previous);
   const macs = new Map<string, string>();
-  const next: Ledger = { version: 1, hosts: {} };
+  const next: Ledger = {
+    version: 1,
+    ...(previous.fleetId !== undefined && { fleetId: previous.fleetId }),
+    hosts: {},
+  };
 
   const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].sort();
   const drafts = new Map<string, Draft[]>();
@@ -76,7 +80,13 @@ export function allocate(
     }
     diagnostics.push(...problems.map((p) => where(p.agent, p.field, p.message)));
     if (problems.length > 0) continue;
-    next.hosts[uri] = Object.fromEntries(list.map((d) => [d.agent.name, finished(d)]));
+    next.hosts[uri] = Object.fromEntries(
+      list.map((d) => {
+        // An adopted disk (`fleet import`) stays recorded for as long as the agent does.
+        const disk = previous.hosts[uri]?.[d.agent.name]?.disk;
+        return [d.agent.name, { ...finished(d), ...(disk !== undefined && { disk }) }];
+      }),
+    );
   }
   return diagnostics.length > 0 ? fail(sortDiagnostics(diagnostics)) : ok(next);
 }
@@ -174,7 +184,7 @@ function placeNew(list: Draft[], host: HostClaims, fleet: Fleet): Problem[] {
       });
       continue;
     }
-    for (const core of picked) host.claimCore(a, core);
+    for (const core of picked) host.claimCore(a, core, true);
     d.cores.push(...picked);
   }
   return problems;
@@ -189,11 +199,12 @@ function describeCores(host: HostClaims, reserved: readonly number[]): string {
 /** Everything claimed on one host during one allocation run: agents' claims and the snapshot's. */
 class HostClaims {
   private readonly agentPorts = new Map<number, string>();
-  private readonly agentCores = new Map<number, { agent: string; exclusive: boolean }[]>();
+  /** One entry per vCPU pinned to the core; `fresh` when placed in this run (they boot together). */
+  private readonly agentCores = new Map<number, { agent: string; exclusive: boolean; fresh: boolean }[]>();
   private readonly foreignPorts = new Map<number, string>();
   private readonly foreignCores = new Map<number, string[]>();
   /** Ports held by this fleet's own running domains: port -> agent name. */
-  private readonly ownDomainPorts = new Map<number, string>();
+  private readonly ownDomainPorts = new Map<number, { agent: string; domain: string }>();
   private readonly listeners = new Map<number, string | undefined>();
 
   constructor(
@@ -202,9 +213,9 @@ class HostClaims {
     fleetAgents: ReadonlySet<string>,
   ) {
     for (const dom of snapshot?.domains ?? []) {
-      const agent = agentNameOfDomain(dom.name);
+      const agent = dom.agent;
       if (agent !== undefined && fleetAgents.has(agent)) {
-        for (const p of dom.ports) this.ownDomainPorts.set(p, agent);
+        for (const p of dom.ports) this.ownDomainPorts.set(p, { agent, domain: dom.name });
         continue;
       }
       for (const p of dom.ports) this.foreignPorts.set(p, `domain ${dom.name}`);
@@ -219,8 +230,9 @@ class HostClaims {
     const other = this.agentPorts.get(port);
     if (other !== undefined && other !== agent) return `agent ${other}`;
     const ownDomain = this.ownDomainPorts.get(port);
-    if (ownDomain === agent) return undefined;
-    if (ownDomain !== undefined) return `domain agent-${ownDomain} (agent ${ownDomain}'s running domain)`;
+    if (ownDomain?.agent === agent) return undefined;
+    if (ownDomain !== undefined)
+      return `domain ${ownDomain.domain} (agent ${ownDomain.agent}'s running domain)`;
     const foreign = this.foreignPorts.get(port);
     if (foreign) return foreign;
     if (this.listeners.has(port)) {
@@ -252,32 +264,48 @@ class HostClaims {
     return foreign ? `is also pinned by ${foreign}` : undefined;
   }
 
-  claimCore(agent: AgentSpec, core: number): void {
+  claimCore(agent: AgentSpec, core: number, fresh = false): void {
     this.agentCores.set(core, [
       ...(this.agentCores.get(core) ?? []),
-      { agent: agent.name, exclusive: !agent.shareCores },
+      { agent: agent.name, exclusive: !agent.shareCores, fresh },
     ]);
   }
 
   /**
-   * Up to `need` cores for `agent`. Exclusive agents get the lowest wholly free cores; sharing
-   * agents the least-loaded usable ones, cycling when there are fewer than vCPUs.
+   * Up to `need` cores for `agent`. Exclusive agents get the lowest wholly free cores. Sharing agents get one core
+   * per vCPU, each time the one with (in this order) the fewest of the agent's own vCPUs (two vCPUs of one TCG guest
+   * on one core only take turns), the fewest vCPUs placed in this run (new agents boot together: stacking them on
+   * one core while another has none halves their speed, however idle the older agents there are), the fewest vCPUs
+   * pinned in all (foreign domains count one per core), the lowest number.
    */
   freeCores(agent: AgentSpec, need: number, have: readonly number[], reserved: readonly number[]): number[] {
     const cpus = this.snapshot?.cpus ?? 0;
     const usable = Array.from({ length: cpus }, (_, c) => c).filter(
-      (c) => !have.includes(c) && this.coreProblem(agent, c, reserved) === undefined,
+      (c) => this.coreProblem(agent, c, reserved) === undefined,
     );
     if (!agent.shareCores) {
-      return usable.filter((c) => !this.agentCores.has(c) && !this.foreignCores.has(c)).slice(0, need);
+      return usable
+        .filter((c) => !have.includes(c) && !this.agentCores.has(c) && !this.foreignCores.has(c))
+        .slice(0, need);
     }
-    const load = (c: number) =>
-      (this.agentCores.get(c)?.length ?? 0) + (this.foreignCores.get(c)?.length ?? 0);
-    const pool = usable.sort((x, y) => load(x) - load(y) || x - y);
-    const cycle = pool.length > 0 ? pool : [...have];
-    return cycle.length === 0
-      ? []
-      : Array.from({ length: need }, (_, i) => cycle[i % cycle.length] as number);
+    const mine = [...have];
+    const picked: number[] = [];
+    const candidates = usable.length > 0 ? usable : [...new Set(have)];
+    for (let i = 0; i < need && candidates.length > 0; i++) {
+      const key = (c: number) => {
+        const users = this.agentCores.get(c) ?? [];
+        return [
+          mine.filter((m) => m === c).length,
+          users.filter((u) => u.fresh).length + picked.filter((p) => p === c).length,
+          users.length + picked.filter((p) => p === c).length + (this.foreignCores.get(c)?.length ?? 0),
+          c,
+        ];
+      };
+      const best = candidates.reduce((x, y) => (compareKeys(key(y), key(x)) < 0 ? y : x));
+      picked.push(best);
+      mine.push(best);
+    }
+    return picked;
   }
 
   coreHolders(): [number, string[]][] {
@@ -290,6 +318,11 @@ class HostClaims {
     for (const [c, doms] of this.foreignCores) all.set(c, [...(all.get(c) ?? []), ...doms]);
     return [...all].sort((x, y) => x[0] - y[0]);
   }
+}
+
+function compareKeys(x: readonly number[], y: readonly number[]): number {
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
+  return 0;
 }
 
 /** Point a problem at the explicit YAML field when there is one, else at the recorded ledger entry. */

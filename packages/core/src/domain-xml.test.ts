@@ -23,12 +23,15 @@ describe('domainXml', () => {
     );
   });
 
-  it('pins each vCPU and the emulator to the allocated cores', () => {
+  it('pins each vCPU to its allocated core and the emulator thread to the reserved cores only', () => {
     const xml = domainXml(sampleInput);
     expect(xml).toMatch(
-      /<cputune>\s*<vcpupin vcpu="0" cpuset="1"\/>\s*<vcpupin vcpu="1" cpuset="3"\/>\s*<emulatorpin cpuset="1,3"\/>\s*<\/cputune>/,
+      /<cputune>\s*<vcpupin vcpu="0" cpuset="1"\/>\s*<vcpupin vcpu="1" cpuset="3"\/>\s*<\/cputune>/,
     );
     expect(resourcesOfDomainXml(xml)).toEqual({ ports: [2223, 5900], cores: [1, 3] });
+    expect(domainXml({ ...sampleInput, reservedCores: [0, 2] })).toMatch(
+      /<vcpupin vcpu="1" cpuset="3"\/>\s*<emulatorpin cpuset="0,2"\/>\s*<\/cputune>/,
+    );
   });
 
   it('serves SPICE on 127.0.0.1 only, at the allocated port', () => {

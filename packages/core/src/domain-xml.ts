@@ -13,8 +13,22 @@ export const FWCFG_PREFIX = 'opt/agentfleet/';
 const FWCFG_NAME_MAX = 55;
 const GUEST_SSH_PORT = 22;
 
+/** Who defined a domain: recorded in its metadata so fleets sharing a host never touch each other's. */
+export interface FleetIdentity {
+  /** The fleet's id (agents/ledger.yaml `fleetId`). */
+  id: string;
+  /** Absolute path of the fleet repository, to name the owner in messages. */
+  dir: string;
+  /** Absolute state dir of the fleet. */
+  stateDir: string;
+}
+
 export interface DomainXmlInput {
   agent: Pick<AgentSpec, 'name' | 'memoryMiB' | 'vcpus'>;
+  /** libvirt domain name; `agent-<name>` when omitted. */
+  domainName?: string;
+  /** The fleet defining the domain; omitted only by callers that show XML without defining it. */
+  fleet?: FleetIdentity;
   allocation: Allocation;
   domainType: DomainType;
   portForward: PortForward;
@@ -26,11 +40,15 @@ export interface DomainXmlInput {
   emulator?: string;
   /** fw_cfg entries, exposed in the guest as opt/agentfleet/<key>. */
   fwcfg?: Record<string, string>;
+  /** Host cores kept for the host (fleet.yaml reservedCores): QEMU's emulator threads go there; unpinned if none. */
+  reservedCores?: readonly number[];
 }
 
 export interface DomainMetadata {
   agent: string;
   specHash: string;
+  /** Absent on domains defined before fleets had ids (and on hand-made imitations). */
+  fleet?: { id: string; dir?: string; stateDir?: string };
 }
 
 /** Our `<metadata>` element as domainXml prints it (pretty-printed, one per document). */
@@ -73,8 +91,15 @@ export function domainXml(input: DomainXmlInput): string {
   const hostfwd = input.portForward === 'hostfwd';
   const dom = create().ele('domain', { type: input.domainType });
   if (hostfwd) dom.att('xmlns:qemu', QEMU_NS);
-  dom.ele('name').txt(domainName(agent.name));
-  dom.ele('metadata').ele(AGENT_METADATA_NS, 'agentfleet:agent', { name: agent.name, specHash: '' });
+  dom.ele('name').txt(input.domainName ?? domainName(agent.name));
+  const owner = input.fleet && {
+    fleet: input.fleet.id,
+    fleetDir: input.fleet.dir,
+    stateDir: input.fleet.stateDir,
+  };
+  dom
+    .ele('metadata')
+    .ele(AGENT_METADATA_NS, 'agentfleet:agent', { name: agent.name, specHash: '', ...owner });
   dom.ele('memory', { unit: 'MiB' }).txt(String(agent.memoryMiB));
   dom.ele('currentMemory', { unit: 'MiB' }).txt(String(agent.memoryMiB));
   dom.ele('vcpu', { placement: 'static' }).txt(String(agent.vcpus));
@@ -82,8 +107,10 @@ export function domainXml(input: DomainXmlInput): string {
   alloc.cores.forEach((core, vcpu) => {
     tune.ele('vcpupin', { vcpu: String(vcpu), cpuset: String(core) });
   });
-  // Emulator threads stay on the agent's own cores, off the host's reserved ones and other agents'.
-  tune.ele('emulatorpin', { cpuset: cpuset(alloc.cores) });
+  // The emulator thread (device I/O, the main loop) must not compete with the vCPUs on their own core: it goes to
+  // the cores kept for the host, or, with none kept, floats where the scheduler finds room.
+  if (input.reservedCores && input.reservedCores.length > 0)
+    tune.ele('emulatorpin', { cpuset: cpuset(input.reservedCores) });
   if (fwcfg.length > 0) {
     const sysinfo = dom.ele('sysinfo', { type: 'fwcfg' });
     for (const [key, value] of fwcfg) sysinfo.ele('entry', { name: `${FWCFG_PREFIX}${key}` }).txt(value);
@@ -159,5 +186,10 @@ export function domainMetadataOf(xml: string): DomainMetadata | undefined {
   );
   const agent = el?.getAttribute('name');
   const hash = el?.getAttribute('specHash');
-  return agent && hash ? { agent, specHash: hash } : undefined;
+  if (!el || !agent || !hash) return undefined;
+  const id = el.getAttribute('fleet');
+  const dir = el.getAttribute('fleetDir');
+  const stateDir = el.getAttribute('stateDir');
+  const fleet = id ? { id, ...(dir && { dir }), ...(stateDir && { stateDir }) } : undefined;
+  return { agent, specHash: hash, ...(fleet && { fleet }) };
 }

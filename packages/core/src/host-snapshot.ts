@@ -1,11 +1,10 @@
 /**
  * What is already taken on one libvirt host, gathered by the engine/CLI (core does no I/O).
  *
- * Report everything you see, including this fleet's own running `agent-<name>` domains and
- * the listeners their QEMU processes hold: `allocate` recognises a domain named
- * `agent-<name>` for an agent of this fleet on this URI as that agent itself, and a listener
- * on a port that agent's own domain holds (or whose `owner` is that domain) as its own, so an
- * agent never conflicts with itself.
+ * Report everything you see, including this fleet's own domains and the listeners their QEMU
+ * processes hold: `allocate` recognises a domain whose `agent` is set (this fleet's metadata says
+ * it is that agent's) as that agent itself, and a listener on a port that agent's own domain
+ * holds as its own, so an agent never conflicts with itself. Another fleet's domain is foreign.
  */
 export interface HostSnapshot {
   uri: string;
@@ -24,6 +23,8 @@ export interface ListeningPort {
 
 export interface DomainResources {
   name: string;
+  /** The agent of this fleet the domain belongs to (from its metadata); unset for anyone else's. */
+  agent?: string;
   ports: number[];
   cores: number[];
 }

@@ -1,4 +1,5 @@
 export * from './allocate.js';
+export * from './core-spread.js';
 export * from './diagnostics.js';
 export * from './domain-resources.js';
 export * from './domain-xml.js';
@@ -11,7 +12,10 @@ export * from './ledger-file.js';
 export * from './load-fleet.js';
 export * from './model.js';
 export * from './nix/agents-json.js';
+export * from './ownership.js';
 export * from './plan/index.js';
 export * from './ports.js';
 export * from './provision/index.js';
 export * from './ssh/index.js';
+export * from './terminal-text.js';
+export * from './uri-safety.js';

@@ -12,10 +12,21 @@ const AllocationSchema = z.strictObject({
   spicePort: z.int().min(1).max(65535),
   cores: z.array(z.int().min(0)).min(1),
   mac: z.string().regex(MAC_PATTERN, 'MAC addresses look like 52:54:00:xx:xx:xx (lower-case hex)'),
+  disk: z
+    .string()
+    .regex(/^\/[^\0\r\n]*$/, 'an adopted disk is an absolute path')
+    .optional(),
 });
+
+export const FLEET_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{7,63}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const LedgerSchema = z.strictObject({
   version: z.literal(1),
+  fleetId: z
+    .string()
+    .regex(FLEET_ID_PATTERN, "a fleet id is 8-64 letters, digits and '-' (fleet writes a UUID)")
+    .optional(),
   hosts: z.record(
     z.string().min(1),
     z.record(z.string().regex(new RegExp(AGENT_NAME_PATTERN)), AllocationSchema),
@@ -36,7 +47,10 @@ export function parseLedger(text: string, file: string): Result<Ledger> {
 /** YAML text of a ledger, deterministic (sorted) so diffs stay small. */
 export function renderLedger(ledger: Ledger): string {
   const hosts = sortedHosts(ledger);
-  return renderLedgerFast(ledger.version, hosts) ?? renderLedgerYaml(ledger.version, hosts);
+  return (
+    renderLedgerFast(ledger.version, hosts, ledger.fleetId) ??
+    renderLedgerYaml(ledger.version, hosts, ledger.fleetId)
+  );
 }
 
 function sortedHosts(ledger: Ledger): Ledger['hosts'] {
@@ -61,10 +75,17 @@ const isCount = (n: unknown): n is number =>
  * the library's stringifier costs ~100 ms on 500 agents, more than allocating them.
  * `ledger-file.test.ts` checks both write the same text.
  */
-export function renderLedgerFast(version: number, hosts: Ledger['hosts']): string | undefined {
+export function renderLedgerFast(
+  version: number,
+  hosts: Ledger['hosts'],
+  fleetId?: string,
+): string | undefined {
   const uris = Object.keys(hosts);
   if (version !== 1 || uris.length === 0) return undefined;
-  const out = [`# ${HEADER.replaceAll('\n', '\n# ')}`, '', `version: ${version}`, 'hosts:'];
+  if (fleetId !== undefined && !UUID.test(fleetId)) return undefined;
+  const out = [`# ${HEADER.replaceAll('\n', '\n# ')}`, '', `version: ${version}`];
+  if (fleetId !== undefined) out.push(`fleetId: ${fleetId}`);
+  out.push('hosts:');
   for (const uri of uris) {
     if (!PLAIN_URI.test(uri) || uri.endsWith(':')) return undefined;
     out.push(`  ${uri}:`);
@@ -87,9 +108,9 @@ export function renderLedgerFast(version: number, hosts: Ledger['hosts']): strin
 }
 
 /** The ledger written by the `yaml` library: the reference renderLedgerFast follows. */
-export function renderLedgerYaml(version: number, hosts: Ledger['hosts']): string {
+export function renderLedgerYaml(version: number, hosts: Ledger['hosts'], fleetId?: string): string {
   const { Document, Scalar, visit } = yamlLib();
-  const doc = new Document({ version, hosts });
+  const doc = new Document({ version, ...(fleetId !== undefined && { fleetId }), hosts });
   doc.commentBefore = ` ${HEADER.replaceAll('\n', '\n ')}`;
   visit(doc, {
     Seq(_key, node) {

@@ -20,7 +20,7 @@ describe('loadFleet', () => {
       reservedCores: [0],
       domainType: 'auto',
       portForward: 'auto',
-      diskMode: 'copy',
+      diskMode: 'overlay',
       ssh: { identityFile: '~/.ssh/id_ed25519' },
     });
     expect(r.value.agents).toEqual([

@@ -46,6 +46,10 @@ export interface FleetConfig {
   diskMode: DiskMode;
   ssh: FleetSshSettings;
   bootTimeouts: BootTimeouts;
+  /** Prepended to agent names to make libvirt domain names (default `agent-`). */
+  domainPrefix: string;
+  /** URIs the fleet opts into although they run programs or skip verification (see uri-safety). */
+  unsafeLibvirtUris: string[];
 }
 
 export interface AgentGit {
@@ -112,14 +116,11 @@ export interface Fleet {
   texts: Record<string, string>;
 }
 
-/** libvirt domain name of an agent. */
-export function domainName(agentName: string): string {
-  return `agent-${agentName}`;
-}
+export const DEFAULT_DOMAIN_PREFIX = 'agent-';
 
-/** Inverse of domainName; undefined for domains that are not agent domains. */
-export function agentNameOfDomain(domain: string): string | undefined {
-  return domain.startsWith('agent-') ? domain.slice('agent-'.length) : undefined;
+/** libvirt domain name of an agent (fleet.yaml `domainPrefix` + name). */
+export function domainName(agentName: string, prefix = DEFAULT_DOMAIN_PREFIX): string {
+  return `${prefix}${agentName}`;
 }
 
 /**

@@ -47,6 +47,17 @@ export function agentNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why a name given on the command line cannot be an agent's: the same rule as in agents/, with a
+ * plain word for the path-like names that would walk out of agents/ or the state dir.
+ */
+export function agentArgumentProblem(name: string): string | undefined {
+  if (/[/\\\0]|\.\./.test(name) || name === '.') {
+    return `'${name}' is a path, not an agent name: agent names have no '/', '\\' or '..'`;
+  }
+  return agentNameProblem(name);
+}
+
 /** Why `user` cannot be the agent's Unix user, or undefined when it can. */
 export function unixUserProblem(user: string): string | undefined {
   if (!UNIX_USER_RE.test(user)) return `'${user}' is not a valid Unix user name`;

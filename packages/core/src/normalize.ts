@@ -1,6 +1,6 @@
 // Defaults live here, in one place, applied to already schema-valid input.
 import { memoryMiB } from './memory.js';
-import type { AgentSpec, FleetConfig, PortRange } from './model.js';
+import { type AgentSpec, DEFAULT_DOMAIN_PREFIX, type FleetConfig, type PortRange } from './model.js';
 import type { AgentFile, FleetFile } from './schemas.js';
 
 export const DEFAULT_LIBVIRT_URI = 'qemu:///session';
@@ -29,11 +29,15 @@ export function normalizeFleet(f: FleetFile): FleetConfig {
     reservedCores: f.reservedCores ?? [0],
     domainType: f.domainType ?? 'auto',
     portForward: f.portForward ?? 'auto',
-    diskMode: f.diskMode ?? 'copy',
+    // An overlay is made in milliseconds whatever the image size; a copy of a ~7 GB NixOS image costs seconds and
+    // its size in disk space unless the filesystem clones. The base image's identity guards overlays (plan).
+    diskMode: f.diskMode ?? 'overlay',
     ssh: {
       ...(f.ssh?.user !== undefined ? { user: f.ssh.user } : {}),
       identityFile: f.ssh?.identityFile ?? '~/.ssh/id_ed25519',
     },
+    domainPrefix: f.domainPrefix ?? DEFAULT_DOMAIN_PREFIX,
+    unsafeLibvirtUris: f.unsafeLibvirtUris ?? [],
     bootTimeouts: {
       sshSeconds: f.bootTimeouts?.sshSeconds ?? 300,
       shutdownSeconds: f.bootTimeouts?.shutdownSeconds ?? 120,

@@ -4,6 +4,7 @@ import { memoryMiB } from './memory.js';
 import type { AgentSpec, FleetConfig } from './model.js';
 import { agentNameProblem, unixUserProblem } from './names.js';
 import type { AgentFile } from './schemas.js';
+import { libvirtUriProblem } from './uri-safety.js';
 
 export interface RuleProblem {
   path: string;
@@ -40,7 +41,19 @@ const reservedUnique: FleetRule = (c) =>
       : [],
   );
 
-export const FLEET_RULES: readonly FleetRule[] = [rangeOrdered, rangesDisjoint, reservedUnique];
+/** A URI problem unless fleet.yaml lists that exact URI in unsafeLibvirtUris. */
+function unsafeUri(uri: string, c: FleetConfig): string | undefined {
+  const problem = libvirtUriProblem(uri);
+  if (!problem || c.unsafeLibvirtUris.includes(uri)) return undefined;
+  return `${problem}: refused, nothing was connected (to allow exactly this URI, list it under unsafeLibvirtUris in fleet.yaml)`;
+}
+
+const safeFleetUri: FleetRule = (c) => {
+  const problem = unsafeUri(c.libvirtUri, c);
+  return problem ? [{ path: 'libvirtUri', message: problem }] : [];
+};
+
+export const FLEET_RULES: readonly FleetRule[] = [rangeOrdered, rangesDisjoint, reservedUnique, safeFleetUri];
 
 const validName: AgentRule = (a, raw) => {
   const problem = agentNameProblem(a.name);
@@ -103,6 +116,11 @@ const portsInRange: AgentRule = (a, _raw, c) => {
   return problems;
 };
 
+const safeAgentUri: AgentRule = (a, raw, c) => {
+  const problem = raw.libvirtUri !== undefined ? unsafeUri(a.libvirtUri, c) : undefined;
+  return problem ? [{ path: 'libvirtUri', message: problem }] : [];
+};
+
 const emailKnown: AgentRule = (a) =>
   a.git.email === '' ? [{ path: 'git', message: 'git.email is required unless mail.address is set' }] : [];
 
@@ -131,6 +149,7 @@ export const AGENT_RULES: readonly AgentRule[] = [
   coresMatchVcpus,
   coresNotReserved,
   portsInRange,
+  safeAgentUri,
   emailKnown,
   referencedSecretsListed,
   secretsUnique,

@@ -40,7 +40,9 @@ export const FleetFileSchema = z
     diskMode: z
       .enum(['copy', 'overlay'])
       .optional()
-      .describe('full copy of the base image, or a qcow2 overlay'),
+      .describe(
+        'a qcow2 overlay on the base image (default), or a full copy (cloned where the filesystem can)',
+      ),
     ssh: z
       .strictObject({
         user: z.string().regex(new RegExp(UNIX_USER_PATTERN), 'not a valid Unix user name').optional(),
@@ -48,6 +50,17 @@ export const FleetFileSchema = z
       })
       .optional()
       .describe("fleet's own SSH login (default: the base image's admin login `admin`, ~/.ssh/id_ed25519)"),
+    domainPrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,31}$/, "use 1-32 lower-case letters, digits and '-', starting with a letter")
+      .optional()
+      .describe(
+        "prepended to agent names to make libvirt domain names (default 'agent-'); set one per fleet sharing a host",
+      ),
+    unsafeLibvirtUris: z
+      .array(libvirtUri)
+      .optional()
+      .describe('URIs allowed although they run programs or skip verification (each exactly as written)'),
     bootTimeouts: z
       .strictObject({
         sshSeconds: z.int().min(1).max(86400).optional(),

@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { allocate } from './allocate.js';
+import { coreSpreadWarnings } from './core-spread.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { parseLedger, renderLedger } from './ledger-file.js';
 import { loadFleet } from './load-fleet.js';
@@ -40,6 +41,12 @@ describe('shipped agents', () => {
     if (!fleet.ok || !ledger.ok) throw new Error('shipped files must be valid');
     const again = allocate(ledger.value, fleet.value, referenceHost);
     expect(again.ok && renderLedger(again.value)).toBe(read('ledger.yaml'));
+    const fresh = allocate(undefined, fleet.value, referenceHost);
+    expect(fresh.ok && renderLedger(fresh.value)).toBe(read('ledger.yaml'));
+    // Both agents' vCPUs are spread over both cores: nothing stacks on one while the other idles.
+    expect(coreSpreadWarnings(ledger.value, referenceHost, fleet.value.config.reservedCores, 'l')).toEqual(
+      [],
+    );
 
     const withNova = loadFleet([
       ...shippedFiles(),
@@ -51,6 +58,6 @@ describe('shipped agents', () => {
     const hosts = next.value.hosts['qemu:///session'];
     expect(hosts?.drago).toEqual(ledger.value.hosts['qemu:///session']?.drago);
     expect(hosts?.luce).toEqual(ledger.value.hosts['qemu:///session']?.luce);
-    expect(hosts?.nova).toMatchObject({ sshPort: 2225, spicePort: 5902, cores: [1, 1] });
+    expect(hosts?.nova).toMatchObject({ sshPort: 2225, spicePort: 5902, cores: [0, 1] });
   });
 });

@@ -3,13 +3,12 @@ import {
   type BaseIdentity,
   type DesiredAgent,
   type DomainXmlInput,
-  domainName,
   domainProjection,
   domainXml,
   type Hypervisor,
   specHash,
 } from '@agentfleet/core';
-import { type FleetRun, selectedAgents } from './fleet-run.js';
+import { agentDomain, type FleetRun, fleetIdentity, selectedAgents } from './fleet-run.js';
 import { chooseForHost, type HostChoice } from './host-choice.js';
 import type { EngineLog } from './log.js';
 import { agentConsoleLog, agentDisk } from './paths.js';
@@ -37,13 +36,18 @@ export async function desiredAgents(
     }
     const allocation = allocationOf(run.ledger, uri, agent.name);
     if (!allocation) throw new NotAllocatedError(`agent '${agent.name}' has no allocation on ${uri}`);
+    const domain = agentDomain(run, agent.name);
     const input: DomainXmlInput = {
       agent,
+      domainName: domain,
+      fleet: fleetIdentity(run),
       allocation,
       domainType: choice.domainType,
       portForward: choice.portForward,
-      diskPath: agentDisk(run.stateDir, agent.name),
+      // A disk adopted by `fleet import` stays where it is.
+      diskPath: allocation.disk ?? agentDisk(run.stateDir, agent.name),
       consoleLogPath: agentConsoleLog(run.stateDir, agent.name),
+      reservedCores: run.fleet.config.reservedCores,
     };
     // A host key made before first boot (`up --pregenerate-host-keys`) reaches the guest via fw_cfg.
     const hostKey = await readPregeneratedKey(run.stateDir, agent.name);
@@ -51,7 +55,7 @@ export async function desiredAgents(
     const xml = domainXml(input);
     out.push({
       name: agent.name,
-      domain: domainName(agent.name),
+      domain,
       uri,
       specHash: specHash(xml),
       xml,

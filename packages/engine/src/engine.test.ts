@@ -224,17 +224,34 @@ describe('runFleet orphans', () => {
 
     const plan = await runFleet(run, w.deps, up);
     expect(plan.plan.orphans).toEqual([
-      { agent: 'old', domain: 'agent-old', uri: 'qemu:///session', state: 'running' },
+      {
+        agent: 'old',
+        domain: 'agent-old',
+        uri: 'qemu:///session',
+        state: 'running',
+        disk: '/state/agent-old.qcow2',
+        files: [],
+      },
     ]);
     expect(plan.outcomes).toEqual([]);
     expect((await w.hv.listDomains()).map((d) => d.name)).toContain('agent-old');
     await runFleet(run, w.deps, { ...up, goal: 'down' });
     expect((await w.hv.listDomains()).find((d) => d.name === 'agent-old')?.state).toBe('running');
 
+    // The dry run shows exactly what the real run then does.
+    const dry = await runFleet({ ...run, names: ['old'] }, w.deps, { ...up, goal: 'purge', dryRun: true });
+    expect(dry.plan.actions.map((a) => [a.agent, a.kind, a.steps])).toEqual([
+      ['old', 'delete', ['power-off', 'undefine', 'delete-disk']],
+    ]);
     const purge = await runFleet({ ...run, names: ['old'] }, w.deps, { ...up, goal: 'purge' });
-    expect(purge.plan.actions).toEqual([]);
+    expect(purge.plan.actions).toEqual(dry.plan.actions);
     expect(purge.outcomes).toEqual([
-      { agent: 'old', ok: true, steps: ['force-off', 'undefine', 'delete-disk'] },
+      {
+        agent: 'old',
+        ok: true,
+        steps: ['power-off', 'undefine', 'delete-disk'],
+        deleted: ['/state/agent-old.qcow2'],
+      },
     ]);
     expect((await w.hv.listDomains()).map((d) => d.name).sort()).toEqual([
       'agent-drago',

@@ -6,7 +6,6 @@ import {
   type HostProbe,
   type Hypervisor,
   isActive,
-  type Orphan,
   type Plan,
   type PlanGoal,
   type ProgressSink,
@@ -15,16 +14,19 @@ import {
   type StateStore,
   type StepKind,
 } from '@agentfleet/core';
+import { removeAgentFiles } from './agent-files.js';
 import { desiredAgents } from './desired.js';
-import { type FleetRun, selectedAgents, sshUserOf } from './fleet-run.js';
+import { type FleetRun, fleetIdentity, selectedAgents, sshUserOf } from './fleet-run.js';
 import type { EngineLog } from './log.js';
 import { observe } from './observe.js';
-import { findOrphans, undefineOrphan } from './orphans.js';
-import { agentDisk } from './paths.js';
+import { findOrphans } from './orphans.js';
 import { mapLimit } from './pool.js';
 import { bookProvisionStore } from './provision/book-store.js';
 import { removePregeneratedKey } from './provision/pregenerated-key.js';
 import { StateBook } from './state-book.js';
+
+/** How long `destroy` lets a guest shut down cleanly (ACPI) before forcing it off. */
+export const DESTROY_SHUTDOWN_SECONDS = 10;
 
 export interface EngineDeps {
   /** A (cached) connection per libvirt URI. */
@@ -49,6 +51,13 @@ export interface RunOptions {
   portCheckSeconds?: number;
   /** Poll interval while waiting for state changes. */
   pollMs?: number;
+  /**
+   * Asked with the plan before it is applied (destroy, purge, remove: the caller decides whether
+   * the plan deletes enough to ask); false stops the run with nothing done.
+   */
+  confirm?: (plan: Plan) => Promise<boolean>;
+  /** ACPI shutdown budget of destroy's power-off step (default DESTROY_SHUTDOWN_SECONDS). */
+  powerOffSeconds?: number;
 }
 
 export interface AgentOutcome {
@@ -56,10 +65,14 @@ export interface AgentOutcome {
   ok: boolean;
   steps: StepKind[];
   error?: string;
+  /** Files deleted (purge). */
+  deleted?: string[];
 }
 
 export interface RunResult {
   plan: Plan;
+  /** False when `confirm` declined: nothing was applied. */
+  confirmed: boolean;
   outcomes: AgentOutcome[];
   /** Final per-agent runtime state, for ssh_config/known_hosts and status. */
   state: StateBook;
@@ -71,12 +84,16 @@ export class AgentStepError extends Error {
 
 /** Plans and (unless dry-run) applies one goal for the selected agents. */
 export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions): Promise<RunResult> {
+  // `--log-level debug` shows where the time goes: each phase and step with its duration (pino adds the time).
+  const phase = timer(deps.log);
+  const identity = fleetIdentity(run);
   const book = await StateBook.open(deps.state);
-  const orphans = await findOrphans(run, deps.connect);
+  const orphans = await findOrphans(run, deps.connect, deps.disks);
+  phase('state and orphans read');
   // destroy/purge may name an orphan (its YAML is gone); every other goal acts on declared agents.
   const destroying = opts.goal === 'destroy' || opts.goal === 'purge';
-  const named = destroying ? orphans.filter((o) => run.names.includes(o.agent)) : [];
-  const declaredNames = run.names.filter((n) => !named.some((o) => o.agent === n));
+  const named = destroying ? run.names.filter((n) => orphans.some((o) => o.agent === n)) : [];
+  const declaredNames = run.names.filter((n) => !named.includes(n));
   const desired =
     run.names.length > 0 && declaredNames.length === 0
       ? []
@@ -86,22 +103,31 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
           await deps.disks.baseIdentity(run.baseImage),
           deps.log,
         );
-  const actual = await observe(desired, deps.connect, deps.disks, book);
+  phase('desired domains built');
+  const actual = await observe(desired, deps.connect, deps.disks, book, {
+    fleetId: identity.id,
+    stateDir: run.stateDir,
+  });
+  phase('actual state observed');
   const plan = computePlan({
     goal: opts.goal,
     desired,
     actual,
     provision: deps.provisioner !== undefined,
     orphans,
+    named,
   });
   deps.progress({ type: 'plan', plan });
-  if (opts.dryRun) return { plan, outcomes: [], state: book };
+  if (opts.dryRun) return { plan, confirmed: true, outcomes: [], state: book };
+  // The plan just shown is the plan applied: a dry run and the real run cannot disagree.
+  if (opts.confirm && !(await opts.confirm(plan))) {
+    return { plan, confirmed: false, outcomes: [], state: book };
+  }
 
   const work = plan.actions.filter((a) => a.steps.length > 0 || a.kind === 'blocked');
   const outcomes = await mapLimit(work, opts.concurrency, (a) => applyAction(a, run, deps, book, opts));
-  for (const o of named) outcomes.push(await removeOrphan(o, opts.goal === 'purge', run, deps, book));
   if (opts.goal === 'purge') await forgetDisklessAgents(plan, outcomes, run, book);
-  return { plan, outcomes, state: book };
+  return { plan, confirmed: true, outcomes, state: book };
 }
 
 /**
@@ -117,36 +143,6 @@ async function forgetDisklessAgents(plan: Plan, outcomes: AgentOutcome[], run: F
   }
 }
 
-/** An orphan named on destroy: undefined; with purge also its disk, pre-generated key and state. */
-async function removeOrphan(
-  o: Orphan,
-  purge: boolean,
-  run: FleetRun,
-  deps: EngineDeps,
-  book: StateBook,
-): Promise<AgentOutcome> {
-  const steps: StepKind[] = isActive(o.state) ? ['force-off', 'undefine'] : ['undefine'];
-  try {
-    await undefineOrphan(o, await deps.connect(o.uri));
-    if (purge) {
-      // Only the disk fleet itself would have made for this agent, never a path read from the XML.
-      const disk = agentDisk(run.stateDir, o.agent);
-      if ((await deps.disks.inspect(disk)).exists) {
-        await deps.disks.remove(disk);
-        steps.push('delete-disk');
-      }
-      await removePregeneratedKey(run.stateDir, o.agent);
-      if (book.get(o.agent)) await book.forget(o.agent);
-    }
-    deps.progress({ type: 'agent', agent: o.agent, status: 'done' });
-    return { agent: o.agent, ok: true, steps };
-  } catch (err) {
-    const error = (err as Error).message;
-    deps.progress({ type: 'agent', agent: o.agent, status: 'failed', error });
-    return { agent: o.agent, ok: false, steps: [], error };
-  }
-}
-
 async function applyAction(
   action: AgentAction,
   run: FleetRun,
@@ -156,25 +152,97 @@ async function applyAction(
 ): Promise<AgentOutcome> {
   const agent = action.agent;
   const done: StepKind[] = [];
+  const deleted: string[] = [];
   try {
     if (action.kind === 'blocked') throw new AgentStepError(action.reasons.join('; '));
-    const d = action.after as DesiredAgent;
-    const hv = await deps.connect(d.uri);
+    const target = targetOf(action);
+    const hv = await deps.connect(target.uri);
     for (const step of action.steps) {
       deps.progress({ type: 'step', agent, step, status: 'start' });
-      await applyStep(step, d, hv, run, deps, book, opts);
+      const started = performance.now();
+      if (REMOVAL_STEPS.has(step)) await applyRemovalStep(step, target, hv, deps, book, opts, deleted);
+      else await applyStep(step, action.after as DesiredAgent, hv, run, deps, book, opts);
+      deps.log.debug({ agent, step, ms: Math.round(performance.now() - started) }, `${agent}: ${step} done`);
       deps.progress({ type: 'step', agent, step, status: 'done' });
       done.push(step);
     }
     if (book.get(agent)?.lastError !== undefined) await book.update(agent, { lastError: undefined });
     deps.progress({ type: 'agent', agent, status: 'done' });
-    return { agent, ok: true, steps: done };
+    return { agent, ok: true, steps: done, ...(deleted.length > 0 && { deleted }) };
   } catch (err) {
     const error = (err as Error).message;
     if (action.kind !== 'blocked' && book.get(agent)) await book.update(agent, { lastError: error });
     deps.progress({ type: 'agent', agent, status: 'failed', error });
     deps.log.warn({ agent, error, done }, 'agent failed');
     return { agent, ok: false, steps: done, error };
+  }
+}
+
+const REMOVAL_STEPS: ReadonlySet<StepKind> = new Set([
+  'power-off',
+  'undefine',
+  'delete-disk',
+  'delete-files',
+]);
+
+/** What destroy/purge steps act on: a declared agent's domain and files, or an orphan's. */
+interface RemovalTarget {
+  agent: string;
+  domain: string;
+  uri: string;
+  disk?: string;
+  files: { path: string; what: string }[];
+}
+
+function targetOf(action: AgentAction): RemovalTarget {
+  const o = action.orphan;
+  if (o)
+    return {
+      agent: o.agent,
+      domain: o.domain,
+      uri: o.uri,
+      files: o.files ?? [],
+      ...(o.disk && { disk: o.disk }),
+    };
+  const d = action.after as DesiredAgent;
+  return {
+    agent: d.name,
+    domain: d.domain,
+    uri: d.uri,
+    disk: d.disk.path,
+    files: action.before?.files ?? [],
+  };
+}
+
+/** The steps that take an agent apart, shared by declared agents and orphans. */
+async function applyRemovalStep(
+  step: StepKind,
+  t: RemovalTarget,
+  hv: Hypervisor,
+  deps: EngineDeps,
+  book: StateBook,
+  opts: RunOptions,
+  deleted: string[],
+): Promise<void> {
+  const agent = t.agent;
+  switch (step) {
+    case 'power-off':
+      await shutDown(hv, t.domain, agent, opts.powerOffSeconds ?? DESTROY_SHUTDOWN_SECONDS, deps, opts);
+      if (book.get(agent)) await book.update(agent, { phase: 'defined' });
+      return;
+    case 'undefine':
+      await hv.undefine(t.domain);
+      if (book.get(agent)) await book.update(agent, { phase: book.get(agent)?.disk ? 'disk' : 'declared' });
+      return;
+    case 'delete-disk':
+      if (t.disk === undefined) return;
+      await deps.disks.remove(t.disk);
+      deleted.push(t.disk);
+      return book.get(agent) ? book.forget(agent) : undefined;
+    case 'delete-files':
+      await removeAgentFiles(t.files);
+      deleted.push(...t.files.map((f) => f.path));
+      return book.get(agent) ? book.forget(agent) : undefined;
   }
 }
 
@@ -226,19 +294,8 @@ async function applyStep(
       await stopDomain(d, hv, run, deps, opts);
       if (book.get(agent)) await book.update(agent, { phase: 'defined' });
       return;
-    case 'force-off':
-      await hv.destroy(d.domain);
-      if (book.get(agent)) await book.update(agent, { phase: 'defined' });
-      return;
-    case 'undefine':
-      await hv.undefine(d.domain);
-      if (book.get(agent)) await book.update(agent, { phase: book.get(agent)?.disk ? 'disk' : 'declared' });
-      return;
-    case 'delete-disk':
-      await deps.disks.remove(d.disk.path);
-      // A pre-generated host key belongs to the disk: a new disk gets a new key.
-      await removePregeneratedKey(run.stateDir, agent);
-      return book.forget(agent);
+    default:
+      throw new AgentStepError(`step ${step} is not one of bring-up`);
   }
 }
 
@@ -247,6 +304,8 @@ async function startAndCheckPort(d: DesiredAgent, hv: Hypervisor, deps: EngineDe
   // libvirt accepts a <portForward> it cannot honour and ignores it: check that the port is
   // really there before waiting minutes for an SSH that can never answer.
   const deadline = Date.now() + (opts.portCheckSeconds ?? 15) * 1000;
+  // QEMU opens the forward while virDomainCreate returns or just after: look again soon, then back off.
+  let pause = 5;
   while (!(await deps.host.listensOnLoopback(d.sshPort))) {
     if (Date.now() > deadline) {
       throw new AgentStepError(
@@ -255,7 +314,8 @@ async function startAndCheckPort(d: DesiredAgent, hv: Hypervisor, deps: EngineDe
           (await consoleHint(d, deps)),
       );
     }
-    await sleep(opts.pollMs ?? 200);
+    await sleep(pause);
+    pause = Math.min(pause * 2, opts.pollMs ?? 200);
   }
 }
 
@@ -266,15 +326,30 @@ async function stopDomain(
   deps: EngineDeps,
   opts: RunOptions,
 ) {
-  if (!(await isRunning(hv, d.domain))) return;
-  await hv.shutdown(d.domain);
-  const deadline = Date.now() + run.fleet.config.bootTimeouts.shutdownSeconds * 1000;
-  while (await isRunning(hv, d.domain)) {
+  await shutDown(hv, d.domain, d.name, run.fleet.config.bootTimeouts.shutdownSeconds, deps, opts);
+}
+
+/** ACPI shutdown, forced off when the guest has not stopped after `seconds`. */
+async function shutDown(
+  hv: Hypervisor,
+  domain: string,
+  agent: string,
+  seconds: number,
+  deps: EngineDeps,
+  opts: RunOptions,
+) {
+  if (!(await isRunning(hv, domain))) return;
+  await hv.shutdown(domain).catch(async (err) => {
+    if (await isRunning(hv, domain))
+      deps.log.warn({ agent, err: (err as Error).message }, 'ACPI shutdown refused');
+  });
+  const deadline = Date.now() + seconds * 1000;
+  while (await isRunning(hv, domain)) {
     if (Date.now() > deadline) {
-      deps.log.warn({ agent: d.name }, 'ACPI shutdown timed out: forcing off');
-      deps.progress({ type: 'message', agent: d.name, message: 'ACPI shutdown timed out: forcing off' });
-      await hv.destroy(d.domain).catch(async (err) => {
-        if (await isRunning(hv, d.domain)) throw err;
+      deps.log.warn({ agent }, 'ACPI shutdown timed out: forcing off');
+      deps.progress({ type: 'message', agent, message: 'ACPI shutdown timed out: forcing off' });
+      await hv.destroy(domain).catch(async (err) => {
+        if (await isRunning(hv, domain)) throw err;
       });
       return;
     }
@@ -302,7 +377,10 @@ async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: 
         ...(pinned !== undefined && { pinnedHostKey: pinned }),
         timeoutSeconds: run.fleet.config.bootTimeouts.sshSeconds,
       },
-      (stage) => deps.progress({ type: 'stage', agent: d.name, stage }),
+      (stage) => {
+        deps.log.debug({ agent: d.name, stage }, `${d.name}: ssh waiting for ${stage}`);
+        deps.progress({ type: 'stage', agent: d.name, stage });
+      },
     );
   } catch (err) {
     throw new AgentStepError(`${(err as Error).message}${await consoleHint(d, deps)}`, { cause: err });
@@ -314,6 +392,16 @@ async function consoleHint(d: DesiredAgent, deps: EngineDeps): Promise<string> {
   const tail = await deps.host.consoleTail(d.consoleLog, 15).catch(() => []);
   if (tail.length === 0) return `\n(console log ${d.consoleLog} is empty)`;
   return `\nlast lines of ${d.consoleLog}:\n  ${tail.join('\n  ')}`;
+}
+
+/** Logs at debug how long since the last call (or since it was made), naming what was done in between. */
+function timer(log: EngineLog): (what: string) => void {
+  let last = performance.now();
+  return (what) => {
+    const now = performance.now();
+    log.debug({ ms: Math.round(now - last) }, what);
+    last = now;
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,9 +1,18 @@
-import { ADMIN_USER, type AgentSpec, type Fleet, type Ledger } from '@agentfleet/core';
+import {
+  ADMIN_USER,
+  type AgentSpec,
+  domainName,
+  type Fleet,
+  type FleetIdentity,
+  type Ledger,
+} from '@agentfleet/core';
 
 /** One invocation's view of the fleet: declarations, allocations and resolved host paths. */
 export interface FleetRun {
   fleet: Fleet;
   ledger: Ledger;
+  /** Absolute path of the fleet repository (named in the metadata of every domain it defines). */
+  fleetDir: string;
   /** Absolute state dir (disks, console logs, state.json, ssh_config, known_hosts). */
   stateDir: string;
   /** Absolute path of the base image. */
@@ -29,6 +38,18 @@ export class UnknownAgentError extends Error {
   constructor(agent: string, known: string[]) {
     super(`no agent named '${agent}' (agents: ${known.join(', ') || 'none'})`);
   }
+}
+
+/** Who this fleet is, as its domains' metadata records it; the ledger must carry an id by now. */
+export function fleetIdentity(run: FleetRun): FleetIdentity {
+  const id = run.ledger.fleetId;
+  if (id === undefined) throw new Error('the ledger has no fleetId (ensureFleetId was not called)');
+  return { id, dir: run.fleetDir, stateDir: run.stateDir };
+}
+
+/** libvirt domain name of one of this fleet's agents. */
+export function agentDomain(run: FleetRun, agent: string): string {
+  return domainName(agent, run.fleet.config.domainPrefix);
 }
 
 /**

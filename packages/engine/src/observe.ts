@@ -3,18 +3,25 @@ import {
   type DesiredAgent,
   type Disks,
   type DomainSummary,
+  describeOwner,
   domainMetadataOf,
+  domainOwner,
   domainProjection,
   type Hypervisor,
 } from '@agentfleet/core';
+import { existingAgentFiles } from './agent-files.js';
 import type { StateBook } from './state-book.js';
 
-/** What exists for each desired agent: its domain (state, metadata, fields), disk, recorded phase. */
+/**
+ * What exists for each desired agent: its domain (state, metadata, fields) when this fleet owns
+ * it, whose it is otherwise, its disk and other files, its recorded phase.
+ */
 export async function observe(
   desired: readonly DesiredAgent[],
   connect: (uri: string) => Promise<Hypervisor>,
   disks: Disks,
   state: StateBook,
+  owner: { fleetId: string; stateDir: string },
 ): Promise<ActualAgent[]> {
   const listings = new Map<string, Promise<Map<string, DomainSummary>>>();
   const listing = (uri: string) => {
@@ -32,6 +39,7 @@ export async function observe(
       // The persistent definition is what the next boot uses, so drift is judged on it.
       const xml = summary ? await hv.domainXml(d.domain, { inactive: true }) : undefined;
       const disk = await disks.inspect(d.disk.path);
+      const files = await existingAgentFiles(owner.stateDir, d.name, d.disk.path);
       const runtime = state.get(d.name);
       const actual: ActualAgent = {
         name: d.name,
@@ -39,9 +47,16 @@ export async function observe(
           exists: disk.exists,
           ...(disk.backingFile !== undefined && { backingFile: disk.backingFile }),
         },
+        // The disk is judged through Disks above; the rest are plain files.
+        files: files.filter((f) => f.what !== 'disk'),
       };
-      if (summary && xml) {
-        const meta = domainMetadataOf(xml);
+      const meta = xml === undefined ? undefined : domainMetadataOf(xml);
+      const who = domainOwner(meta, owner.fleetId);
+      if (summary && xml && who.kind !== 'ours') {
+        actual.foreign = { owner: describeOwner(who), importable: who.kind === 'unknown' };
+        const foreignDisk = domainProjection(xml).disk;
+        if (foreignDisk !== undefined) actual.foreign.disk = foreignDisk;
+      } else if (summary && xml) {
         actual.domain = {
           uuid: summary.uuid,
           state: summary.state,

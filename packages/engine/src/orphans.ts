@@ -1,21 +1,21 @@
-import {
-  agentNameOfDomain,
-  domainMetadataOf,
-  type Hypervisor,
-  isActive,
-  type Orphan,
-} from '@agentfleet/core';
+import { type Disks, domainMetadataOf, domainOwner, type Hypervisor, type Orphan } from '@agentfleet/core';
+import { existingAgentFiles } from './agent-files.js';
 import type { FleetRun } from './fleet-run.js';
+import { agentDisk } from './paths.js';
 
 /**
- * Domains `agent-<x>` on the fleet's libvirt hosts whose metadata says we defined them for agent
- * x, while agents/ no longer declares x (e.g. its YAML was deleted by hand). Foreign domains,
- * even ones named agent-*, are not ours to mention.
+ * Domains on the fleet's libvirt hosts whose metadata says this fleet (its id) defined them for
+ * an agent that agents/ no longer declares (e.g. its YAML was deleted by hand). Other fleets'
+ * domains and domains without our metadata are not ours to mention, whatever their names.
+ * With `disks`, each orphan also lists the files a purge would delete.
  */
 export async function findOrphans(
   run: FleetRun,
   connect: (uri: string) => Promise<Hypervisor>,
+  disks?: Disks,
 ): Promise<Orphan[]> {
+  const fleetId = run.ledger.fleetId;
+  if (fleetId === undefined) return []; // a fleet without an id has defined nothing yet
   const declared = new Set(run.fleet.agents.map((a) => a.name));
   // The hosts the fleet uses (the default one only when no agent is left): an unused default URI
   // may not even be reachable.
@@ -26,21 +26,21 @@ export async function findOrphans(
       const hv = await connect(uri);
       const found: Orphan[] = [];
       for (const d of await hv.listDomains()) {
-        const agent = agentNameOfDomain(d.name);
-        if (agent === undefined || declared.has(agent)) continue;
         const xml = await hv.domainXml(d.name, { inactive: true });
-        if (xml !== undefined && domainMetadataOf(xml)?.agent === agent) {
-          found.push({ agent, domain: d.name, uri, state: d.state });
+        const owner = domainOwner(xml === undefined ? undefined : domainMetadataOf(xml), fleetId);
+        if (owner.kind !== 'ours' || declared.has(owner.agent)) continue;
+        const orphan: Orphan = { agent: owner.agent, domain: d.name, uri, state: d.state };
+        if (disks) {
+          // Only the disk fleet itself would have made for this agent, never a path read from the XML.
+          const disk = agentDisk(run.stateDir, owner.agent);
+          if ((await disks.inspect(disk)).exists) orphan.disk = disk;
+          const files = await existingAgentFiles(run.stateDir, owner.agent).catch(() => []);
+          orphan.files = files.filter((f) => f.what !== 'disk');
         }
+        found.push(orphan);
       }
       return found;
     }),
   );
   return perUri.flat().sort((a, b) => (a.agent < b.agent ? -1 : a.agent > b.agent ? 1 : 0));
-}
-
-/** Powers an orphan off and undefines it; what its disk held is the caller's (purge's) to drop. */
-export async function undefineOrphan(o: Orphan, hv: Hypervisor): Promise<void> {
-  if (isActive(o.state)) await hv.destroy(o.domain);
-  await hv.undefine(o.domain);
 }

@@ -105,6 +105,8 @@ bootTimeouts: { sshSeconds: 5, shutdownSeconds: 1 }
 ${extra}`;
 }
 
+export const TEST_FLEET_ID = 'test-fleet-0001';
+
 /** A FleetRun from YAML texts, allocated on a 4-core fake host. */
 export function fleetRun(
   agents: Record<string, string>,
@@ -121,7 +123,8 @@ export function fleetRun(
   if (!ledger.ok) throw new Error(JSON.stringify(ledger.diagnostics));
   return {
     fleet: loaded.value,
-    ledger: ledger.value,
+    ledger: { ...ledger.value, fleetId: TEST_FLEET_ID },
+    fleetDir: '/fleet',
     stateDir: '/state',
     baseImage: '/img/base.qcow2',
     identityFile: '/keys/id',

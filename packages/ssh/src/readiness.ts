@@ -52,13 +52,15 @@ const DEFAULTS: Record<ReadinessStage, StageOptions> = {
     maxDelayMs: 1_000,
     backoffFactor: 1.5,
   },
-  // A booting guest behind qemu's user network: the forwarded port accepts at once, sshd answers much later.
+  // A booting guest behind a user-mode forwarder (slirp, passt): the forwarded port accepts at once, sshd answers
+  // much later. An attempt may hang until its timeout (the forwarder holds a connection the guest's network cannot
+  // take yet), so attempts overlap: a new one starts every `BANNER_HEDGE_MS` while older ones still wait.
   banner: {
     timeoutMs: 180_000,
     attemptTimeoutMs: 5_000,
-    initialDelayMs: 200,
-    // Attempts are cheap (slirp refuses at once while the guest boots); a long pause would only add latency.
-    maxDelayMs: 1_000,
+    initialDelayMs: 50,
+    // Attempts are cheap (the forwarder refuses at once while the guest boots); a long pause would only add latency.
+    maxDelayMs: 250,
     backoffFactor: 1.5,
   },
   login: {
@@ -126,6 +128,48 @@ function readBanner(host: string, port: number, timeoutMs: number): Promise<stri
   );
 }
 
+/** How often a new banner probe starts while earlier ones still wait: the most a ready guest goes unnoticed. */
+const BANNER_HEDGE_MS = 500;
+
+/**
+ * Runs `attempt` now and again every `spacingMs` while none has succeeded, each ending by `timeoutMs` from now: the
+ * first success wins; it fails once every attempt started has failed (with the last error). A probe stuck in a
+ * forwarder thus delays noticing the guest by at most `spacingMs`, yet a slow but live guest still gets a long wait.
+ */
+function hedged<T>(
+  attempt: (timeoutMs: number) => Promise<T>,
+  timeoutMs: number,
+  spacingMs: number,
+): Promise<T> {
+  const start = Date.now();
+  return new Promise((resolve, reject) => {
+    let running = 0;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const launch = () => {
+      const left = timeoutMs - (Date.now() - start);
+      running++;
+      if (left > spacingMs) timer = setTimeout(launch, spacingMs);
+      attempt(Math.max(1, left)).then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err) => {
+          running--;
+          if (settled || running > 0) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    };
+    launch();
+  });
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -186,7 +230,9 @@ export async function waitForSsh(target: SshTarget, opts: WaitForSshOptions = {}
   const listening = await runStage(who, 'listening', o.listening, opts, async (t) =>
     (await tcpConnect(host, port, t)).destroy(),
   );
-  const banner = await runStage(who, 'banner', o.banner, opts, (t) => readBanner(host, port, t));
+  const banner = await runStage(who, 'banner', o.banner, opts, (t) =>
+    hedged((left) => readBanner(host, port, left), t, BANNER_HEDGE_MS),
+  );
   const login = await runStage(who, 'login', o.login, opts, (t) => connectShell(target, { timeoutMs: t }));
   return {
     shell: login.value,

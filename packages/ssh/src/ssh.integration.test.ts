@@ -255,6 +255,35 @@ describe('packages/ssh against OpenSSH sshd', () => {
       }
     });
 
+    it('notices the server through a later probe while an earlier one hangs in a forwarder', async () => {
+      // Like QEMU's forwarder before the guest's network is up: the first connection is accepted and then held
+      // silently; later ones reach sshd. A single probe would wait out its whole (here: minute-long) timeout.
+      // Connection 1 is the listening stage's probe, 2 the first banner probe.
+      const held: net.Socket[] = [];
+      let connections = 0;
+      const proxy = net.createServer((s) => {
+        s.on('error', () => undefined);
+        if (++connections === 2) return void held.push(s);
+        const upstream = net.connect(sshd.port, sshd.host);
+        upstream.on('error', () => s.destroy());
+        s.pipe(upstream).pipe(s);
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      const port = (proxy.address() as net.AddressInfo).port;
+      try {
+        const r = await waitForSsh(
+          { ...pinned(sshd), port },
+          { stages: { banner: { timeoutMs: 120_000, attemptTimeoutMs: 60_000 } } },
+        );
+        await r.shell.close();
+        expect(r.banner).toMatch(/^SSH-2\.0-OpenSSH/);
+        expect(held[0]?.destroyed).toBe(false); // the stuck probe was still waiting when a later one passed
+      } finally {
+        for (const s of held) s.destroy();
+        proxy.close();
+      }
+    });
+
     it('fails the login stage at once when the key is refused', async () => {
       const err = await waitForSsh(
         { ...pinned(sshd), privateKey: generateEd25519KeyPair('wrong').privateKey },

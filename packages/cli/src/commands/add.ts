@@ -9,6 +9,7 @@ import { contextOf } from '../context.js';
 import { UsageError, ValidationError } from '../errors.js';
 import { expandPath, readFleet, readFleetSources } from '../fleet-files.js';
 import { printResult } from '../output.js';
+import { agentName } from './agent-name.js';
 import { Connections } from './connections.js';
 import { regenerateAgentsJson } from './nix-data.js';
 import { allocateLedger, writeLedger } from './runtime.js';
@@ -29,7 +30,7 @@ export function registerAdd(program: Command): void {
   program
     .command('add')
     .description('declare a new agent: write agents/<name>.yaml, allocate it, regenerate hosts/agents.json')
-    .argument('<name>', 'agent name (a hostname, Unix user and file name)')
+    .argument('<name>', 'agent name (a hostname, Unix user and file name)', agentName)
     .option('--memory <size>', 'RAM, e.g. 4GiB')
     .option('--vcpus <n>', 'virtual CPUs', positiveInt)
     .option('--user <user>', 'Unix user inside the VM (default: the name)')

@@ -1,5 +1,6 @@
 import {
   allocationOf,
+  type Plan,
   type PlanGoal,
   type ProgressSink,
   planHasWork,
@@ -31,6 +32,8 @@ export interface GoalOptions {
   provision?: boolean;
   /** Make new agents' SSH host keys here before first boot (one rebuild instead of two). */
   pregenerateHostKeys?: boolean;
+  /** Asked before anything is deleted (destroy, remove); see confirmDeletion. */
+  confirm?: (plan: Plan) => Promise<boolean>;
 }
 
 /**
@@ -50,6 +53,8 @@ export async function applyGoal(
     allowOrphans: opts.goal === 'destroy' || opts.goal === 'purge',
     ...(!opts.dryRun && { lock: `fleet ${process.argv.slice(2).join(' ')}` }),
   });
+  // Since the process started: Node, imports, reading the fleet, allocation against the live hosts.
+  ctx.log.debug({ ms: Math.round(performance.now()) }, 'runtime open');
   const interactive = !ctx.json && process.stderr.isTTY === true;
   const bars = progressSink({ interactive });
   const sink: ProgressSink = (e) => {
@@ -71,12 +76,14 @@ export async function applyGoal(
         goal: opts.goal,
         dryRun: opts.dryRun,
         concurrency: opts.concurrency ?? 4,
+        ...(opts.confirm && { confirm: opts.confirm }),
       },
     );
     bars.stop();
     // Every applied goal may pin or forget keys (up records, destroy --purge forgets).
     if (!opts.dryRun) await refreshSshFiles(rt);
-    if (after && !opts.dryRun && result.outcomes.every((o) => o.ok)) await after(rt, result);
+    if (after && !opts.dryRun && result.confirmed && result.outcomes.every((o) => o.ok))
+      await after(rt, result);
   } finally {
     bars.stop();
     await rt.close();
@@ -112,13 +119,18 @@ function report(ctx: CliContext, opts: GoalOptions, result: RunResult, rt: Runti
     printResult(ctx, renderPlan(result.plan), { ok: true, plan: planToJson(result.plan) });
     return;
   }
+  if (!result.confirmed) {
+    printResult(ctx, 'Not confirmed: nothing was changed.', { ok: false, confirmed: false });
+    process.exitCode = 1;
+    return;
+  }
   const lines: string[] = [];
   if (!planHasWork(result.plan) && failed.length === 0)
     lines.push('Nothing to do: every agent is as declared.');
   for (const o of result.outcomes) {
     lines.push(
       o.ok
-        ? `${o.agent}: ok (${o.steps.join(', ') || 'no steps'})`
+        ? `${o.agent}: ok (${o.steps.join(', ') || 'no steps'})${(o.deleted ?? []).map((f) => `\n  deleted ${f}`).join('')}`
         : `${o.agent}: FAILED\n  ${o.error?.replace(/\n/g, '\n  ')}`,
     );
   }

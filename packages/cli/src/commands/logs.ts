@@ -3,13 +3,14 @@ import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { printResult } from '../output.js';
 import { agentHandle, consoleLogOf } from './agent-files.js';
+import { agentName } from './agent-name.js';
 import { positiveInt } from './up.js';
 
 export function registerLogs(program: Command): void {
   program
     .command('logs')
     .description("an agent's serial console log")
-    .argument('<name>', 'agent')
+    .argument('<name>', 'agent', agentName)
     .option('-n, --lines <n>', 'last N lines', positiveInt, 200)
     .action(async (name: string, opts: { lines: number }, command: Command) => {
       const ctx = contextOf(command);

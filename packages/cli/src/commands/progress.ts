@@ -1,4 +1,4 @@
-import type { ProgressEvent, ProgressSink } from '@agentfleet/core';
+import { type ProgressEvent, type ProgressSink, sanitizeTerminalText } from '@agentfleet/core';
 import cliProgress from 'cli-progress';
 
 /**
@@ -9,7 +9,13 @@ export function progressSink(opts: { interactive: boolean }): { sink: ProgressSi
   return opts.interactive ? barSink() : lineSink();
 }
 
+/** A progress line; messages and errors can quote guest output, so the text is rendered inert. */
 function describe(e: ProgressEvent): string | undefined {
+  const text = describeRaw(e);
+  return text === undefined ? undefined : sanitizeTerminalText(text);
+}
+
+function describeRaw(e: ProgressEvent): string | undefined {
   switch (e.type) {
     case 'step':
       return e.status === 'start' ? `${e.step}...` : `${e.step} done`;

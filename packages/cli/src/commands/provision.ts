@@ -11,16 +11,16 @@ import {
 import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
-import { printResult } from '../output.js';
+import { printNote, printResult } from '../output.js';
+import { agentName } from './agent-name.js';
 import { refreshSshFiles } from './apply-goal.js';
 import { provisionerDeps } from './provisioning.js';
 import { openRuntime } from './runtime.js';
 
 /** Progress on stderr, one line per event, prefixed with the agent (stdout keeps the result). */
 export const stderrReporter: ProvisionReporter = {
-  step: (agent, step, event) =>
-    process.stderr.write(`${agent}: ${step}${event === 'start' ? '...' : ' done'}\n`),
-  line: (agent, line) => process.stderr.write(`${agent}: | ${line}\n`),
+  step: (agent, step, event) => printNote(`${agent}: ${step}${event === 'start' ? '...' : ' done'}`),
+  line: (agent, line) => printNote(`${agent}: | ${line}`),
 };
 
 interface ProvisionOptions {
@@ -35,7 +35,7 @@ export function registerProvision(program: Command): void {
     .description(
       'provision an agent that answers SSH, resuming where it stopped: nixos-rebuild, host key, rekey, nixos-rebuild, check /run/agenix',
     )
-    .argument('<name>', 'agent')
+    .argument('<name>', 'agent', agentName)
     .addOption(
       new Option('--from <step>', 'redo this step and every step after it').choices(PROVISIONING_STEPS),
     )

@@ -10,6 +10,7 @@ import {
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { printResult } from '../output.js';
+import { agentNames } from './agent-name.js';
 import { stderrReporter } from './provision.js';
 import { provisionerDeps } from './provisioning.js';
 import { openRuntime } from './runtime.js';
@@ -21,7 +22,7 @@ export function registerRebuild(program: Command): void {
     .description(
       'nixos-rebuild switch in each agent after a config change, several at once, output prefixed per agent',
     )
-    .argument('[names...]', 'agents (default: all)')
+    .argument('[names...]', 'agents (default: all)', agentNames)
     .option('-c, --concurrency <n>', 'agents rebuilt at once', positiveInt, 4)
     .action(async (names: string[], opts: { concurrency: number }, command: Command) => {
       const ctx = contextOf(command);

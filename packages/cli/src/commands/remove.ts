@@ -6,7 +6,9 @@ import { contextOf } from '../context.js';
 import { ValidationError } from '../errors.js';
 import { readFleetSources } from '../fleet-files.js';
 import { agentHandle } from './agent-files.js';
+import { agentName } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
+import { confirmDeletion } from './confirm.js';
 import { forgetProvisioning, retireAgentHostKeys } from './host-keys.js';
 import { regenerateAgentsJson } from './nix-data.js';
 import { allocateLedger } from './runtime.js';
@@ -15,9 +17,10 @@ export function registerRemove(program: Command): void {
   program
     .command('remove')
     .description('destroy an agent and delete its YAML and ledger entry (the disk stays unless --purge)')
-    .argument('<name>', 'agent')
-    .option('--purge', 'also delete the disk', false)
-    .action(async (name: string, opts: { purge: boolean }, command: Command) => {
+    .argument('<name>', 'agent', agentName)
+    .option('--purge', 'also delete the disk, logs and keys', false)
+    .option('-y, --yes', 'do not ask (needed when stdin is not a terminal)', false)
+    .action(async (name: string, opts: { purge: boolean; yes: boolean }, command: Command) => {
       const ctx = contextOf(command);
       const h = agentHandle(ctx, name);
       const file = h.agent.file;
@@ -26,7 +29,14 @@ export function registerRemove(program: Command): void {
       const remaining = rest.value;
       await applyGoal(
         ctx,
-        { names: [name], goal: opts.purge ? 'purge' : 'destroy', dryRun: false },
+        {
+          names: [name],
+          goal: opts.purge ? 'purge' : 'destroy',
+          dryRun: false,
+          confirm: confirmDeletion(`fleet remove${opts.purge ? ' --purge' : ''}`, opts.yes, [
+            `${name}: delete ${file} and its ledger entry`,
+          ]),
+        },
         async (rt) => {
           // Domain gone: its host key stops being a recipient first (agents.json still names the
           // agent then, so the rules see the key go), then the declaration, allocation, Nix data.

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   allocate,
+  coreSpreadWarnings,
   type Fleet,
   type HostSnapshot,
   type Ledger,
@@ -12,12 +13,14 @@ import {
 import {
   acquireLock,
   type EngineDeps,
+  ensureFleetId,
   type FleetRun,
   findOrphans,
   JsonStateStore,
   LocalDisks,
   listensOnLoopback,
   lockFile,
+  securePrivateDir,
   stateFile,
   tailFile,
   tcpListeners,
@@ -66,12 +69,17 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
   const connections = new Connections();
   let release = async () => {};
   try {
-    if (opts.lock) release = await acquireLock(lockFile(stateDir), opts.lock);
+    if (opts.lock) {
+      // Every run that may write the state dir first makes it private (and tightens an old one).
+      await securePrivateDir(stateDir);
+      release = await acquireLock(lockFile(stateDir), opts.lock);
+    }
     const ledger = await allocateLedger(ctx, fleet, connections, opts.writeLedger);
     if (opts.syncAgentsJson) regenerateAgentsJson(ctx, fleet);
     const run: FleetRun = {
       fleet,
       ledger,
+      fleetDir: ctx.dir,
       stateDir,
       baseImage: expandPath(ctx.dir, fleet.config.baseImage),
       identityFile: expandPath(ctx.dir, fleet.config.ssh.identityFile),
@@ -109,14 +117,22 @@ export async function allocateLedger(
   connections: Connections,
   write: boolean,
 ): Promise<Ledger> {
-  const prev = readLedger(ctx.dir);
+  // The fleet's id is made with its first ledger; plan (which writes nothing) uses a fresh one,
+  // which no domain carries yet: exactly right for a fleet that has defined nothing.
+  const prev = ensureFleetId(readLedger(ctx.dir));
   const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].filter(isLocalUri);
   const listeners = uris.length > 0 ? await tcpListeners() : [];
   const hosts: HostSnapshot[] = await Promise.all(
-    uris.map(async (uri) => hostSnapshotWithDomains(uri, await connections.connect(uri), listeners)),
+    uris.map(async (uri) =>
+      hostSnapshotWithDomains(uri, await connections.connect(uri), listeners, prev.fleetId as string),
+    ),
   );
   const result = allocate(prev, fleet, hosts);
   if (!result.ok) throw new ValidationError(result.diagnostics);
+  // Said by every command that allocates (plan, up, allocate, add): a stacked core slows every boot on it.
+  for (const h of hosts)
+    for (const w of coreSpreadWarnings(result.value, h, fleet.config.reservedCores, LEDGER_FILE))
+      process.stderr.write(`warning: ${w}\n`);
   if (write) writeLedger(ctx, result.value);
   return result.value;
 }

@@ -1,9 +1,18 @@
 // `fleet secrets` as users run it: the built CLI in a throwaway fleet repo that uses this
 // repository's own secrets.nix and hosts/keys.nix, with the real nix-instantiate and `age`.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -109,6 +118,76 @@ describe('fleet secrets', () => {
     expect(path).toMatch(/^\/dev\/shm\/fleet-secret-\w+\/mail$/);
     expect(spawnSync('test', ['-e', path ?? '']).status).not.toBe(0);
     expect(ageDecrypt(drago, 'mail.age')).toBe('swordfish\n');
+  });
+
+  // A real editor that holds the plaintext (vim keeps a .swp copy beside it) and never finishes:
+  // `vim -es` waits for commands on its stdin, a pipe the test keeps open.
+  const VIM = 'vim -es -u NONE';
+  // Editors made of sh: one that dies of SIGINT while holding a backup copy, one that ignores
+  // SIGTERM/SIGHUP (killed after fleet's grace period), one that crashes.
+  const keepsCopy = `sh -c 'cp "$0" "$0~"; exec sleep 600'`;
+  const ignoresTerm = `sh -c 'trap "" TERM HUP; cp "$0" "$0~"; while :; do sleep 0.2; done'`;
+
+  async function interruptedEdit(editor: string, signal: NodeJS.Signals) {
+    const before = read('secrets/mail.age');
+    const shmBefore = new Set(readdirSync('/dev/shm'));
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, EDITOR: editor };
+    const child = spawn('node', [cli, '--dir', dir, 'secrets', 'edit', 'mail', '-i', admin], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // The plaintext and the editor's copy of it exist before the signal: the test is not vacuous.
+    let shmDir: string | undefined;
+    for (let i = 0; shmDir === undefined; i++) {
+      if (i > 400) throw new Error(`the editor never opened the plaintext:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 25));
+      shmDir = readdirSync('/dev/shm')
+        .filter((d) => d.startsWith('fleet-secret-') && !shmBefore.has(d))
+        .map((d) => join('/dev/shm', d))
+        .find((d) => readdirSync(d).some((f) => f !== 'mail'));
+    }
+    expect(readFileSync(join(shmDir, 'mail'), 'utf8')).toBe('swordfish\n');
+    child.kill(signal);
+    const code = await exited;
+    child.stdin.end();
+    return { code, stderr, shmDir, before };
+  }
+
+  it.each([
+    ['SIGTERM', VIM],
+    ['SIGHUP', VIM],
+    ['SIGINT', keepsCopy],
+    ['SIGTERM', ignoresTerm],
+  ] as const)(
+    'edit wipes the plaintext when fleet gets %s while %s runs',
+    async (signal, editor) => {
+      const r = await interruptedEdit(editor, signal);
+      expect(r.code).toBe(128 + constants.signals[signal]);
+      expect(r.stderr).toContain(
+        `interrupted by ${signal}: the decrypted copy was wiped, nothing was changed`,
+      );
+      expect(existsSync(r.shmDir)).toBe(false);
+      expect(read('secrets/mail.age')).toBe(r.before);
+    },
+    30_000,
+  );
+
+  it('edit wipes the plaintext when the editor crashes', () => {
+    const log = join(dir, 'crash.log');
+    const crashes = `sh -c 'echo "$0" > ${log}; cp "$0" "$0~"; kill -SEGV $$'`;
+    const before = read('secrets/mail.age');
+    const r = fleet(['edit', 'mail', '-i', admin], { editor: crashes });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('exited with SIGSEGV; nothing was changed');
+    const path = readFileSync(log, 'utf8').trim();
+    expect(path).toMatch(/^\/dev\/shm\/fleet-secret-\w+\/mail$/);
+    expect(existsSync(dirname(path))).toBe(false);
+    expect(read('secrets/mail.age')).toBe(before);
   });
 
   it('edit without changes leaves the file byte-identical', () => {

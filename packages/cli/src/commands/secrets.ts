@@ -123,7 +123,7 @@ async function editAction(ctx: CliContext, arg: string, opts: { identity: string
   const before = exists
     ? await decryptSecret(readFileSync(path), await loadIdentities(opts.identity), name)
     : new Uint8Array();
-  const after = editPlaintext(name, before);
+  const after = await editPlaintext(name, before);
   try {
     if (exists && Buffer.compare(before, after) === 0) {
       printResult(ctx, `${name} unchanged; not re-encrypted`, { ok: true, file: name, changed: false });
@@ -179,7 +179,7 @@ async function addAction(ctx: CliContext, arg: string, opts: { agents: string })
     .filter((a) => a !== '');
   if (agents.length === 0) throw new UsageError('--agents needs at least one agent name');
   const { changed, fleet } = agentFilesWithSecret(ctx, agents, secret);
-  const plaintext = editPlaintext(file, new Uint8Array());
+  const plaintext = await editPlaintext(file, new Uint8Array());
   // secrets.nix derives the new rule from the agents' files, so they are written before it is read;
   // if no rule appears, they are put back as they were: a failed add leaves nothing behind.
   const touched = [...changed.map((c) => c.path), AGENTS_JSON_PATH].map((rel) => join(ctx.dir, rel));

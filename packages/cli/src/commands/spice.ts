@@ -4,12 +4,13 @@ import { writeFileAtomic } from '../atomic-write.js';
 import { contextOf } from '../context.js';
 import { printResult } from '../output.js';
 import { agentHandle, domainOf } from './agent-files.js';
+import { agentName } from './agent-name.js';
 
 export function registerSpice(program: Command): void {
   program
     .command('spice')
     .description('open the SPICE display of an agent with remote-viewer')
-    .argument('<name>', 'agent')
+    .argument('<name>', 'agent', agentName)
     .option('--print', 'print the spice:// URI instead of opening a viewer', false)
     .option('--vv <file>', 'write a virt-viewer connection file instead of opening a viewer')
     .action(async (name: string, opts: { print: boolean; vv?: string }, command: Command) => {

@@ -4,12 +4,13 @@ import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { agentHandle, sshFilesOf } from './agent-files.js';
+import { agentName } from './agent-name.js';
 
 export function registerSsh(program: Command): void {
   program
     .command('ssh')
     .description('ssh to an agent with its pinned host key (runs: ssh -F <stateDir>/ssh_config <name> ...)')
-    .argument('<name>', 'agent')
+    .argument('<name>', 'agent', agentName)
     .argument('[command...]', 'remote command (after --)')
     .action(async (name: string, remote: string[], _opts, command: Command) => {
       const ctx = contextOf(command);

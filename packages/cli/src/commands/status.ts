@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { expandPath, readFleet, readLedger } from '../fleet-files.js';
 import { printResult } from '../output.js';
+import { agentNames } from './agent-name.js';
 import { Connections } from './connections.js';
 import { formatTable } from './table.js';
 
@@ -27,7 +28,7 @@ export function registerStatus(program: Command): void {
   program
     .command('status')
     .description('state of every agent: domain state, ports, cores, bring-up phase, uptime')
-    .argument('[names...]', 'agents (default: all)')
+    .argument('[names...]', 'agents (default: all)', agentNames)
     .action(async (names: string[], _opts, command: Command) => {
       const ctx = contextOf(command);
       const fleet = readFleet(ctx.dir);

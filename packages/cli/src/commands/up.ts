@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { contextOf } from '../context.js';
+import { agentNames } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
 
 export function positiveInt(value: string): number {
@@ -14,7 +15,7 @@ export function registerUp(program: Command): void {
     .description(
       'create disks, define and start agents, wait until SSH answers, then provision them (resumes where a previous run stopped; a second run does nothing)',
     )
-    .argument('[names...]', 'agents (default: all)')
+    .argument('[names...]', 'agents (default: all)', agentNames)
     .option('-c, --concurrency <n>', 'agents brought up at once', positiveInt, 4)
     .option('--no-provision', 'stop at "ssh ready": no nixos-rebuild, host-key capture or rekey')
     .option(

@@ -7,6 +7,7 @@ import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
+import { agentName } from './agent-name.js';
 
 interface XmlOptions {
   domainType?: DomainType;
@@ -17,7 +18,7 @@ export function registerXml(program: Command): void {
   program
     .command('xml')
     .description('print the libvirt domain XML `fleet up` would define for an agent')
-    .argument('<name>', 'agent name')
+    .argument('<name>', 'agent name', agentName)
     .addOption(
       new Option('--domain-type <type>', "instead of probing the host when fleet.yaml says 'auto'").choices([
         'kvm',
@@ -60,6 +61,7 @@ export function registerXml(program: Command): void {
         portForward: choice.portForward,
         diskPath: agentDisk(stateDir, name),
         consoleLogPath: agentConsoleLog(stateDir, name),
+        reservedCores: fleet.config.reservedCores,
       });
       process.stdout.write(xml.endsWith('\n') ? xml : `${xml}\n`);
     });

@@ -167,9 +167,44 @@ describe('computePlan down/destroy', () => {
 
   it('keeps the disk unless purging', () => {
     const keep = computePlan({ goal: 'destroy', desired: [desired('drago')], actual: [upAndReady('drago')] });
-    expect(keep.actions[0]?.steps).toEqual(['force-off', 'undefine']);
+    expect(keep.actions[0]?.steps).toEqual(['power-off', 'undefine']);
     const purge = computePlan({ goal: 'purge', desired: [desired('drago')], actual: [upAndReady('drago')] });
-    expect(purge.actions[0]?.steps).toEqual(['force-off', 'undefine', 'delete-disk']);
+    expect(purge.actions[0]?.steps).toEqual(['power-off', 'undefine', 'delete-disk']);
+  });
+});
+
+describe('domains this fleet does not own', () => {
+  const other = { owner: 'another fleet (id f-a, fleet dir /repos/a, state dir /var/a)', importable: false };
+  it('blocks up, naming the owner and the way out', () => {
+    const a = up(desired('alpha'), { name: 'alpha', disk: { exists: false }, foreign: other });
+    expect(a?.kind).toBe('blocked');
+    expect(a?.reasons[0]).toBe(
+      'domain agent-alpha on qemu:///session belongs to another fleet (id f-a, fleet dir /repos/a, state dir /var/a): ' +
+        "not touching it. To run both, set a domainPrefix in fleet.yaml so this fleet's domains get other names",
+    );
+  });
+  it('offers import for a domain no fleet owns', () => {
+    const foreign = { owner: 'no agentfleet fleet', importable: true };
+    const a = up(desired('alpha'), { name: 'alpha', disk: { exists: false }, foreign });
+    expect(a?.reasons[0]).toMatch(/adopt the domain with `fleet import alpha`/);
+  });
+  it('destroy and purge never touch it, nor the disk it uses', () => {
+    const d = desired('alpha');
+    const actual = { name: 'alpha', disk: { exists: true }, foreign: { ...other, disk: d.disk.path } };
+    for (const goal of ['destroy', 'purge'] as const) {
+      const a = computePlan({ goal, desired: [d], actual: [actual] }).actions[0];
+      expect(a?.kind).toBe('noop');
+      expect(a?.steps).toEqual([]);
+    }
+    // Our own disk (another path) still goes with purge.
+    const ownDisk = {
+      ...actual,
+      foreign: other,
+      files: [{ path: '/s/agent-alpha.console.log', what: 'console log' }],
+    };
+    const purge = computePlan({ goal: 'purge', desired: [d], actual: [ownDisk] }).actions[0];
+    expect(purge?.steps).toEqual(['delete-disk', 'delete-files']);
+    expect(purge?.reasons).toContain('delete console log /s/agent-alpha.console.log');
   });
 });
 

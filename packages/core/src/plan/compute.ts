@@ -1,3 +1,4 @@
+import { domainTakenMessage } from '../ownership.js';
 import type { DomainState } from '../ports.js';
 import { phaseAtLeast } from './state.js';
 import type {
@@ -24,7 +25,10 @@ export interface PlanInput {
   actual: ActualAgent[];
   /** Provisioning after SSH is wired in (the hand-over point). */
   provision?: boolean;
+  /** This fleet's domains whose agent is no longer declared. */
   orphans?: Orphan[];
+  /** Orphans named on the command line: destroy/purge removes them, like declared agents. */
+  named?: string[];
 }
 
 /** Desired vs actual -> one action per agent. Pure: `plan` prints it, `up`/`down` apply it. */
@@ -36,7 +40,13 @@ export function computePlan(input: PlanInput): Plan {
     if (input.goal === 'down') return planDown(d, actual);
     return planDestroy(d, actual, input.goal === 'purge');
   });
-  return { goal: input.goal, actions, ...(input.orphans?.length && { orphans: input.orphans }) };
+  const destroying = input.goal === 'destroy' || input.goal === 'purge';
+  const named = new Set(destroying ? (input.named ?? []) : []);
+  const orphans = (input.orphans ?? []).filter((o) => !named.has(o.agent));
+  for (const o of input.orphans ?? []) {
+    if (named.has(o.agent)) actions.push(planOrphanDestroy(o, input.goal === 'purge'));
+  }
+  return { goal: input.goal, actions, ...(orphans.length && { orphans }) };
 }
 
 function action(
@@ -51,6 +61,7 @@ function action(
 }
 
 function planUp(d: DesiredAgent, a: ActualAgent, provision: boolean): AgentAction {
+  if (a.foreign) return action(d, a, 'blocked', [], [foreignReason(d, a.foreign)]);
   const blocked = baseProblem(d, a);
   if (blocked) return action(d, a, 'blocked', [], [blocked]);
 
@@ -156,21 +167,57 @@ function planDown(d: DesiredAgent, a: ActualAgent): AgentAction {
   return action(d, a, 'stop', ['stop'], ['ACPI shutdown, forced off after the timeout']);
 }
 
+const foreignReason = (d: DesiredAgent, f: NonNullable<ActualAgent['foreign']>) =>
+  domainTakenMessage(d.name, d.domain, d.uri, { text: f.owner, importable: f.importable });
+
 function planDestroy(d: DesiredAgent, a: ActualAgent, purge: boolean): AgentAction {
   const steps: StepKind[] = [];
   const reasons: string[] = [];
-  if (isActive(a.domain?.state)) steps.push('force-off');
+  if (a.foreign) reasons.push(foreignReason(d, a.foreign));
+  if (isActive(a.domain?.state)) {
+    steps.push('power-off');
+    reasons.push('ACPI shutdown, forced off after a short timeout');
+  }
   if (a.domain) {
     steps.push('undefine');
-    reasons.push('undefine the domain');
+    reasons.push(`undefine domain ${d.domain} on ${d.uri}`);
   }
-  if (purge && a.disk.exists) {
+  if (a.foreign?.disk === d.disk.path) {
+    reasons.push(`disk ${d.disk.path} is the other owner's: kept`);
+  } else if (purge && a.disk.exists) {
     steps.push('delete-disk');
     reasons.push(`delete disk ${d.disk.path}`);
   } else if (a.disk.exists) {
     reasons.push(`disk ${d.disk.path} kept (use --purge to delete it)`);
   }
+  if (purge) purgeFiles(a.files ?? [], steps, reasons);
   return action(d, a, steps.length ? 'delete' : 'noop', steps, reasons);
+}
+
+function purgeFiles(files: readonly { path: string; what: string }[], steps: StepKind[], reasons: string[]) {
+  if (files.length === 0) return;
+  steps.push('delete-files');
+  for (const f of files) reasons.push(`delete ${f.what} ${f.path}`);
+}
+
+/** An undeclared agent's domain, named on destroy: the same steps a declared agent's would get. */
+function planOrphanDestroy(o: Orphan, purge: boolean): AgentAction {
+  const steps: StepKind[] = [];
+  const reasons: string[] = [`agent ${o.agent} is no longer declared (no agents/${o.agent}.yaml)`];
+  if (isActive(o.state)) {
+    steps.push('power-off');
+    reasons.push('ACPI shutdown, forced off after a short timeout');
+  }
+  steps.push('undefine');
+  reasons.push(`undefine domain ${o.domain} on ${o.uri}`);
+  if (purge && o.disk) {
+    steps.push('delete-disk');
+    reasons.push(`delete disk ${o.disk}`);
+  } else if (o.disk) {
+    reasons.push(`disk ${o.disk} kept (use --purge to delete it)`);
+  }
+  if (purge) purgeFiles(o.files ?? [], steps, reasons);
+  return { agent: o.agent, kind: 'delete', steps, reasons, changes: [], orphan: o };
 }
 
 export function diffResources(before: Record<string, string>, after: Record<string, string>): FieldChange[] {

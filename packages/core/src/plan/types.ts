@@ -32,6 +32,13 @@ export interface ActualAgent {
     resources: Record<string, string>;
   };
   disk: { exists: boolean; backingFile?: string };
+  /**
+   * The domain named like this agent's belongs to someone else (`domain` is then unset): whose,
+   * for the message, and the disk it uses, which this fleet must never delete.
+   */
+  foreign?: { owner: string; importable: boolean; disk?: string };
+  /** The agent's other files in the state dir that exist (logs, keys...): what a purge deletes. */
+  files?: { path: string; what: string }[];
   /** From state.json. */
   phase?: Phase;
   recordedBase?: BaseIdentity;
@@ -52,9 +59,10 @@ export type StepKind =
   | 'await-ssh'
   | 'provision'
   | 'stop'
-  | 'force-off'
+  | 'power-off'
   | 'undefine'
-  | 'delete-disk';
+  | 'delete-disk'
+  | 'delete-files';
 
 /** Terraform-style summary of what happens to an agent; apply branches on the steps. */
 export type ActionKind = 'noop' | 'create' | 'update' | 'start' | 'resume' | 'stop' | 'delete' | 'blocked';
@@ -74,6 +82,8 @@ export interface AgentAction {
   changes: FieldChange[];
   before?: ActualAgent;
   after?: DesiredAgent;
+  /** Set on destroy/purge of an undeclared agent's domain (named on the command line). */
+  orphan?: Orphan;
 }
 
 export type PlanGoal = 'up' | 'down' | 'destroy' | 'purge';
@@ -87,11 +97,15 @@ export interface Orphan {
   domain: string;
   uri: string;
   state: DomainState;
+  /** The disk fleet made for it in the state dir, when it is still there. */
+  disk?: string;
+  /** Its other files in the state dir (logs, keys...). */
+  files?: { path: string; what: string }[];
 }
 
 export interface Plan {
   goal: PlanGoal;
   actions: AgentAction[];
-  /** Undeclared agents' domains; named ones are removed by destroy/purge, the rest only listed. */
+  /** Undeclared agents' domains not named on the command line: only listed. */
   orphans?: Orphan[];
 }

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { link, open, realpath, stat, unlink } from 'node:fs/promises';
+import { chmod, link, open, realpath, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BaseIdentity, DiskInfo, DiskRequest, Disks } from '@agentfleet/core';
+import { PRIVATE_FILE_MODE } from './state-dir.js';
 
 const run = promisify(execFile);
 const HEAD = 1024 * 1024;
@@ -54,6 +55,8 @@ export class LocalDisks implements Disks {
     try {
       if (req.mode === 'overlay') await makeOverlay(req.base, tmp);
       else await sparseCopy(req.base, tmp, onProgress);
+      // Private before it has its name: the disk will hold the guest's host key and data.
+      await chmod(tmp, PRIVATE_FILE_MODE);
       await link(tmp, req.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {

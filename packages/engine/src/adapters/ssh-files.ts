@@ -1,5 +1,6 @@
 import { parsePublicKeyLine, renderKnownHosts, renderSshConfig } from '@agentfleet/core';
 import { writeFileAtomic } from './atomic-file.js';
+import { PRIVATE_FILE_MODE } from './state-dir.js';
 
 export interface SshEntry {
   agent: string;
@@ -32,6 +33,6 @@ export async function writeSshFiles(
     user: e.user,
     identityFile: e.identityFile,
   }));
-  await writeFileAtomic(files.knownHosts, renderKnownHosts(known));
-  await writeFileAtomic(files.sshConfig, renderSshConfig(files.knownHosts, hosts));
+  await writeFileAtomic(files.knownHosts, renderKnownHosts(known), PRIVATE_FILE_MODE);
+  await writeFileAtomic(files.sshConfig, renderSshConfig(files.knownHosts, hosts), PRIVATE_FILE_MODE);
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { FleetState, StateStore } from '@agentfleet/core';
 import { emptyFleetState, parseFleetState } from '@agentfleet/core/plan/state';
 import { writeFileAtomic } from './atomic-file.js';
+import { PRIVATE_FILE_MODE } from './state-dir.js';
 
 /** state.json in the state dir; every write replaces the file atomically. */
 export class JsonStateStore implements StateStore {
@@ -19,6 +20,6 @@ export class JsonStateStore implements StateStore {
   }
 
   async save(state: FleetState): Promise<void> {
-    await writeFileAtomic(this.path, `${JSON.stringify(state, null, 2)}\n`);
+    await writeFileAtomic(this.path, `${JSON.stringify(state, null, 2)}\n`, PRIVATE_FILE_MODE);
   }
 }

@@ -1,13 +1,15 @@
-import { readdir, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { lstat, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { AgentShell } from '@agentfleet/core';
+import { OutputTail } from './output-tail.js';
 import { shq } from './shell-quote.js';
+
+const run = promisify(execFile);
 
 /** Where an uploaded flake lives inside the agent. */
 export const REMOTE_FLAKE_DIR = '/var/lib/agentfleet/flake';
-
-/** Build output, tooling and VCS data a NixOS evaluation never reads: not uploaded. */
-const SKIPPED = new Set(['.git', 'node_modules', 'dist', 'build', '.cache', 'coverage', 'result']);
 
 /**
  * A flake reference from fleet.yaml is either remote (`github:owner/repo`, `git+https://...`),
@@ -25,21 +27,50 @@ export function localFlakeDir(ref: string, fleetDir: string): string | undefined
   return undefined;
 }
 
-/** Every file of a local flake that is uploaded, relative to its root, sorted. */
+/**
+ * Every file of a local flake that is uploaded, relative to its root, sorted: what git would
+ * commit, i.e. tracked files plus untracked files that no .gitignore (or info/exclude, or the
+ * user's excludes file) excludes; never anything under `skipDirs` (the state dir). Only regular
+ * files: symlinks, submodules and tracked files deleted from the work tree are not uploaded.
+ * A directory that is not in a git repository is refused: without git's view of what is local
+ * (.env, keys, .direnv/) there is no safe way to tell what may leave the host.
+ */
 export async function flakeFiles(root: string, skipDirs: readonly string[] = []): Promise<string[]> {
   const skipped = skipDirs
     .map((d) => relative(root, resolve(d)))
     .filter((r) => r !== '' && !r.startsWith('..'));
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  const files: string[] = [];
-  for (const e of entries) {
-    if (!e.isFile()) continue;
-    const rel = relative(root, join(e.parentPath, e.name));
-    if (rel.split('/').some((part) => SKIPPED.has(part))) continue;
-    if (skipped.some((s) => rel.startsWith(`${s}/`))) continue;
-    files.push(rel);
+  const listed = await gitListFiles(root);
+  const files = new Set<string>();
+  for (const rel of listed) {
+    if (skipped.some((s) => rel === s || rel.startsWith(`${s}/`))) continue;
+    const st = await lstat(join(root, rel)).catch(() => undefined);
+    if (st?.isFile()) files.add(rel);
   }
-  return files.sort();
+  return [...files].sort();
+}
+
+async function gitListFiles(root: string): Promise<string[]> {
+  try {
+    const { stdout } = await run(
+      'git',
+      ['-C', root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+      { maxBuffer: 256 * 1024 * 1024 },
+    );
+    return stdout.split('\0').filter((f) => f !== '');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT')
+      throw new Error(`cannot list the flake's files in ${root}: git is not installed`);
+    const said = (e.stderr ?? '').trim();
+    if (/not a git repository/i.test(said)) {
+      throw new Error(
+        `${root} is not a git repository, so fleet cannot tell what may be uploaded to agents: ` +
+          'it uploads only what git would commit (tracked files and untracked files no .gitignore excludes). ' +
+          `Remedy: run \`git init\` in ${root} and list what must stay on this host (.env, keys, .direnv/) in .gitignore.`,
+      );
+    }
+    throw new Error(`cannot list the flake's files in ${root}: git ls-files failed: ${said || e.message}`);
+  }
 }
 
 /**
@@ -71,9 +102,7 @@ export async function uploadFlake(
 }
 
 async function mustExec(shell: AgentShell, command: string): Promise<void> {
-  let output = '';
-  const code = await shell.exec(command, (chunk) => {
-    output += chunk;
-  });
-  if (code !== 0) throw new Error(`\`${command}\` exited with ${code}: ${output.trim()}`);
+  const output = new OutputTail(4096);
+  const code = await shell.exec(command, (chunk) => output.push(chunk));
+  if (code !== 0) throw new Error(`\`${command}\` exited with ${code}: ${output.toString().trim()}`);
 }

@@ -1,6 +1,7 @@
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../adapters/atomic-file.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../adapters/state-dir.js';
 
 /** fw_cfg entry (opt/agentfleet/<name>) the guest takes its SSH host key from. */
 export const HOST_KEY_FWCFG = 'ssh_host_ed25519_key';
@@ -40,8 +41,9 @@ export async function writePregeneratedKey(
   pair: HostKeyPair,
 ): Promise<void> {
   const path = pregeneratedKeyPath(stateDir, agent);
-  await writeFileAtomic(`${path}.pub`, `${pair.publicKey}\n`, 0o644);
-  await writeFileAtomic(path, pair.privateKey, 0o600);
+  await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
+  await writeFileAtomic(`${path}.pub`, `${pair.publicKey}\n`, PRIVATE_FILE_MODE);
+  await writeFileAtomic(path, pair.privateKey, PRIVATE_FILE_MODE);
 }
 
 export async function removePregeneratedKey(stateDir: string, agent: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -274,7 +275,9 @@ describe('provisionAgent', () => {
     expect(guest('drago').agenix.has('mail-password')).toBe(true);
   });
 
-  it('uploads the fleet repository when the flake is local, skipping build output and the state dir', async () => {
+  it('uploads the fleet repository when the flake is local, skipping ignored files and the state dir', async () => {
+    execFileSync('git', ['-C', dir, 'init', '-q']);
+    await writeFile(join(dir, '.gitignore'), 'node_modules/\n');
     await mkdir(join(dir, 'secrets'), { recursive: true });
     await mkdir(join(dir, 'node_modules', 'x'), { recursive: true });
     await writeFile(join(dir, 'flake.nix'), '{ }');
@@ -286,10 +289,15 @@ describe('provisionAgent', () => {
     const r = await provisionAgent(deps({ flake: '.' }), { agent: 'drago', secrets: ['mail-password'] });
     expect(r.ok).toBe(true);
     expect(guest('drago').rebuilds[0]).toBe(`${REMOTE_FLAKE_DIR}#agent-drago`);
-    const once = [`${REMOTE_FLAKE_DIR}.new/flake.nix`, `${REMOTE_FLAKE_DIR}.new/secrets/mail-password.age`];
+    const once = [
+      `${REMOTE_FLAKE_DIR}.new/.gitignore`,
+      `${REMOTE_FLAKE_DIR}.new/flake.nix`,
+      `${REMOTE_FLAKE_DIR}.new/secrets/mail-password.age`,
+    ];
     // Uploaded before each of the two rebuilds: phase 2 must see the rekeyed secrets, and the lock
     // phase 1 wrote, brought back into the repository.
-    expect(guest('drago').uploads).toEqual([...once, `${REMOTE_FLAKE_DIR}.new/flake.lock`, ...once]);
+    const locked = [...once.slice(0, 1), `${REMOTE_FLAKE_DIR}.new/flake.lock`, ...once.slice(1)];
+    expect(guest('drago').uploads).toEqual([...once, ...locked]);
     expect(await readFile(join(dir, 'flake.lock'), 'utf8')).toBe('inputs resolved by drago\n');
     expect(guest('drago').frozen).toEqual([false, true]);
     expect(lines).toContainEqual(
@@ -298,6 +306,7 @@ describe('provisionAgent', () => {
   });
 
   it('rebuilds every agent against the committed flake.lock, never moving it', async () => {
+    execFileSync('git', ['-C', dir, 'init', '-q']);
     await writeFile(join(dir, 'flake.nix'), '{ }');
     await writeFile(join(dir, 'flake.lock'), 'committed inputs\n');
     const [a, b] = await Promise.all([
@@ -312,6 +321,7 @@ describe('provisionAgent', () => {
   });
 
   it('without a flake.lock, the first rebuild of a run pins the inputs and every other agent waits for it', async () => {
+    execFileSync('git', ['-C', dir, 'init', '-q']);
     await writeFile(join(dir, 'flake.nix'), '{ }');
     const [a, b] = await Promise.all([
       provisionAgent(deps({ flake: '.' }), { agent: 'drago', secrets: [] }),

@@ -13,6 +13,7 @@ import {
   type SecretsRekeyer,
 } from '@agentfleet/core';
 import { AgentLog } from './agent-log.js';
+import { OutputTail } from './output-tail.js';
 import { readPregeneratedKey } from './pregenerated-key.js';
 import { PhaseFailure, runRebuild } from './rebuild.js';
 import { shq } from './shell-quote.js';
@@ -203,13 +204,14 @@ async function verifySecrets(shell: AgentShell, secrets: readonly string[], log:
   if (missing !== '') throw new Error(`agenix did not decrypt: ${missing.split('\n').join(', ')}`);
 }
 
+/** A short answer from the guest (a key file, a list of paths); more than the limit is refused, not held. */
 async function readOutput(shell: AgentShell, command: string): Promise<string> {
-  let stdout = '';
-  let stderr = '';
-  const code = await shell.exec(command, (chunk, stream) => {
-    if (stream === 'stdout') stdout += chunk;
-    else stderr += chunk;
-  });
-  if (code !== 0) throw new Error(`\`${command}\` exited with ${code}: ${stderr.trim()}`);
-  return stdout;
+  const stdout = new OutputTail();
+  const stderr = new OutputTail(4096);
+  const code = await shell.exec(command, (chunk, stream) =>
+    (stream === 'stdout' ? stdout : stderr).push(chunk),
+  );
+  if (code !== 0) throw new Error(`\`${command}\` exited with ${code}: ${stderr.toString().trim()}`);
+  if (stdout.overflowed) throw new Error(`\`${command}\` printed more than 64 KiB: not what was asked for`);
+  return stdout.toString();
 }

@@ -1,0 +1,59 @@
+import { access, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { agentConsoleLog, agentDisk } from './paths.js';
+import { provisionLogPath } from './provision/agent-log.js';
+import { pregeneratedKeyPath } from './provision/pregenerated-key.js';
+
+/** One file (or directory) in the state dir that belongs to one agent. */
+export interface AgentFile {
+  path: string;
+  /** What it is, for the list `destroy --purge` shows before deleting. */
+  what: string;
+  /** A directory, removed with everything under it. */
+  dir?: boolean;
+}
+
+/** `<stateDir>/agents/<name>/`: where per-agent runtime files (sockets, pid files) go. */
+export const agentRunDir = (stateDir: string, agent: string) => join(stateDir, 'agents', agent);
+
+/**
+ * Every file fleet keeps for `agent` in the state dir, the disk first (the adopted one when the
+ * ledger records one). The one list `destroy --purge` deletes: whatever creates a new per-agent
+ * file adds it here (or puts it under agentRunDir), so a purge never leaves one behind.
+ */
+export function agentFiles(stateDir: string, agent: string, adoptedDisk?: string): AgentFile[] {
+  // A name is a name: it must never walk out of the state dir.
+  if (!/^[a-z][a-z0-9-]*$/.test(agent)) throw new Error(`'${agent}' is not an agent name`);
+  const key = pregeneratedKeyPath(stateDir, agent);
+  return [
+    { path: adoptedDisk ?? agentDisk(stateDir, agent), what: 'disk' },
+    { path: agentConsoleLog(stateDir, agent), what: 'console log' },
+    { path: provisionLogPath(stateDir, agent), what: 'provisioning log' },
+    { path: key, what: 'pre-generated host key' },
+    { path: `${key}.pub`, what: 'pre-generated host key (public)' },
+    { path: agentRunDir(stateDir, agent), what: 'runtime directory', dir: true },
+  ];
+}
+
+/** The agent's files that exist right now. */
+export async function existingAgentFiles(
+  stateDir: string,
+  agent: string,
+  adoptedDisk?: string,
+): Promise<AgentFile[]> {
+  const files = agentFiles(stateDir, agent, adoptedDisk);
+  const exists = await Promise.all(
+    files.map((f) =>
+      access(f.path).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  return files.filter((_, i) => exists[i]);
+}
+
+/** Deletes files from agentFiles (never the disk: Disks.remove owns that, with its checks). */
+export async function removeAgentFiles(files: readonly AgentFile[]): Promise<void> {
+  for (const f of files) await rm(f.path, { force: true, recursive: f.dir === true });
+}
