@@ -114,12 +114,7 @@
       nixosModules.default = self.nixosModules.agent;
 
       nixosConfigurations = {
-        agent-base = nixosSystem [
-          ./hosts/agent-base
-          {
-            agentfleet.users = lib.unique (lib.mapAttrsToList (_: agent: agent.user) fleet.agents);
-          }
-        ];
+        agent-base = nixosSystem [ ./hosts/agent-base ];
       }
       // lib.mapAttrs' (name: settings: lib.nameValuePair "agent-${name}" (agentSystem name settings)) fleet.agents;
 

@@ -12,6 +12,8 @@ let
   data = builtins.fromJSON (builtins.readFile (root + "/hosts/agents.json"));
   hostKeys = keys.readKeyDir (root + "/secrets/hosts");
   secretFile = secret: root + "/secrets/${secret}.age";
+  dropNulls = set: removeAttrs set (builtins.filter (n: set.${n} == null) (builtins.attrNames set));
+  nullsDropped = value: if builtins.isAttrs value then dropNulls value else value;
 
   agentSettings =
     name: agent:
@@ -30,13 +32,16 @@ let
     else
       {
         inherit name hostKeyRecorded;
+        sudo = agent.sudo or false;
         inherit (agent)
           user
           desktop
           git
-          mail
           tailscale
           ;
+        shellAliases = agent.shellAliases or { };
+        # null in the JSON means "not set": the option's default (mail.<domain>, the usual ports).
+        mail = if agent.mail == null then null else dropNulls (builtins.mapAttrs (_: nullsDropped) agent.mail);
         secretFiles = builtins.listToAttrs (
           map (secret: {
             name = secret;

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENTS_JSON_PATH, agentsJson, type NixAgentInput } from '@agentfleet/core';
-import { evalNixJson, parseNixFile } from '@agentfleet/testing/nix-eval';
+import { evalNixJson, nixSources, parseNixFile } from '@agentfleet/testing/nix-eval';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFleet } from '../packages/cli/src/fleet-files.js';
 
@@ -285,7 +285,8 @@ describe('hosts/agents.json', () => {
   });
 });
 
-// flake.nix's own wiring, evaluated through test/nix/flake-wiring.nix (stand-in inputs, see there).
+// flake.nix's own wiring, evaluated through test/nix/flake-wiring.nix (stand-in inputs, see there);
+// the configurations it makes are evaluated for real in nix-modules.integration.test.ts.
 interface FlakeWiring {
   inputs: Record<string, string>;
   outputNames: string[];
@@ -294,18 +295,12 @@ interface FlakeWiring {
   devShells: string[];
   nixosModules: string[];
   agentModuleImports: string[];
-  configurations: Record<
-    string,
-    {
-      agentfleet: { users?: string[]; adminKeys: string[]; agent?: { user: string } };
-      paths: string[];
-      usesAgentModule: boolean;
-    }
-  >;
 }
 
 const flakeWiring = (root: string) =>
-  evalNixJson(`import ${repo}/test/nix/flake-wiring.nix { repo = ${root}; }`) as FlakeWiring;
+  evalNixJson(
+    `import ${repo}/test/nix/flake-wiring.nix { repo = ${root}; sources = ${nixSources()}; }`,
+  ) as FlakeWiring;
 
 describe('flake.nix', () => {
   it('pins nixpkgs and home-manager to the same release', () => {
@@ -337,201 +332,5 @@ describe('flake.nix', () => {
       'agenix.nixosModules.default',
       'common',
     ]);
-  });
-
-  it('builds agent-base with every agent user, and agent-<name> from the agent module for each agent', () => {
-    const json = JSON.parse(readFileSync(join(repo, 'hosts/agents.json'), 'utf8'));
-    const agents = json.agents as Record<string, { user: string }>;
-    const { configurations } = flakeWiring(repo);
-    expect(Object.keys(configurations).sort()).toEqual(
-      ['agent-base', ...Object.keys(agents).map((name) => `agent-${name}`)].sort(),
-    );
-    expect(configurations['agent-base']).toMatchObject({
-      agentfleet: { users: Object.values(agents).map((a) => a.user) },
-      paths: ['agent-base'],
-      usesAgentModule: false,
-    });
-    for (const [name, agent] of Object.entries(agents)) {
-      const config = configurations[`agent-${name}`];
-      expect(config?.usesAgentModule).toBe(true);
-      expect(config?.agentfleet.agent?.user).toBe(agent.user);
-    }
-  });
-
-  it('picks up a new agent, and a hand-written hosts/agent-<name>/, without any edit to flake.nix', () => {
-    const root = mkdtempSync(join(tmpdir(), 'fleet-flake-'));
-    try {
-      for (const file of ['flake.nix', 'hosts/keys.nix', 'hosts/agents.nix']) {
-        mkdirSync(dirname(join(root, file)), { recursive: true });
-        copyFileSync(join(repo, file), join(root, file));
-      }
-      const agent = (name: string): NixAgentInput => ({
-        name,
-        user: name,
-        git: { name, email: `${name}@example.org` },
-        desktop: false,
-        secrets: [],
-      });
-      writeFileSync(join(root, 'hosts/agents.json'), agentsJson([agent('ada'), agent('bo')]));
-      mkdirSync(join(root, 'hosts/agent-bo'));
-      writeFileSync(join(root, 'hosts/agent-bo/default.nix'), '{ }\n');
-      const { configurations } = flakeWiring(root);
-      expect(Object.keys(configurations)).toEqual(['agent-ada', 'agent-base', 'agent-bo']);
-      expect(configurations['agent-ada']?.paths).toEqual([]);
-      expect(configurations['agent-bo']?.paths).toEqual(['agent-bo']);
-      expect(configurations['agent-base']?.agentfleet.users).toEqual(['ada', 'bo']);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  });
-});
-
-// The agent module's parts, called with stand-in config and lib (test/nix/module-bodies.nix).
-interface Marker<T> {
-  _type: 'if';
-  condition: boolean;
-  content: T;
-}
-interface ModuleBodies {
-  agent: { networking: { hostName: string }; agentfleet: { users: string[] } };
-  secrets: {
-    age: { identityPaths: string[]; secrets: Record<string, { file: string; owner: string; mode: string }> };
-    warnings: string[];
-  };
-  tailscale: Marker<{
-    services: { tailscale: { enable: boolean; authKeyFile: string | null; extraUpFlags: string[] } };
-  }>;
-  desktop: Marker<{ services: { displayManager: { autoLogin: { enable: boolean; user: string } } } }>;
-  home: {
-    'home-manager': {
-      users: Record<
-        string,
-        {
-          programs: {
-            git: { settings: { user: { name: string; email: string } } };
-            himalaya: { enable: boolean };
-          };
-          accounts: {
-            email: {
-              accounts: Record<string, { passwordCommand: string[]; address: string; primary: boolean }>;
-            };
-          };
-        }
-      >;
-    };
-  };
-}
-
-describe('the agent module, its own logic', () => {
-  const dragoOptions = {
-    name: 'drago',
-    user: 'drago',
-    hostKeyRecorded: true,
-    desktop: true,
-    git: { name: 'Drago', email: 'drago@example.org' },
-    mail: {
-      address: 'drago@example.org',
-      passwordSecret: 'mail-drago',
-      imap: { host: 'mail.example.org', port: 993 },
-      smtp: { host: 'mail.example.org', port: 465 },
-    },
-    tailscale: {
-      tags: ['tag:agent', 'tag:coder'],
-      authKeySecret: 'tailnet-key',
-      loginServer: 'https://hs.example.org',
-    },
-    secretFiles: {
-      'mail-drago': '/flake/secrets/mail-drago.age',
-      'tailnet-key': '/flake/secrets/tailnet-key.age',
-    },
-  };
-
-  function moduleBodies(options: object): ModuleBodies {
-    const dir = mkdtempSync(join(tmpdir(), 'fleet-module-'));
-    try {
-      writeFileSync(join(dir, 'agent.json'), JSON.stringify(options));
-      return evalNixJson(
-        `import ${repo}/test/nix/module-bodies.nix { repo = ${repo}; agentFile = ${dir}/agent.json; }`,
-      ) as ModuleBodies;
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-
-  it('names the host agent-<name> and creates the agent user', () => {
-    const { agent } = moduleBodies(dragoOptions);
-    expect(agent.networking.hostName).toBe('agent-drago');
-    expect(agent.agentfleet.users).toEqual(['drago']);
-  });
-
-  it("decrypts with the SSH host key; secrets belong to the agent's user, the tailnet key to root", () => {
-    const { secrets } = moduleBodies(dragoOptions);
-    expect(secrets.age.identityPaths).toEqual(['/var/ssh/ssh_host_ed25519_key']);
-    expect(secrets.age.secrets).toEqual({
-      'mail-drago': { file: '/flake/secrets/mail-drago.age', owner: 'drago', mode: '0400' },
-      'tailnet-key': { file: '/flake/secrets/tailnet-key.age', owner: 'root', mode: '0400' },
-    });
-    expect(secrets.warnings).toEqual([]);
-  });
-
-  it('warns while the host key is not recorded', () => {
-    const { secrets } = moduleBodies({ ...dragoOptions, hostKeyRecorded: false, secretFiles: {} });
-    expect(secrets.age.secrets).toEqual({});
-    expect(secrets.warnings).toHaveLength(1);
-    expect(secrets.warnings[0]).toContain('secrets/hosts/drago.pub');
-  });
-
-  it('joins the tailnet with tags and login server once the auth key is installed', () => {
-    const { tailscale } = moduleBodies(dragoOptions);
-    expect(tailscale.condition).toBe(true);
-    expect(tailscale.content.services.tailscale).toEqual({
-      enable: true,
-      authKeyFile: '/run/agenix/tailnet-key',
-      extraUpFlags: ['--advertise-tags=tag:agent,tag:coder', '--login-server=https://hs.example.org'],
-    });
-  });
-
-  it('runs tailscale without an auth key before the secret is installed, and not at all without tailscale', () => {
-    const early = moduleBodies({
-      ...dragoOptions,
-      secretFiles: {},
-      tailscale: { ...dragoOptions.tailscale, tags: [] },
-    });
-    expect(early.tailscale.content.services.tailscale.authKeyFile).toBeNull();
-    expect(early.tailscale.content.services.tailscale.extraUpFlags).toEqual([
-      '--login-server=https://hs.example.org',
-    ]);
-    expect(moduleBodies({ ...dragoOptions, tailscale: null }).tailscale.condition).toBe(false);
-  });
-
-  it("sets the git identity and points himalaya at the mail password's agenix path", () => {
-    const home = moduleBodies(dragoOptions).home['home-manager'].users.drago;
-    expect(home?.programs.git.settings.user).toEqual({ name: 'Drago', email: 'drago@example.org' });
-    expect(home?.programs.himalaya.enable).toBe(true);
-    expect(home?.accounts.email.accounts.drago).toMatchObject({
-      address: 'drago@example.org',
-      primary: true,
-      passwordCommand: ['cat', '/run/agenix/mail-drago'],
-    });
-  });
-
-  it('leaves himalaya off without a mail password secret', () => {
-    const noPassword = moduleBodies({
-      ...dragoOptions,
-      mail: { ...dragoOptions.mail, passwordSecret: null },
-    });
-    const home = noPassword.home['home-manager'].users.drago;
-    expect(home?.programs.himalaya.enable).toBe(false);
-    expect(home?.accounts.email.accounts).toEqual({});
-    expect(
-      moduleBodies({ ...dragoOptions, mail: null }).home['home-manager'].users.drago?.accounts.email.accounts,
-    ).toEqual({});
-  });
-
-  it("logs the agent's user into GNOME only when the agent has a desktop", () => {
-    const { desktop } = moduleBodies(dragoOptions);
-    expect(desktop.condition).toBe(true);
-    expect(desktop.content.services.displayManager.autoLogin).toEqual({ enable: true, user: 'drago' });
-    expect(moduleBodies({ ...dragoOptions, desktop: false }).desktop.condition).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 # The generic base image every agent's disk starts from (the seeds' hosts/agent-base): it boots,
-# lets the admins in over SSH as any agent user (flake.nix sets agentfleet.users from
-# hosts/agents.json) and has flakes on, so fleet can run
-# `nixos-rebuild switch --flake <flake>#agent-<name>` inside it.
+# takes a host key fleet handed over, lets the admins in over SSH as the admin login and has flakes
+# on, so fleet can run `nixos-rebuild switch --flake <flake>#agent-<name>` inside it. It knows no
+# agent: the agent's user comes with that rebuild, so adding an agent never rebuilds this image.
 {
   imports = [
     ../common/machine.nix

@@ -1,6 +1,8 @@
 # Who gets in: OpenSSH with its host key under /var/ssh (as the seeds do; fleet reads the public
-# half there during provisioning and agenix decrypts with the private half), the admins' keys
-# authorized for the agent users, passwordless sudo for wheel.
+# half there during provisioning and agenix decrypts with the private half), and one admin login
+# (agentfleet.adminUser: wheel, passwordless sudo, the admins' keys) that fleet provisions through.
+# The base image has only this login; each agent's own user comes with its configuration
+# (hosts/common/users.nix), so the base image does not depend on the agent list.
 { config, lib, ... }:
 let
   cfg = config.agentfleet;
@@ -12,12 +14,13 @@ in
     adminKeys = lib.mkOption {
       type = lib.types.listOf lib.types.str;
       default = [ ];
-      description = "SSH public keys (secrets/admins/*.pub) authorized for every user in agentfleet.users.";
+      description = "SSH public keys (secrets/admins/*.pub) authorized for the admin login.";
     };
-    users = lib.mkOption {
-      type = lib.types.listOf lib.types.str;
-      default = [ ];
-      description = "Unix users created as admins: in wheel, logged into with agentfleet.adminKeys.";
+    adminUser = lib.mkOption {
+      # Not root: PermitRootLogin stays "no".
+      type = lib.types.strMatching "[a-z_][a-z0-9_-]*";
+      default = "admin";
+      description = "The admin login fleet provisions through (fleet.yaml ssh.user, whose default is the same): in wheel, logged into with agentfleet.adminKeys.";
     };
   };
 
@@ -37,21 +40,29 @@ in
       };
     };
 
-    users.users = lib.genAttrs cfg.users (_: {
+    users.users.${cfg.adminUser} = {
       isNormalUser = true;
+      description = "agentfleet admin";
       extraGroups = [
         "wheel"
         "networkmanager"
       ];
       openssh.authorizedKeys.keys = cfg.adminKeys;
-    });
+    };
+
+    assertions = [
+      {
+        assertion = cfg.adminUser != "root";
+        message = "agentfleet.adminUser may not be root: root logs in over SSH nowhere";
+      }
+    ];
 
     # fleet provisions non-interactively over SSH.
     security.sudo.wheelNeedsPassword = false;
 
     # A warning, not an assertion: the repository ships without admin keys (each fleet adds its
     # own), and `nix flake check` must still evaluate it.
-    warnings = lib.optional (cfg.users != [ ] && cfg.adminKeys == [ ]) (
+    warnings = lib.optional (cfg.adminKeys == [ ]) (
       "agentfleet.adminKeys is empty, so nobody can log in over SSH: put an admin's public key in "
       + "secrets/admins/<admin>.pub"
     );

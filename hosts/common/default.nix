@@ -9,6 +9,8 @@ in
     ./machine.nix
     ./access.nix
     ./options.nix
+    ./users.nix
+    ./user-key.nix
     ./secrets.nix
     ./desktop.nix
     ./tailscale.nix
@@ -16,5 +18,4 @@ in
   ];
 
   networking.hostName = "agent-${cfg.name}";
-  agentfleet.users = [ cfg.user ];
 }

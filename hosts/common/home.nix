@@ -1,5 +1,12 @@
-# The agent user's home via home-manager: git identity, and himalaya on the agent's mail account.
-{ config, lib, ... }:
+# The agent user's home via home-manager (the seed's home-manager/common/agents/base.nix): the
+# terminal tools, Bitwarden CLI, shell aliases, git identity signed with the agent's own SSH key
+# (hosts/common/user-key.nix), and himalaya on the agent's mail account.
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
 let
   cfg = config.agentfleet.agent;
   mail = cfg.mail;
@@ -12,10 +19,38 @@ in
   home-manager.users.${cfg.user} = {
     home.stateVersion = config.system.stateVersion;
 
+    home.packages = [
+      pkgs.eza
+      pkgs.htop
+      pkgs.jq
+      pkgs.fzf
+      pkgs.ripgrep
+      pkgs.fd
+      pkgs.bat
+      pkgs.tree
+      pkgs.bitwarden-cli
+    ];
+
+    programs.bash.enable = true;
+    home.shellAliases = {
+      ls = "eza";
+      ll = "eza -l";
+      la = "eza -la";
+      lt = "eza --tree";
+      gs = "git status";
+      gd = "git diff";
+    }
+    // cfg.shellAliases;
+
     programs.git = {
       enable = true;
       settings.user = {
         inherit (cfg.git) name email;
+      };
+      signing = lib.mkIf (cfg.sshKey && cfg.gitSigning) {
+        format = "ssh";
+        key = "${config.users.users.${cfg.user}.home}/.ssh/id_ed25519.pub";
+        signByDefault = true;
       };
     };
 

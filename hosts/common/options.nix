@@ -78,6 +78,11 @@ in
       type = types.str;
       description = "The agent's Unix user.";
     };
+    sudo = mkOption {
+      type = types.bool;
+      default = false;
+      description = "Whether the agent's user is in wheel (passwordless sudo: root in its VM, the SSH host key and every secret included). Provisioning never needs it: fleet logs in as agentfleet.adminUser.";
+    };
     git = {
       name = mkOption {
         type = types.str;
@@ -91,7 +96,7 @@ in
     desktop = mkOption {
       type = types.bool;
       default = false;
-      description = "GNOME on the SPICE display, logged in as the agent's user.";
+      description = "GNOME on the SPICE display, logged in as the agent's user (unless it has sudo: no auto-login into wheel).";
     };
     mail = mkOption {
       type = types.nullOr mailModule;
@@ -102,6 +107,24 @@ in
       type = types.nullOr tailscaleModule;
       default = null;
       description = "Tailnet membership; null leaves tailscale off.";
+    };
+    shellAliases = mkOption {
+      type = types.attrsOf types.str;
+      default = { };
+      example = {
+        gs = "git status";
+      };
+      description = "Shell aliases for the agent's user, on top of the common ones (hosts/common/home.nix).";
+    };
+    sshKey = mkOption {
+      type = types.bool;
+      default = true;
+      description = "Generate the agent user's own SSH key (~/.ssh/id_ed25519) on first boot; `fleet keys <name>` shows its public half (e.g. for GitHub).";
+    };
+    gitSigning = mkOption {
+      type = types.bool;
+      default = true;
+      description = "Sign the agent's commits with its own SSH key (requires sshKey).";
     };
     hostKeyRecorded = mkOption {
       type = types.bool;

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureLibvirtd, ensureTestImage, type TestImage } from '@agentfleet/testing';
-import { fleetOk } from '@agentfleet/testing/fleet-cli';
+import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
 import {
   inVm,
   makeSecretsFleet,
@@ -44,18 +44,20 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Each agent's nixos-rebuild log: the switch commands, and the sha256 of the lock each used. */
-async function rebuildLogs(): Promise<Record<string, { switches: string[]; locks: string[] }>> {
+/** A command in an agent over SSH pinned to the host key fleet recorded. */
+async function inAgent(agent: string, command: string): Promise<string> {
   const state = JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')).agents;
   const status = JSON.parse((await fleetOk(dir, ['--json', 'status'])).stdout);
-  const portOf = (a: string) => status.agents.find((s: { name: string }) => s.name === a).sshPort;
-  const loginKey = await readFile(image.privateKeyPath, 'utf8');
+  const port = status.agents.find((s: { name: string }) => s.name === agent).sshPort;
+  const connector = vmConnector(() => ({ sshPort: port }), await readFile(image.privateKeyPath, 'utf8'));
+  return (await inVm(connector, agent, state[agent].hostKey, command)).out;
+}
+
+/** Each agent's nixos-rebuild log: the switch commands, and the sha256 of the lock each used. */
+async function rebuildLogs(): Promise<Record<string, { switches: string[]; locks: string[] }>> {
   const out: Record<string, { switches: string[]; locks: string[] }> = {};
   for (const a of agents) {
-    const connector = vmConnector(() => ({ sshPort: portOf(a) }), loginKey);
-    const log = (await inVm(connector, a, state[a].hostKey, 'cat /var/log/nixos-rebuild.log')).out.split(
-      '\n',
-    );
+    const log = (await inAgent(a, 'cat /var/log/nixos-rebuild.log')).split('\n');
     out[a] = {
       switches: log.filter((l) => l.startsWith('switch --flake')),
       locks: log.filter((l) => l.startsWith('lock: ')).map((l) => l.slice('lock: '.length)),
@@ -100,6 +102,37 @@ describe.sequential('the fleet pins its flake inputs in one flake.lock', () => {
         expect(logs[a]?.locks).toEqual([pinned, pinned, pinned]);
       }
       expect(sha256(await readFile(join(dir, 'flake.lock'), 'utf8'))).toBe(pinned);
+    },
+    LIMIT,
+  );
+
+  it(
+    "fleet keys shows the agent user's own public key, read from the VM; a missing key is an error saying why",
+    async () => {
+      const [withKey, without] = agents as [string, string];
+      // What the agent's NixOS configuration does (users.nix, user-key.nix), by hand in the image:
+      // the agent's user exists, and its key was made on first boot.
+      const home = `/home/${withKey}`;
+      const made = (
+        await inAgent(
+          withKey,
+          `echo '${withKey}:x:1000:100::${home}:/bin/sh' >> /etc/passwd && mkdir -p ${home}/.ssh && ` +
+            `ssh-keygen -q -t ed25519 -N '' -C agent -f ${home}/.ssh/id_ed25519 && cat ${home}/.ssh/id_ed25519.pub`,
+        )
+      )
+        .trim()
+        .split(' ')
+        .slice(0, 2)
+        .join(' ');
+      expect((await fleetOk(dir, ['keys', withKey])).stdout).toBe(`${made}\n`);
+      expect(JSON.parse((await fleetOk(dir, ['--json', 'keys', withKey])).stdout)).toEqual({
+        agent: withKey,
+        user: withKey,
+        publicKey: made,
+      });
+      const missing = await fleet(dir, ['keys', without]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain(`cannot read ~${without}/.ssh/id_ed25519.pub`);
     },
     LIMIT,
   );

@@ -1,12 +1,9 @@
 # Evaluates the real flake.nix `outputs` function with stand-in inputs, to check its wiring
-# offline: which outputs exist and what each nixosConfiguration is given. nixpkgs is not here,
-# so `lib` is ./stand-in-lib.nix, and `nixosSystem` returns its arguments instead of evaluating
-# NixOS.
-{ repo }:
+# offline: which outputs exist and what the agent module imports. `lib` is nixpkgs' real lib
+# (../shared/nix-sources); the configurations themselves are evaluated by ./eval-configs.nix.
+{ repo, sources }:
 let
-  lib = import ./stand-in-lib.nix // {
-    nixosSystem = args: args;
-  };
+  lib = import (sources + "/nixpkgs-lib/lib");
   flake = import (repo + "/flake.nix");
   outputs = flake.outputs {
     self = outputs;
@@ -20,27 +17,6 @@ let
   };
   system = "x86_64-linux";
 
-  # What the configuration's inline modules set under agentfleet, merged; paths listed apart.
-  agentfleetOf =
-    config:
-    builtins.foldl' (
-      acc: module: if builtins.isAttrs module && module ? agentfleet then acc // module.agentfleet else acc
-    ) { } config.modules;
-  # Paths as strings: turning a path into JSON would copy it into the Nix store.
-  withSecretFileNames =
-    agentfleet:
-    if agentfleet ? agent then
-      agentfleet
-      // {
-        agent = agentfleet.agent // {
-          secretFiles = builtins.mapAttrs (_: toString) agentfleet.agent.secretFiles;
-        };
-      }
-    else
-      agentfleet;
-  pathsOf =
-    config:
-    map (p: builtins.baseNameOf (toString p)) (builtins.filter builtins.isPath config.modules);
 in
 {
   inputs = builtins.mapAttrs (_: input: input.url) flake.inputs;
@@ -52,9 +28,4 @@ in
   agentModuleImports = map (
     m: if builtins.isPath m then builtins.baseNameOf (toString m) else m
   ) outputs.nixosModules.agent.imports;
-  configurations = builtins.mapAttrs (_: config: {
-    agentfleet = withSecretFileNames (agentfleetOf config);
-    paths = pathsOf config;
-    usesAgentModule = builtins.elem outputs.nixosModules.agent config.modules;
-  }) outputs.nixosConfigurations;
 }

@@ -57,6 +57,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
     const { registerCompletion } = await import('./commands/completion.js');
     return (p) => registerCompletion(p, Object.keys(COMMANDS));
   },
+  keys: async () => (await import('./commands/keys.js')).registerKeys,
 };
 
 // `fleet completion bash | head` closing the pipe early is not an error worth a stack trace.

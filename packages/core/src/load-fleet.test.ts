@@ -37,6 +37,8 @@ describe('loadFleet', () => {
         user: 'drago',
         git: { name: 'Drago', email: 'drago@example.com' },
         desktop: true,
+        sudo: false,
+        shellAliases: {},
         secrets: [],
         libvirtUri: 'qemu:///session',
         network: 'isolated',

@@ -21,7 +21,7 @@ export type DiskMode = 'copy' | 'overlay';
 export type NetworkMode = 'isolated' | 'open' | 'none';
 
 export interface FleetSshSettings {
-  /** Login user for fleet's own SSH; undefined means "the agent's user". */
+  /** Login user for fleet's own SSH; undefined means the base image's admin login (ADMIN_USER). */
   user?: string;
   /** Private key fleet uses; may start with `~/` (the CLI expands it). */
   identityFile: string;
@@ -70,6 +70,13 @@ export interface AgentMail {
   address: string;
   /** Name of the secret (in `secrets`) holding the mail password. */
   passwordSecret?: string;
+  imap?: MailServer;
+  smtp?: MailServer;
+}
+
+export interface MailServer {
+  host: string;
+  port?: number;
 }
 
 export interface AgentSpec {
@@ -96,8 +103,14 @@ export interface AgentSpec {
     tags: string[];
     /** Secret (in `secrets`) holding a tailscale auth key. */
     authKeySecret?: string;
+    /** Control server (e.g. headscale); undefined means Tailscale's own. */
+    loginServer?: string;
   };
   desktop: boolean;
+  /** The agent's user is in wheel (sudo): root in its VM. */
+  sudo: boolean;
+  /** Extra shell aliases for the agent's user. */
+  shellAliases: Record<string, string>;
   /** Names of secrets (secrets/<name>.age) this agent may decrypt. */
   secrets: string[];
   /** The agent's libvirt URI (the fleet default when the YAML names none). */
@@ -120,3 +133,9 @@ export const DEFAULT_DOMAIN_PREFIX = 'agent-';
 export function domainName(agentName: string, prefix = DEFAULT_DOMAIN_PREFIX): string {
   return `${prefix}${agentName}`;
 }
+
+/**
+ * The base image's admin login (hosts/common/access.nix, agentfleet.adminUser): the SSH user fleet
+ * provisions through unless fleet.yaml's ssh.user says otherwise. Never an agent's user.
+ */
+export const ADMIN_USER = 'admin';

@@ -59,6 +59,8 @@ export function normalizeAgent(a: AgentFile, name: string, file: string, config:
     user: a.user ?? name,
     git: { name: a.git?.name ?? name.charAt(0).toUpperCase() + name.slice(1), email },
     desktop: a.desktop ?? true,
+    sudo: a.sudo ?? false,
+    shellAliases: { ...a.shellAliases },
     secrets: a.secrets ?? [],
     libvirtUri: a.libvirtUri ?? config.libvirtUri,
     network: a.network ?? config.network,
@@ -67,7 +69,7 @@ export function normalizeAgent(a: AgentFile, name: string, file: string, config:
   if (a.cores !== undefined) spec.cores = a.cores;
   if (a.ports?.ssh !== undefined) spec.sshPort = a.ports.ssh;
   if (a.ports?.spice !== undefined) spec.spicePort = a.ports.spice;
-  if (a.mail !== undefined) spec.mail = { ...a.mail };
+  if (a.mail !== undefined) spec.mail = structuredClone(a.mail);
   if (a.tailscale !== undefined) spec.tailscale = { ...a.tailscale };
   return spec;
 }

@@ -22,6 +22,10 @@ const networkMode = z
     'isolated: outside world only (passt, no host loopback); open: QEMU user networking, host loopback reachable; none: no egress',
   );
 
+const mailServer = z.strictObject({
+  host: z.string().regex(/^[A-Za-z0-9.-]+$/, 'a host name'),
+  port: port.optional(),
+});
 const portRange = z.strictObject({
   start: port.describe('first port, inclusive'),
   end: port.optional().describe('last port, inclusive (default start + 99)'),
@@ -55,7 +59,7 @@ export const FleetFileSchema = z
         identityFile: path.optional(),
       })
       .optional()
-      .describe("fleet's own SSH login (default: the agent's user, ~/.ssh/id_ed25519)"),
+      .describe("fleet's own SSH login (default: the base image's admin login `admin`, ~/.ssh/id_ed25519)"),
     domainPrefix: z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,31}$/, "use 1-32 lower-case letters, digits and '-', starting with a letter")
@@ -111,6 +115,8 @@ export const AgentFileSchema = z
       .strictObject({
         address: z.email(),
         passwordSecret: z.string().regex(new RegExp(SECRET_NAME_PATTERN), SECRET_HINT).optional(),
+        imap: mailServer.optional().describe('IMAP server (default mail.<domain of address>:993)'),
+        smtp: mailServer.optional().describe('SMTP submission server (default mail.<domain of address>:465)'),
       })
       .optional(),
     tailscale: z
@@ -121,9 +127,26 @@ export const AgentFileSchema = z
           .regex(new RegExp(SECRET_NAME_PATTERN), SECRET_HINT)
           .optional()
           .describe('secret holding a tailscale auth key, for an unattended join'),
+        loginServer: z
+          .url({ protocol: /^https?$/ })
+          .optional()
+          .describe("control server, e.g. a headscale URL (default: Tailscale's own)"),
       })
       .optional(),
     desktop: z.boolean().optional().describe('GNOME desktop (default true)'),
+    sudo: z
+      .boolean()
+      .optional()
+      .describe(
+        "the agent's user may sudo, i.e. is root in its VM: host key and every secret (default false)",
+      ),
+    shellAliases: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_.-]+$/, 'an alias name is letters, digits, ".", "_" or "-"'),
+        z.string(),
+      )
+      .optional()
+      .describe("shell aliases for the agent's user, added to the common ones"),
     secrets: z.array(z.string().regex(new RegExp(SECRET_NAME_PATTERN), SECRET_HINT)).optional(),
     libvirtUri: libvirtUri.optional().describe("libvirt URI (default: the fleet's)"),
     network: networkMode.optional().describe("network mode (default: the fleet's)"),

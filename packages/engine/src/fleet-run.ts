@@ -1,4 +1,11 @@
-import { type AgentSpec, domainName, type Fleet, type FleetIdentity, type Ledger } from '@agentfleet/core';
+import {
+  ADMIN_USER,
+  type AgentSpec,
+  domainName,
+  type Fleet,
+  type FleetIdentity,
+  type Ledger,
+} from '@agentfleet/core';
 
 /** One invocation's view of the fleet: declarations, allocations and resolved host paths. */
 export interface FleetRun {
@@ -45,6 +52,10 @@ export function agentDomain(run: FleetRun, agent: string): string {
   return domainName(agent, run.fleet.config.domainPrefix);
 }
 
-export function sshUserOf(run: FleetRun, agent: AgentSpec): string {
-  return run.fleet.config.ssh.user ?? agent.user;
+/**
+ * fleet's SSH login into an agent: the base image's admin login, never the agent's own user (which
+ * has no sudo unless its YAML says so). Agent-shaped so that a per-agent login stays a local change.
+ */
+export function sshUserOf(run: FleetRun, _agent: AgentSpec): string {
+  return run.fleet.config.ssh.user ?? ADMIN_USER;
 }

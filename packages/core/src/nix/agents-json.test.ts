@@ -31,6 +31,8 @@ describe('agentsJson', () => {
       'git',
       'mail',
       'secrets',
+      'shellAliases',
+      'sudo',
       'tailscale',
       'user',
     ]);
@@ -55,8 +57,38 @@ describe('agentsJson', () => {
     );
     expect(parsed.agents.luce.mail).toBeNull();
     expect(parsed.agents.luce.tailscale).toBeNull();
-    expect(parsed.agents.x.mail).toEqual({ address: 'x@example.org', passwordSecret: null });
-    expect(parsed.agents.x.tailscale).toEqual({ authKeySecret: null, tags: [] });
+    expect(parsed.agents.x.mail).toEqual({
+      address: 'x@example.org',
+      imap: null,
+      passwordSecret: null,
+      smtp: null,
+    });
+    expect(parsed.agents.x.tailscale).toEqual({ authKeySecret: null, loginServer: null, tags: [] });
+    expect(parsed.agents.x.sudo).toBe(false);
+    expect(parsed.agents.x.shellAliases).toEqual({});
+  });
+
+  it('writes the seed options an agent sets: sudo, aliases (sorted), mail servers, tailscale login server', () => {
+    const parsed = JSON.parse(
+      agentsJson([
+        {
+          ...drago,
+          sudo: true,
+          shellAliases: { z: 'zoxide', k: 'kubectl' },
+          mail: {
+            address: 'd@example.org',
+            imap: { host: 'imap.example.org' },
+            smtp: { host: 's.example.org', port: 587 },
+          },
+          tailscale: { tags: [], loginServer: 'https://hs.example.org' },
+        },
+      ]),
+    );
+    expect(parsed.agents.drago.sudo).toBe(true);
+    expect(Object.keys(parsed.agents.drago.shellAliases)).toEqual(['k', 'z']);
+    expect(parsed.agents.drago.mail.imap).toEqual({ host: 'imap.example.org', port: null });
+    expect(parsed.agents.drago.mail.smtp).toEqual({ host: 's.example.org', port: 587 });
+    expect(parsed.agents.drago.tailscale.loginServer).toBe('https://hs.example.org');
   });
 
   it('keeps the declared order of tailscale tags', () => {

@@ -10,9 +10,17 @@ export interface NixAgentInput {
   /** Unix user inside the VM. */
   user: string;
   git: { name: string; email: string };
-  mail?: { address: string; passwordSecret?: string };
-  tailscale?: { tags: string[]; authKeySecret?: string };
+  mail?: {
+    address: string;
+    passwordSecret?: string;
+    imap?: { host: string; port?: number };
+    smtp?: { host: string; port?: number };
+  };
+  tailscale?: { tags: string[]; authKeySecret?: string; loginServer?: string };
   desktop: boolean;
+  /** The agent's user may sudo (default false). */
+  sudo?: boolean;
+  shellAliases?: Record<string, string>;
   /** Names of secrets (secrets/<name>.age) the agent may decrypt. */
   secrets: string[];
 }
@@ -26,14 +34,28 @@ export const AGENTS_JSON_NOTICE =
 
 // Field names are written in sorted order so the file diffs cleanly. (A type, not an interface,
 // so it is assignable to jsonText's JSON type.)
+type MailServerEntry = { host: string; port: number | null } | null;
 type AgentEntry = {
   desktop: boolean;
   git: { email: string; name: string };
-  mail: { address: string; passwordSecret: string | null } | null;
+  mail: {
+    address: string;
+    imap: MailServerEntry;
+    passwordSecret: string | null;
+    smtp: MailServerEntry;
+  } | null;
   secrets: string[];
-  tailscale: { authKeySecret: string | null; tags: string[] } | null;
+  shellAliases: Record<string, string>;
+  sudo: boolean;
+  tailscale: { authKeySecret: string | null; loginServer: string | null; tags: string[] } | null;
   user: string;
 };
+
+const server = (s: { host: string; port?: number } | undefined): MailServerEntry =>
+  s ? { host: s.host, port: s.port ?? null } : null;
+
+const sortedRecord = (r: Record<string, string> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(r ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 function entry(agent: NixAgentInput): AgentEntry {
   const mailSecret = agent.mail?.passwordSecret;
@@ -48,10 +70,23 @@ function entry(agent: NixAgentInput): AgentEntry {
   return {
     desktop: agent.desktop,
     git: { email: agent.git.email, name: agent.git.name },
-    mail: agent.mail ? { address: agent.mail.address, passwordSecret: mailSecret ?? null } : null,
+    mail: agent.mail
+      ? {
+          address: agent.mail.address,
+          imap: server(agent.mail.imap),
+          passwordSecret: mailSecret ?? null,
+          smtp: server(agent.mail.smtp),
+        }
+      : null,
     secrets: [...secrets].sort(),
+    shellAliases: sortedRecord(agent.shellAliases),
+    sudo: agent.sudo ?? false,
     tailscale: agent.tailscale
-      ? { authKeySecret: tailscaleSecret ?? null, tags: [...agent.tailscale.tags] }
+      ? {
+          authKeySecret: tailscaleSecret ?? null,
+          loginServer: agent.tailscale.loginServer ?? null,
+          tags: [...agent.tailscale.tags],
+        }
       : null,
     user: agent.user,
   };

@@ -7,3 +7,4 @@ export * from './pregenerated-key.js';
 export * from './provision-agent.js';
 export * from './rebuild.js';
 export * from './rebuild-agents.js';
+export * from './user-key.js';
