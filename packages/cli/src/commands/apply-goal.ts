@@ -2,6 +2,7 @@ import {
   allocationOf,
   type PlanGoal,
   type ProgressSink,
+  type Provisioner,
   planHasWork,
   planToJson,
   renderPlan,
@@ -18,8 +19,6 @@ import {
 } from '@agentfleet/engine';
 import type { CliContext } from '../context.js';
 import { printResult } from '../output.js';
-import { progressSink } from './progress.js';
-import { fleetProvisioner, pregenerateHostKeys } from './provisioning.js';
 import { engineDeps, openRuntime, type Runtime } from './runtime.js';
 
 export interface GoalOptions {
@@ -53,7 +52,10 @@ export async function applyGoal(
   // Since the process started: Node, imports, reading the fleet, allocation against the live hosts.
   ctx.log.debug({ ms: Math.round(performance.now()) }, 'runtime open');
   const interactive = !ctx.json && process.stderr.isTTY === true;
-  const bars = progressSink({ interactive });
+  // A plan prints only its result: no progress rendering to load.
+  const bars = opts.dryRun
+    ? { sink: () => {}, stop: () => {} }
+    : (await import('./progress.js')).progressSink({ interactive });
   const sink: ProgressSink = (e) => {
     // The plan is the first thing a user reads; in --json it is part of the result instead.
     if (opts.dryRun) return; // the plan is the result, printed below
@@ -63,12 +65,13 @@ export async function applyGoal(
   let result: RunResult;
   try {
     if (opts.pregenerateHostKeys && !opts.dryRun) {
+      const { pregenerateHostKeys } = await import('./provisioning.js');
       for (const name of await pregenerateHostKeys(rt))
         process.stderr.write(`${name}: host key pre-generated\n`);
     }
     result = await runFleet(
       rt.run,
-      engineDeps(ctx, rt, sink, opts.provision ? fleetProvisioner(ctx, rt) : undefined),
+      engineDeps(ctx, rt, sink, opts.provision ? lazyProvisioner(ctx, rt) : undefined),
       {
         goal: opts.goal,
         dryRun: opts.dryRun,
@@ -84,6 +87,20 @@ export async function applyGoal(
     await rt.close();
   }
   report(ctx, opts, result, rt);
+}
+
+/**
+ * The fleet's provisioner, loaded (ssh2, age, the secrets code) when the first agent gets to provisioning: a plan,
+ * or an `up` with nothing to provision, never loads it.
+ */
+function lazyProvisioner(ctx: CliContext, rt: Runtime): Provisioner {
+  let loaded: Promise<Provisioner> | undefined;
+  return {
+    async provision(agent, pctx) {
+      loaded ??= import('./provisioning.js').then((m) => m.fleetProvisioner(ctx, rt));
+      return (await loaded).provision(agent, pctx);
+    },
+  };
 }
 
 /** ssh_config + known_hosts for every agent whose key is pinned (not just those in this run). */

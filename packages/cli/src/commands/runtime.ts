@@ -28,7 +28,6 @@ import type { CliContext } from '../context.js';
 import { UsageError, ValidationError } from '../errors.js';
 import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
 import { hostSnapshotWithDomains, isLocalUri } from '../host-snapshot.js';
-import { sshReadiness } from './adapters.js';
 import { Connections } from './connections.js';
 import { regenerateAgentsJson } from './nix-data.js';
 
@@ -145,7 +144,10 @@ export function engineDeps(
     connect: rt.connections.connect,
     disks: new LocalDisks(),
     state: new JsonStateStore(stateFile(rt.stateDir)),
-    readiness: sshReadiness(),
+    // ssh2 loads when an agent first waits for SSH: `plan` and `status` never load it.
+    readiness: {
+      wait: async (t, onStage) => (await import('./adapters.js')).sshReadiness().wait(t, onStage),
+    },
     host: { listensOnLoopback, consoleTail: tailFile },
     ...(provisioner && { provisioner }),
     progress,
