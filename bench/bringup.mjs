@@ -10,7 +10,8 @@
 // Ground truth for "ready": the guest's console line "AGENTFLEET READY" (printed right after its sshd starts),
 // read from each guest's serial log. Each case reports the wall time of the tool and how late it noticed the
 // last guest (tool done minus last console line).
-// Run as root after `npm run build`, libvirtd up: node bench/bringup.mjs [N...] (default 1 2 4); ROUNDS=3.
+// Run as root after `npm run build`, libvirtd up: node bench/bringup.mjs [N...] (default 1 2 4); ROUNDS=3;
+// CASES=fleet,bare for a subset.
 // vagrant-libvirt is not a case: see bench/README.md for why.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,7 +43,8 @@ const hasVirtInstall = (() => {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const fleetCli = (dir, args) => execFileSync(process.execPath, [main, '--dir', dir, ...args], { encoding: 'utf8' });
+const fleetCli = (dir, args) =>
+  execFileSync(process.execPath, [main, '--dir', dir, ...args], { encoding: 'utf8' });
 
 /** A fleet repo with N agents, allocated; returns its dir, names, ssh ports and console logs. */
 function fleetRepo(label, n) {
@@ -227,48 +229,71 @@ const cases = {
     const r = fleetRepo('v', n);
     try {
       const kh = join(r.dir, 'known_hosts');
+      let queue = Promise.resolve();
       return await timed(r, () =>
         Promise.all(
           r.names.map(async (name, i) => {
             const disk = join(r.state, `agent-${name}.qcow2`);
             await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', base, disk]);
             const port = r.ports.get(name);
-            await run('virt-install', [
-              '--connect',
-              URI,
-              '--name',
-              `agent-${name}`,
-              '--virt-type',
-              'qemu',
-              '--memory',
-              '256',
-              '--vcpus',
-              `1,cpuset=${i % cpus}`,
-              '--import',
-              '--disk',
-              `path=${disk},format=qcow2,bus=virtio`,
-              '--osinfo',
-              'detect=off,require=off',
-              '--network',
-              'none',
-              `--qemu-commandline=-netdev user,id=net0,hostfwd=tcp:127.0.0.1:${port}-:22 -device virtio-net-pci,netdev=net0,bus=pci.0,addr=0x10`,
-              '--graphics',
-              'none',
-              '--serial',
-              `file,path=${r.consoles[i]}`,
-              '--noautoconsole',
-            ]);
+            // virt-install defines a storage pool for the disk's directory; two at once race on its name.
+            const installed = queue.then(() =>
+              run('virt-install', [
+                '--connect',
+                URI,
+                '--name',
+                `agent-${name}`,
+                '--virt-type',
+                'qemu',
+                '--memory',
+                '256',
+                '--vcpus',
+                `1,cpuset=${i % cpus}`,
+                '--import',
+                '--disk',
+                `path=${disk},format=qcow2,bus=virtio`,
+                '--osinfo',
+                'detect=off,require=off',
+                '--network',
+                'none',
+                `--qemu-commandline=-netdev user,id=net0,hostfwd=tcp:127.0.0.1:${port}-:22 -device virtio-net-pci,netdev=net0,bus=pci.0,addr=0x10`,
+                '--graphics',
+                'none',
+                '--serial',
+                `file,path=${r.consoles[i]}`,
+                '--noautoconsole',
+              ]),
+            );
+            queue = installed;
+            await installed;
             await sshUntilReady(port, kh, 5, 1000);
           }),
         ),
       );
     } finally {
       cleanup(r);
+      removePools(r.state);
     }
   },
 };
 
-const names = Object.keys(cases).filter((c) => c !== 'virt-install' || hasVirtInstall);
+/** Storage pools virt-install defined for `dir`. */
+function removePools(dir) {
+  const virsh = (...a) => execFileSync('virsh', ['-c', URI, ...a], { encoding: 'utf8' });
+  for (const pool of virsh('pool-list', '--all', '--name').split('\n').filter(Boolean)) {
+    if (!virsh('pool-dumpxml', pool).includes(`<path>${dir}</path>`)) continue;
+    try {
+      virsh('pool-destroy', pool);
+    } catch {}
+    virsh('pool-undefine', pool);
+  }
+}
+
+// CASES=fleet,bare reruns a subset (e.g. the key comparison once the machine is quieter).
+const only = process.env.CASES?.split(',');
+const names = Object.keys(cases).filter(
+  (c) => (c !== 'virt-install' || hasVirtInstall) && (!only || only.includes(c)),
+);
 console.log(
   `bring-up to SSH-ready, TCG, tiny image (${URI}), ${cpus} cpus; load average before ${loadavg()}` +
     (hasVirtInstall ? '' : ' (virt-install not installed: case skipped)'),
