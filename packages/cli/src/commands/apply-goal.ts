@@ -3,6 +3,7 @@ import {
   type Plan,
   type PlanGoal,
   type ProgressSink,
+  type Provisioner,
   planHasWork,
   planToJson,
   renderPlan,
@@ -22,8 +23,6 @@ import type { CliContext } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../errors.js';
 import { printResult } from '../output.js';
 import { colourPlan } from './plan-colour.js';
-import { progressSink } from './progress.js';
-import { fleetProvisioner, pregenerateHostKeys } from './provisioning.js';
 import { engineDeps, openRuntime, type Runtime } from './runtime.js';
 
 export interface GoalOptions {
@@ -61,8 +60,10 @@ export async function applyGoal(
   // Since the process started: Node, imports, reading the fleet, allocation against the live hosts.
   ctx.log.debug({ ms: Math.round(performance.now()) }, 'runtime open');
   const interactive = !ctx.json && process.stderr.isTTY === true;
-  // A dry run draws no bars: the plan is its result, printed below.
-  const bars = opts.dryRun ? { sink: () => {}, stop: () => {} } : progressSink({ interactive });
+  // A plan prints only its result: no progress rendering to load.
+  const bars = opts.dryRun
+    ? { sink: () => {}, stop: () => {} }
+    : (await import('./progress.js')).progressSink({ interactive });
   rt.interrupts?.atStop(bars.stop);
   const sink: ProgressSink = (e) => {
     rt.interrupts?.record(e);
@@ -74,12 +75,13 @@ export async function applyGoal(
   let result: RunResult;
   try {
     if (opts.pregenerateHostKeys && !opts.dryRun) {
+      const { pregenerateHostKeys } = await import('./provisioning.js');
       for (const name of await pregenerateHostKeys(rt))
         process.stderr.write(`${name}: host key pre-generated\n`);
     }
     result = await runFleet(
       rt.run,
-      engineDeps(ctx, rt, sink, opts.provision ? fleetProvisioner(ctx, rt) : undefined),
+      engineDeps(ctx, rt, sink, opts.provision ? lazyProvisioner(ctx, rt) : undefined),
       {
         goal: opts.goal,
         dryRun: opts.dryRun,
@@ -97,6 +99,20 @@ export async function applyGoal(
     await rt.close();
   }
   report(ctx, opts, result, rt);
+}
+
+/**
+ * The fleet's provisioner, loaded (ssh2, age, the secrets code) when the first agent gets to provisioning: a plan,
+ * or an `up` with nothing to provision, never loads it.
+ */
+function lazyProvisioner(ctx: CliContext, rt: Runtime): Provisioner {
+  let loaded: Promise<Provisioner> | undefined;
+  return {
+    async provision(agent, pctx) {
+      loaded ??= import('./provisioning.js').then((m) => m.fleetProvisioner(ctx, rt));
+      return (await loaded).provision(agent, pctx);
+    },
+  };
 }
 
 /** ssh_config + known_hosts for every agent whose key is pinned (not just those in this run). */

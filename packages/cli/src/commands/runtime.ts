@@ -39,7 +39,6 @@ import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.j
 import { hostSnapshotWithDomains, isLocalUri } from '../host-snapshot.js';
 import { guardInterrupts, type InterruptGuard } from '../interrupt.js';
 import { envelope } from '../output.js';
-import { sshReadiness } from './adapters.js';
 import { Connections } from './connections.js';
 import { regenerateAgentsJson } from './nix-data.js';
 
@@ -205,7 +204,10 @@ export function engineDeps(
     connect: rt.connections.connect,
     disks: new LocalDisks(),
     state: new JsonStateStore(stateFile(rt.stateDir)),
-    readiness: sshReadiness(),
+    // ssh2 loads when an agent first waits for SSH: `plan` and `status` never load it.
+    readiness: {
+      wait: async (t, onStage) => (await import('./adapters.js')).sshReadiness().wait(t, onStage),
+    },
     host: { listensOnLoopback, consoleTail: tailFile },
     networks: new PasstNetworks(),
     ...(provisioner && { provisioner }),
