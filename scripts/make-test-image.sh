@@ -230,8 +230,10 @@ cp "$W/kpkg/boot/vmlinuz-$KVER" "$W/vmlinuz"
 
 # 4. BIOS-bootable disk: FAT16 "superfloppy" with syslinux (mtools, no loop mount needed). The kernel console ends
 # on ttyS0 so init's messages land in the serial log.
+# no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer check can fail and panic at boot
+# ("IO-APIC + timer doesn't work"), seen several times while other VMs kept both cores busy.
 truncate -s 64M "$W/disk.raw"; mkfs.fat -n AGENTVM "$W/disk.raw" >/dev/null; syslinux --install "$W/disk.raw"
-printf 'DEFAULT linux\nTIMEOUT 0\nLABEL linux\n KERNEL /vmlinuz\n APPEND initrd=/initrd.img console=tty0 console=ttyS0 quiet\n' \
+printf 'DEFAULT linux\nTIMEOUT 0\nLABEL linux\n KERNEL /vmlinuz\n APPEND initrd=/initrd.img console=tty0 console=ttyS0 quiet no_timer_check\n' \
   > "$W/syslinux.cfg"
 mcopy -i "$W/disk.raw" "$W/vmlinuz" "$W/initrd.img" "$W/syslinux.cfg" ::/
 qemu-img convert -f raw -O qcow2 "$W/disk.raw" "$W/base.qcow2"
