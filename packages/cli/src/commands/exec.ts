@@ -77,7 +77,12 @@ export function registerExec(program: Command): void {
               `${o.agent.padEnd(width)}  ${o.code !== undefined ? `exit ${o.code}` : `FAILED: ${o.error}`}`,
           )
           .join('\n');
-        printResult(ctx, `\n${human}`, { command: words, agents: outcomes });
+        const failed = outcomes.filter((o) => o.code !== 0).map((o) => o.agent);
+        const error =
+          failed.length > 0
+            ? { code: 'failed' as const, message: `failed on ${failed.join(', ')}` }
+            : undefined;
+        printResult(ctx, `\n${human}`, { command: words, agents: outcomes }, error);
         if (!execSucceeded(outcomes)) process.exitCode = 1;
       } finally {
         await rt.close();

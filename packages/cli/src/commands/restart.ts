@@ -46,7 +46,12 @@ export function registerRestart(program: Command): void {
             o.ok ? `${o.agent}: restarted${o.forced ? ' (forced)' : ''}` : `${o.agent}: FAILED: ${o.error}`,
           )
           .join('\n');
-        printResult(ctx, human || 'no agents', { agents: outcomes });
+        const failed = outcomes.filter((o) => !o.ok).map((o) => o.agent);
+        const error =
+          failed.length > 0
+            ? { code: 'failed' as const, message: `restart failed for ${failed.join(', ')}` }
+            : undefined;
+        printResult(ctx, human || 'no agents', { agents: outcomes }, error);
         if (outcomes.some((o) => !o.ok)) process.exitCode = 1;
       } finally {
         await rt.close();
