@@ -117,6 +117,10 @@ export interface AgentSpec {
   libvirtUri: string;
   /** The agent's network mode (the fleet default when the YAML names none). */
   network: NetworkMode;
+  /** Labels that select agents (`fleet exec --tag`). */
+  tags: string[];
+  /** libvirt autostart: the domain starts when libvirtd does. */
+  autostart: boolean;
 }
 
 export interface Fleet {

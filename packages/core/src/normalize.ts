@@ -64,6 +64,8 @@ export function normalizeAgent(a: AgentFile, name: string, file: string, config:
     secrets: a.secrets ?? [],
     libvirtUri: a.libvirtUri ?? config.libvirtUri,
     network: a.network ?? config.network,
+    tags: [...new Set(a.tags ?? [])].sort(),
+    autostart: a.autostart ?? false,
   };
   if (a.description !== undefined) spec.description = a.description;
   if (a.cores !== undefined) spec.cores = a.cores;

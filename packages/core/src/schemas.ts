@@ -150,6 +150,16 @@ export const AgentFileSchema = z
     secrets: z.array(z.string().regex(new RegExp(SECRET_NAME_PATTERN), SECRET_HINT)).optional(),
     libvirtUri: libvirtUri.optional().describe("libvirt URI (default: the fleet's)"),
     network: networkMode.optional().describe("network mode (default: the fleet's)"),
+    tags: z
+      .array(
+        z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'a tag is lowercase letters, digits, ".", "_" or "-"'),
+      )
+      .optional()
+      .describe('labels that select agents in fleet commands, e.g. `fleet exec --tag T`'),
+    autostart: z
+      .boolean()
+      .optional()
+      .describe('libvirt starts the agent when libvirtd starts, e.g. after a host reboot (default false)'),
   })
   .describe('one agentfleet agent (agents/<name>.yaml)');
 

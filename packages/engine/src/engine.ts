@@ -329,6 +329,8 @@ async function applyStep(
       // Defining is idempotent: a same-name definition replaces the config, keeps the UUID.
       await hv.define(d.xml);
       return book.update(agent, { phase: 'defined' });
+    case 'autostart':
+      return hv.setAutostart(d.domain, d.autostart);
     case 'start':
       await startAndCheckPort(d, hv, run, deps, opts);
       return book.update(agent, { phase: 'started', startedAt: new Date().toISOString() });

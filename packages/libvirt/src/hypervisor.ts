@@ -83,6 +83,18 @@ export class LibvirtHypervisor implements Hypervisor {
     return this.withDomain(name, (d) => d.destroy());
   }
 
+  reboot(name: string): Promise<void> {
+    return this.withDomain(name, (d) => d.reboot());
+  }
+
+  autostart(name: string): Promise<boolean> {
+    return this.withDomain(name, (d) => d.autostart());
+  }
+
+  setAutostart(name: string, on: boolean): Promise<void> {
+    return this.withDomain(name, (d) => d.setAutostart(on));
+  }
+
   /** Also drops snapshot metadata and managed-save images, which would otherwise block it. */
   undefine(name: string): Promise<void> {
     return this.withDomain(name, (d) => d.undefine({ snapshotsMetadata: true, managedSave: true }));

@@ -90,6 +90,8 @@ export interface NativeDomain {
   getXMLDesc(flags: number): Promise<string>;
   isActive(): Promise<boolean>;
   isPersistent(): Promise<boolean>;
+  getAutostart(): Promise<boolean>;
+  setAutostart(on: boolean): Promise<void>;
   getMetadata(type: number, uri: string | null, flags: number): Promise<string>;
   setMetadata(
     type: number,

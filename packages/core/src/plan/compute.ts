@@ -96,6 +96,13 @@ function planUp(d: DesiredAgent, a: ActualAgent, provision: boolean): AgentActio
     }
   }
 
+  // A flag beside the definition (virDomainSetAutostart): set without a restart; a new domain starts with it off.
+  if ((a.domain?.autostart ?? false) !== d.autostart) {
+    steps.push('autostart');
+    reasons.push(d.autostart ? 'autostart: on' : 'autostart: off');
+    changes = [...changes, { field: 'autostart', before: onOff(!d.autostart), after: onOff(d.autostart) }];
+  }
+
   const redefined = steps.includes('define') && a.domain !== undefined;
   if (running && redefined) {
     steps.push('restart');
@@ -121,7 +128,7 @@ function planUp(d: DesiredAgent, a: ActualAgent, provision: boolean): AgentActio
 
   const kind: ActionKind = !a.domain
     ? 'create'
-    : steps.includes('define') || steps.includes('create-disk')
+    : steps.includes('define') || steps.includes('create-disk') || steps.includes('autostart')
       ? 'update'
       : steps.includes('start')
         ? 'start'
@@ -232,3 +239,5 @@ export function diffResources(before: Record<string, string>, after: Record<stri
   }
   return changes;
 }
+
+const onOff = (on: boolean) => (on ? 'on' : 'off');
