@@ -20,3 +20,4 @@ export * from './provision/index.js';
 export * from './ssh/index.js';
 export * from './terminal-text.js';
 export * from './uri-safety.js';
+export * from './usage.js';

@@ -5,3 +5,4 @@ export { DomainStatsFlags, type DomainStatsRecord, DomainStatsTypes } from './do
 export * from './errors.js';
 export { probeKvm, probePasst } from './host-probes.js';
 export { LibvirtHypervisor } from './hypervisor.js';
+export { LibvirtUsage, sampleOf } from './usage-source.js';
