@@ -21,3 +21,4 @@ export * from './ssh/index.js';
 export * from './terminal-text.js';
 export * from './uri-safety.js';
 export * from './usage.js';
+export * from './snapshots.js';

@@ -23,3 +23,4 @@ export * from './pool.js';
 export * from './provision/index.js';
 export * from './state-book.js';
 export * from './agent-usage.js';
+export * from './snapshots.js';

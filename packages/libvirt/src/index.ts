@@ -6,3 +6,4 @@ export * from './errors.js';
 export { probeKvm, probePasst } from './host-probes.js';
 export { LibvirtHypervisor } from './hypervisor.js';
 export { LibvirtUsage, sampleOf } from './usage-source.js';
+export { LibvirtSnapshots, snapshotInfo } from './snapshot-store.js';
