@@ -50,6 +50,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   snapshot: async () => (await import('./commands/snapshot.js')).registerSnapshot,
   snapshots: async () => (await import('./commands/snapshot.js')).registerSnapshots,
   revert: async () => (await import('./commands/snapshot.js')).registerRevert,
+  reset: async () => (await import('./commands/reset.js')).registerReset,
   add: async () => (await import('./commands/add.js')).registerAdd,
   remove: async () => (await import('./commands/remove.js')).registerRemove,
   import: async () => (await import('./commands/import.js')).registerImport,

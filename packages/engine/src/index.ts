@@ -24,3 +24,4 @@ export * from './provision/index.js';
 export * from './state-book.js';
 export * from './agent-usage.js';
 export * from './snapshots.js';
+export * from './reset.js';
