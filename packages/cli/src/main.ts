@@ -51,6 +51,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   snapshots: async () => (await import('./commands/snapshot.js')).registerSnapshots,
   revert: async () => (await import('./commands/snapshot.js')).registerRevert,
   reset: async () => (await import('./commands/reset.js')).registerReset,
+  cp: async () => (await import('./commands/cp.js')).registerCp,
   add: async () => (await import('./commands/add.js')).registerAdd,
   remove: async () => (await import('./commands/remove.js')).registerRemove,
   import: async () => (await import('./commands/import.js')).registerImport,

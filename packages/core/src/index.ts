@@ -22,3 +22,4 @@ export * from './terminal-text.js';
 export * from './uri-safety.js';
 export * from './usage.js';
 export * from './snapshots.js';
+export * from './copy-spec.js';

@@ -25,3 +25,4 @@ export * from './state-book.js';
 export * from './agent-usage.js';
 export * from './snapshots.js';
 export * from './reset.js';
+export * from './copy.js';
