@@ -20,3 +20,6 @@ export * from './provision/index.js';
 export * from './ssh/index.js';
 export * from './terminal-text.js';
 export * from './uri-safety.js';
+export * from './usage.js';
+export * from './snapshots.js';
+export * from './copy-spec.js';

@@ -23,3 +23,7 @@ export * from './paths.js';
 export * from './pool.js';
 export * from './provision/index.js';
 export * from './state-book.js';
+export * from './agent-usage.js';
+export * from './snapshots.js';
+export * from './reset.js';
+export * from './copy.js';

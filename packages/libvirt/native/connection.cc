@@ -54,6 +54,7 @@ Napi::Function Connection::Define(Napi::Env env) {
           InstanceMethod<&Connection::CreateDomain>("createDomain"),
           InstanceMethod<&Connection::RegisterLifecycleEvents>("registerLifecycleEvents"),
           InstanceMethod<&Connection::DeregisterEvent>("deregisterEvent"),
+          InstanceMethod<&Connection::GetAllDomainStats>("getAllDomainStats"),
       });
 }
 

@@ -45,6 +45,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value CreateDomain(const Napi::CallbackInfo& info);
   Napi::Value RegisterLifecycleEvents(const Napi::CallbackInfo& info);
   Napi::Value DeregisterEvent(const Napi::CallbackInfo& info);
+  // domain_stats.cc
+  Napi::Value GetAllDomainStats(const Napi::CallbackInfo& info);
 
   std::shared_ptr<ConnState> state_;
 };

@@ -15,6 +15,7 @@ import {
   type StartFlags,
 } from './constants.js';
 import { Domain } from './domain.js';
+import { allDomainStats, type DomainStatsRecord } from './domain-stats.js';
 import { libvirtError, withCallerStack } from './errors.js';
 import { type NativeConnection, type NativeNodeInfo, native } from './native.js';
 
@@ -133,6 +134,14 @@ export class Connection {
   async listAllDomains(flags: ListDomainsFlags | 0 = 0): Promise<DomainListEntry[]> {
     const rows = await withCallerStack(() => this.native.listAllDomains(flags));
     return rows.map((r) => ({ ...r, state: domainStateName(r.state) }));
+  }
+
+  /**
+   * virConnectGetAllDomainStats: counters of every domain (`types`: DomainStatsTypes bits, `flags`:
+   * DomainStatsFlags bits), fetched in one round trip.
+   */
+  domainStats(types: number, flags = 0): Promise<DomainStatsRecord[]> {
+    return allDomainStats(this.native, types, flags);
   }
 
   /** virDomainLookupByName; rejects with NoSuchDomainError. */

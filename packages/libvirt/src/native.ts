@@ -72,6 +72,10 @@ export interface NativeConnection {
   createDomain(xml: string, flags: number): Promise<NativeDomain>;
   registerLifecycleEvents(callback: (ev: NativeLifecycleEvent) => void): Promise<number>;
   deregisterEvent(callbackId: number): Promise<void>;
+  getAllDomainStats(
+    types: number,
+    flags: number,
+  ): Promise<{ name: string; uuid: string; params: Record<string, number | boolean | string> }[]>;
 }
 
 export interface NativeDomain {

@@ -36,6 +36,8 @@ export interface GoalOptions {
   pregenerateHostKeys?: boolean;
   /** Asked before anything is deleted (destroy, remove); see confirmDeletion. */
   confirm?: (plan: Plan) => Promise<boolean>;
+  /** Work under the run's lock before the plan is computed (reset, rebase: the disk goes first). */
+  before?: (rt: Runtime) => Promise<void>;
   /** Dry run: exit 2 when the plan has work (terraform's -detailed-exitcode). */
   detailedExitCode?: boolean;
 }
@@ -79,6 +81,7 @@ export async function applyGoal(
       for (const name of await pregenerateHostKeys(rt))
         process.stderr.write(`${name}: host key pre-generated\n`);
     }
+    if (opts.before && !opts.dryRun) await opts.before(rt);
     result = await runFleet(
       rt.run,
       engineDeps(ctx, rt, sink, opts.provision ? lazyProvisioner(ctx, rt) : undefined),
