@@ -1,5 +1,6 @@
 import {
   allocationOf,
+  type BuildOn,
   type Plan,
   type PlanGoal,
   type ProgressSink,
@@ -32,6 +33,8 @@ export interface GoalOptions {
   concurrency?: number;
   /** Continue into provisioning once an agent answers SSH (`up`; `plan` shows those steps). */
   provision?: boolean;
+  /** Where systems are built (`--build-on`; default fleet.yaml's provision.build). */
+  buildOn?: BuildOn;
   /** Make new agents' SSH host keys here before first boot (one rebuild instead of two). */
   pregenerateHostKeys?: boolean;
   /** Asked before anything is deleted (destroy, remove); see confirmDeletion. */
@@ -81,7 +84,7 @@ export async function applyGoal(
     }
     result = await runFleet(
       rt.run,
-      engineDeps(ctx, rt, sink, opts.provision ? lazyProvisioner(ctx, rt) : undefined),
+      engineDeps(ctx, rt, sink, opts.provision ? lazyProvisioner(ctx, rt, opts.buildOn) : undefined),
       {
         goal: opts.goal,
         dryRun: opts.dryRun,
@@ -105,11 +108,11 @@ export async function applyGoal(
  * The fleet's provisioner, loaded (ssh2, age, the secrets code) when the first agent gets to provisioning: a plan,
  * or an `up` with nothing to provision, never loads it.
  */
-function lazyProvisioner(ctx: CliContext, rt: Runtime): Provisioner {
+function lazyProvisioner(ctx: CliContext, rt: Runtime, buildOn: BuildOn | undefined): Provisioner {
   let loaded: Promise<Provisioner> | undefined;
   return {
     async provision(agent, pctx) {
-      loaded ??= import('./provisioning.js').then((m) => m.fleetProvisioner(ctx, rt));
+      loaded ??= import('./provisioning.js').then((m) => m.fleetProvisioner(ctx, rt, buildOn));
       return (await loaded).provision(agent, pctx);
     },
   };

@@ -1,7 +1,9 @@
+import type { BuildOn } from '@agentfleet/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import { contextOf } from '../context.js';
 import { agentNames } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
+import { buildOnOption } from './build-on.js';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -26,10 +28,11 @@ export function registerUp(program: Command): void {
       '--pregenerate-host-keys',
       'for agents without a disk yet: make the SSH host key here, pin it and hand it to the guest via fw_cfg, so provisioning needs one nixos-rebuild',
     )
+    .addOption(buildOnOption())
     .action(
       async (
         names: string[],
-        opts: { concurrency: number; provision: boolean; pregenerateHostKeys?: boolean },
+        opts: { concurrency: number; provision: boolean; pregenerateHostKeys?: boolean; buildOn?: BuildOn },
         command: Command,
       ) => {
         await applyGoal(contextOf(command), {
@@ -39,6 +42,7 @@ export function registerUp(program: Command): void {
           concurrency: opts.concurrency,
           provision: opts.provision,
           pregenerateHostKeys: opts.pregenerateHostKeys === true,
+          ...(opts.buildOn && { buildOn: opts.buildOn }),
         });
       },
     );
