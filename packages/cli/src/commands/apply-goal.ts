@@ -10,6 +10,7 @@ import {
   renderPlan,
 } from '@agentfleet/core';
 import {
+  InFlightAgents,
   JsonStateStore,
   knownHostsFile,
   type RunResult,
@@ -68,8 +69,11 @@ export async function applyGoal(
     ? { sink: () => {}, stop: () => {} }
     : (await import('./progress.js')).progressSink({ interactive });
   rt.interrupts?.atStop(bars.stop);
+  // Who a shared host build waits for (build: host).
+  const inFlight = new InFlightAgents();
   const sink: ProgressSink = (e) => {
     rt.interrupts?.record(e);
+    inFlight.observe(e);
     // The plan is the first thing a user reads; in --json it is part of the result instead.
     if (e.type === 'plan' && !ctx.json && !opts.dryRun)
       process.stdout.write(`${colourPlan(renderPlan(e.plan), paletteFor(process.stdout))}\n`);
@@ -84,7 +88,12 @@ export async function applyGoal(
     }
     result = await runFleet(
       rt.run,
-      engineDeps(ctx, rt, sink, opts.provision ? lazyProvisioner(ctx, rt, opts.buildOn) : undefined),
+      engineDeps(
+        ctx,
+        rt,
+        sink,
+        opts.provision ? lazyProvisioner(ctx, rt, opts.buildOn, inFlight) : undefined,
+      ),
       {
         goal: opts.goal,
         dryRun: opts.dryRun,
@@ -108,11 +117,16 @@ export async function applyGoal(
  * The fleet's provisioner, loaded (ssh2, age, the secrets code) when the first agent gets to provisioning: a plan,
  * or an `up` with nothing to provision, never loads it.
  */
-function lazyProvisioner(ctx: CliContext, rt: Runtime, buildOn: BuildOn | undefined): Provisioner {
+function lazyProvisioner(
+  ctx: CliContext,
+  rt: Runtime,
+  buildOn: BuildOn | undefined,
+  inFlight: InFlightAgents,
+): Provisioner {
   let loaded: Promise<Provisioner> | undefined;
   return {
     async provision(agent, pctx) {
-      loaded ??= import('./provisioning.js').then((m) => m.fleetProvisioner(ctx, rt, buildOn));
+      loaded ??= import('./provisioning.js').then((m) => m.fleetProvisioner(ctx, rt, buildOn, inFlight));
       return (await loaded).provision(agent, pctx);
     },
   };

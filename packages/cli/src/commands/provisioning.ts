@@ -19,6 +19,7 @@ import {
   FleetProvisioner,
   type HostBuildDeps,
   hostBuildFor,
+  type InFlightAgents,
   JsonStateStore,
   knownHostsFile,
   type ProvisionerDeps,
@@ -158,9 +159,10 @@ export function provisionerDeps(ctx: CliContext, rt: Runtime): ProvisionerDeps {
 export async function fleetProvisioner(
   ctx: CliContext,
   rt: Runtime,
-  buildOn?: BuildOn,
+  buildOn: BuildOn | undefined,
+  inFlight: InFlightAgents,
 ): Promise<FleetProvisioner> {
-  const host = await hostBuildOf(ctx, rt, buildOn);
+  const host = await hostBuildOf(ctx, rt, buildOn, inFlight);
   return new FleetProvisioner({ ...provisionerDeps(ctx, rt), ...(host && { host }) });
 }
 
@@ -172,6 +174,7 @@ export function hostBuildOf(
   ctx: CliContext,
   rt: Runtime,
   buildOn?: BuildOn,
+  inFlight?: InFlightAgents,
 ): Promise<HostBuildDeps | undefined> {
   return hostBuildFor({
     build: buildOn ?? rt.fleet.config.provision.build,
@@ -181,6 +184,7 @@ export function hostBuildOf(
       return sshConfigFile(rt.stateDir);
     },
     note: printNote,
+    ...(inFlight && { inFlight }),
   });
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { BuildOn } from '@agentfleet/core';
 import { HostBuilder, type HostBuildSource } from './host-build.js';
 import type { HostBuildDeps } from './host-switch.js';
+import type { InFlightAgents } from './in-flight.js';
 import { NIX_FEATURES, type NixRunner, runNix } from './nix-command.js';
 
 export interface HostBuildCheckResult {
@@ -73,6 +74,8 @@ export async function hostBuildFor(opts: {
   source: HostBuildSource;
   sshConfig: () => Promise<string>;
   note: (message: string) => void;
+  /** `fleet up`: the agents a build round waits for. */
+  inFlight?: InFlightAgents;
   check?: () => Promise<HostBuildCheckResult>;
 }): Promise<HostBuildDeps | undefined> {
   if (opts.build === 'guest') return undefined;
@@ -84,7 +87,7 @@ export async function hostBuildFor(opts: {
     return undefined;
   }
   return {
-    builder: new HostBuilder(opts.source),
+    builder: new HostBuilder(opts.source, opts.inFlight ? { inFlight: opts.inFlight } : {}),
     sshConfig: opts.sshConfig,
     ...(opts.source.nix && { nix: opts.source.nix }),
   };

@@ -5,10 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ProgressEvent } from '@agentfleet/core';
 import { HOST_BUILD_NIX_CONFIG, hostBuildFlake } from '@agentfleet/testing/host-build-flake';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildToplevels, HostBuilder } from './host-build.js';
 import { hostBuildCheck, hostBuildFor } from './host-build-check.js';
+import { InFlightAgents } from './in-flight.js';
 import { type NixRunner, runNix } from './nix-command.js';
 
 let root: string;
@@ -108,13 +110,54 @@ describe('buildToplevels (real nix)', () => {
 describe('HostBuilder', () => {
   it('agents asking at about the same time share one nix build', async () => {
     const { nix, calls } = counted();
-    const builder = new HostBuilder({ flake: '.', fleetDir: root, stateDir, nix }, 200);
+    const builder = new HostBuilder({ flake: '.', fleetDir: root, stateDir, nix }, { gatherMs: 200 });
     const [a, b] = await Promise.all([builder.toplevel('bha', logOf()), builder.toplevel('bhb', logOf())]);
     expect(a.ok && b.ok).toBe(true);
     expect(builds(calls)).toHaveLength(1);
     // A later request is a new round: it sees the files as they are then.
     expect((await builder.toplevel('bha', logOf())).ok).toBe(true);
     expect(builds(calls)).toHaveLength(2);
+  });
+});
+
+describe('HostBuilder in a fleet up (InFlightAgents)', () => {
+  const plan = (agents: string[]) =>
+    ({
+      type: 'plan',
+      plan: { goal: 'up', actions: agents.map((agent) => ({ agent, steps: ['start', 'provision'] })) },
+    }) as unknown as ProgressEvent;
+  const start = (agent: string) => ({ type: 'step', agent, step: 'start', status: 'start' }) as const;
+  const settle = () => new Promise((r) => setTimeout(r, 400));
+
+  it('a round waits until every agent in flight has asked, then builds them in one nix build', async () => {
+    const { nix, calls } = counted();
+    const inFlight = new InFlightAgents();
+    const builder = new HostBuilder({ flake: '.', fleetDir: root, stateDir, nix }, { inFlight });
+    inFlight.observe(plan(['bha', 'bhb', 'bhq']));
+    inFlight.observe(start('bha'));
+    inFlight.observe(start('bhb'));
+    const a = builder.toplevel('bha', logOf());
+    await settle();
+    expect(builds(calls)).toHaveLength(0); // bhb is still booting
+    const b = builder.toplevel('bhb', logOf());
+    expect((await a).ok && (await b).ok).toBe(true);
+    expect(builds(calls)).toHaveLength(1);
+    expect(builds(calls)[0]?.filter((x) => x.includes('#nixosConfigurations'))).toHaveLength(2);
+  });
+
+  it('an agent that fails before asking no longer holds the others', async () => {
+    const { nix, calls } = counted();
+    const inFlight = new InFlightAgents();
+    const builder = new HostBuilder({ flake: '.', fleetDir: root, stateDir, nix }, { inFlight });
+    inFlight.observe(plan(['bha', 'bhb']));
+    inFlight.observe(start('bha'));
+    inFlight.observe(start('bhb'));
+    const a = builder.toplevel('bha', logOf());
+    await settle();
+    expect(builds(calls)).toHaveLength(0);
+    inFlight.observe({ type: 'agent', agent: 'bhb', status: 'failed', error: 'ssh timeout' });
+    expect((await a).ok).toBe(true);
+    expect(builds(calls)).toHaveLength(1);
   });
 });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { flakeFiles, localFlakeDir } from './flake.js';
 import { FLAKE_LOCK, keepLock, withFleetLock } from './flake-lock.js';
+import type { InFlightAgents } from './in-flight.js';
 import { NIX_FEATURES, type NixRunner, runNix } from './nix-command.js';
 
 /** Where one agent's share of a host build's output goes (its provisioning log). */
@@ -143,11 +144,12 @@ interface Waiter {
 }
 
 /**
- * Gathers the toplevel requests of agents provisioned at the same time (`fleet up`, phase 1 and
- * phase 2) into shared `nix build` rounds: a round starts `gatherMs` after the first request
- * when none is running, and takes every request made until then; requests made while a round
- * runs wait for the next one, so each agent's build sees the files (rekeyed secrets) as they were
- * when it asked.
+ * Gathers the toplevel requests of agents provisioned in the same run (`fleet up`: phase 1, then
+ * phase 2 after each rekey) into shared `nix build` rounds. With `inFlight`, a round starts once
+ * every agent in flight has asked (or left): one evaluation per phase for the whole fleet, as
+ * colmena and deploy-rs do. Without it (a single agent, or callers that ask all at once), a round
+ * starts `gatherMs` after the first request. Requests made while a round runs wait for the next,
+ * so each build sees the files (rekeyed secrets) as they were when its agent asked.
  */
 export class HostBuilder {
   private pending = new Map<string, Waiter[]>();
@@ -156,8 +158,10 @@ export class HostBuilder {
 
   constructor(
     private readonly src: HostBuildSource,
-    private readonly gatherMs = 1000,
-  ) {}
+    private readonly opts: { gatherMs?: number; inFlight?: InFlightAgents } = {},
+  ) {
+    opts.inFlight?.onLeave(() => this.schedule());
+  }
 
   toplevel(agent: string, log: BuildLog): Promise<BuiltToplevel> {
     return new Promise((resolve) => {
@@ -169,11 +173,16 @@ export class HostBuilder {
   }
 
   private schedule(): void {
-    if (this.running || this.timer !== undefined || this.pending.size === 0) return;
-    this.timer = setTimeout(() => {
+    if (this.running || this.pending.size === 0) return;
+    const inFlight = this.opts.inFlight;
+    if (inFlight !== undefined) {
+      if ([...inFlight.agents].every((a) => this.pending.has(a))) void this.round();
+      return;
+    }
+    this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.round();
-    }, this.gatherMs);
+    }, this.opts.gatherMs ?? 1000);
   }
 
   private async round(): Promise<void> {

@@ -6,6 +6,7 @@ export * from './fleet-provisioner.js';
 export * from './host-build.js';
 export * from './host-build-check.js';
 export * from './host-switch.js';
+export * from './in-flight.js';
 export * from './nix-command.js';
 export * from './phase-failure.js';
 export * from './pregenerated-key.js';
