@@ -41,14 +41,17 @@ export async function rebuildAgents(
     return mapLimit(agents, concurrency, async (agent) => rebuildOne(deps, agent, await open(agent)));
   }
   const logs = await Promise.all(agents.map(open));
+  // An agent never reached has nothing to copy to: it fails in rebuildOne without being built.
+  const pinned = await Promise.all(agents.map((a) => deps.store.pinnedHostKey(a)));
   const switches = agents.map((agent, i) => {
+    if (pinned[i] === undefined) return undefined;
     const sw = hostSwitchOf(host, agent);
     // Asked for now, for every agent: they land in one build round.
     const built = sw.toplevel(logs[i] as AgentLog);
     return { ...sw, toplevel: () => built };
   });
   return mapLimit(
-    agents.map((agent, i) => ({ agent, log: logs[i] as AgentLog, host: switches[i] as HostSwitch })),
+    agents.map((agent, i) => ({ agent, log: logs[i] as AgentLog, host: switches[i] })),
     concurrency,
     (a) => rebuildOne(deps, a.agent, a.log, a.host),
   );
