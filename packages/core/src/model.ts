@@ -59,7 +59,15 @@ export interface FleetConfig {
   domainPrefix: string;
   /** URIs the fleet opts into although they run programs or skip verification (see uri-safety). */
   unsafeLibvirtUris: string[];
+  /** Where agents' NixOS systems are built (see BuildOn). */
+  provision: { build: BuildOn };
 }
+
+/**
+ * `guest`: `nixos-rebuild switch` inside each agent. `host`: one `nix build` of every agent's
+ * toplevel on the fleet's host, closures copied in over the pinned SSH, then activated.
+ */
+export type BuildOn = 'host' | 'guest';
 
 export interface AgentGit {
   name: string;

@@ -39,6 +39,7 @@ export function normalizeFleet(f: FleetFile): FleetConfig {
     },
     domainPrefix: f.domainPrefix ?? DEFAULT_DOMAIN_PREFIX,
     unsafeLibvirtUris: f.unsafeLibvirtUris ?? [],
+    provision: { build: f.provision?.build ?? 'guest' },
     bootTimeouts: {
       sshSeconds: f.bootTimeouts?.sshSeconds ?? 300,
       shutdownSeconds: f.bootTimeouts?.shutdownSeconds ?? 120,

@@ -71,6 +71,17 @@ export const FleetFileSchema = z
       .array(libvirtUri)
       .optional()
       .describe('URIs allowed although they run programs or skip verification (each exactly as written)'),
+    provision: z
+      .strictObject({
+        build: z
+          .enum(['host', 'guest'])
+          .optional()
+          .describe(
+            "host: build every agent's system on this host in one `nix build` and copy the closures in; guest: nixos-rebuild inside each agent (default)",
+          ),
+      })
+      .optional()
+      .describe('how agents get their NixOS system'),
     bootTimeouts: z
       .strictObject({
         sshSeconds: z.int().min(1).max(86400).optional(),

@@ -1,8 +1,10 @@
+import type { BuildOn } from '@agentfleet/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { agentNames } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
+import { buildOnOption } from './build-on.js';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -32,6 +34,7 @@ export function registerUp(program: Command): void {
       "recreate the named agents' disks from the current baseImage, keeping their identity (as fleet reset); asks first",
     )
     .option('-y, --yes', 'with --rebase: do not ask before deleting the disks')
+    .addOption(buildOnOption())
     .action(
       async (
         names: string[],
@@ -41,6 +44,7 @@ export function registerUp(program: Command): void {
           pregenerateHostKeys?: boolean;
           rebase?: boolean;
           yes?: boolean;
+          buildOn?: BuildOn;
         },
         command: Command,
       ) => {
@@ -57,6 +61,7 @@ export function registerUp(program: Command): void {
           provision: opts.provision,
           pregenerateHostKeys: opts.pregenerateHostKeys === true,
           ...(rebase && { before: rebase }),
+          ...(opts.buildOn && { buildOn: opts.buildOn }),
         });
       },
     );
