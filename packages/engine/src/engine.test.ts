@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { agentYaml, fleetRun, testWorld } from '@agentfleet/testing/engine-deps';
 import { describe, expect, it } from 'vitest';
 import { runFleet } from './engine.js';
@@ -22,6 +25,31 @@ describe('runFleet up', () => {
     });
     // First contact: nothing pinned yet.
     expect(w.readiness.calls.map((c) => c.pinnedHostKey)).toEqual([undefined, undefined]);
+  });
+
+  it('a new disk starts the logs afresh: no console or provisioning line of an earlier guest remains', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'reliab2-logs-'));
+    try {
+      await mkdir(join(stateDir, 'logs'));
+      const old = [
+        'agent-drago.console.log',
+        'logs/agent-drago.provision.log',
+        'logs/agent-drago.provision.log.1',
+      ];
+      for (const f of old) await writeFile(join(stateDir, f), 'a previous guest\n');
+      await writeFile(join(stateDir, 'agent-luce.console.log'), 'another agent\n');
+      const w = testWorld();
+      const r = await runFleet(
+        { ...fleetRun({ drago: agentYaml('drago') }, undefined, ['drago']), stateDir },
+        w.deps,
+        up,
+      );
+      expect(r.outcomes.map((o) => o.ok)).toEqual([true]);
+      expect((await readdir(stateDir)).sort()).toEqual(['agent-luce.console.log', 'logs']);
+      expect(await readdir(join(stateDir, 'logs'))).toEqual([]);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('does nothing on a second run', async () => {

@@ -16,7 +16,7 @@ import {
   type StateStore,
   type StepKind,
 } from '@agentfleet/core';
-import { removeAgentFiles } from './agent-files.js';
+import { removeAgentFiles, removeAgentLogs } from './agent-files.js';
 import { desiredAgents } from './desired.js';
 import { type FleetRun, fleetIdentity, selectedAgents, sshUserOf } from './fleet-run.js';
 import type { EngineLog } from './log.js';
@@ -317,6 +317,7 @@ async function applyStep(
       await deps.disks.create({ path: d.disk.path, base: d.disk.base, mode: d.disk.mode }, (done, total) =>
         deps.progress({ type: 'bytes', agent, done, total }),
       );
+      await removeAgentLogs(run.stateDir, agent);
       return book.update(agent, {
         phase: 'disk',
         disk: { path: d.disk.path, mode: d.disk.mode, base: d.disk.baseIdentity },
