@@ -97,7 +97,17 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
   // `--log-level debug` shows where the time goes: each phase and step with its duration (pino adds the time).
   const phase = timer(deps.log);
   const identity = fleetIdentity(run);
-  const book = await StateBook.open(deps.state);
+  const book = await StateBook.open(
+    deps.state,
+    opts.dryRun
+      ? (err) =>
+          deps.log.warn(
+            { err: err.message },
+            `${err.message}: the plan below assumes nothing was recorded (no phase, no pin); ` +
+              'commands that change the fleet refuse until the file is repaired or removed',
+          )
+      : undefined,
+  );
   const orphans = await findOrphans(run, deps.connect, deps.disks);
   phase('state and orphans read');
   // destroy/purge may name an orphan (its YAML is gone); every other goal acts on declared agents.

@@ -1,4 +1,5 @@
 import type { AgentRuntime, FleetState, StateStore } from '@agentfleet/core';
+import { DamagedStateError, emptyFleetState } from '@agentfleet/core/plan/state';
 
 /**
  * The run's view of state.json. Agents progress concurrently; every change is applied to the
@@ -12,8 +13,18 @@ export class StateBook {
     private readonly state: FleetState,
   ) {}
 
-  static async open(store: StateStore): Promise<StateBook> {
-    return new StateBook(store, await store.load());
+  /**
+   * `onDamage`: for a run that writes nothing (a plan), a damaged state.json reads as empty and
+   * the damage is handed here to be reported; without it, the damage is the run's error.
+   */
+  static async open(store: StateStore, onDamage?: (err: DamagedStateError) => void): Promise<StateBook> {
+    try {
+      return new StateBook(store, await store.load());
+    } catch (err) {
+      if (!onDamage || !(err instanceof DamagedStateError)) throw err;
+      onDamage(err);
+      return new StateBook(store, emptyFleetState());
+    }
   }
 
   get(agent: string): AgentRuntime | undefined {

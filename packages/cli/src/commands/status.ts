@@ -2,6 +2,7 @@ import type { DomainSummary } from '@agentfleet/core';
 import { allocationOf } from '@agentfleet/core/ledger';
 import { domainName } from '@agentfleet/core/model';
 import { isActive } from '@agentfleet/core/plan/compute';
+import { DamagedStateError, emptyFleetState } from '@agentfleet/core/plan/state';
 import { type AgentPhase, agentPhase } from '@agentfleet/core/provision/steps';
 import { JsonStateStore } from '@agentfleet/engine/adapters/state-store';
 import { stateFile } from '@agentfleet/engine/paths';
@@ -40,7 +41,14 @@ export function registerStatus(program: Command): void {
       const fleet = readFleet(ctx.dir);
       const ledger = readLedger(ctx.dir);
       const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
-      const state = await new JsonStateStore(stateFile(stateDir)).load();
+      // Status only reads: a damaged state.json costs the phases, uptimes and errors it recorded,
+      // never the view of the domains, and the damage is named.
+      let stateDamage: string | undefined;
+      const state = await new JsonStateStore(stateFile(stateDir)).load().catch((err: unknown) => {
+        if (!(err instanceof DamagedStateError)) throw err;
+        stateDamage = err.message;
+        return emptyFleetState();
+      });
       const connections = new Connections();
       const domains = new Map<string, Promise<Map<string, DomainSummary>>>();
       const domainsOn = (uri: string) => {
@@ -107,7 +115,11 @@ export function registerStatus(program: Command): void {
           r.uptimeSeconds === null ? '-' : formatDuration(r.uptimeSeconds),
         ]),
       );
-      printResult(ctx, table, { agents: rows });
+      const damage = stateDamage
+        ? `\nstate.json is damaged (${stateDamage}): phases, uptimes and errors are unknown; ` +
+          "repair the file or delete it (the next 'fleet up' rebuilds it; pins committed in secrets/hosts still hold)"
+        : '';
+      printResult(ctx, table + damage, { agents: rows, ...(stateDamage && { stateDamage }) });
     });
 }
 
