@@ -52,6 +52,28 @@ describe('runFleet up', () => {
     }
   });
 
+  it('a failed state.json write fails that agent only, named; the others finish', async () => {
+    const w = testWorld();
+    // The write that records drago's domain as defined fails, as a full disk would make it.
+    const save = w.store.save.bind(w.store);
+    let failed = false;
+    w.store.save = async (state) => {
+      if (!failed && state.agents.drago?.phase === 'defined') {
+        failed = true;
+        throw new Error('cannot write /state/state.json: ENOSPC: no space left on device, write');
+      }
+      return save(state);
+    };
+    const r = await runFleet(fleetRun(agents), { ...w.deps, state: w.store }, { ...up, concurrency: 2 });
+    const drago = r.outcomes.find((o) => o.agent === 'drago');
+    expect(drago).toMatchObject({ ok: false, steps: ['create-disk'] });
+    expect(drago?.error).toMatch(/agent drago's progress failed: cannot write \/state\/state.json: ENOSPC/);
+    expect(r.outcomes.find((o) => o.agent === 'luce')).toMatchObject({ ok: true });
+    expect(w.store.state.agents.luce?.phase).toBe('ssh-ready');
+    // The failure itself was recorded by a later write.
+    expect(w.store.state.agents.drago?.lastError).toMatch(/ENOSPC/);
+  });
+
   it('does nothing on a second run', async () => {
     const w = testWorld();
     const run = fleetRun(agents);

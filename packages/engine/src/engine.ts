@@ -234,7 +234,13 @@ async function applyAction(
     return { agent, ok: true, steps: done, ...(deleted.length > 0 && { deleted }) };
   } catch (err) {
     const error = (err as Error).message;
-    if (action.kind !== 'blocked' && book.get(agent)) await book.update(agent, { lastError: error });
+    // Recording the failure may fail like the step did (a full disk): the outcome still reports it.
+    if (action.kind !== 'blocked' && book.get(agent))
+      await book
+        .update(agent, { lastError: error })
+        .catch((e: unknown) =>
+          deps.log.warn({ agent, err: (e as Error).message }, 'could not record the failure in state.json'),
+        );
     deps.progress({ type: 'agent', agent, status: 'failed', error });
     deps.log.warn({ agent, error, done }, 'agent failed');
     return { agent, ok: false, steps: done, error };

@@ -38,17 +38,26 @@ export class StateBook {
   async update(agent: string, change: Partial<AgentRuntime>): Promise<void> {
     const prev = this.state.agents[agent] ?? { phase: 'declared', updatedAt: '' };
     this.state.agents[agent] = { ...prev, ...change, updatedAt: new Date().toISOString() };
-    await this.persist();
+    await this.persist(agent);
   }
 
   async forget(agent: string): Promise<void> {
     delete this.state.agents[agent];
-    await this.persist();
+    await this.persist(agent);
   }
 
-  private persist(): Promise<void> {
+  /**
+   * A failed write (disk full, read-only) fails the step of the agent whose change it carried, named; the writes
+   * queued after it still run, so the other agents go on (a later successful write also records this change).
+   */
+  private persist(agent: string): Promise<void> {
     const snapshot = structuredClone(this.state);
-    this.writes = this.writes.then(() => this.store.save(snapshot));
-    return this.writes;
+    const write = this.writes.then(() => this.store.save(snapshot));
+    this.writes = write.catch(() => {});
+    return write.catch((err: unknown) => {
+      throw new Error(`recording agent ${agent}'s progress failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    });
   }
 }
