@@ -7,6 +7,8 @@
 import type { DomainState } from '@agentfleet/core';
 import {
   ConnectFlags,
+  type ConnectionCloseReason,
+  closeReasonName,
   DefineFlags,
   domainStateName,
   formatVersion,
@@ -85,6 +87,15 @@ export class Connection {
   /** virConnectIsAlive: false once closed or when the transport broke. */
   isAlive(): boolean {
     return this.native.isAlive();
+  }
+
+  /**
+   * Why the transport closed under this connection (libvirt's close callback: the daemon exited
+   * or restarted, a keepalive timed out, a socket error), undefined while it has not. A lost
+   * connection never comes back: open a new one.
+   */
+  get lostReason(): ConnectionCloseReason | undefined {
+    return closeReasonName(this.native.closeReason());
   }
 
   /** virConnectClose. Idempotent; lifecycle subscriptions end with it. */

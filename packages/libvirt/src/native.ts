@@ -52,6 +52,8 @@ export interface NativeConnection {
   close(): Promise<void>;
   isClosed(): boolean;
   isAlive(): boolean;
+  /** virConnectCloseReason from libvirt's close callback; -1 while the transport is up. */
+  closeReason(): number;
   getURI(): string;
   getLibVersion(): Promise<number>;
   getVersion(): Promise<number>;

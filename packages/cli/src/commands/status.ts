@@ -1,6 +1,7 @@
 import { allocationOf } from '@agentfleet/core/ledger';
 import { domainName } from '@agentfleet/core/model';
 import { isActive } from '@agentfleet/core/plan/compute';
+import { DamagedStateError, emptyFleetState } from '@agentfleet/core/plan/state';
 import { type AgentPhase, agentPhase } from '@agentfleet/core/provision/steps';
 import { sanitizeTerminalText } from '@agentfleet/core/terminal-text';
 import { JsonStateStore } from '@agentfleet/engine/adapters/state-store';
@@ -100,8 +101,15 @@ Examples:
             return new LibvirtUsage(hv.connection);
           }),
         );
+        // Status only reads: a damaged state.json costs the phases, uptimes and errors it recorded,
+        // never the view of the domains, and the damage is named.
+        let stateDamage: string | undefined;
         const rowsFor = async (usage: UsageTable): Promise<AgentStatusWithUsage[]> => {
-          const state = await new JsonStateStore(stateFile(stateDir)).load();
+          const state = await new JsonStateStore(stateFile(stateDir)).load().catch((err: unknown) => {
+            if (!(err instanceof DamagedStateError)) throw err;
+            stateDamage = err.message;
+            return emptyFleetState();
+          });
           const now = Date.now();
           return agents.map((agent) => {
             const u = usage.get(domainName(agent.name, fleet.config.domainPrefix));
@@ -132,7 +140,14 @@ Examples:
         const intervalMs = opts.interval * 1000;
         if (!opts.watch) {
           const rows = await rowsFor(await measureUsage(hosts, intervalMs));
-          printResult(ctx, renderStatus(rows), { agents: rows });
+          const damage = stateDamage
+            ? `\nstate.json is damaged (${stateDamage}): phases, uptimes and errors are unknown; ` +
+              "repair the file or delete it (the next 'fleet up' rebuilds it; pins committed in secrets/hosts still hold)"
+            : '';
+          printResult(ctx, renderStatus(rows) + damage, {
+            agents: rows,
+            ...(stateDamage && { stateDamage }),
+          });
           return;
         }
         await watchStatus(ctx.json, hosts, intervalMs, rowsFor);
