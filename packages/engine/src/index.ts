@@ -22,3 +22,4 @@ export * from './paths.js';
 export * from './pool.js';
 export * from './provision/index.js';
 export * from './state-book.js';
+export * from './doctor.js';
