@@ -2,7 +2,7 @@
 import { constants } from 'node:fs';
 import { access, open, readdir, stat, statfs } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
-import type { Fleet, Hypervisor, PortRange } from '@agentfleet/core';
+import { type Fleet, formatBytes, type Hypervisor, type PortRange } from '@agentfleet/core';
 import { MissingBaseImageError } from './adapters/disks.js';
 import type { TcpListener } from './adapters/listeners.js';
 
@@ -235,15 +235,4 @@ async function diskSpaceCheck(stateDir: string): Promise<DoctorCheck> {
     detail: `${detail}: agents' rebuilds need several GiB each`,
     remedy: 'free space there, or point stateDir in agents/fleet.yaml at a larger disk',
   };
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
