@@ -75,6 +75,34 @@ describe('--json contract', () => {
   });
 });
 
+describe('commands that need no VM', () => {
+  const dir = tempFleet(fleetFiles);
+
+  it('spice --print and --vv validate; without a display, a remedy instead of a GTK warning', () => {
+    expect(runCli(['allocate'], dir).status).toBe(0);
+    const printed = jsonRun(dir, ['spice', 'clj', '--print'], 'spice', 0);
+    expect(printed.uri).toMatch(/^spice\+unix:\/\/\/.*agent-clj\/spice\.sock$/);
+    const vv = join(dir, 'clj.vv');
+    expect(jsonRun(dir, ['spice', 'clj', '--vv', vv], 'spice', 0)).toMatchObject({ file: vv });
+    const r = runCli(['spice', 'clj'], dir, { DISPLAY: '', WAYLAND_DISPLAY: '' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('no display');
+    expect(r.stderr).toContain('fleet spice clj --print');
+    expect(r.stderr).not.toMatch(/Gtk|cannot open display/i);
+    const out = jsonRun(dir, ['spice', 'clj'], 'spice', 0, { DISPLAY: '', WAYLAND_DISPLAY: '' });
+    // --json never opens a viewer: it is the URI, display or not.
+    expect(out.uri).toBeDefined();
+  });
+
+  it('secrets list in a fleet without secrets.nix: no secrets configured, not a nix-instantiate error', () => {
+    expect(jsonRun(dir, ['secrets', 'list'], 'secrets-list', 0)).toMatchObject({ ok: true, secrets: [] });
+    const r = runCli(['secrets', 'list'], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('no secrets configured');
+    expect(r.stderr).toBe('');
+  });
+});
+
 describe('fleet doctor', () => {
   // A real qcow2 header and a key file: what doctor checks of them is that they are there and what they are.
   const qcow2 = Buffer.concat([

@@ -50,6 +50,18 @@ describe('progress lines during `fleet up` (not a terminal)', () => {
     );
   });
 
+  it('a copy too fast to report its middle still gets a rate, counted from the step start', () => {
+    const { written, clock, advance } = capture();
+    const { sink } = progressSink({ interactive: false, clock });
+    sink({ type: 'step', agent: 'a', step: 'create-disk', status: 'start' });
+    advance(2000);
+    sink({ type: 'bytes', agent: 'a', done: 20 * 2 ** 20, total: 20 * 2 ** 20 });
+    expect(written).toEqual([
+      '08:00:00 a: create-disk...\n',
+      '08:00:02 a: disk 20.0 MiB of 20.0 MiB, 10.0 MiB/s, ETA 0s (100%)\n',
+    ]);
+  });
+
   it('an SSH wait says how long it has waited and for how long it may', () => {
     const { written, clock, advance } = capture();
     const { sink } = progressSink({ interactive: false, clock });

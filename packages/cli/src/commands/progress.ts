@@ -29,6 +29,12 @@ class Timings {
 
   constructor(private readonly now: () => number) {}
 
+  /** The disk step started: the copy's rate counts from here (a fast copy reports only its end). */
+  step(e: Extract<ProgressEvent, { type: 'step' }>): void {
+    if (e.step === 'create-disk' && e.status === 'start') this.copyStart.set(e.agent, this.now());
+    if (e.status === 'done') this.end(e.agent);
+  }
+
   /** `disk 5.0 MiB of 20.0 MiB, 12.3 MiB/s, ETA 1s` (rate and ETA once there is a rate). */
   copy(agent: string, done: number, total: number): string {
     const start = this.copyStart.get(agent) ?? this.now();
@@ -108,7 +114,8 @@ function lineSink(clock: () => Date): { sink: ProgressSink; stop(): void } {
       write(e.agent, timings.waitText(e.agent, e.stage));
       return;
     }
-    if ((e.type === 'step' && e.status === 'done') || e.type === 'agent') timings.end(e.agent);
+    if (e.type === 'step') timings.step(e);
+    if (e.type === 'agent') timings.end(e.agent);
     const text = describe(e);
     if (text) write(e.agent, text);
   };
@@ -175,6 +182,9 @@ function barSink(clock: () => Date, columns: () => number): { sink: ProgressSink
     switch (e.type) {
       case 'bytes':
         show(b, timings.copy(e.agent, e.done, e.total), b.done + e.done / Math.max(1, e.total));
+        // Drawn now, not at the next frame: a copy reports every 250 ms, and a fast one only its end,
+        // which the next step's status would replace before a frame showed it.
+        multi.update();
         return;
       case 'stage':
         timings.wait(e);
@@ -191,9 +201,9 @@ function barSink(clock: () => Date, columns: () => number): { sink: ProgressSink
         return;
       }
       case 'step':
+        timings.step(e);
         if (e.status === 'done') {
           b.done += 1;
-          timings.end(e.agent);
           delete b.stage;
         }
         break;

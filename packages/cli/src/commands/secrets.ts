@@ -37,6 +37,15 @@ function identityOption(command: Command): Command {
 }
 
 async function listAction(ctx: CliContext): Promise<void> {
+  // A fleet without agenix rules is a fleet without secrets, not an error of nix-instantiate's.
+  if (!existsSync(join(secretsDirOf(ctx), 'secrets.nix'))) {
+    printResult(
+      ctx,
+      'no secrets configured: secrets/secrets.nix does not exist (copy it, with hosts/keys.nix, from the agentfleet repository to use secrets)',
+      { ok: true, secrets: [] },
+    );
+    return;
+  }
   const rules = await readFleetRules(ctx);
   const namer = recipientNamer(ctx);
   const agentsOfFleet = readFleet(ctx.dir).agents;
