@@ -6,8 +6,9 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonStateStore, StateBook, stateFile } from '@agentfleet/engine';
-import { type AgeIdentity, filesForRecipient, readIdentityFile, readRules, rekey } from '@agentfleet/secrets';
+import { type AgeIdentity, filesForRecipient, readRules, rekey } from '@agentfleet/secrets';
 import type { CliContext } from '../context.js';
+import { readAdminIdentities } from '../passphrase.js';
 import { adminIdentityPaths } from './provisioning.js';
 import type { Runtime } from './runtime.js';
 import { secretsDirOf } from './secrets-files.js';
@@ -60,7 +61,7 @@ export async function retireHostKeys(
     };
   }
   try {
-    const identities: AgeIdentity[] = (await Promise.all(identityPaths.map(readIdentityFile))).flat();
+    const identities: AgeIdentity[] = await readAdminIdentities(identityPaths);
     const summary = await rekey({
       secretsDir,
       rules: await readRules(rulesFile),

@@ -26,10 +26,11 @@ import {
   writeFileAtomic,
   writePregeneratedKey,
 } from '@agentfleet/engine';
-import { type AgeIdentity, filesForRecipient, readIdentityFile, readRules, rekey } from '@agentfleet/secrets';
+import { type AgeIdentity, filesForRecipient, readRules, rekey } from '@agentfleet/secrets';
 import { connectShell, generateEd25519KeyPair, waitForSsh } from '@agentfleet/ssh';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
+import { readAdminIdentities } from '../passphrase.js';
 import type { Runtime } from './runtime.js';
 
 function agentOf(rt: Runtime, name: string): AgentSpec {
@@ -120,7 +121,7 @@ export function secretsRekeyer(secretsDir: string, identityPaths: readonly strin
         const pub = (await readFile(join(secretsDir, 'hosts', `${agent}.pub`), 'utf8')).trim();
         const rules = await readRules(rulesFile);
         const files = new Set(filesForRecipient(rules, pub));
-        const identities: AgeIdentity[] = (await Promise.all(identityPaths.map(readIdentityFile))).flat();
+        const identities: AgeIdentity[] = await readAdminIdentities(identityPaths);
         const summary = await rekey({ secretsDir, rules, identities, only: (file) => files.has(file) });
         return {
           rekeyed: summary.rekeyed,

@@ -3,9 +3,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { type AgeIdentity, type Rules, readIdentityFile, readRules, recipientKey } from '@agentfleet/secrets';
+import { type AgeIdentity, type Rules, readRules, recipientKey } from '@agentfleet/secrets';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
+import { readAdminIdentities } from '../passphrase.js';
 
 export const secretsDirOf = (ctx: CliContext): string => join(ctx.dir, 'secrets');
 
@@ -36,7 +37,7 @@ export async function loadIdentities(paths: readonly string[]): Promise<AgeIdent
       'no identity to decrypt with: pass -i FILE or create ~/.ssh/id_ed25519 or ~/.ssh/id_rsa',
     );
   }
-  return (await Promise.all(chosen.map(readIdentityFile))).flat();
+  return readAdminIdentities(chosen);
 }
 
 /** Keys kept as data, one "TYPE BASE64 [comment]" per line, in `dir`/<name>.pub. */
