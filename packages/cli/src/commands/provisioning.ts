@@ -28,6 +28,7 @@ import {
 } from '@agentfleet/engine';
 import { type AgeIdentity, filesForRecipient, readRules, rekey } from '@agentfleet/secrets';
 import { connectShell, generateEd25519KeyPair, waitForSsh } from '@agentfleet/ssh';
+import { adminIdentityPaths } from '../admin-identity.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { readAdminIdentities } from '../passphrase.js';
@@ -84,19 +85,6 @@ export function agentConnector(rt: Runtime): AgentConnector {
 }
 
 /**
- * Where the keys that can decrypt the current secrets are, the way agenix looks for them
- * (~/.ssh/id_ed25519, ~/.ssh/id_rsa), plus the key fleet logs in with (usually the admin's).
- */
-export function adminIdentityPaths(rt: Runtime): string[] {
-  const paths = [
-    rt.run.identityFile,
-    join(homedir(), '.ssh', 'id_ed25519'),
-    join(homedir(), '.ssh', 'id_rsa'),
-  ];
-  return [...new Set(paths)].filter((p) => existsSync(p));
-}
-
-/**
  * Host keys as data under `secretsDir`/hosts/<agent>.pub (which secrets.nix reads), and the
  * agent's secrets rekeyed with packages/secrets' API using the admin identities.
  */
@@ -140,7 +128,7 @@ export function secretsRekeyer(secretsDir: string, identityPaths: readonly strin
 export function provisionerDeps(ctx: CliContext, rt: Runtime): ProvisionerDeps {
   return {
     connector: agentConnector(rt),
-    secrets: secretsRekeyer(join(ctx.dir, 'secrets'), adminIdentityPaths(rt)),
+    secrets: secretsRekeyer(join(ctx.dir, 'secrets'), adminIdentityPaths(ctx, rt.fleet, rt.run.identityFile)),
     stateDir: rt.stateDir,
     fleetDir: ctx.dir,
     flake: rt.fleet.config.flake,

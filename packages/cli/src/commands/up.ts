@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { collectIdentity, IDENTITY_HELP } from '../admin-identity.js';
 import { contextOf } from '../context.js';
 import { agentNames } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
@@ -26,6 +27,7 @@ export function registerUp(program: Command): void {
       '--pregenerate-host-keys',
       'for agents without a disk yet: make the SSH host key here, pin it and hand it to the guest via fw_cfg, so provisioning needs one nixos-rebuild',
     )
+    .option('-i, --identity <file>', IDENTITY_HELP, collectIdentity, [])
     .action(
       async (
         names: string[],
