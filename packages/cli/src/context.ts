@@ -19,6 +19,8 @@ export interface CliContext {
   log: Logger;
   /** The command as the --json envelope names it (`up`, `secrets add`). */
   command: string;
+  /** `-i` files of a command that decrypts or rekeys secrets (admin-identity.ts). */
+  identities: string[];
 }
 
 interface GlobalOptions {
@@ -26,6 +28,7 @@ interface GlobalOptions {
   json?: boolean;
   logLevel?: string;
   logFormat?: string;
+  identity?: string[];
 }
 
 /** Build the context from the global options of the program that parsed `command`. */
@@ -44,6 +47,7 @@ export function contextOf(command: Command): CliContext {
     json: opts.json === true,
     log: createLogger(level, format),
     command: commandPathOf(command),
+    identities: opts.identity ?? [],
   };
 }
 

@@ -252,6 +252,9 @@ describe('fleet remove', () => {
     expect(r.status).toBe(0);
     expect(r.stderr).not.toContain('warning');
     expect(r.stdout).toContain('removed secrets/hosts/a.pub');
+    // No domain was left to destroy, but the agent was removed: not "Nothing to do".
+    expect(r.stdout).toContain('removed agents/a.yaml and its ledger entry');
+    expect(r.stdout).not.toContain('Nothing to do');
     expect(existsSync(join(dir, 'secrets/hosts/a.pub'))).toBe(false);
     expect(existsSync(join(dir, 'secrets/hosts/b.pub'))).toBe(true);
     const state = JSON.parse(readFileSync(join(dir, 'state/state.json'), 'utf8'));

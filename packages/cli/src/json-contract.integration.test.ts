@@ -1,6 +1,7 @@
 // Every --json output of the built CLI (success, failure, usage error) validates against its
 // published schema in docs/json/, and exit codes follow the table in docs/json.md.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, runCli, tempFleet } from '@agentfleet/testing/run-cli';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -11,8 +12,14 @@ const ajv = new Ajv2020({ allErrors: true, strictTypes: false });
 for (const f of readdirSync(SCHEMAS)) ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, f), 'utf8')));
 
 /** Runs `fleet --json ...args` and checks its stdout against `schema`; returns the parsed output. */
-function jsonRun(dir: string, args: string[], schema: string, exit: number): Record<string, unknown> {
-  const r = runCli(['--json', ...args], dir);
+function jsonRun(
+  dir: string,
+  args: string[],
+  schema: string,
+  exit: number,
+  env: NodeJS.ProcessEnv = {},
+): Record<string, unknown> {
+  const r = runCli(['--json', ...args], dir, env);
   expect(r.status, r.stderr).toBe(exit);
   const out = JSON.parse(r.stdout) as Record<string, unknown>;
   const validate = ajv.getSchema(`https://agentfleet.invalid/json/${schema}.schema.json`);
@@ -81,6 +88,96 @@ describe('--json contract', () => {
     expect(JSON.parse(r.stdout).error.remedy).toContain('result/nixos.qcow2');
     const validate = ajv.getSchema('https://agentfleet.invalid/json/error.schema.json');
     expect(validate?.(JSON.parse(r.stdout)), r.stdout).toBe(true);
+  });
+});
+
+describe('commands that need no VM', () => {
+  const dir = tempFleet(fleetFiles);
+
+  it('spice --print and --vv validate; without a display, a remedy instead of a GTK warning', () => {
+    expect(runCli(['allocate'], dir).status).toBe(0);
+    const printed = jsonRun(dir, ['spice', 'clj', '--print'], 'spice', 0);
+    expect(printed.uri).toMatch(/^spice\+unix:\/\/\/.*agent-clj\/spice\.sock$/);
+    const vv = join(dir, 'clj.vv');
+    expect(jsonRun(dir, ['spice', 'clj', '--vv', vv], 'spice', 0)).toMatchObject({ file: vv });
+    const r = runCli(['spice', 'clj'], dir, { DISPLAY: '', WAYLAND_DISPLAY: '' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('no display');
+    expect(r.stderr).toContain('fleet spice clj --print');
+    expect(r.stderr).not.toMatch(/Gtk|cannot open display/i);
+    const out = jsonRun(dir, ['spice', 'clj'], 'spice', 0, { DISPLAY: '', WAYLAND_DISPLAY: '' });
+    // --json never opens a viewer: it is the URI, display or not.
+    expect(out.uri).toBeDefined();
+  });
+
+  it('secrets list in a fleet without secrets.nix: no secrets configured, not a nix-instantiate error', () => {
+    expect(jsonRun(dir, ['secrets', 'list'], 'secrets-list', 0)).toMatchObject({ ok: true, secrets: [] });
+    const r = runCli(['secrets', 'list'], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('no secrets configured');
+    expect(r.stderr).toBe('');
+  });
+});
+
+describe('fleet doctor', () => {
+  // A real qcow2 header and a key file: what doctor checks of them is that they are there and what they are.
+  const qcow2 = Buffer.concat([
+    Buffer.from([0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3]),
+    Buffer.alloc(504),
+  ]).toString('latin1');
+  const healthy = {
+    ...fleetFiles,
+    'agents/fleet.yaml': `${fleetFiles['agents/fleet.yaml']}ssh: { identityFile: ./admin_key }\n`,
+    admin_key: 'not checked beyond being a file\n',
+    'secrets/admins/c2.pub': 'ssh-ed25519 AAAA c2\n',
+  };
+
+  it('on this machine: every check passes or warns, exit 0, output validates', () => {
+    const dir = tempFleet(healthy);
+    writeFileSync(join(dir, 'base.qcow2'), qcow2, 'latin1');
+    const out = jsonRun(dir, ['doctor'], 'doctor', 0) as { checks: { check: string; status: string }[] };
+    const byName = Object.fromEntries(out.checks.map((c) => [c.check, c.status]));
+    expect(byName).toMatchObject({
+      'libvirt test:///default': 'ok',
+      passt: 'ok',
+      'qemu-img': 'ok',
+      git: 'ok',
+      'admin identity': 'ok',
+      'admin recipients': 'ok',
+      'base image': 'ok',
+      'ssh ports': 'ok',
+    });
+    // The test driver offers no KVM: a warning (agents run under TCG), not a failure.
+    expect(byName['kvm test:///default']).toBe('warn');
+  });
+
+  it('with pieces missing: each is a fail with a remedy, exit 1', () => {
+    // A PATH holding only qemu-img and git: passt (isolated agents need it) is missing.
+    const bin = mkdtempSync(join(tmpdir(), 'cli2-doctor-bin-'));
+    for (const tool of ['qemu-img', 'git']) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
+    try {
+      const dir = tempFleet(healthy);
+      writeFileSync(join(dir, 'base.qcow2'), 'not an image');
+      const out = jsonRun(dir, ['doctor'], 'doctor', 1, { PATH: bin }) as {
+        checks: { check: string; status: string; remedy?: string }[];
+        error: { message: string };
+      };
+      const fail = out.checks.filter((c) => c.status === 'fail');
+      expect(fail.map((c) => c.check).sort()).toEqual(['base image', 'passt']);
+      expect(fail.every((c) => c.remedy)).toBe(true);
+      expect(out.error.message).toContain('passt');
+      expect(out.checks.find((c) => c.check === 'remote-viewer')?.status).toBe('warn');
+      const human = runCli(['doctor'], dir, { PATH: bin });
+      expect(human.status).toBe(1);
+      expect(human.stdout).toMatch(/fail\s+base image\s+.*is not a qcow2 image/);
+      expect(human.stdout).toContain('apt-get install passt');
+      rmSync(join(dir, 'base.qcow2'));
+      expect(runCli(['doctor'], dir).stdout).toMatch(
+        /fail\s+base image\s+.*does not exist\n.*result\/nixos.qcow2/,
+      );
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });
 

@@ -66,6 +66,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
     return (p) => registerCompletion(p, Object.keys(COMMANDS));
   },
   keys: async () => (await import('./commands/keys.js')).registerKeys,
+  doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
 };
 
 // `fleet completion bash | head` closing the pipe early is not an error worth a stack trace.

@@ -1,5 +1,6 @@
 export * from './adopt.js';
 export * from './allocate.js';
+export * from './bytes.js';
 export * from './copy-spec.js';
 export * from './core-spread.js';
 export * from './diagnostics.js';

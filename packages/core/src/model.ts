@@ -54,6 +54,8 @@ export interface FleetConfig {
   network: NetworkMode;
   diskMode: DiskMode;
   ssh: FleetSshSettings;
+  /** The key that decrypts secrets for every automatic rekey; may start with `~/`. */
+  adminIdentity?: string;
   bootTimeouts: BootTimeouts;
   /** Prepended to agent names to make libvirt domain names (default `agent-`). */
   domainPrefix: string;

@@ -37,6 +37,7 @@ export function normalizeFleet(f: FleetFile): FleetConfig {
       ...(f.ssh?.user !== undefined ? { user: f.ssh.user } : {}),
       identityFile: f.ssh?.identityFile ?? '~/.ssh/id_ed25519',
     },
+    ...(f.adminIdentity !== undefined && { adminIdentity: f.adminIdentity }),
     domainPrefix: f.domainPrefix ?? DEFAULT_DOMAIN_PREFIX,
     unsafeLibvirtUris: f.unsafeLibvirtUris ?? [],
     provision: { build: f.provision?.build ?? 'guest' },

@@ -60,6 +60,11 @@ export const FleetFileSchema = z
       })
       .optional()
       .describe("fleet's own SSH login (default: the base image's admin login `admin`, ~/.ssh/id_ed25519)"),
+    adminIdentity: path
+      .optional()
+      .describe(
+        'private key (SSH or age) that decrypts secrets for automatic rekeys (default: ~/.ssh/id_ed25519, ~/.ssh/id_rsa, the ssh key)',
+      ),
     domainPrefix: z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,31}$/, "use 1-32 lower-case letters, digits and '-', starting with a letter")

@@ -478,7 +478,12 @@ async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: 
       },
       (stage) => {
         deps.log.debug({ agent: d.name, stage }, `${d.name}: ssh waiting for ${stage}`);
-        deps.progress({ type: 'stage', agent: d.name, stage });
+        deps.progress({
+          type: 'stage',
+          agent: d.name,
+          stage,
+          limitSeconds: run.fleet.config.bootTimeouts.sshSeconds,
+        });
       },
     );
   } catch (err) {

@@ -13,6 +13,7 @@ export * from './agent-usage.js';
 export * from './copy.js';
 export * from './day2/index.js';
 export * from './desired.js';
+export * from './doctor.js';
 export * from './engine.js';
 export * from './fleet-identity.js';
 export * from './fleet-run.js';

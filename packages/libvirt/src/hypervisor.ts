@@ -116,16 +116,17 @@ export class LibvirtHypervisor implements Hypervisor {
     );
   }
 
+  /** An ACPI request the guest may ignore: repeating it after a reconnect is harmless. */
   reboot(name: string): Promise<void> {
-    return this.withDomain(name, (d) => d.reboot());
+    return this.call((c) => withDomain(c, name, (d) => d.reboot()), 'again');
   }
 
   autostart(name: string): Promise<boolean> {
-    return this.withDomain(name, (d) => d.autostart());
+    return this.call((c) => withDomain(c, name, (d) => d.autostart()), 'again');
   }
 
   setAutostart(name: string, on: boolean): Promise<void> {
-    return this.withDomain(name, (d) => d.setAutostart(on));
+    return this.call((c) => withDomain(c, name, (d) => d.setAutostart(on)), 'again');
   }
 
   /** Also drops snapshot metadata and managed-save images, which would otherwise block it. */

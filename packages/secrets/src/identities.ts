@@ -5,7 +5,7 @@ import { bech32 } from '@scure/base';
 import type { Identity } from 'age-encryption';
 import { SecretsError } from './errors.js';
 import { SshEd25519Identity } from './ssh-ed25519.js';
-import { isSshPrivateKeyText, parseSshPrivateKey } from './ssh-keys.js';
+import { isSshPrivateKeyText, PassphraseNeededError, parseSshPrivateKey } from './ssh-keys.js';
 import { SshRsaIdentity } from './ssh-rsa.js';
 
 /** An AGE-SECRET-KEY-1 string or an Identity object: what typage's Decrypter.addIdentity takes. */
@@ -20,9 +20,9 @@ function x25519Identity(line: string): string {
   return line;
 }
 
-export function parseIdentities(text: string, source: string): AgeIdentity[] {
+export function parseIdentities(text: string, source: string, passphrase?: string): AgeIdentity[] {
   if (isSshPrivateKeyText(text)) {
-    const key = parseSshPrivateKey(text, source);
+    const key = parseSshPrivateKey(text, source, passphrase);
     return [key.type === 'ssh-ed25519' ? new SshEd25519Identity(key) : new SshRsaIdentity(key)];
   }
   const identities: AgeIdentity[] = [];
@@ -39,12 +39,24 @@ export function parseIdentities(text: string, source: string): AgeIdentity[] {
   return identities;
 }
 
-export async function readIdentityFile(path: string): Promise<AgeIdentity[]> {
+/**
+ * The identities in `path`. A passphrase-protected SSH key is decrypted with what `passphrase`
+ * answers (e.g. a prompt on the terminal); without it, PassphraseNeededError.
+ */
+export async function readIdentityFile(
+  path: string,
+  passphrase?: (path: string) => Promise<string>,
+): Promise<AgeIdentity[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     throw new SecretsError(`cannot read identity file (${(err as NodeJS.ErrnoException).code})`, path);
   }
-  return parseIdentities(text, path);
+  try {
+    return parseIdentities(text, path);
+  } catch (err) {
+    if (!(err instanceof PassphraseNeededError) || passphrase === undefined) throw err;
+    return parseIdentities(text, path, await passphrase(path));
+  }
 }

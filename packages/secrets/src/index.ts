@@ -14,6 +14,7 @@ export {
 } from './rules.js';
 export { SshEd25519Identity, SshEd25519Recipient } from './ssh-ed25519.js';
 export {
+  PassphraseNeededError,
   parseSshPrivateKey,
   parseSshPublicKey,
   type SshPrivateKey,

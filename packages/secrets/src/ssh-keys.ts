@@ -5,6 +5,7 @@ import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { parsePublicKeyLine } from '@agentfleet/core';
 import { base64nopad, base64urlnopad } from '@scure/base';
 import { SecretsError } from './errors.js';
+import { decryptPrivateSection } from './openssh-cipher.js';
 import { concat, WireReader, wireMpint, wireString } from './ssh-wire.js';
 
 export type SshPublicKey =
@@ -87,27 +88,30 @@ function rsaPrivateKey(
 }
 
 /** The unencrypted private section of an OpenSSH key (PROTOCOL.key). */
-function parseOpenSshPrivateKey(base64Body: string, source: string): SshPrivateKey {
+function parseOpenSshPrivateKey(base64Body: string, source: string, passphrase?: string): SshPrivateKey {
   const blob = new Uint8Array(Buffer.from(base64Body.replace(/\s+/g, ''), 'base64'));
   const magic = new TextDecoder().decode(blob.subarray(0, OPENSSH_MAGIC.length));
   if (magic !== OPENSSH_MAGIC) throw new SecretsError('not an OpenSSH private key (bad magic)', source);
   const r = new WireReader(blob.subarray(OPENSSH_MAGIC.length), 'OpenSSH private key');
   const cipher = r.string();
-  r.string(); // kdf name
-  r.bytes(); // kdf options
-  if (cipher !== 'none') {
-    throw new SecretsError(
-      `private key is passphrase-protected (cipher ${cipher}); use an unencrypted key or an age identity file`,
-      source,
-    );
-  }
+  const kdf = r.string();
+  const kdfOptions = r.bytes();
+  if (cipher !== 'none' && passphrase === undefined) throw new PassphraseNeededError(source);
   if (r.uint32() !== 1)
     throw new SecretsError('OpenSSH key files holding several keys are not supported', source);
   r.bytes(); // public key, repeated inside the private section
-  const p = new WireReader(r.bytes(), 'OpenSSH private section');
+  const section = r.bytes();
+  const plain =
+    cipher === 'none' ? section : decryptPrivateSection(cipher, kdf, kdfOptions, section, passphrase ?? '');
+  const p = new WireReader(plain, 'OpenSSH private section');
   const check1 = p.uint32();
   const check2 = p.uint32();
-  if (check1 !== check2) throw new SecretsError('corrupt OpenSSH private key (check bytes differ)', source);
+  // With a passphrase, differing check bytes are what a wrong one looks like (PROTOCOL.key).
+  if (check1 !== check2)
+    throw new SecretsError(
+      cipher === 'none' ? 'corrupt OpenSSH private key (check bytes differ)' : 'wrong passphrase',
+      source,
+    );
   const type = p.string();
   if (type === 'ssh-ed25519') {
     const pub = p.bytes();
@@ -130,17 +134,14 @@ function parseOpenSshPrivateKey(base64Body: string, source: string): SshPrivateK
 }
 
 /** PKCS#1 / PKCS#8 PEM, as `ssh-keygen -m PEM` writes. */
-function parsePemPrivateKey(text: string, source: string): SshPrivateKey {
-  if (text.includes('ENCRYPTED')) {
-    throw new SecretsError(
-      'private key is passphrase-protected; use an unencrypted key or an age identity file',
-      source,
-    );
-  }
+function parsePemPrivateKey(text: string, source: string, passphrase?: string): SshPrivateKey {
+  const encrypted = text.includes('ENCRYPTED');
+  if (encrypted && passphrase === undefined) throw new PassphraseNeededError(source);
   let key: KeyObject;
   try {
-    key = createPrivateKey({ key: text, format: 'pem' });
+    key = createPrivateKey({ key: text, format: 'pem', ...(encrypted && { passphrase }) });
   } catch (err) {
+    if (encrypted) throw new SecretsError('wrong passphrase (or an unreadable encrypted PEM key)', source);
     throw new SecretsError(`unreadable PEM private key (${(err as Error).message})`, source);
   }
   const jwk = key.export({ format: 'jwk' });
@@ -165,12 +166,19 @@ export function isSshPrivateKeyText(text: string): boolean {
   return /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text);
 }
 
+/** A passphrase-protected key read without a passphrase: the caller may ask for one and retry. */
+export class PassphraseNeededError extends SecretsError {
+  constructor(source: string) {
+    super('private key is passphrase-protected', source);
+  }
+}
+
 /** Reads an SSH private key file's text; `source` names the file in errors. */
-export function parseSshPrivateKey(text: string, source: string): SshPrivateKey {
+export function parseSshPrivateKey(text: string, source: string, passphrase?: string): SshPrivateKey {
   const openssh = OPENSSH_ARMOR.exec(text);
   try {
-    if (openssh) return parseOpenSshPrivateKey(openssh[1] ?? '', source);
-    return parsePemPrivateKey(text, source);
+    if (openssh) return parseOpenSshPrivateKey(openssh[1] ?? '', source, passphrase);
+    return parsePemPrivateKey(text, source, passphrase);
   } catch (err) {
     if (err instanceof SecretsError) throw err;
     throw new SecretsError((err as Error).message, source);

@@ -15,11 +15,12 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], cwd: string): CliRun {
+/** Runs the built CLI in `cwd`; `env` adds to (or, e.g. PATH, replaces in) the test's environment. */
+export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliRun {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -113,7 +113,8 @@ export async function applyGoal(
     bars.stop();
     await rt.close();
   }
-  report(ctx, opts, result, rt);
+  // After `remove` deleted its files, "Nothing to do" (no domain left to destroy) would read as a lie.
+  report(ctx, opts, result, rt, after !== undefined);
 }
 
 /**
@@ -157,7 +158,7 @@ export async function refreshSshFiles(rt: Runtime): Promise<void> {
   });
 }
 
-function report(ctx: CliContext, opts: GoalOptions, result: RunResult, rt: Runtime): void {
+function report(ctx: CliContext, opts: GoalOptions, result: RunResult, rt: Runtime, didMore: boolean): void {
   const failed = result.outcomes.filter((o) => !o.ok);
   if (opts.dryRun) {
     // A blocked agent is a plan `up` cannot carry out: scripts must not read it as success.
@@ -193,7 +194,7 @@ function report(ctx: CliContext, opts: GoalOptions, result: RunResult, rt: Runti
     return;
   }
   const lines: string[] = [];
-  if (!planHasWork(result.plan) && failed.length === 0)
+  if (!planHasWork(result.plan) && failed.length === 0 && !didMore)
     lines.push('Nothing to do: every agent is as declared.');
   for (const o of result.outcomes) {
     lines.push(

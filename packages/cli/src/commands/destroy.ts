@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { collectIdentity, IDENTITY_HELP } from '../admin-identity.js';
 import { contextOf } from '../context.js';
 import { agentNames } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
@@ -15,6 +16,7 @@ export function registerDestroy(program: Command): void {
     .option('--purge', 'also delete the disk (cannot be undone)', false)
     .option('--dry-run', 'show the plan only', false)
     .option('-y, --yes', 'do not ask (needed when stdin is not a terminal)', false)
+    .option('-i, --identity <file>', IDENTITY_HELP, collectIdentity, [])
     .action(
       async (names: string[], opts: { purge: boolean; dryRun: boolean; yes: boolean }, command: Command) => {
         const ctx = contextOf(command);

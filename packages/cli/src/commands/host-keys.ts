@@ -6,9 +6,10 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonStateStore, StateBook, stateFile } from '@agentfleet/engine';
-import { type AgeIdentity, filesForRecipient, readIdentityFile, readRules, rekey } from '@agentfleet/secrets';
+import { type AgeIdentity, filesForRecipient, readRules, rekey } from '@agentfleet/secrets';
+import { adminIdentityPaths } from '../admin-identity.js';
 import type { CliContext } from '../context.js';
-import { adminIdentityPaths } from './provisioning.js';
+import { readAdminIdentities } from '../passphrase.js';
 import type { Runtime } from './runtime.js';
 import { secretsDirOf } from './secrets-files.js';
 
@@ -60,7 +61,7 @@ export async function retireHostKeys(
     };
   }
   try {
-    const identities: AgeIdentity[] = (await Promise.all(identityPaths.map(readIdentityFile))).flat();
+    const identities: AgeIdentity[] = await readAdminIdentities(identityPaths);
     const summary = await rekey({
       secretsDir,
       rules: await readRules(rulesFile),
@@ -80,7 +81,11 @@ export async function retireHostKeys(
 
 /** retireHostKeys for the CLI: the admin identities provisioning uses, and the outcome printed. */
 export async function retireAgentHostKeys(ctx: CliContext, rt: Runtime, agents: readonly string[]) {
-  const r = await retireHostKeys(secretsDirOf(ctx), adminIdentityPaths(rt), agents);
+  const r = await retireHostKeys(
+    secretsDirOf(ctx),
+    adminIdentityPaths(ctx, rt.fleet, rt.run.identityFile),
+    agents,
+  );
   if (r.retired.length > 0 && !ctx.json) {
     const files = r.retired.map((a) => `secrets/hosts/${a}.pub`).join(', ');
     const rekeyed = r.rekeyed.length > 0 ? `; re-encrypted without it: ${r.rekeyed.join(', ')}` : '';

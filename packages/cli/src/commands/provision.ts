@@ -9,6 +9,7 @@ import {
   stateFile,
 } from '@agentfleet/engine';
 import { type Command, Option } from 'commander';
+import { collectIdentity, IDENTITY_HELP } from '../admin-identity.js';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printNote, printResult } from '../output.js';
@@ -44,6 +45,7 @@ export function registerProvision(program: Command): void {
     .option('--rekey', "accept the agent's new host key (VM recreated), re-capture it and rekey; needs --yes")
     .option('--yes', 'confirm --rekey')
     .addOption(buildOnOption())
+    .option('-i, --identity <file>', IDENTITY_HELP, collectIdentity, [])
     .action(async (name: string, opts: ProvisionOptions, command: Command) => {
       const ctx = contextOf(command);
       if (opts.rekey && !opts.yes) {

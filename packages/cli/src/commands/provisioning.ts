@@ -31,11 +31,13 @@ import {
   writeFileAtomic,
   writePregeneratedKey,
 } from '@agentfleet/engine';
-import { type AgeIdentity, filesForRecipient, readIdentityFile, readRules, rekey } from '@agentfleet/secrets';
+import { type AgeIdentity, filesForRecipient, readRules, rekey } from '@agentfleet/secrets';
 import { connectShell, generateEd25519KeyPair, waitForSsh } from '@agentfleet/ssh';
+import { adminIdentityPaths } from '../admin-identity.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printNote } from '../output.js';
+import { readAdminIdentities } from '../passphrase.js';
 import { refreshSshFiles } from './apply-goal.js';
 import type { Runtime } from './runtime.js';
 
@@ -90,19 +92,6 @@ export function agentConnector(rt: Runtime): AgentConnector {
 }
 
 /**
- * Where the keys that can decrypt the current secrets are, the way agenix looks for them
- * (~/.ssh/id_ed25519, ~/.ssh/id_rsa), plus the key fleet logs in with (usually the admin's).
- */
-export function adminIdentityPaths(rt: Runtime): string[] {
-  const paths = [
-    rt.run.identityFile,
-    join(homedir(), '.ssh', 'id_ed25519'),
-    join(homedir(), '.ssh', 'id_rsa'),
-  ];
-  return [...new Set(paths)].filter((p) => existsSync(p));
-}
-
-/**
  * Host keys as data under `secretsDir`/hosts/<agent>.pub (which secrets.nix reads), and the
  * agent's secrets rekeyed with packages/secrets' API using the admin identities.
  */
@@ -127,7 +116,7 @@ export function secretsRekeyer(secretsDir: string, identityPaths: readonly strin
         const pub = (await readFile(join(secretsDir, 'hosts', `${agent}.pub`), 'utf8')).trim();
         const rules = await readRules(rulesFile);
         const files = new Set(filesForRecipient(rules, pub));
-        const identities: AgeIdentity[] = (await Promise.all(identityPaths.map(readIdentityFile))).flat();
+        const identities: AgeIdentity[] = await readAdminIdentities(identityPaths);
         const summary = await rekey({ secretsDir, rules, identities, only: (file) => files.has(file) });
         return {
           rekeyed: summary.rekeyed,
@@ -146,7 +135,7 @@ export function secretsRekeyer(secretsDir: string, identityPaths: readonly strin
 export function provisionerDeps(ctx: CliContext, rt: Runtime): ProvisionerDeps {
   return {
     connector: agentConnector(rt),
-    secrets: secretsRekeyer(join(ctx.dir, 'secrets'), adminIdentityPaths(rt)),
+    secrets: secretsRekeyer(join(ctx.dir, 'secrets'), adminIdentityPaths(ctx, rt.fleet, rt.run.identityFile)),
     stateDir: rt.stateDir,
     fleetDir: ctx.dir,
     flake: rt.fleet.config.flake,

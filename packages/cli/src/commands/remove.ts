@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadFleet } from '@agentfleet/core';
 import type { Command } from 'commander';
+import { collectIdentity, IDENTITY_HELP } from '../admin-identity.js';
 import { contextOf } from '../context.js';
 import { ValidationError } from '../errors.js';
 import { readFleetSources } from '../fleet-files.js';
@@ -20,6 +21,7 @@ export function registerRemove(program: Command): void {
     .argument('<name>', 'agent', agentName)
     .option('--purge', 'also delete the disk, logs and keys', false)
     .option('-y, --yes', 'do not ask (needed when stdin is not a terminal)', false)
+    .option('-i, --identity <file>', IDENTITY_HELP, collectIdentity, [])
     .action(async (name: string, opts: { purge: boolean; yes: boolean }, command: Command) => {
       const ctx = contextOf(command);
       const h = agentHandle(ctx, name);

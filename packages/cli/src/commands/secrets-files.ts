@@ -1,11 +1,13 @@
 // Where `fleet secrets` finds things in the fleet repo: secrets/secrets.nix and its files, the
 // admins' and agents' public keys kept as data, and the identities that decrypt.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { type AgeIdentity, type Rules, readIdentityFile, readRules, recipientKey } from '@agentfleet/secrets';
+import { type AgeIdentity, type Rules, readRules, recipientKey } from '@agentfleet/secrets';
+import { adminIdentityPaths } from '../admin-identity.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
+import { readFleet } from '../fleet-files.js';
+import { readAdminIdentities } from '../passphrase.js';
 
 export const secretsDirOf = (ctx: CliContext): string => join(ctx.dir, 'secrets');
 
@@ -26,17 +28,15 @@ export function ruleNameOf(ctx: CliContext, arg: string, rules: Rules): string {
   return name;
 }
 
-/** -i files, or else agenix's defaults: ~/.ssh/id_rsa and ~/.ssh/id_ed25519 when they exist. */
-export async function loadIdentities(paths: readonly string[]): Promise<AgeIdentity[]> {
-  const chosen = paths.length
-    ? paths
-    : ['id_ed25519', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)).filter((p) => existsSync(p));
+/** The admin identities (admin-identity.ts), or a usage error naming where they can come from. */
+export async function loadIdentities(ctx: CliContext): Promise<AgeIdentity[]> {
+  const chosen = adminIdentityPaths(ctx, readFleet(ctx.dir));
   if (chosen.length === 0) {
     throw new UsageError(
-      'no identity to decrypt with: pass -i FILE or create ~/.ssh/id_ed25519 or ~/.ssh/id_rsa',
+      'no identity to decrypt with: pass -i FILE, set adminIdentity in agents/fleet.yaml, or create ~/.ssh/id_ed25519',
     );
   }
-  return (await Promise.all(chosen.map(readIdentityFile))).flat();
+  return readAdminIdentities(chosen);
 }
 
 /** Keys kept as data, one "TYPE BASE64 [comment]" per line, in `dir`/<name>.pub. */

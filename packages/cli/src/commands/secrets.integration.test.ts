@@ -260,7 +260,9 @@ describe('fleet secrets', () => {
   it('without -i and without ~/.ssh keys there is a clear error', () => {
     const r = fleet(['rekey']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/no identity to decrypt with: pass -i FILE or create ~\/\.ssh\/id_ed25519/);
+    expect(r.stderr).toMatch(
+      /no identity to decrypt with: pass -i FILE, set adminIdentity in agents\/fleet\.yaml, or create ~\/\.ssh\/id_ed25519/,
+    );
   });
 
   it('agenix default identity ~/.ssh/id_ed25519 is used when -i is not given', () => {
@@ -270,6 +272,36 @@ describe('fleet secrets', () => {
     const r = fleet(['rekey', '--force']);
     expect(r.stdout).toMatch(/1 rekeyed, 0 unchanged, 0 missing, 0 failed/);
   });
+  it('adminIdentity in fleet.yaml is what decrypts; a passphrase is asked on a terminal, refused off one', async () => {
+    const locked = join(keys, 'admin-locked');
+    copyFileSync(admin, locked);
+    execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', 'c2 pass', '-f', locked]);
+    const fleetYaml = read('agents/fleet.yaml');
+    writeFileSync(join(dir, 'agents/fleet.yaml'), `${fleetYaml}adminIdentity: keys/admin-locked\n`);
+    try {
+      // ~/.ssh/id_ed25519 would decrypt: the refusal shows the configured key is the one used.
+      const r = fleet(['rekey', '--force']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`${locked} is passphrase-protected and there is no terminal to ask`);
+      // On a terminal (script(1) gives it a pty): typed once the prompt is up, never echoed.
+      const cmd = `node ${cli} --dir ${dir} secrets rekey --force`;
+      const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, HOME: home } });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        if (!out.includes('passphrase for') && `${out}${d}`.includes('passphrase for'))
+          child.stdin.write('c2 pass\r');
+        out += d;
+      });
+      await new Promise((resolve) => child.on('close', resolve));
+      const typed = { stdout: out };
+      expect(typed.stdout).toContain(`passphrase for ${locked}:`);
+      expect(typed.stdout).toMatch(/1 rekeyed, 0 unchanged, 0 missing, 0 failed/);
+      expect(typed.stdout).not.toContain('c2 pass');
+    } finally {
+      writeFileSync(join(dir, 'agents/fleet.yaml'), fleetYaml);
+    }
+  });
+
   it('edit creates a secret that has a rule but no file yet', () => {
     writeFileSync(
       join(dir, 'hosts/agents.json'),

@@ -15,6 +15,7 @@ import {
 } from '@agentfleet/secrets';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
+import { identityOption } from '../admin-identity.js';
 import { writeFileAtomic as writeTextAtomic } from '../atomic-write.js';
 import { type CliContext, contextOf } from '../context.js';
 import { FleetError, UsageError, ValidationError } from '../errors.js';
@@ -25,18 +26,16 @@ import { editPlaintext } from './secrets-edit.js';
 import { loadIdentities, readFleetRules, recipientNamer, ruleNameOf, secretsDirOf } from './secrets-files.js';
 import { formatTable } from './table.js';
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-function identityOption(command: Command): Command {
-  return command.option(
-    '-i, --identity <file>',
-    'identity that decrypts (repeatable; default ~/.ssh/id_ed25519 and ~/.ssh/id_rsa)',
-    collect,
-    [],
-  );
-}
-
 async function listAction(ctx: CliContext): Promise<void> {
+  // A fleet without agenix rules is a fleet without secrets, not an error of nix-instantiate's.
+  if (!existsSync(join(secretsDirOf(ctx), 'secrets.nix'))) {
+    printResult(
+      ctx,
+      'no secrets configured: secrets/secrets.nix does not exist (copy it, with hosts/keys.nix, from the agentfleet repository to use secrets)',
+      { ok: true, secrets: [] },
+    );
+    return;
+  }
   const rules = await readFleetRules(ctx);
   const namer = recipientNamer(ctx);
   const agentsOfFleet = readFleet(ctx.dir).agents;
@@ -100,7 +99,7 @@ async function rekeyAction(ctx: CliContext, opts: RekeyOptions): Promise<void> {
     const files = new Set(filesForRecipient(rules, readFileSync(keyFile, 'utf8')));
     only = (file) => files.has(file);
   }
-  const identities = await loadIdentities(opts.identity);
+  const identities = await loadIdentities(ctx);
   const summary: RekeySummary = await rekey({ secretsDir, rules, identities, only, force: opts.force });
   const lines = [
     ...summary.rekeyed.map((f) => `rekeyed    ${f}`),
@@ -121,7 +120,7 @@ async function editAction(ctx: CliContext, arg: string, opts: { identity: string
   const path = join(secretsDirOf(ctx), name);
   const exists = existsSync(path);
   const before = exists
-    ? await decryptSecret(readFileSync(path), await loadIdentities(opts.identity), name)
+    ? await decryptSecret(readFileSync(path), await loadIdentities(ctx), name)
     : new Uint8Array();
   const after = await editPlaintext(name, before);
   try {

@@ -3,6 +3,7 @@ import { agentSpiceSocket } from '@agentfleet/engine/paths';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../atomic-write.js';
 import { contextOf } from '../context.js';
+import { FleetError } from '../errors.js';
 import { printResult } from '../output.js';
 import { agentHandle, domainOf } from './agent-files.js';
 import { agentName } from './agent-name.js';
@@ -30,6 +31,13 @@ export function registerSpice(program: Command): void {
       if (opts.print || ctx.json) {
         printResult(ctx, uri, { uri });
         return;
+      }
+      // remote-viewer without a display only prints a GTK warning: say what to do instead.
+      if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+        throw new FleetError(
+          'no display to open a viewer on (neither DISPLAY nor WAYLAND_DISPLAY is set)',
+          `run \`fleet spice ${name} --print\` for the spice+unix:// URI, or \`fleet spice ${name} --vv FILE\` for a connection file, and open it where a display is (ssh -L can forward the socket)`,
+        );
       }
       const code = await new Promise<number>((resolve, reject) => {
         const child = spawn('remote-viewer', ['--title', domainOf(h), uri], { stdio: 'inherit' });

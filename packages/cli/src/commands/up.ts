@@ -1,5 +1,6 @@
 import type { BuildOn } from '@agentfleet/core';
 import { type Command, InvalidArgumentError } from 'commander';
+import { collectIdentity, IDENTITY_HELP } from '../admin-identity.js';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { agentNames } from './agent-name.js';
@@ -35,6 +36,7 @@ export function registerUp(program: Command): void {
     )
     .option('-y, --yes', 'with --rebase: do not ask before deleting the disks')
     .addOption(buildOnOption())
+    .option('-i, --identity <file>', IDENTITY_HELP, collectIdentity, [])
     .action(
       async (
         names: string[],

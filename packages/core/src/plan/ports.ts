@@ -84,7 +84,7 @@ export type ProgressEvent =
   | { type: 'plan'; plan: Plan }
   | { type: 'step'; agent: string; step: StepKind; status: 'start' | 'done' }
   | { type: 'bytes'; agent: string; done: number; total: number }
-  | { type: 'stage'; agent: string; stage: ReadinessStage }
+  | { type: 'stage'; agent: string; stage: ReadinessStage; limitSeconds: number }
   | { type: 'message'; agent: string; message: string }
   | { type: 'agent'; agent: string; status: 'done' | 'failed'; error?: string };
 
