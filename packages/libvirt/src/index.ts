@@ -5,5 +5,5 @@ export { DomainStatsFlags, type DomainStatsRecord, DomainStatsTypes } from './do
 export * from './errors.js';
 export { probeKvm, probePasst } from './host-probes.js';
 export { LibvirtHypervisor } from './hypervisor.js';
-export { LibvirtUsage, sampleOf } from './usage-source.js';
 export { LibvirtSnapshots, snapshotInfo } from './snapshot-store.js';
+export { LibvirtUsage, sampleOf } from './usage-source.js';
