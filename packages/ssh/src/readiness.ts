@@ -91,12 +91,14 @@ export class SshReadinessError extends Error {
 function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, host);
-    socket.setTimeout(timeoutMs, () => {
+    const onTimeout = () => {
       socket.destroy();
       reject(new Error(`TCP connect to ${host}:${port} timed out`));
-    });
+    };
+    socket.setTimeout(timeoutMs, onTimeout);
     socket.once('connect', () => {
-      socket.setTimeout(0);
+      // Passing the listener removes it: left in place, it would destroy the socket on the caller's next timeout.
+      socket.setTimeout(0, onTimeout);
       resolve(socket);
     });
     socket.once('error', (err) => reject(err));
