@@ -91,12 +91,14 @@ export class SshReadinessError extends Error {
 function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, host);
-    socket.setTimeout(timeoutMs, () => {
+    const onTimeout = () => {
       socket.destroy();
       reject(new Error(`TCP connect to ${host}:${port} timed out`));
-    });
+    };
+    socket.setTimeout(timeoutMs, onTimeout);
     socket.once('connect', () => {
-      socket.setTimeout(0);
+      // Passing the listener removes it: left in place, it would destroy the socket on the caller's next timeout.
+      socket.setTimeout(0, onTimeout);
       resolve(socket);
     });
     socket.once('error', (err) => reject(err));
@@ -110,15 +112,36 @@ function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.
  */
 const PROBE_IDENT = 'SSH-2.0-agentfleet_probe\r\n';
 
+/**
+ * passt 2023-03-09 busy-loops on a forwarded connection that its client closed before the guest answered (it ignores
+ * the level-triggered EPOLLRDHUP until its 10 s handshake timeout), taking the CPU the booting guest needs. So a probe
+ * that heard nothing leaves its connection open until passt has given up on it, and only then closes it.
+ */
+const FORWARDER_HANDSHAKE_MS = 11_000;
+
+function closeSilent(socket: net.Socket, connectedAt: number): void {
+  const wait = connectedAt + FORWARDER_HANDSHAKE_MS - Date.now();
+  if (wait <= 0 || socket.destroyed) return void socket.destroy();
+  socket.removeAllListeners();
+  socket.on('error', () => undefined);
+  socket.resume();
+  socket.unref();
+  const timer = setTimeout(() => socket.destroy(), wait);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 /** Reads the server's "SSH-" identification line (RFC 4253 lets other lines come first). */
 function readBanner(host: string, port: number, timeoutMs: number): Promise<string> {
   return tcpConnect(host, port, timeoutMs).then(
     (socket) =>
       new Promise((resolve, reject) => {
+        const connectedAt = Date.now();
         socket.write(PROBE_IDENT);
         let text = '';
         const done = (err: Error | undefined, banner?: string) => {
-          socket.destroy();
+          if (text === '') closeSilent(socket, connectedAt);
+          else socket.destroy();
           if (err) reject(err);
           else resolve(banner as string);
         };
@@ -236,7 +259,7 @@ export async function waitForSsh(target: SshTarget, opts: WaitForSshOptions = {}
   >;
   const { host, port, who } = target;
   const listening = await runStage(who, 'listening', o.listening, opts, async (t) =>
-    (await tcpConnect(host, port, t)).destroy(),
+    closeSilent(await tcpConnect(host, port, t), Date.now()),
   );
   const banner = await runStage(who, 'banner', o.banner, opts, (t) =>
     hedged((left) => readBanner(host, port, left), t, BANNER_HEDGE_MS),
