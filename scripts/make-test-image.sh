@@ -170,27 +170,21 @@ echo "nixos-rebuild: done"
 EOF
 
 # Nix for the host-build tests (fleet copies closures in with `nix copy --to ssh-ng://`, which runs `nix-daemon --stdio`
-# here, then `nix-env --set` and switch-to-configuration): Debian's nix-bin with its libraries (~70 MB, ~30 MB gzipped)
-# sits on the boot disk as /nix-bin.tar.gz and is unpacked into /opt/nix on first use, so the initramfs (and the boot
-# every other test waits for) stays as small as before. Single-user as root, local store, no build users, no sandbox.
-NX=$W/nix/opt/nix; mkdir -p "$NX/bin" "$NX/lib"
-cp /usr/bin/nix "$NX/bin/"
-for n in nix-daemon nix-store nix-env; do ln -s nix "$NX/bin/$n"; done
+# here, then `nix-env --set` and switch-to-configuration): Debian's nix-bin with its libraries (~70 MB) sits on the boot
+# disk in /nix-bin and runs from there in place (nothing to unpack, which under TCG takes minutes), so the initramfs (and
+# the boot every other test waits for) stays as small as before. Single-user as root, local store, no build users, no
+# sandbox, no substituters. FAT has no symlinks: the multi-call names (nix-daemon, ...) are made in /run on first use.
+NX=$W/nix-bin; mkdir -p "$NX/lib"
+cp /usr/bin/nix "$NX/nix"
 for l in $(ldd /usr/bin/nix | grep -o '/[^ ]*' | grep -v '/ld-linux'); do cp -L "$l" "$NX/lib/"; done
-tar -czf "$W/nix-bin.tar.gz" -C "$W/nix" opt
 mkdir -p "$R/etc/nix"
 printf 'build-users-group =\nsandbox = false\nsubstituters =\nexperimental-features = nix-command\n' > "$R/etc/nix/nix.conf"
 cat > "$R/usr/bin/nix-lazy" <<'EOF'
 #!/bin/sh
-# nix, nix-daemon, nix-store, nix-env: unpack /boot/nix-bin.tar.gz once (mkdir is the lock), then run the real one.
-if [ ! -e /opt/nix/.unpacked ]; then
-  if mkdir /run/nix-unpack 2>/dev/null; then
-    tar -xzf /boot/nix-bin.tar.gz -C / && touch /opt/nix/.unpacked
-  else
-    i=0; while [ ! -e /opt/nix/.unpacked ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
-  fi
-fi
-LD_LIBRARY_PATH=/opt/nix/lib exec "/opt/nix/bin/$(basename "$0")" "$@"
+# nix, nix-daemon, nix-store, nix-env: the real nix on the boot disk, called by the name it was called with.
+n=/run/nix-bin/$(basename "$0")
+[ -e "$n" ] || { mkdir -p /run/nix-bin && ln -sf /boot/nix-bin/nix "$n"; }
+LD_LIBRARY_PATH=/boot/nix-bin/lib exec "$n" "$@"
 EOF
 chmod 755 "$R/usr/bin/nix-lazy"
 for n in nix nix-daemon nix-store nix-env; do ln -s nix-lazy "$R/usr/bin/$n"; done
@@ -261,7 +255,8 @@ cp "$W/kpkg/boot/vmlinuz-$KVER" "$W/vmlinuz"
 truncate -s 160M "$W/disk.raw"; mkfs.fat -n AGENTVM "$W/disk.raw" >/dev/null; syslinux --install "$W/disk.raw"
 printf 'DEFAULT linux\nTIMEOUT 0\nLABEL linux\n KERNEL /vmlinuz\n APPEND initrd=/initrd.img console=tty0 console=ttyS0 quiet no_timer_check\n' \
   > "$W/syslinux.cfg"
-mcopy -i "$W/disk.raw" "$W/vmlinuz" "$W/initrd.img" "$W/syslinux.cfg" "$W/nix-bin.tar.gz" ::/
+mcopy -i "$W/disk.raw" "$W/vmlinuz" "$W/initrd.img" "$W/syslinux.cfg" ::/
+mcopy -s -i "$W/disk.raw" "$NX" ::/
 qemu-img convert -f raw -O qcow2 "$W/disk.raw" "$W/base.qcow2"
 
 for f in vmlinuz initrd.img base.qcow2; do mv "$W/$f" "$OUT/$f"; done

@@ -72,15 +72,20 @@ export async function copyClosure(
   log: Pick<AgentLog, 'section' | 'write' | 'tail' | 'path'>,
   nix: NixRunner = runNix,
 ): Promise<void> {
-  // nix splits NIX_SSHOPTS on spaces, with no quoting.
+  // nix splits NIX_SSHOPTS on spaces, with no quoting. BatchMode: a refused key fails instead of asking for a password.
   if (/\s/.test(sshConfig)) {
     throw new Error(
       `cannot hand ${sshConfig} to nix copy (NIX_SSHOPTS has no quoting): use a state dir without spaces`,
     );
   }
   const args = [...NIX_FEATURES, 'copy', '--to', `ssh-ng://${agent}`, path];
-  log.section(`NIX_SSHOPTS='-F ${sshConfig}' nix ${args.join(' ')}`, new Date().toISOString());
-  const run = await nix(args, (line) => log.write(`${line}\n`), { NIX_SSHOPTS: `-F ${sshConfig}` });
+  log.section(
+    `NIX_SSHOPTS='-F ${sshConfig} -o BatchMode=yes' nix ${args.join(' ')}`,
+    new Date().toISOString(),
+  );
+  const run = await nix(args, (line) => log.write(`${line}\n`), {
+    NIX_SSHOPTS: `-F ${sshConfig} -o BatchMode=yes`,
+  });
   if (run.code !== 0)
     throw new PhaseFailure(`nix copy to ${agent} exited with ${run.code}`, log.tail(), log.path);
 }

@@ -417,7 +417,7 @@ describe('build: host (nix on the host faked; real in host-build.integration and
     const copies = nixCalls.filter((c) => c.args.includes('copy'));
     expect(copies).toHaveLength(2);
     expect(copies[0]?.args).toContain('ssh-ng://drago');
-    expect(copies[0]?.env).toEqual({ NIX_SSHOPTS: '-F /state/ssh_config' });
+    expect(copies[0]?.env).toEqual({ NIX_SSHOPTS: '-F /state/ssh_config -o BatchMode=yes' });
   });
 
   it('a failed activation stops the agent with its tail and log; the next run resumes from that phase', async () => {
