@@ -9,6 +9,7 @@ export * from './adapters/stale-temps.js';
 export * from './adapters/state-dir.js';
 export * from './adapters/state-store.js';
 export * from './agent-files.js';
+export * from './committed-pin.js';
 export * from './desired.js';
 export * from './engine.js';
 export * from './fleet-identity.js';
