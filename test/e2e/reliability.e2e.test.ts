@@ -117,6 +117,9 @@ describe.sequential('reliability under faults', () => {
       expect(refused.code, refused.stdout + refused.stderr).toBe(1);
       expect(refused.stdout).toContain('does not match its pinned key');
       expect(await readFile(pinFile, 'utf8')).toBe(committed);
+      // known_hosts, rebuilt after the run, keeps the committed pin too (plain `ssh -F` refuses the guest as well).
+      const [type, key] = committed.trim().split(/\s+/);
+      expect(await readFile(join(stateDir, 'known_hosts'), 'utf8')).toContain(`${type} ${key}`);
     },
     LIMIT,
   );

@@ -17,6 +17,7 @@ import {
   type StepKind,
 } from '@agentfleet/core';
 import { removeAgentFiles, removeAgentLogs } from './agent-files.js';
+import { pinnedHostKey } from './committed-pin.js';
 import { desiredAgents } from './desired.js';
 import { type FleetRun, fleetIdentity, selectedAgents, sshUserOf } from './fleet-run.js';
 import type { EngineLog } from './log.js';
@@ -463,7 +464,8 @@ async function isRunning(hv: Hypervisor, domain: string): Promise<boolean> {
 
 async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: StateBook) {
   const spec = selectedAgents(run).find((a) => a.name === d.name);
-  const pinned = await pinnedHostKey(d.name, book, deps);
+  const committed = deps.committedHostKey;
+  const pinned = await pinnedHostKey(book.get(d.name), committed && (() => committed(d.name)));
   let result: { hostKey: string };
   try {
     result = await deps.readiness.wait(
@@ -490,17 +492,6 @@ async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: 
     throw new AgentStepError(`${(err as Error).message}${await consoleHint(d, deps)}`, { cause: err });
   }
   await book.update(d.name, { phase: 'ssh-ready', hostKey: result.hostKey });
-}
-
-/**
- * The key the agent must present: the one in state.json; without one, the key committed in the fleet repository,
- * unless fleet itself recorded making the agent's current disk (then the guest is new and pinned at first contact).
- */
-async function pinnedHostKey(agent: string, book: StateBook, deps: EngineDeps): Promise<string | undefined> {
-  const record = book.get(agent);
-  if (record?.hostKey !== undefined) return record.hostKey;
-  if (record?.disk !== undefined) return undefined;
-  return deps.committedHostKey?.(agent);
 }
 
 async function consoleHint(d: DesiredAgent, deps: EngineDeps): Promise<string> {

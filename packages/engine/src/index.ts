@@ -10,6 +10,7 @@ export * from './adapters/state-dir.js';
 export * from './adapters/state-store.js';
 export * from './agent-files.js';
 export * from './agent-usage.js';
+export * from './committed-pin.js';
 export * from './copy.js';
 export * from './day2/index.js';
 export * from './desired.js';

@@ -10,9 +10,11 @@ import {
   renderPlan,
 } from '@agentfleet/core';
 import {
+  committedHostKey,
   InFlightAgents,
   JsonStateStore,
   knownHostsFile,
+  pinnedHostKey,
   type RunResult,
   runFleet,
   sshConfigFile,
@@ -139,19 +141,27 @@ function lazyProvisioner(
 /** ssh_config + known_hosts for every agent whose key is pinned (not just those in this run). */
 export async function refreshSshFiles(rt: Runtime): Promise<void> {
   const state = await new JsonStateStore(stateFile(rt.stateDir)).load();
-  const entries = rt.fleet.agents.flatMap((agent) => {
-    const alloc = allocationOf(rt.run.ledger, agent.libvirtUri, agent.name);
-    if (!alloc) return [];
-    return [
-      {
-        agent: agent.name,
-        port: alloc.sshPort,
-        user: sshUserOf(rt.run, agent),
-        identityFile: rt.run.identityFile,
-        hostKey: state.agents[agent.name]?.hostKey,
-      },
-    ];
-  });
+  const entries = (
+    await Promise.all(
+      rt.fleet.agents.map(async (agent) => {
+        const alloc = allocationOf(rt.run.ledger, agent.libvirtUri, agent.name);
+        if (!alloc) return [];
+        // A lost state.json keeps the pin committed in secrets/hosts, as the SSH wait does.
+        const hostKey = await pinnedHostKey(state.agents[agent.name], () =>
+          committedHostKey(rt.run.fleetDir, agent.name),
+        );
+        return [
+          {
+            agent: agent.name,
+            port: alloc.sshPort,
+            user: sshUserOf(rt.run, agent),
+            identityFile: rt.run.identityFile,
+            hostKey,
+          },
+        ];
+      }),
+    )
+  ).flat();
   await writeSshFiles(entries, {
     sshConfig: sshConfigFile(rt.stateDir),
     knownHosts: knownHostsFile(rt.stateDir),

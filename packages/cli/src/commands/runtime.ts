@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   allocate,
@@ -15,6 +14,7 @@ import {
 import {
   acquireLock,
   agentPasstSocket,
+  committedHostKey,
   type EngineDeps,
   ensureFleetId,
   type FleetRun,
@@ -216,9 +216,6 @@ export function engineDeps(
     ...(provisioner && { provisioner }),
     progress,
     log: ctx.log,
-    committedHostKey: async (agent) => {
-      const line = await readFile(join(ctx.dir, 'secrets', 'hosts', `${agent}.pub`), 'utf8').catch(() => '');
-      return line.trim() || undefined;
-    },
+    committedHostKey: (agent) => committedHostKey(ctx.dir, agent),
   };
 }

@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, link, open, realpath, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import type { BaseIdentity, DiskInfo, DiskRequest, Disks } from '@agentfleet/core';
 import { PRIVATE_FILE_MODE } from './state-dir.js';
+import { runTied } from './tied-child.js';
 
-const run = promisify(execFile);
 const HEAD = 1024 * 1024;
 const PROGRESS_MS = 250;
 
@@ -111,7 +109,7 @@ async function mustBeRegular(path: string, what: string) {
 
 async function makeOverlay(base: string, target: string): Promise<void> {
   const abs = await realpath(base);
-  await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', abs, '-F', 'qcow2', target]);
+  await runTied('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', abs, '-F', 'qcow2', target]);
 }
 
 /**
@@ -127,7 +125,7 @@ export async function sparseCopy(
   onProgress: (done: number, total: number) => void,
 ): Promise<void> {
   const { size } = await stat(src);
-  const copy = run('cp', ['--sparse=always', '--reflink=auto', '--', src, dst]);
+  const copy = runTied('cp', ['--sparse=always', '--reflink=auto', '--', src, dst]);
   const poll = setInterval(() => {
     stat(dst).then(
       (s) => onProgress(Math.min(s.size, size), size),
