@@ -1,4 +1,5 @@
 // Defaults live here, in one place, applied to already schema-valid input.
+import { hostOfUri } from './hosts.js';
 import { memoryMiB } from './memory.js';
 import { type AgentSpec, DEFAULT_DOMAIN_PREFIX, type FleetConfig, type PortRange } from './model.js';
 import type { AgentFile, FleetFile } from './schemas.js';
@@ -38,6 +39,12 @@ export function normalizeFleet(f: FleetFile): FleetConfig {
       identityFile: f.ssh?.identityFile ?? '~/.ssh/id_ed25519',
     },
     domainPrefix: f.domainPrefix ?? DEFAULT_DOMAIN_PREFIX,
+    hosts: Object.fromEntries(
+      Object.entries(f.hosts ?? {}).map(([name, h]) => [
+        name,
+        { uri: h.uri, reservedCores: h.reservedCores ?? f.reservedCores ?? [0] },
+      ]),
+    ),
     unsafeLibvirtUris: f.unsafeLibvirtUris ?? [],
     bootTimeouts: {
       sshSeconds: f.bootTimeouts?.sshSeconds ?? 300,
@@ -62,9 +69,13 @@ export function normalizeAgent(a: AgentFile, name: string, file: string, config:
     sudo: a.sudo ?? false,
     shellAliases: { ...a.shellAliases },
     secrets: a.secrets ?? [],
-    libvirtUri: a.libvirtUri ?? config.libvirtUri,
+    libvirtUri:
+      a.libvirtUri ?? (a.host !== undefined ? config.hosts[a.host]?.uri : undefined) ?? config.libvirtUri,
+    placed: a.host === undefined && a.libvirtUri === undefined && Object.keys(config.hosts).length > 0,
     network: a.network ?? config.network,
   };
+  const host = hostOfUri(config, spec.libvirtUri);
+  if (host !== undefined) spec.host = host;
   if (a.description !== undefined) spec.description = a.description;
   if (a.cores !== undefined) spec.cores = a.cores;
   if (a.ports?.ssh !== undefined) spec.sshPort = a.ports.ssh;
