@@ -1,5 +1,5 @@
 // core's Hypervisor port on top of the binding: what the engine drives.
-import type { DomainSummary, HostFacts, Hypervisor } from '@agentfleet/core';
+import type { DomainSummary, HostFacts, Hypervisor, NodeSize } from '@agentfleet/core';
 import { type Connection, open } from './connection.js';
 import type { Domain } from './domain.js';
 import { NoSuchDomainError } from './errors.js';
@@ -36,6 +36,11 @@ export class LibvirtHypervisor implements Hypervisor {
       probePasst(c),
     ]);
     return { uri: this.uri, hostname, libVersion, cpus: node.cpus, kvmUsable, passtSupported };
+  }
+
+  async node(): Promise<NodeSize> {
+    const n = await this.connection.nodeInfo();
+    return { cpus: n.cpus, memoryMiB: Math.floor(n.memoryKiB / 1024) };
   }
 
   async listDomains(): Promise<DomainSummary[]> {

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { SshTarget } from '@agentfleet/core';
 import { connectShell } from './connect.js';
 import { HostKeyMismatchError, SshConnectError } from './errors.js';
@@ -29,7 +30,11 @@ export interface ReadinessProgress {
   error?: string;
 }
 
+/** Opens a connection to host:port (TCP from here by default; through a jump host for remote agents). */
+export type Dialer = (host: string, port: number, timeoutMs: number) => Promise<Duplex>;
+
 export interface WaitForSshOptions {
+  dial?: Dialer;
   stages?: Partial<Record<ReadinessStage, Partial<StageOptions>>>;
   onProgress?: (p: ReadinessProgress) => void;
   signal?: AbortSignal;
@@ -88,7 +93,7 @@ export class SshReadinessError extends Error {
   }
 }
 
-function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+function tcpConnect(host: string, port: number, timeoutMs: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, host);
     socket.setTimeout(timeoutMs, () => {
@@ -104,17 +109,18 @@ function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.
 }
 
 /** Reads the server's "SSH-" identification line (RFC 4253 lets other lines come first). */
-function readBanner(host: string, port: number, timeoutMs: number): Promise<string> {
-  return tcpConnect(host, port, timeoutMs).then(
+function readBanner(dial: Dialer, host: string, port: number, timeoutMs: number): Promise<string> {
+  return dial(host, port, timeoutMs).then(
     (socket) =>
       new Promise((resolve, reject) => {
         let text = '';
         const done = (err: Error | undefined, banner?: string) => {
+          clearTimeout(timer);
           socket.destroy();
           if (err) reject(err);
           else resolve(banner as string);
         };
-        socket.setTimeout(timeoutMs, () => done(new Error('connected, but no SSH banner arrived')));
+        const timer = setTimeout(() => done(new Error('connected, but no SSH banner arrived')), timeoutMs);
         socket.on('error', (err) => done(err));
         socket.on('close', () => done(new Error('connection closed before an SSH banner arrived')));
         socket.on('data', (d: Buffer) => {
@@ -227,13 +233,19 @@ export async function waitForSsh(target: SshTarget, opts: WaitForSshOptions = {}
     StageOptions
   >;
   const { host, port, who } = target;
+  const dial = opts.dial ?? tcpConnect;
   const listening = await runStage(who, 'listening', o.listening, opts, async (t) =>
-    (await tcpConnect(host, port, t)).destroy(),
+    (await dial(host, port, t)).destroy(),
   );
   const banner = await runStage(who, 'banner', o.banner, opts, (t) =>
-    hedged((left) => readBanner(host, port, left), t, BANNER_HEDGE_MS),
+    hedged((left) => readBanner(dial, host, port, left), t, BANNER_HEDGE_MS),
   );
-  const login = await runStage(who, 'login', o.login, opts, (t) => connectShell(target, { timeoutMs: t }));
+  const login = await runStage(who, 'login', o.login, opts, async (t) =>
+    connectShell(
+      target,
+      opts.dial ? { timeoutMs: t, sock: await opts.dial(host, port, t) } : { timeoutMs: t },
+    ),
+  );
   return {
     shell: login.value,
     banner: banner.value,

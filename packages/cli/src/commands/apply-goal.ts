@@ -6,6 +6,7 @@ import {
   type Provisioner,
   planHasWork,
   planToJson,
+  publicKeyLine,
   renderPlan,
 } from '@agentfleet/core';
 import {
@@ -13,6 +14,7 @@ import {
   knownHostsFile,
   type RunResult,
   runFleet,
+  type SshEntry,
   sshConfigFile,
   sshUserOf,
   stateFile,
@@ -118,19 +120,29 @@ function lazyProvisioner(ctx: CliContext, rt: Runtime): Provisioner {
 /** ssh_config + known_hosts for every agent whose key is pinned (not just those in this run). */
 export async function refreshSshFiles(rt: Runtime): Promise<void> {
   const state = await new JsonStateStore(stateFile(rt.stateDir)).load();
-  const entries = rt.fleet.agents.flatMap((agent) => {
+  const entries: SshEntry[] = [];
+  for (const agent of rt.fleet.agents) {
     const alloc = allocationOf(rt.run.ledger, agent.libvirtUri, agent.name);
-    if (!alloc) return [];
-    return [
-      {
-        agent: agent.name,
-        port: alloc.sshPort,
-        user: sshUserOf(rt.run, agent),
-        identityFile: rt.run.identityFile,
-        hostKey: state.agents[agent.name]?.hostKey,
-      },
-    ];
-  });
+    if (!alloc) continue;
+    const login = await rt.connections.hosts.login(agent.libvirtUri);
+    entries.push({
+      agent: agent.name,
+      port: alloc.sshPort,
+      user: sshUserOf(rt.run, agent),
+      identityFile: rt.run.identityFile,
+      hostKey: state.agents[agent.name]?.hostKey,
+      ...(login && {
+        via: {
+          alias: `libvirt-host-${login.host}${login.port === 22 ? '' : `-${login.port}`}`,
+          host: login.host,
+          port: login.port,
+          user: login.user,
+          identityFile: login.identityFile,
+          hostKey: publicKeyLine(login.hostKey),
+        },
+      }),
+    });
+  }
   await writeSshFiles(entries, {
     sshConfig: sshConfigFile(rt.stateDir),
     knownHosts: knownHostsFile(rt.stateDir),

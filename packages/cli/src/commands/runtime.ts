@@ -164,13 +164,24 @@ export async function allocateLedger(
   const uris = fleetUris(
     fleet.config,
     fleet.agents.map((a) => a.libvirtUri),
-  ).filter(isLocalUri);
-  const listeners = uris.length > 0 ? await tcpListeners() : [];
-  const owners = uris.length > 0 ? await passtOwners(ctx, fleet) : new Map<number, string>();
+  );
+  const local = uris.some(isLocalUri);
+  const listeners = local ? await tcpListeners() : [];
+  const owners = local ? await passtOwners(ctx, fleet) : new Map<number, string>();
   const hosts: HostSnapshot[] = await Promise.all(
-    uris.map(async (uri) =>
-      hostSnapshotWithDomains(uri, await connections.connect(uri), listeners, prev.fleetId as string, owners),
-    ),
+    uris.map(async (uri) => {
+      const hv = await connections.connect(uri);
+      const here = isLocalUri(uri)
+        ? listeners
+        : (await connections.hosts.listeners(uri)).map((port) => ({ port }));
+      return hostSnapshotWithDomains(
+        uri,
+        hv,
+        here,
+        prev.fleetId as string,
+        isLocalUri(uri) ? owners : new Map(),
+      );
+    }),
   );
   // Agents fleet places go where they fit first; the ledger then records them under their host's URI.
   const placed = placeAgents(prev, fleet, hosts);
@@ -217,9 +228,16 @@ export function engineDeps(
     state: new JsonStateStore(stateFile(rt.stateDir)),
     // ssh2 loads when an agent first waits for SSH: `plan` and `status` never load it.
     readiness: {
-      wait: async (t, onStage) => (await import('./adapters.js')).sshReadiness().wait(t, onStage),
+      wait: async (t, onStage) =>
+        (await import('./adapters.js')).sshReadiness(rt.connections.hosts).wait(t, onStage),
     },
-    host: { listensOnLoopback, consoleTail: tailFile },
+    host: {
+      listensOnLoopback: async (port, uri) =>
+        isLocalUri(uri)
+          ? listensOnLoopback(port)
+          : (await rt.connections.hosts.listeners(uri)).includes(port),
+      consoleTail: tailFile,
+    },
     networks: new PasstNetworks(),
     ...(provisioner && { provisioner }),
     progress,
