@@ -126,15 +126,16 @@ async function identityFor(ssh: HostSsh): Promise<string> {
 }
 
 async function pinnedHostKey(ssh: HostSsh) {
-  for (const file of HOST_KNOWN_HOSTS) {
+  const files = ssh.knownHostsFile !== undefined ? [ssh.knownHostsFile] : HOST_KNOWN_HOSTS;
+  for (const file of files) {
     const text = await readFile(file, 'utf8').catch(() => '');
     const key = findKnownHost(text, ssh.host, ssh.port);
     if (key) return { key, source: file };
   }
   const keyscan = `ssh-keyscan${ssh.port === 22 ? '' : ` -p ${ssh.port}`} ${ssh.host}`;
   throw new UsageError(
-    `the SSH host key of ${ssh.host} (libvirt host of ${ssh.uri}) is not in ${HOST_KNOWN_HOSTS.join(' or ')}: ` +
-      `fleet pins remote hosts like libvirt's ssh does. Run \`${keyscan}\`, check the fingerprint with the host's ` +
-      `owner, and append the line to ${HOST_KNOWN_HOSTS[0]}`,
+    `the SSH host key of ${ssh.host} (libvirt host of ${ssh.uri}) is not in ${files.join(' or ')}: ` +
+      `fleet pins remote hosts like libvirt does. Run \`${keyscan}\`, check the fingerprint with the host's ` +
+      `owner, and append the line to ${files[0]}`,
   );
 }

@@ -9,8 +9,10 @@ export interface HostSsh {
   port: number;
   /** undefined: the local user, as libvirt's ssh transport would log in. */
   user?: string;
-  /** The URI's `keyfile`; undefined: the fleet's own identity. */
+  /** The URI's `keyfile`; undefined: OpenSSH's default identities. */
   identityFile?: string;
+  /** The URI's `known_hosts` (libssh/libssh2 transports); undefined: OpenSSH's default files. */
+  knownHostsFile?: string;
 }
 
 export class HostSshError extends Error {
@@ -40,12 +42,14 @@ export function hostSshOfUri(uri: string): HostSsh | undefined {
       `agents on ${uri} listen on that host's loopback, which fleet reaches through the host's SSH: use a qemu+ssh:// URI`,
     );
   const keyfile = url.searchParams.get('keyfile');
+  const knownHosts = url.searchParams.get('known_hosts');
   return {
     uri,
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: url.port === '' ? 22 : Number(url.port),
     ...(url.username !== '' && { user: decodeURIComponent(url.username) }),
     ...(keyfile !== null && keyfile !== '' && { identityFile: keyfile }),
+    ...(knownHosts !== null && knownHosts !== '' && { knownHostsFile: knownHosts }),
   };
 }
 
