@@ -20,7 +20,7 @@ export function recordedPlacements(fleet: Fleet, ledger: Ledger): Fleet {
 export interface HostCapacity {
   host: string;
   uri: string;
-  /** Unreserved cores nobody pins (exclusive agents need one per vCPU). */
+  /** Unreserved cores nobody pins, sharing or not (exclusive agents need one per vCPU). */
   freeCores: number;
   /** Memory not given to any domain or agent; undefined when the host did not say. */
   freeMemoryMiB?: number;
@@ -65,7 +65,7 @@ export function placeAgents(prev: Ledger, fleet: Fleet, hosts: readonly HostSnap
       });
       continue;
     }
-    if (!a.shareCores) best.freeCores -= a.vcpus;
+    best.freeCores = Math.max(0, best.freeCores - a.vcpus);
     if (best.freeMemoryMiB !== undefined) best.freeMemoryMiB -= a.memoryMiB;
     chosen.set(a.name, { name: best.host, uri: best.uri });
   }
@@ -98,8 +98,8 @@ export function hostCapacities(
       if (d.agent === undefined || !names.has(d.agent)) for (const c of d.cores) pinned.add(c);
     let unpinnedVcpus = 0;
     for (const a of here) {
+      // A sharing agent's cores are no use to an exclusive one either (allocate gives those only wholly free cores).
       const cores = a.cores ?? prev.hosts[h.uri]?.[a.name]?.cores;
-      if (a.shareCores) continue;
       if (cores) for (const c of cores) pinned.add(c);
       else unpinnedVcpus += a.vcpus;
     }

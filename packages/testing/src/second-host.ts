@@ -16,7 +16,8 @@ export interface SecondHost {
   dir: string;
   /** Every pid it started (sshd, virtlogd, libvirtd and their children are killed by pid). */
   pids(): number[];
-  stop(): void;
+  /** Kills the daemons, their children and the QEMU of each named domain (libvirt detaches those), by pid. */
+  stop(domains?: readonly string[]): void;
 }
 
 const sh = (cmd: string, args: string[]) =>
@@ -36,8 +37,8 @@ export function startSecondHost(opts: { tag: string; subnet: string; dirPrefix: 
   const dir = mkdtempSync(path.join(tmpdir(), opts.dirPrefix));
   let blackholed = false;
   const cleanups: (() => void)[] = [];
-  const stop = () => {
-    for (const pid of pidsOf(dir)) {
+  const stop = (domains: readonly string[] = []) => {
+    for (const pid of [...qemuPids(domains), ...pidsOf(dir)]) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {}
@@ -133,6 +134,17 @@ export function startSecondHost(opts: { tag: string; subnet: string; dirPrefix: 
     stop();
     throw err;
   }
+}
+
+/** QEMU processes of the named domains (`-name guest=<domain>,...`), found by their exact argument. */
+function qemuPids(domains: readonly string[]): number[] {
+  const ps = spawnSync('ps', ['-e', '-o', 'pid=,args='], { encoding: 'utf8' }).stdout;
+  return ps.split('\n').flatMap((line) => {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (!m?.[2]) return [];
+    const args = m[2];
+    return domains.some((d) => args.includes(` guest=${d},`)) ? [Number(m[1])] : [];
+  });
 }
 
 /** The daemons' pids plus every process (QEMU, helpers) whose parent is one of them. */

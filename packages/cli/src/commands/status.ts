@@ -3,6 +3,7 @@ import { allocationOf } from '@agentfleet/core/ledger';
 import { domainName } from '@agentfleet/core/model';
 import { isActive } from '@agentfleet/core/plan/compute';
 import { type AgentPhase, agentPhase } from '@agentfleet/core/provision/steps';
+import { isLocalUri } from '@agentfleet/core/ssh/host-ssh';
 import { JsonStateStore } from '@agentfleet/engine/adapters/state-store';
 import { stateFile } from '@agentfleet/engine/paths';
 import type { Command } from 'commander';
@@ -18,6 +19,9 @@ import { formatTable } from './table.js';
 
 export interface AgentStatus {
   name: string;
+  /** The fleet.yaml host it runs on, when its URI is one of them. */
+  host: string | null;
+  uri: string;
   state: string;
   sshPort: number | null;
   spicePort: number | null;
@@ -73,6 +77,8 @@ export function registerStatus(program: Command): void {
             const running = isActive(dom?.state);
             return {
               name: agent.name,
+              host: agent.host ?? null,
+              uri: agent.libvirtUri,
               state: dom?.state ?? 'undefined',
               sshPort: alloc?.sshPort ?? null,
               spicePort: alloc?.spicePort ?? null,
@@ -91,10 +97,13 @@ export function registerStatus(program: Command): void {
         await connections.closeAll();
       }
       const c = paletteFor(process.stdout);
+      // Only fleets spanning hosts get the column: a one-host fleet's table stays as it was.
+      const spans = Object.keys(fleet.config.hosts).length > 0 || rows.some((r) => !isLocalUri(r.uri));
       const table = formatTable(
-        ['NAME', 'STATE', 'SSH', 'SPICE', 'CORES', 'PHASE', 'UPTIME'],
+        ['NAME', ...(spans ? ['HOST'] : []), 'STATE', 'SSH', 'SPICE', 'CORES', 'PHASE', 'UPTIME'],
         rows.map((r) => [
           r.name,
+          ...(spans ? [r.host ?? r.uri] : []),
           colourState(r.state, c),
           r.sshPort?.toString() ?? '-',
           r.spicePort?.toString() ?? '-',

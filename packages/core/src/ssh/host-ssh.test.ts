@@ -17,7 +17,10 @@ describe('remote libvirt hosts over SSH', () => {
     });
     expect(hostSshOfUri('qemu+ssh://[fd00::2]:2200/session')).toMatchObject({ host: 'fd00::2', port: 2200 });
     expect(hostSshOfUri('qemu+ssh://h/session')).not.toHaveProperty('user');
-    expect(hostSshOfUri('qemu+libssh://r@h/system?known_hosts=/t/kh')).toMatchObject({ user: 'r', knownHostsFile: '/t/kh' });
+    expect(hostSshOfUri('qemu+libssh://r@h/system?known_hosts=/t/kh')).toMatchObject({
+      user: 'r',
+      knownHostsFile: '/t/kh',
+    });
   });
 
   it('refuses a remote URI without an SSH transport, saying why', () => {
