@@ -5,6 +5,7 @@ import type { Fleet, Ledger, SourceFile } from '@agentfleet/core';
 import { emptyLedger } from '@agentfleet/core/ledger';
 import { parseLedger } from '@agentfleet/core/ledger-file';
 import { loadFleet } from '@agentfleet/core/load-fleet';
+import { recordedPlacements } from '@agentfleet/core/placement';
 import { ValidationError } from './errors.js';
 
 export const FLEET_FILE = 'agents/fleet.yaml';
@@ -18,11 +19,15 @@ export function readFleetSources(dir: string): SourceFile[] {
   return names.map((f) => ({ path: `agents/${f}`, text: readFileSync(join(dir, 'agents', f), 'utf8') }));
 }
 
-/** The validated fleet of the repo at `dir`, or a ValidationError with every problem. */
+/**
+ * The validated fleet of the repo at `dir`, or a ValidationError with every problem. Agents fleet places (fleet.yaml
+ * hosts) are on the host the ledger records; new ones stay on the default URI until allocation places them.
+ */
 export function readFleet(dir: string): Fleet {
   const result = loadFleet(readFleetSources(dir));
   if (!result.ok) throw new ValidationError(result.diagnostics);
-  return result.value;
+  const fleet = result.value;
+  return fleet.agents.some((a) => a.placed) ? recordedPlacements(fleet, readLedger(dir)) : fleet;
 }
 
 /** The committed ledger, or an empty one when the repo has none yet. */

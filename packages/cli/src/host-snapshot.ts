@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import type { HostSnapshot, Hypervisor } from '@agentfleet/core';
 import { resourcesOfDomainXml } from '@agentfleet/core/domain-resources';
 import { domainMetadataOf } from '@agentfleet/core/domain-xml';
@@ -6,28 +5,28 @@ import { domainOwner } from '@agentfleet/core/ownership';
 // Type only: `validate` imports isLocalUri from here and must not load the engine.
 import type { TcpListener } from '@agentfleet/engine';
 
-/** True for URIs naming this machine (no remote host part): only those can be probed from here. */
-export function isLocalUri(uri: string): boolean {
-  return !/^[a-z0-9]+(\+[a-z0-9]+)?:\/\/[^/]/.test(uri);
-}
+export { isLocalUri } from '@agentfleet/core/ssh/host-ssh';
 
 /**
- * This machine for `uri`: its CPUs, the ports its listeners hold (read by the engine's
- * /proc/net/tcp parser, any address) and every libvirt domain on `uri` with the ports and cores
- * its XML holds, so allocation never hands out what another domain (ours or not) already uses.
+ * The host of `uri`: its CPUs and memory (libvirt's node info), the ports its listeners hold (any address: this
+ * machine's /proc for a local URI, `ss` over the host's SSH for a remote one) and every libvirt domain on `uri`
+ * with the ports, cores and memory its XML holds, so allocation never hands out what another domain (ours or not)
+ * already uses.
  */
 export async function hostSnapshotWithDomains(
   uri: string,
   hv: Hypervisor,
-  listeners: readonly TcpListener[],
+  listeners: readonly Pick<TcpListener, 'port'>[],
   fleetId: string,
   /** Listening ports known to be an agent's own (its passt's SSH forward): port -> `agent-<name>`. */
   owners: ReadonlyMap<number, string> = new Map(),
 ): Promise<HostSnapshot> {
   const ports = [...new Set(listeners.map((l) => l.port))].sort((a, b) => a - b);
+  const node = await hv.node();
   const snapshot: HostSnapshot = {
     uri,
-    cpus: availableParallelism(),
+    cpus: node.cpus,
+    memoryMiB: node.memoryMiB,
     listeningPorts: ports.map((port) => {
       const owner = owners.get(port);
       return owner === undefined ? { port } : { port, owner };

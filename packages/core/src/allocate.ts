@@ -1,6 +1,7 @@
 import { type Diagnostic, fail, ok, type Result, sortDiagnostics } from './diagnostics.js';
 import { missingCoreProblem } from './host-fit.js';
 import type { HostSnapshot } from './host-snapshot.js';
+import { reservedCoresOn } from './hosts.js';
 import { type Allocation, emptyLedger, type Ledger } from './ledger.js';
 import { pickMac } from './mac.js';
 import type { AgentSpec, Fleet } from './model.js';
@@ -126,7 +127,7 @@ function placeRecorded(list: Draft[], previous: Ledger, host: HostClaims, fleet:
     }
     const cores = (a.cores ?? rec?.cores ?? []).slice(0, a.vcpus);
     cores.forEach((core, i) => {
-      const problem = host.coreProblem(a, core, fleet.config.reservedCores);
+      const problem = host.coreProblem(a, core, reservedCoresOn(fleet.config, host.uri));
       if (problem) {
         problems.push({
           agent: a,
@@ -173,14 +174,14 @@ function placeNew(list: Draft[], host: HostClaims, fleet: Fleet): Problem[] {
     }
     const need = a.vcpus - d.cores.length;
     if (need <= 0) continue;
-    const picked = host.freeCores(a, need, d.cores, fleet.config.reservedCores);
+    const picked = host.freeCores(a, need, d.cores, reservedCoresOn(fleet.config, host.uri));
     if (picked.length < need) {
       problems.push({
         agent: a,
         field: 'cores',
         message:
           `agent ${a.name} needs ${a.vcpus} exclusive core(s) but host ${host.uri} has ${host.snapshot.cpus} cpu(s): ` +
-          `${describeCores(host, fleet.config.reservedCores)} (set shareCores: true to share)`,
+          `${describeCores(host, reservedCoresOn(fleet.config, host.uri))} (set shareCores: true to share)`,
       });
       continue;
     }

@@ -1,6 +1,21 @@
 import type { DomainResources } from './host-snapshot.js';
 import { under, xmlElements } from './xml-dom.js';
 
+/** libvirt's memory units (formatdomain: memory allocation) in KiB. */
+const MEMORY_UNIT_KIB: Record<string, number> = {
+  b: 1 / 1024,
+  bytes: 1 / 1024,
+  KB: 1000 / 1024,
+  k: 1,
+  KiB: 1,
+  MB: 1e6 / 1024,
+  M: 1024,
+  MiB: 1024,
+  GB: 1e9 / 1024,
+  G: 1024 ** 2,
+  GiB: 1024 ** 2,
+};
+
 /** Parse a libvirt cpuset ("0-3,^2,6") into sorted core numbers. */
 export function parseCpuset(set: string): number[] {
   const cores = new Set<number>();
@@ -28,6 +43,7 @@ function hostfwdPorts(arg: string): number[] {
 export function resourcesOfDomainXml(xml: string): Omit<DomainResources, 'name'> {
   const ports = new Set<number>();
   const cores = new Set<number>();
+  let memoryMiB: number | undefined;
   const addPort = (v: string | null) => {
     const n = Number(v);
     // -1 / 0 mean "not allocated yet" (autoport on a stopped domain).
@@ -44,9 +60,17 @@ export function resourcesOfDomainXml(xml: string): Omit<DomainResources, 'name'>
       for (const p of hostfwdPorts(el.getAttribute('value') ?? '')) ports.add(p);
     } else if ((el.localName === 'vcpupin' || el.localName === 'emulatorpin') && under(el, 'cputune')) {
       for (const c of parseCpuset(el.getAttribute('cpuset') ?? '')) cores.add(c);
+    } else if (el.localName === 'memory' && under(el, 'domain')) {
+      memoryMiB = Math.floor(
+        (Number(el.textContent) * (MEMORY_UNIT_KIB[el.getAttribute('unit') ?? 'KiB'] ?? 1)) / 1024,
+      );
     } else if (el.localName === 'vcpu' && under(el, 'domain') && el.getAttribute('cpuset')) {
       for (const c of parseCpuset(el.getAttribute('cpuset') ?? '')) cores.add(c);
     }
   }
-  return { ports: [...ports].sort((a, b) => a - b), cores: [...cores].sort((a, b) => a - b) };
+  return {
+    ports: [...ports].sort((a, b) => a - b),
+    cores: [...cores].sort((a, b) => a - b),
+    ...(memoryMiB !== undefined && Number.isFinite(memoryMiB) && { memoryMiB }),
+  };
 }

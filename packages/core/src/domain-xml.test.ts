@@ -51,7 +51,7 @@ describe('domainXml', () => {
       /<cputune>\s*<vcpupin vcpu="0" cpuset="1"\/>\s*<vcpupin vcpu="1" cpuset="3"\/>\s*<\/cputune>/,
     );
     // The display has no port (a socket), and passt, not the domain, holds the SSH forward.
-    expect(resourcesOfDomainXml(xml)).toEqual({ ports: [], cores: [1, 3] });
+    expect(resourcesOfDomainXml(xml)).toEqual({ ports: [], cores: [1, 3], memoryMiB: 4096 });
     expect(domainXml({ ...sampleInput, reservedCores: [0, 2] })).toMatch(
       /<vcpupin vcpu="1" cpuset="3"\/>\s*<emulatorpin cpuset="0,2"\/>\s*<\/cputune>/,
     );

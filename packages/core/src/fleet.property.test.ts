@@ -142,6 +142,7 @@ describe('random fleets', () => {
               // backend, whose portForward ranges count too).
               ports: [allocation.sshPort],
               cores: [...new Set(allocation.cores)].sort((a, b) => a - b),
+              memoryMiB: agent.memoryMiB,
             });
           }
         },

@@ -1,4 +1,5 @@
 import type { Diagnostic } from './diagnostics.js';
+import { reservedCoresOn } from './hosts.js';
 import type { Fleet } from './model.js';
 import { createLocator } from './yaml-source.js';
 
@@ -13,7 +14,7 @@ export function missingCoreProblem(core: number, uri: string, cpus: number): str
  */
 export function hostFitDiagnostics(fleet: Fleet, host: { uri: string; cpus: number }): Diagnostic[] {
   const unreserved = Array.from({ length: host.cpus }, (_, c) => c).filter(
-    (c) => !fleet.config.reservedCores.includes(c),
+    (c) => !reservedCoresOn(fleet.config, host.uri).includes(c),
   ).length;
   const out: Diagnostic[] = [];
   const locate = createLocator();

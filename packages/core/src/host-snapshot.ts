@@ -10,6 +10,8 @@ export interface HostSnapshot {
   uri: string;
   /** Logical CPUs of the host. */
   cpus: number;
+  /** Memory of the host (libvirt's node info); undefined when not known. */
+  memoryMiB?: number;
   listeningPorts: ListeningPort[];
   /** Other libvirt domains' resources (see resourcesOfDomainXml). */
   domains: DomainResources[];
@@ -27,4 +29,6 @@ export interface DomainResources {
   agent?: string;
   ports: number[];
   cores: number[];
+  /** Memory the domain is given (its <memory>), when known. */
+  memoryMiB?: number;
 }

@@ -41,6 +41,7 @@ describe('loadFleet', () => {
         shellAliases: {},
         secrets: [],
         libvirtUri: 'qemu:///session',
+        placed: false,
         network: 'isolated',
         tags: [],
         autostart: false,

@@ -59,6 +59,8 @@ export interface FleetConfig {
   bootTimeouts: BootTimeouts;
   /** Prepended to agent names to make libvirt domain names (default `agent-`). */
   domainPrefix: string;
+  /** Named libvirt hosts (fleet.yaml `hosts`); empty when the fleet runs on its one libvirtUri. */
+  hosts: Record<string, HostConfig>;
   /** URIs the fleet opts into although they run programs or skip verification (see uri-safety). */
   unsafeLibvirtUris: string[];
   /** Where agents' NixOS systems are built (see BuildOn). */
@@ -70,6 +72,11 @@ export interface FleetConfig {
  * toplevel on the fleet's host, closures copied in over the pinned SSH, then activated.
  */
 export type BuildOn = 'host' | 'guest';
+export interface HostConfig {
+  uri: string;
+  /** Host cores never pinned by any agent on this host. */
+  reservedCores: number[];
+}
 
 export interface AgentGit {
   name: string;
@@ -123,8 +130,15 @@ export interface AgentSpec {
   shellAliases: Record<string, string>;
   /** Names of secrets (secrets/<name>.age) this agent may decrypt. */
   secrets: string[];
-  /** The agent's libvirt URI (the fleet default when the YAML names none). */
+  /**
+   * The agent's libvirt URI: its host's, the one it names, or (neither named) where it is placed: recorded in the
+   * ledger, else by capacity when the ledger is allocated (see placement.ts); the fleet default without hosts.
+   */
   libvirtUri: string;
+  /** The fleet.yaml host the agent runs on, when its URI is one of them. */
+  host?: string;
+  /** Named neither host nor libvirtUri while fleet.yaml has hosts: fleet chooses (and records) where it runs. */
+  placed: boolean;
   /** The agent's network mode (the fleet default when the YAML names none). */
   network: NetworkMode;
   /** Labels that select agents (`fleet exec --tag`). */

@@ -1,4 +1,5 @@
 // Defaults live here, in one place, applied to already schema-valid input.
+import { hostOfUri } from './hosts.js';
 import { memoryMiB } from './memory.js';
 import { type AgentSpec, DEFAULT_DOMAIN_PREFIX, type FleetConfig, type PortRange } from './model.js';
 import type { AgentFile, FleetFile } from './schemas.js';
@@ -39,6 +40,12 @@ export function normalizeFleet(f: FleetFile): FleetConfig {
     },
     ...(f.adminIdentity !== undefined && { adminIdentity: f.adminIdentity }),
     domainPrefix: f.domainPrefix ?? DEFAULT_DOMAIN_PREFIX,
+    hosts: Object.fromEntries(
+      Object.entries(f.hosts ?? {}).map(([name, h]) => [
+        name,
+        { uri: h.uri, reservedCores: h.reservedCores ?? f.reservedCores ?? [0] },
+      ]),
+    ),
     unsafeLibvirtUris: f.unsafeLibvirtUris ?? [],
     provision: { build: f.provision?.build ?? 'guest' },
     bootTimeouts: {
@@ -64,11 +71,15 @@ export function normalizeAgent(a: AgentFile, name: string, file: string, config:
     sudo: a.sudo ?? false,
     shellAliases: { ...a.shellAliases },
     secrets: a.secrets ?? [],
-    libvirtUri: a.libvirtUri ?? config.libvirtUri,
+    libvirtUri:
+      a.libvirtUri ?? (a.host !== undefined ? config.hosts[a.host]?.uri : undefined) ?? config.libvirtUri,
+    placed: a.host === undefined && a.libvirtUri === undefined && Object.keys(config.hosts).length > 0,
     network: a.network ?? config.network,
     tags: [...new Set(a.tags ?? [])].sort(),
     autostart: a.autostart ?? false,
   };
+  const host = hostOfUri(config, spec.libvirtUri);
+  if (host !== undefined) spec.host = host;
   if (a.description !== undefined) spec.description = a.description;
   if (a.cores !== undefined) spec.cores = a.cores;
   if (a.ports?.ssh !== undefined) spec.sshPort = a.ports.ssh;

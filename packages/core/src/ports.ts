@@ -32,10 +32,18 @@ export interface HostFacts {
   passtSupported: boolean;
 }
 
+/** A libvirt host's CPUs and memory. */
+export interface NodeSize {
+  cpus: number;
+  memoryMiB: number;
+}
+
 /** One libvirt connection as the engine needs it. Names are libvirt domain names. */
 export interface Hypervisor {
   readonly uri: string;
   facts(): Promise<HostFacts>;
+  /** The host's size as libvirt reports it (virNodeGetInfo): cheap, unlike facts(), which probes. */
+  node(): Promise<NodeSize>;
   listDomains(): Promise<DomainSummary[]>;
   /** Domain XML, or undefined when no such domain exists. */
   domainXml(name: string, opts?: { inactive?: boolean }): Promise<string | undefined>;

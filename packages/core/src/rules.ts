@@ -53,7 +53,27 @@ const safeFleetUri: FleetRule = (c) => {
   return problem ? [{ path: 'libvirtUri', message: problem }] : [];
 };
 
-export const FLEET_RULES: readonly FleetRule[] = [rangeOrdered, rangesDisjoint, reservedUnique, safeFleetUri];
+const hostUris: FleetRule = (c) => {
+  const problems: RuleProblem[] = [];
+  const seen = new Map<string, string>();
+  for (const [name, h] of Object.entries(c.hosts)) {
+    const problem = unsafeUri(h.uri, c);
+    if (problem) problems.push({ path: `hosts.${name}.uri`, message: problem });
+    const other = seen.get(h.uri);
+    if (other !== undefined)
+      problems.push({ path: `hosts.${name}.uri`, message: `host ${name} has the URI of host ${other}` });
+    seen.set(h.uri, name);
+  }
+  return problems;
+};
+
+export const FLEET_RULES: readonly FleetRule[] = [
+  rangeOrdered,
+  rangesDisjoint,
+  reservedUnique,
+  safeFleetUri,
+  hostUris,
+];
 
 const validName: AgentRule = (a, raw) => {
   const problem = agentNameProblem(a.name);
@@ -121,6 +141,21 @@ const safeAgentUri: AgentRule = (a, raw, c) => {
   return problem ? [{ path: 'libvirtUri', message: problem }] : [];
 };
 
+const knownHost: AgentRule = (a, raw, c) => {
+  if (raw.host === undefined) return [];
+  if (raw.libvirtUri !== undefined)
+    return [{ path: 'host', message: 'name either host or libvirtUri, not both (a host carries its URI)' }];
+  const names = Object.keys(c.hosts);
+  return c.hosts[raw.host] === undefined
+    ? [
+        {
+          path: 'host',
+          message: `no host '${raw.host}' in fleet.yaml hosts (${names.length > 0 ? `hosts: ${names.join(', ')}` : 'it has none: add a hosts section'})`,
+        },
+      ]
+    : [];
+};
+
 const emailKnown: AgentRule = (a) =>
   a.git.email === '' ? [{ path: 'git', message: 'git.email is required unless mail.address is set' }] : [];
 
@@ -150,6 +185,7 @@ export const AGENT_RULES: readonly AgentRule[] = [
   coresNotReserved,
   portsInRange,
   safeAgentUri,
+  knownHost,
   emailKnown,
   referencedSecretsListed,
   secretsUnique,

@@ -16,6 +16,8 @@ const libvirtUri = z
   .regex(/^[a-z][a-z0-9+.-]*:\/\/\S*$/, 'not a libvirt URI (e.g. qemu:///session, qemu+ssh://host/session)');
 const core = z.int().min(0).max(4095);
 
+const hostName = z.string().regex(new RegExp(AGENT_NAME_PATTERN), NAME_HINT);
+
 const networkMode = z
   .enum(['isolated', 'open', 'none'])
   .describe(
@@ -71,6 +73,21 @@ export const FleetFileSchema = z
       .optional()
       .describe(
         "prepended to agent names to make libvirt domain names (default 'agent-'); set one per fleet sharing a host",
+      ),
+    hosts: z
+      .record(
+        hostName,
+        z.strictObject({
+          uri: libvirtUri.describe('libvirt URI of the host, e.g. qemu+ssh://user@host/system?keyfile=...'),
+          reservedCores: z
+            .array(core)
+            .optional()
+            .describe("host cores never pinned by agents (default: the fleet's reservedCores)"),
+        }),
+      )
+      .optional()
+      .describe(
+        'libvirt hosts by name: agents name one with `host:`, or (naming neither host nor libvirtUri) are placed by capacity',
       ),
     unsafeLibvirtUris: z
       .array(libvirtUri)
@@ -165,6 +182,9 @@ export const AgentFileSchema = z
       .describe("shell aliases for the agent's user, added to the common ones"),
     secrets: z.array(z.string().regex(new RegExp(SECRET_NAME_PATTERN), SECRET_HINT)).optional(),
     libvirtUri: libvirtUri.optional().describe("libvirt URI (default: the fleet's)"),
+    host: hostName
+      .optional()
+      .describe("a host of fleet.yaml's hosts (default: placed by capacity when fleet.yaml has hosts)"),
     network: networkMode.optional().describe("network mode (default: the fleet's)"),
     tags: z
       .array(

@@ -9,6 +9,7 @@ import {
   domainProjection,
   domainXml,
   type Hypervisor,
+  reservedCoresOn,
   specHash,
 } from '@agentfleet/core';
 import { agentDomain, type FleetRun, fleetIdentity, selectedAgents } from './fleet-run.js';
@@ -48,7 +49,13 @@ export async function desiredAgents(
     if (!allocation) throw new NotAllocatedError(`agent '${agent.name}' has no allocation on ${uri}`);
     const domain = agentDomain(run, agent.name);
     const input: DomainXmlInput = {
-      ...agentDomainInput(run.stateDir, agent, allocation, choice, run.fleet.config.reservedCores),
+      ...agentDomainInput(
+        run.stateDir,
+        agent,
+        allocation,
+        choice,
+        reservedCoresOn(run.fleet.config, agent.libvirtUri),
+      ),
       domainName: domain,
       fleet: fleetIdentity(run),
     };
@@ -64,6 +71,7 @@ export async function desiredAgents(
       name: agent.name,
       domain,
       uri,
+      ...(agent.host !== undefined && { host: agent.host }),
       specHash: specHash(xml),
       xml,
       resources: domainProjection(xml),

@@ -406,7 +406,7 @@ async function startAndCheckPort(
   const deadline = Date.now() + (opts.portCheckSeconds ?? 15) * 1000;
   // QEMU opens the forward while virDomainCreate returns or just after: look again soon, then back off.
   let pause = 5;
-  while (!(await deps.host.listensOnLoopback(d.sshPort))) {
+  while (!(await deps.host.listensOnLoopback(d.sshPort, d.uri))) {
     if (Date.now() > deadline) {
       throw new AgentStepError(
         `started ${d.domain}, but nothing listens on 127.0.0.1:${d.sshPort}: the SSH port forward was not set up ` +
@@ -471,6 +471,7 @@ async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: 
     result = await deps.readiness.wait(
       {
         agent: d.name,
+        uri: d.uri,
         host: '127.0.0.1',
         port: d.sshPort,
         user: spec ? sshUserOf(run, spec) : 'root',

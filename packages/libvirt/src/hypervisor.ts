@@ -5,6 +5,7 @@ import {
   type HostFacts,
   type Hypervisor,
   isActive,
+  type NodeSize,
 } from '@agentfleet/core';
 import { type Connection, open } from './connection.js';
 import type { Domain } from './domain.js';
@@ -55,6 +56,13 @@ export class LibvirtHypervisor implements Hypervisor {
       probePasst(c),
     ]);
     return { uri: this.uri, hostname, libVersion, cpus: node.cpus, kvmUsable, passtSupported };
+  }
+
+  node(): Promise<NodeSize> {
+    return this.call(async (c) => {
+      const n = await c.nodeInfo();
+      return { cpus: n.cpus, memoryMiB: Math.floor(n.memoryKiB / 1024) };
+    }, 'again');
   }
 
   listDomains(): Promise<DomainSummary[]> {

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { checkHostKeyPin, keyFromWire, type SshPublicKey, type SshTarget } from '@agentfleet/core';
 import { Client } from 'ssh2';
 import { HostKeyMismatchError, SshConnectError } from './errors.js';
@@ -8,6 +9,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Deadlines of the session's operations (default DEFAULT_DEADLINES). */
   deadlines?: ShellDeadlines;
+  /** An open connection to the server (a jump host's forward) instead of a TCP connection to target.host:port. */
+  sock?: Duplex;
 }
 
 /**
@@ -82,6 +85,7 @@ export function connectShell(target: SshTarget, opts: ConnectOptions = {}): Prom
       username: target.user,
       privateKey: target.privateKey,
       readyTimeout: opts.timeoutMs ?? 20_000,
+      ...(opts.sock && { sock: opts.sock as never }),
       keepaliveInterval: KEEPALIVE.intervalMs,
       keepaliveCountMax: KEEPALIVE.countMax,
       ...(algorithms ? { algorithms: { serverHostKey: algorithms as never } } : {}),

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { SshTarget } from '@agentfleet/core';
 import { connectShell } from './connect.js';
 import { HostKeyMismatchError, SshConnectError } from './errors.js';
@@ -29,7 +30,11 @@ export interface ReadinessProgress {
   error?: string;
 }
 
+/** Opens a connection to host:port (TCP from here by default; through a jump host for remote agents). */
+export type Dialer = (host: string, port: number, timeoutMs: number) => Promise<Duplex>;
+
 export interface WaitForSshOptions {
+  dial?: Dialer;
   stages?: Partial<Record<ReadinessStage, Partial<StageOptions>>>;
   onProgress?: (p: ReadinessProgress) => void;
   signal?: AbortSignal;
@@ -88,7 +93,7 @@ export class SshReadinessError extends Error {
   }
 }
 
-function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+function tcpConnect(host: string, port: number, timeoutMs: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, host);
     const onTimeout = () => {
@@ -119,9 +124,10 @@ const PROBE_IDENT = 'SSH-2.0-agentfleet_probe\r\n';
  */
 const FORWARDER_HANDSHAKE_MS = 11_000;
 
-function closeSilent(socket: net.Socket, connectedAt: number): void {
+function closeSilent(socket: Duplex, connectedAt: number): void {
   const wait = connectedAt + FORWARDER_HANDSHAKE_MS - Date.now();
-  if (wait <= 0 || socket.destroyed) return void socket.destroy();
+  // A channel through a jump host is no local socket to passt: it can go at once.
+  if (!(socket instanceof net.Socket) || wait <= 0 || socket.destroyed) return void socket.destroy();
   socket.removeAllListeners();
   socket.on('error', () => undefined);
   socket.resume();
@@ -132,20 +138,21 @@ function closeSilent(socket: net.Socket, connectedAt: number): void {
 }
 
 /** Reads the server's "SSH-" identification line (RFC 4253 lets other lines come first). */
-function readBanner(host: string, port: number, timeoutMs: number): Promise<string> {
-  return tcpConnect(host, port, timeoutMs).then(
+function readBanner(dial: Dialer, host: string, port: number, timeoutMs: number): Promise<string> {
+  return dial(host, port, timeoutMs).then(
     (socket) =>
       new Promise((resolve, reject) => {
         const connectedAt = Date.now();
         socket.write(PROBE_IDENT);
         let text = '';
         const done = (err: Error | undefined, banner?: string) => {
+          clearTimeout(timer);
           if (text === '') closeSilent(socket, connectedAt);
           else socket.destroy();
           if (err) reject(err);
           else resolve(banner as string);
         };
-        socket.setTimeout(timeoutMs, () => done(new Error('connected, but no SSH banner arrived')));
+        const timer = setTimeout(() => done(new Error('connected, but no SSH banner arrived')), timeoutMs);
         socket.on('error', (err) => done(err));
         socket.on('close', () => done(new Error('connection closed before an SSH banner arrived')));
         socket.on('data', (d: Buffer) => {
@@ -258,13 +265,19 @@ export async function waitForSsh(target: SshTarget, opts: WaitForSshOptions = {}
     StageOptions
   >;
   const { host, port, who } = target;
+  const dial = opts.dial ?? tcpConnect;
   const listening = await runStage(who, 'listening', o.listening, opts, async (t) =>
-    closeSilent(await tcpConnect(host, port, t), Date.now()),
+    closeSilent(await dial(host, port, t), Date.now()),
   );
   const banner = await runStage(who, 'banner', o.banner, opts, (t) =>
-    hedged((left) => readBanner(host, port, left), t, BANNER_HEDGE_MS),
+    hedged((left) => readBanner(dial, host, port, left), t, BANNER_HEDGE_MS),
   );
-  const login = await runStage(who, 'login', o.login, opts, (t) => connectShell(target, { timeoutMs: t }));
+  const login = await runStage(who, 'login', o.login, opts, async (t) =>
+    connectShell(
+      target,
+      opts.dial ? { timeoutMs: t, sock: await opts.dial(host, port, t) } : { timeoutMs: t },
+    ),
+  );
   return {
     shell: login.value,
     banner: banner.value,

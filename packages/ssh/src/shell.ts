@@ -1,5 +1,6 @@
 import { lstat, mkdir, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import {
   type OutputStream,
@@ -105,6 +106,27 @@ export class SshShell implements RemoteShell {
         },
       );
     });
+  }
+
+  /** Resolves once the connection has ended, for whatever reason. */
+  ended(): Promise<void> {
+    return this.closed;
+  }
+
+  /**
+   * A TCP connection from the server to host:port (a `direct-tcpip` channel, what `ssh -W` and ProxyJump use): how
+   * fleet reaches a forward that listens on a remote libvirt host's loopback.
+   */
+  forwardOut(host: string, port: number, opts: { timeoutMs?: number } = {}): Promise<Duplex> {
+    return this.guard<Duplex>(
+      `forward to ${host}:${port}`,
+      opts.timeoutMs ?? this.deadlines.execMs,
+      (resolve, reject) => {
+        this.client.forwardOut('127.0.0.1', 0, host, port, (err, channel) =>
+          err ? reject(err) : resolve(channel),
+        );
+      },
+    );
   }
 
   exec(

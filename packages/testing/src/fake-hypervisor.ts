@@ -6,6 +6,7 @@ import {
   type HostFacts,
   type Hypervisor,
   HypervisorError,
+  type NodeSize,
 } from '@agentfleet/core';
 import { create } from 'xmlbuilder2';
 
@@ -47,6 +48,11 @@ export class FakeHypervisor implements Hypervisor {
   async facts(): Promise<HostFacts> {
     this.assertOpen();
     return { ...this.hostFacts };
+  }
+
+  async node(): Promise<NodeSize> {
+    this.assertOpen();
+    return { cpus: this.hostFacts.cpus, memoryMiB: 8192 };
   }
 
   async listDomains(): Promise<DomainSummary[]> {

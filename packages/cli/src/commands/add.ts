@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadFleet } from '@agentfleet/core';
+import { loadFleet, recordedPlacements } from '@agentfleet/core';
 import { acquireLock, lockFile } from '@agentfleet/engine';
 import { type Command, Option } from 'commander';
 import { stringify } from 'yaml';
@@ -73,7 +73,7 @@ export function registerAdd(program: Command): void {
         writeFileAtomic(join(ctx.dir, file), text);
         writeLedger(ctx, ledger);
         regenerateAgentsJson(ctx, fleet);
-        const agent = fleet.agents.find((a) => a.name === name);
+        const agent = recordedPlacements(fleet, ledger).agents.find((a) => a.name === name);
         const alloc = agent && ledger.hosts[agent.libvirtUri]?.[name];
         printResult(
           ctx,

@@ -1,5 +1,7 @@
+import { isLocalUri } from '@agentfleet/core/ssh/host-ssh';
 import { sanitizeTerminalText } from '@agentfleet/core/terminal-text';
 import { agentJournal, fileSize, followFile, requireRunning, tailFile } from '@agentfleet/engine';
+import { shq } from '@agentfleet/engine/provision/shell-quote';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -7,6 +9,7 @@ import { printResult } from '../output.js';
 import { agentHandle, consoleLogOf } from './agent-files.js';
 import { agentName } from './agent-name.js';
 import { agentShells } from './agent-shells.js';
+import { HostAccess } from './host-access.js';
 import { openRuntime } from './runtime.js';
 import { positiveInt } from './up.js';
 
@@ -14,6 +17,18 @@ interface LogsOpts {
   lines: number;
   follow?: boolean;
   journal?: boolean;
+}
+
+async function remoteTail(uri: string, path: string, lines: number): Promise<string[]> {
+  const hosts = new HostAccess();
+  try {
+    const text = await hosts.run(uri, `tail -n ${lines} -- ${shq(path)} 2>/dev/null || true`);
+    const all = text.replace(/\r/g, '').split('\n');
+    if (all.at(-1) === '') all.pop();
+    return all;
+  } finally {
+    await hosts.closeAll();
+  }
 }
 
 export function registerLogs(program: Command): void {
@@ -33,9 +48,17 @@ export function registerLogs(program: Command): void {
       if (opts.follow && ctx.json)
         throw new UsageError('--follow streams text; it does not combine with --json');
       if (opts.journal) return journal(ctx, name, opts);
-      const path = consoleLogOf(agentHandle(ctx, name));
-      const from = await fileSize(path);
-      const lines = await tailFile(path, opts.lines, 8 * 1024 * 1024);
+      const h = agentHandle(ctx, name);
+      const path = consoleLogOf(h);
+      const uri = h.agent.libvirtUri;
+      const remote = !isLocalUri(uri);
+      if (remote && opts.follow)
+        throw new UsageError(`--follow reads this machine's console log; agent ${name} runs on ${uri}`);
+      const from = remote ? 0 : await fileSize(path);
+      // A remote agent's console log is written by its host's virtlogd: read it there, over the host's SSH.
+      const lines = remote
+        ? await remoteTail(uri, path, opts.lines)
+        : await tailFile(path, opts.lines, 8 * 1024 * 1024);
       printResult(ctx, lines.length ? lines.join('\n') : `(no console output yet in ${path})`, {
         path,
         lines,

@@ -10,6 +10,7 @@ import {
   allocationOf,
   type BuildOn,
   type HostKeyPolicy,
+  isLocalUri,
   parsePublicKeyLine,
   publicKeyLine,
   type SecretsRekeyer,
@@ -76,10 +77,18 @@ export function agentConnector(rt: Runtime): AgentConnector {
         privateKey: await readFile(rt.run.identityFile, 'utf8'),
         hostKey,
       };
-      if (!opts.waitReady) return connectShell(target);
+      // A remote agent's forward listens on its libvirt host's loopback: reached through that host's SSH.
+      const uri = agent.libvirtUri;
+      const dial = isLocalUri(uri)
+        ? undefined
+        : (host: string, port: number, timeoutMs: number) =>
+            rt.connections.hosts.dial(uri, host, port, timeoutMs);
+      if (!opts.waitReady)
+        return connectShell(target, dial ? { sock: await dial(target.host, target.port, 20_000) } : {});
       // Back from a reboot: the guest gets the whole boot budget, stage by stage, as at bring-up.
       const budget = rt.fleet.config.bootTimeouts.sshSeconds * 1000;
       const ready = await waitForSsh(target, {
+        ...(dial && { dial }),
         stages: {
           listening: { timeoutMs: budget },
           banner: { timeoutMs: budget },

@@ -5,11 +5,15 @@ import {
   coreSpreadWarnings,
   domainName,
   type Fleet,
+  fleetUris,
   type HostSnapshot,
   type Ledger,
   type ProgressSink,
   type Provisioner,
+  placeAgents,
+  recordedPlacements,
   renderLedger,
+  reservedCoresOn,
 } from '@agentfleet/core';
 import {
   acquireLock,
@@ -68,14 +72,14 @@ export interface RuntimeOptions {
 
 /** Reads the fleet, allocates new agents against the live hosts, takes the lock if asked. */
 export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promise<Runtime> {
-  const fleet = readFleet(ctx.dir);
-  const undeclared = opts.names.filter((n) => !fleet.agents.some((a) => a.name === n));
+  const declared = readFleet(ctx.dir);
+  const undeclared = opts.names.filter((n) => !declared.agents.some((a) => a.name === n));
   const unknownError = (unknown: string[]) =>
     new UsageError(
-      `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} (agents: ${fleet.agents.map((a) => a.name).join(', ') || 'none'})`,
+      `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} (agents: ${declared.agents.map((a) => a.name).join(', ') || 'none'})`,
     );
   if (undeclared.length > 0 && !opts.allowOrphans) throw unknownError(undeclared);
-  const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
+  const stateDir = expandPath(ctx.dir, declared.config.stateDir);
   const connections = new Connections();
   let release = async () => {};
   const interrupts =
@@ -97,7 +101,8 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
       // Under the lock no other fleet writes here: temps of a killed run are leftovers.
       await removeStaleTemps(stateDir);
     }
-    const ledger = await allocateLedger(ctx, fleet, connections, opts.writeLedger);
+    const ledger = await allocateLedger(ctx, declared, connections, opts.writeLedger);
+    const fleet = recordedPlacements(declared, ledger);
     if (opts.syncAgentsJson) regenerateAgentsJson(ctx, fleet);
     const run: FleetRun = {
       fleet,
@@ -156,22 +161,40 @@ export async function allocateLedger(
   // The fleet's id is made with its first ledger; plan (which writes nothing) uses a fresh one,
   // which no domain carries yet: exactly right for a fleet that has defined nothing.
   const prev = ensureFleetId(readLedger(ctx.dir));
-  const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].filter(isLocalUri);
-  const listeners = uris.length > 0 ? await tcpListeners() : [];
-  const owners = uris.length > 0 ? await passtOwners(ctx, fleet) : new Map<number, string>();
-  const hosts: HostSnapshot[] = await Promise.all(
-    uris.map(async (uri) =>
-      hostSnapshotWithDomains(uri, await connections.connect(uri), listeners, prev.fleetId as string, owners),
-    ),
+  const uris = fleetUris(
+    fleet.config,
+    fleet.agents.map((a) => a.libvirtUri),
   );
-  const result = allocate(prev, fleet, hosts);
+  const local = uris.some(isLocalUri);
+  const listeners = local ? await tcpListeners() : [];
+  const owners = local ? await passtOwners(ctx, fleet) : new Map<number, string>();
+  const hosts: HostSnapshot[] = await Promise.all(
+    uris.map(async (uri) => {
+      const hv = await connections.connect(uri);
+      const here = isLocalUri(uri)
+        ? listeners
+        : (await connections.hosts.listeners(uri)).map((port) => ({ port }));
+      return hostSnapshotWithDomains(
+        uri,
+        hv,
+        here,
+        prev.fleetId as string,
+        isLocalUri(uri) ? owners : new Map(),
+      );
+    }),
+  );
+  // Agents fleet places go where they fit first; the ledger then records them under their host's URI.
+  const placed = placeAgents(prev, fleet, hosts);
+  if (!placed.ok) throw new ValidationError(placed.diagnostics);
+  const result = allocate(prev, placed.value, hosts);
   if (!result.ok) {
-    const named = allocate(prev, fleet, await withListenerHolders(hosts, listeners));
+    // Only on failure: name the processes holding the ports in the way (reads /proc/*/fd).
+    const named = allocate(prev, placed.value, await withListenerHolders(hosts, listeners));
     throw new ValidationError(named.ok ? result.diagnostics : named.diagnostics);
   }
   // Said by every command that allocates (plan, up, allocate, add): a stacked core slows every boot on it.
   for (const h of hosts)
-    for (const w of coreSpreadWarnings(result.value, h, fleet.config.reservedCores, LEDGER_FILE))
+    for (const w of coreSpreadWarnings(result.value, h, reservedCoresOn(fleet.config, h.uri), LEDGER_FILE))
       process.stderr.write(`warning: ${w}\n`);
   if (write) writeLedger(ctx, result.value);
   return result.value;
@@ -209,9 +232,16 @@ export function engineDeps(
     state: new JsonStateStore(stateFile(rt.stateDir)),
     // ssh2 loads when an agent first waits for SSH: `plan` and `status` never load it.
     readiness: {
-      wait: async (t, onStage) => (await import('./adapters.js')).sshReadiness().wait(t, onStage),
+      wait: async (t, onStage) =>
+        (await import('./adapters.js')).sshReadiness(rt.connections.hosts).wait(t, onStage),
     },
-    host: { listensOnLoopback, consoleTail: tailFile },
+    host: {
+      listensOnLoopback: async (port, uri) =>
+        isLocalUri(uri)
+          ? listensOnLoopback(port)
+          : (await rt.connections.hosts.listeners(uri)).includes(port),
+      consoleTail: tailFile,
+    },
     networks: new PasstNetworks(),
     ...(provisioner && { provisioner }),
     progress,

@@ -3,6 +3,7 @@ import { domainName } from '@agentfleet/core/model';
 import { isActive } from '@agentfleet/core/plan/compute';
 import { DamagedStateError, emptyFleetState } from '@agentfleet/core/plan/state';
 import { type AgentPhase, agentPhase } from '@agentfleet/core/provision/steps';
+import { isLocalUri } from '@agentfleet/core/ssh/host-ssh';
 import { sanitizeTerminalText } from '@agentfleet/core/terminal-text';
 import { JsonStateStore } from '@agentfleet/engine/adapters/state-store';
 import { measureUsage, type UsageTable, watchUsage } from '@agentfleet/engine/agent-usage';
@@ -21,6 +22,9 @@ import { formatTable } from './table.js';
 
 export interface AgentStatus {
   name: string;
+  /** The fleet.yaml host it runs on, when its URI is one of them. */
+  host: string | null;
+  uri: string;
   state: string;
   sshPort: number | null;
   spicePort: number | null;
@@ -118,6 +122,8 @@ Examples:
             const running = isActive(u?.state);
             return {
               name: agent.name,
+              host: agent.host ?? null,
+              uri: agent.libvirtUri,
               state: u?.state ?? 'undefined',
               sshPort: alloc?.sshPort ?? null,
               spicePort: alloc?.spicePort ?? null,
@@ -198,10 +204,25 @@ async function watchStatus(
 
 function renderStatus(rows: AgentStatusWithUsage[]): string {
   const c = paletteFor(process.stdout);
+  // Only fleets spanning hosts get the column: a one-host fleet's table stays as it was.
+  const spans = rows.some((r) => r.host !== null || !isLocalUri(r.uri));
   return formatTable(
-    ['NAME', 'STATE', 'SSH', 'SPICE', 'CORES', 'PHASE', 'UPTIME', 'CPU', 'MEM (GUEST/HOST)', 'DISK'],
+    [
+      'NAME',
+      ...(spans ? ['HOST'] : []),
+      'STATE',
+      'SSH',
+      'SPICE',
+      'CORES',
+      'PHASE',
+      'UPTIME',
+      'CPU',
+      'MEM (GUEST/HOST)',
+      'DISK',
+    ],
     rows.map((r) => [
       r.name,
+      ...(spans ? [r.host ?? r.uri] : []),
       colourState(r.state, c),
       r.sshPort?.toString() ?? '-',
       r.spicePort?.toString() ?? '-',

@@ -1,5 +1,6 @@
 import type { DomainType, HostFacts, NetworkMode, PortForward } from '@agentfleet/core';
 import { domainXml } from '@agentfleet/core/domain-xml';
+import { reservedCoresOn } from '@agentfleet/core/hosts';
 import { allocationOf } from '@agentfleet/core/ledger';
 import { domainName } from '@agentfleet/core/model';
 import { agentDomainInput } from '@agentfleet/engine/desired';
@@ -66,7 +67,13 @@ export function registerXml(program: Command): void {
       const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
       const spec = opts.network ? { ...agent, network: opts.network } : agent;
       const xml = domainXml({
-        ...agentDomainInput(stateDir, spec, allocation, choice, fleet.config.reservedCores),
+        ...agentDomainInput(
+          stateDir,
+          spec,
+          allocation,
+          choice,
+          reservedCoresOn(fleet.config, spec.libvirtUri),
+        ),
         domainName: domainName(name, fleet.config.domainPrefix),
         // The fleet's identity once it has one (the first `up`/`add`/`allocate` records it).
         ...(ledger.fleetId !== undefined && { fleet: { id: ledger.fleetId, dir: ctx.dir, stateDir } }),

@@ -43,6 +43,8 @@ export interface StateStore {
 
 export interface ReadinessTarget {
   agent: string;
+  /** The agent's libvirt URI: a remote host's forwards listen on its loopback, reached through its SSH. */
+  uri: string;
   host: string;
   port: number;
   user: string;
@@ -62,8 +64,8 @@ export interface Readiness {
 
 /** Host-side checks that need the host (sockets, files), not the hypervisor. */
 export interface HostProbe {
-  /** True when something accepts connections on 127.0.0.1:port. */
-  listensOnLoopback(port: number): Promise<boolean>;
+  /** True when something accepts connections on 127.0.0.1:port of the libvirt host of `uri`. */
+  listensOnLoopback(port: number, uri: string): Promise<boolean>;
   /** Last lines of an agent's serial console log, for failure messages. */
   consoleTail(path: string, lines: number): Promise<string[]>;
 }

@@ -47,6 +47,7 @@ function renderAction(a: AgentAction): string[] {
     out.push(
       `    ssh 127.0.0.1:${d.sshPort}  spice ${d.resources.spice ?? '-'}  cores ${d.cores.join(',') || '-'}`,
     );
+    if (d.host !== undefined) out.push(`    host ${d.host} (${d.uri})`);
   }
   return out;
 }

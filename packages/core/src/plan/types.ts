@@ -9,6 +9,8 @@ export interface DesiredAgent {
   /** libvirt domain name, `agent-<name>`. */
   domain: string;
   uri: string;
+  /** The fleet.yaml host `uri` belongs to, when it is one. */
+  host?: string;
   specHash: string;
   /** Domain XML to define. */
   xml: string;

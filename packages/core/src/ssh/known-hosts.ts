@@ -9,11 +9,13 @@ export interface KnownHost {
   host: string;
   port: number;
   key: SshPublicKey;
+  /** Filed under this name instead of host:port (ssh_config HostKeyAlias). */
+  alias?: string;
 }
 
 /** One known_hosts line: "[127.0.0.1]:2222 ssh-ed25519 AAAA...". */
 export function knownHostsLine(h: KnownHost): string {
-  return `${knownHostsPattern(h.host, h.port)} ${publicKeyLine(h.key)}`;
+  return `${h.alias ?? knownHostsPattern(h.host, h.port)} ${publicKeyLine(h.key)}`;
 }
 
 /** A whole known_hosts file for the fleet, one line per agent, in a stable order. */

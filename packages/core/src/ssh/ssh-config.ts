@@ -6,6 +6,13 @@ export interface SshConfigHost {
   port: number;
   user: string;
   identityFile?: string;
+  /** Alias of another block to jump through (`ProxyJump`): the libvirt host of a remote agent. */
+  proxyJump?: string;
+  /**
+   * The name its key is pinned under in known_hosts (`HostKeyAlias`): agents on different hosts may forward the same
+   * port, so a remote agent's key cannot be filed under [127.0.0.1]:port.
+   */
+  hostKeyAlias?: string;
 }
 
 export class SshConfigValueError extends Error {
@@ -40,6 +47,8 @@ export function renderSshConfig(knownHostsPath: string, hosts: readonly SshConfi
         `  HostName ${quote('HostName', h.hostName)}`,
         `  Port ${h.port}`,
         `  User ${quote('User', h.user)}`,
+        ...(h.proxyJump ? [`  ProxyJump ${quote('ProxyJump', h.proxyJump)}`] : []),
+        ...(h.hostKeyAlias ? [`  HostKeyAlias ${quote('HostKeyAlias', h.hostKeyAlias)}`] : []),
         ...(h.identityFile
           ? [`  IdentityFile ${pathValue('IdentityFile', h.identityFile)}`, '  IdentitiesOnly yes']
           : []),

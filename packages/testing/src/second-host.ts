@@ -1,0 +1,174 @@
+// A second libvirt host on this machine (DESIGN.md "A second libvirt host on one machine"): a network namespace
+// reached over a veth pair, with its own sshd and a libvirtd whose runtime, state, cache, log and config
+// directories are private mounts. No default route inside; 10.0.2.2 blackholed outside while it runs.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface SecondHost {
+  netns: string;
+  address: string;
+  /**
+   * libvirt URI of the host: the libssh2 transport (it takes a known_hosts of its own; `fleet up` over the libssh
+   * transport crashed in libvirt 9.0 here, SIGSEGV) with the test key.
+   */
+  uri: string;
+  keyPath: string;
+  knownHosts: string;
+  dir: string;
+  /** Every pid it started (sshd, virtlogd, libvirtd and their children are killed by pid). */
+  pids(): number[];
+  /** Kills the daemons, their children and the QEMU of each named domain (libvirt detaches those), by pid. */
+  stop(domains?: readonly string[]): void;
+}
+
+const sh = (cmd: string, args: string[]) =>
+  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+/**
+ * Starts the host. `subnet` is the /30's first three octets plus the base of the last (e.g. `10.216.7.0`): the
+ * machine side takes .1, the host .2. `tag` names the namespace and veths (`mh-<tag>`, at most 8 characters).
+ */
+export function startSecondHost(opts: { tag: string; subnet: string; dirPrefix: string }): SecondHost {
+  const netns = `mh-${opts.tag}`;
+  const outer = `mh${opts.tag}a`;
+  const inner = `mh${opts.tag}b`;
+  const base = opts.subnet.split('.').map(Number);
+  const ip = (last: number) => [...base.slice(0, 3), (base[3] ?? 0) + last].join('.');
+  const address = ip(2);
+  const dir = mkdtempSync(path.join(tmpdir(), opts.dirPrefix));
+  let blackholed = false;
+  const cleanups: (() => void)[] = [];
+  const stop = (domains: readonly string[] = []) => {
+    for (const pid of [...qemuPids(domains), ...pidsOf(dir)]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+    for (const c of cleanups.reverse()) {
+      try {
+        c();
+      } catch {}
+    }
+    if (blackholed) spawnSync('ip', ['route', 'del', 'blackhole', '10.0.2.2/32']);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    sh('ip', ['netns', 'add', netns]);
+    cleanups.push(() => sh('ip', ['netns', 'del', netns]));
+    sh('ip', ['link', 'add', outer, 'type', 'veth', 'peer', 'name', inner]);
+    cleanups.push(() => spawnSync('ip', ['link', 'del', outer]));
+    sh('ip', ['link', 'set', inner, 'netns', netns]);
+    sh('ip', ['addr', 'add', `${ip(1)}/30`, 'dev', outer]);
+    sh('ip', ['link', 'set', outer, 'up']);
+    const inNs = (...args: string[]) => sh('ip', ['netns', 'exec', netns, ...args]);
+    inNs('ip', 'addr', 'add', `${address}/30`, 'dev', inner);
+    inNs('ip', 'link', 'set', inner, 'up');
+    inNs('ip', 'link', 'set', 'lo', 'up');
+    // A guest's slirp gateway is the host's loopback: nothing it sends may leave this machine during the test.
+    blackholed = spawnSync('ip', ['route', 'add', 'blackhole', '10.0.2.2/32']).status === 0;
+
+    // Keys: the client's (authorized for root in the namespace's sshd) and the host's, pinned in a known_hosts.
+    const keyPath = path.join(dir, 'id_ed25519');
+    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyPath]);
+    const hostKey = path.join(dir, 'host_ed25519');
+    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+    const knownHosts = path.join(dir, 'known_hosts');
+    const hostPub = readFileSync(`${hostKey}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
+    writeFileSync(knownHosts, `${address} ${hostPub}\n`);
+    writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(`${keyPath}.pub`));
+    writeFileSync(
+      path.join(dir, 'sshd_config'),
+      [
+        `ListenAddress ${address}`,
+        `HostKey ${hostKey}`,
+        `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+        `PidFile ${path.join(dir, 'sshd.pid')}`,
+        'StrictModes no',
+        'UsePAM no',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PermitRootLogin prohibit-password',
+        'AllowTcpForwarding yes',
+        'LogLevel ERROR',
+        '',
+      ].join('\n'),
+    );
+    // The host's own libvirt config: no domains of this machine, no cgroup controllers (no systemd here).
+    const etc = path.join(dir, 'etc-libvirt');
+    cpSync('/etc/libvirt', etc, { recursive: true });
+    rmSync(path.join(etc, 'qemu'), { recursive: true, force: true });
+    const qemuConf = path.join(etc, 'qemu.conf');
+    writeFileSync(
+      qemuConf,
+      `${existsSync(qemuConf) ? readFileSync(qemuConf, 'utf8') : ''}\ncgroup_controllers = [ ]\n`,
+    );
+    const script = [
+      'set -e',
+      ...['/run/libvirt', '/var/lib/libvirt', '/var/cache/libvirt', '/var/log/libvirt'].map(
+        (d) => `mount -t tmpfs -o mode=0755 tmpfs ${d}`,
+      ),
+      `mount --bind ${etc} /etc/libvirt`,
+      'mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt/qemu /run/libvirt/qemu /run/sshd',
+      `virtlogd -d -p ${path.join(dir, 'virtlogd.pid')}`,
+      `libvirtd -d -p ${path.join(dir, 'libvirtd.pid')}`,
+      `/usr/sbin/sshd -f ${path.join(dir, 'sshd_config')}`,
+    ].join('\n');
+    const r = spawnSync(
+      'ip',
+      ['netns', 'exec', netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', script],
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (r.status !== 0) throw new Error(`second host did not start: ${r.stderr}`);
+    const uri = `qemu+libssh2://root@${address}/system?keyfile=${keyPath}&known_hosts=${knownHosts}`;
+    // libvirtd answers once its socket exists: wait for it through the transport fleet will use.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const v = spawnSync('virsh', ['-c', uri, 'version'], { encoding: 'utf8' });
+      if (v.status === 0) break;
+      if (Date.now() > deadline) throw new Error(`libvirtd on ${address} does not answer: ${v.stderr}`);
+      spawnSync('sleep', ['0.3']);
+    }
+    return { netns, address, uri, keyPath, knownHosts, dir, pids: () => pidsOf(dir), stop };
+  } catch (err) {
+    stop();
+    throw err;
+  }
+}
+
+/** QEMU processes of the named domains (`-name guest=<domain>,...`), found by their exact argument. */
+function qemuPids(domains: readonly string[]): number[] {
+  const ps = spawnSync('ps', ['-e', '-o', 'pid=,args='], { encoding: 'utf8' }).stdout;
+  return ps.split('\n').flatMap((line) => {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (!m?.[2]) return [];
+    const args = m[2];
+    return domains.some((d) => args.includes(` guest=${d},`)) ? [Number(m[1])] : [];
+  });
+}
+
+/** The daemons' pids plus every process (QEMU, helpers) whose parent is one of them. */
+function pidsOf(dir: string): number[] {
+  const roots = ['sshd.pid', 'virtlogd.pid', 'libvirtd.pid'].flatMap((f) => {
+    const p = path.join(dir, f);
+    const n = existsSync(p) ? Number(readFileSync(p, 'utf8').trim()) : Number.NaN;
+    return Number.isInteger(n) && n > 0 ? [n] : [];
+  });
+  const out = new Set(roots);
+  const children = spawnSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).stdout;
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const line of children.split('\n')) {
+      const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+      if (pid !== undefined && ppid !== undefined && out.has(ppid) && !out.has(pid)) {
+        out.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...out];
+}

@@ -1,0 +1,143 @@
+// A fleet spanning two libvirt hosts on real libvirt + QEMU: this machine's qemu:///system and a second host made
+// here (network namespace, sshd, libvirtd with private mounts; see @agentfleet/testing/second-host), reached only
+// through its SSH. One agent on each, declared in YAML; a third placed by capacity.
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureLibvirtd, ensureTestImage, systemUri } from '@agentfleet/testing';
+import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
+import { type SecondHost, startSecondHost } from '@agentfleet/testing/second-host';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const tag = `${process.pid.toString(36).slice(-2)}${Math.floor(Math.random() * 36 ** 2).toString(36)}`;
+const local = `mhl${tag}`;
+const remote = `mhr${tag}`;
+const third = `mhp${tag}`;
+// Ports from this suite's block (42000-42999), subnet from 10.216.0.0/16.
+const portBase = 42000 + 100 * Math.floor(Math.random() * 9);
+const subnet = `10.216.${Math.floor(Math.random() * 250)}.0`;
+let host: SecondHost | undefined;
+let dir: string;
+let stateDir: string;
+
+const virsh = (uri: string, ...args: string[]) =>
+  execFileSync('virsh', ['-c', uri, ...args], { encoding: 'utf8' });
+const domainsOn = (uri: string) => virsh(uri, 'list', '--all', '--name').split('\n').filter(Boolean);
+const agentYaml = (extra: string) =>
+  `memory: 256MiB\nvcpus: 1\ndesktop: false\nnetwork: none\ngit: { email: a@example.org }\n${extra}\n`;
+
+beforeAll(async () => {
+  await ensureLibvirtd();
+  const image = await ensureTestImage();
+  dir = mkdtempSync(join(tmpdir(), 'multihost-e2e-'));
+  stateDir = join(dir, 'state');
+  mkdirSync(join(dir, 'agents'));
+  copyFileSync(image.privateKeyPath, join(dir, 'id'));
+  host = startSecondHost({ tag, subnet, dirPrefix: 'multihost-host-' });
+  writeFileSync(
+    join(dir, 'agents', 'fleet.yaml'),
+    [
+      `libvirtUri: ${systemUri}`,
+      `stateDir: ${stateDir}`,
+      `baseImage: ${image.baseImage}`,
+      'domainType: qemu',
+      'portForward: hostfwd',
+      'reservedCores: []',
+      `sshPorts: { start: ${portBase}, end: ${portBase + 40} }`,
+      `spicePorts: { start: ${portBase + 50}, end: ${portBase + 90} }`,
+      `ssh: { user: root, identityFile: ${join(dir, 'id')} }`,
+      'bootTimeouts: { sshSeconds: 240, shutdownSeconds: 60 }',
+      'hosts:',
+      `  here: { uri: '${systemUri}', reservedCores: [1] }`,
+      `  there: { uri: '${host.uri}', reservedCores: [] }`,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'agents', `${local}.yaml`), agentYaml('host: here\nshareCores: true'));
+  writeFileSync(join(dir, 'agents', `${remote}.yaml`), agentYaml('host: there\nshareCores: true'));
+}, 240_000);
+
+afterAll(() => {
+  for (const [uri, name] of [
+    [systemUri, local],
+    [host?.uri, remote],
+  ] as const) {
+    if (!uri) continue;
+    for (const cmd of ['destroy', 'undefine']) spawnSync('virsh', ['-c', uri, cmd, `agent-${name}`]);
+  }
+  host?.stop([`agent-${remote}`]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe.sequential('a fleet on two libvirt hosts', () => {
+  it('brings one agent up on each host, the remote one reached only through its host', {
+    timeout: 420_000,
+  }, async () => {
+    await fleetOk(dir, ['up', '--no-provision']);
+    expect(domainsOn(systemUri)).toContain(`agent-${local}`);
+    expect(domainsOn(systemUri)).not.toContain(`agent-${remote}`);
+    expect(domainsOn(host?.uri as string)).toEqual([`agent-${remote}`]);
+    // The remote forward listens on the second host's loopback, not on this machine's.
+    const ledger = readFileSync(join(dir, 'agents', 'ledger.yaml'), 'utf8');
+    expect(ledger).toContain(host?.uri);
+    const status = await fleetOk(dir, ['status']);
+    expect(status.stdout).toMatch(/NAME\s+HOST\s+STATE/);
+    expect(status.stdout).toMatch(new RegExp(`${local}\\s+here\\s+running`));
+    expect(status.stdout).toMatch(new RegExp(`${remote}\\s+there\\s+running`));
+    const json = JSON.parse((await fleetOk(dir, ['--json', 'status'])).stdout);
+    expect(
+      json.agents.map((a: { name: string; host: string; phase: string }) => [a.name, a.host, a.phase]),
+    ).toEqual([
+      [local, 'here', 'ssh-ready'],
+      [remote, 'there', 'ssh-ready'],
+    ]);
+  });
+
+  it('fleet ssh and plain ssh -F reach both (ProxyJump through the remote host, keys pinned)', async () => {
+    for (const name of [local, remote]) {
+      const r = await fleet(dir, ['ssh', name, '--', 'cat', '/proc/sys/kernel/hostname']);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const config = readFileSync(join(stateDir, 'ssh_config'), 'utf8');
+    expect(config).toMatch(
+      new RegExp(`Host ${remote}\\n[\\s\\S]*?ProxyJump libvirt-host-${host?.address.replace(/\./g, '\\.')}`),
+    );
+    expect(config).not.toContain('StrictHostKeyChecking no');
+    for (const name of [local, remote]) {
+      const r = spawnSync('ssh', ['-F', join(stateDir, 'ssh_config'), '-o', 'BatchMode=yes', name, 'true'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+    }
+  }, 180_000);
+
+  it('places a new agent that names no host where cores are free (plan shows the host)', async () => {
+    // here: 2 cpus, core 1 reserved, core 0 pinned by the local agent; there: core 1 still free.
+    writeFileSync(join(dir, 'agents', `${third}.yaml`), agentYaml(''));
+    try {
+      const plan = await fleetOk(dir, ['plan', '--no-provision']);
+      expect(plan.stdout).toMatch(new RegExp(`agent ${third} will be created[\\s\\S]*?host there \\(`));
+    } finally {
+      rmSync(join(dir, 'agents', `${third}.yaml`));
+    }
+  }, 120_000);
+
+  it('destroy --purge removes the remote domain and its disk', async () => {
+    const disk = join(stateDir, `agent-${remote}.qcow2`);
+    expect(existsSync(disk)).toBe(true);
+    await fleetOk(dir, ['destroy', remote, '--purge', '--yes']);
+    expect(domainsOn(host?.uri as string)).toEqual([]);
+    expect(existsSync(disk)).toBe(false);
+    expect(domainsOn(systemUri)).toContain(`agent-${local}`);
+  }, 180_000);
+});
