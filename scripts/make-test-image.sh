@@ -29,7 +29,7 @@ if [ -f "$OUT/base.qcow2" ] && [ "$(cat "$OUT/.stamp" 2>/dev/null)" = "$STAMP" ]
   exit 0
 fi
 
-for tool in busybox dropbear dropbearkey dropbearconvert age syslinux mcopy mkfs.fat cpio qemu-img ssh-keygen; do
+for tool in busybox dropbear dropbearkey dropbearconvert age syslinux mcopy mkfs.fat cpio qemu-img ssh-keygen nix; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
     echo "make-test-image.sh: '$tool' missing; install the packages in .ci/apt-packages" >&2; exit 1; }
 done
@@ -169,6 +169,32 @@ fi
 echo "nixos-rebuild: done"
 EOF
 
+# Nix for the host-build tests (fleet copies closures in with `nix copy --to ssh-ng://`, which runs `nix-daemon --stdio`
+# here, then `nix-env --set` and switch-to-configuration): Debian's nix-bin with its libraries (~70 MB, ~30 MB gzipped)
+# sits on the boot disk as /nix-bin.tar.gz and is unpacked into /opt/nix on first use, so the initramfs (and the boot
+# every other test waits for) stays as small as before. Single-user as root, local store, no build users, no sandbox.
+NX=$W/nix/opt/nix; mkdir -p "$NX/bin" "$NX/lib"
+cp /usr/bin/nix "$NX/bin/"
+for n in nix-daemon nix-store nix-env; do ln -s nix "$NX/bin/$n"; done
+for l in $(ldd /usr/bin/nix | grep -o '/[^ ]*' | grep -v '/ld-linux'); do cp -L "$l" "$NX/lib/"; done
+tar -czf "$W/nix-bin.tar.gz" -C "$W/nix" opt
+mkdir -p "$R/etc/nix"
+printf 'build-users-group =\nsandbox = false\nsubstituters =\nexperimental-features = nix-command\n' > "$R/etc/nix/nix.conf"
+cat > "$R/usr/bin/nix-lazy" <<'EOF'
+#!/bin/sh
+# nix, nix-daemon, nix-store, nix-env: unpack /boot/nix-bin.tar.gz once (mkdir is the lock), then run the real one.
+if [ ! -e /opt/nix/.unpacked ]; then
+  if mkdir /run/nix-unpack 2>/dev/null; then
+    tar -xzf /boot/nix-bin.tar.gz -C / && touch /opt/nix/.unpacked
+  else
+    i=0; while [ ! -e /opt/nix/.unpacked ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+  fi
+fi
+LD_LIBRARY_PATH=/opt/nix/lib exec "/opt/nix/bin/$(basename "$0")" "$@"
+EOF
+chmod 755 "$R/usr/bin/nix-lazy"
+for n in nix nix-daemon nix-store nix-env; do ln -s nix-lazy "$R/usr/bin/$n"; done
+
 cat > "$R/init" <<'EOF'
 #!/bin/sh
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -232,10 +258,10 @@ cp "$W/kpkg/boot/vmlinuz-$KVER" "$W/vmlinuz"
 # on ttyS0 so init's messages land in the serial log.
 # no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer check can fail and panic at boot
 # ("IO-APIC + timer doesn't work"), seen several times while other VMs kept both cores busy.
-truncate -s 64M "$W/disk.raw"; mkfs.fat -n AGENTVM "$W/disk.raw" >/dev/null; syslinux --install "$W/disk.raw"
+truncate -s 160M "$W/disk.raw"; mkfs.fat -n AGENTVM "$W/disk.raw" >/dev/null; syslinux --install "$W/disk.raw"
 printf 'DEFAULT linux\nTIMEOUT 0\nLABEL linux\n KERNEL /vmlinuz\n APPEND initrd=/initrd.img console=tty0 console=ttyS0 quiet no_timer_check\n' \
   > "$W/syslinux.cfg"
-mcopy -i "$W/disk.raw" "$W/vmlinuz" "$W/initrd.img" "$W/syslinux.cfg" ::/
+mcopy -i "$W/disk.raw" "$W/vmlinuz" "$W/initrd.img" "$W/syslinux.cfg" "$W/nix-bin.tar.gz" ::/
 qemu-img convert -f raw -O qcow2 "$W/disk.raw" "$W/base.qcow2"
 
 for f in vmlinuz initrd.img base.qcow2; do mv "$W/$f" "$OUT/$f"; done

@@ -60,6 +60,11 @@ in
     # fleet provisions non-interactively over SSH.
     security.sudo.wheelNeedsPassword = false;
 
+    # `build: host`: fleet copies systems built on its host in with `nix copy` as this login; the
+    # daemon takes unsigned paths only from trusted users. No new power: the login already has
+    # passwordless sudo.
+    nix.settings.trusted-users = [ cfg.adminUser ];
+
     # A warning, not an assertion: the repository ships without admin keys (each fleet adds its
     # own), and `nix flake check` must still evaluate it.
     warnings = lib.optional (cfg.adminKeys == [ ]) (

@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/connection.cc",
         "native/domain.cc",
+        "native/domain_stats.cc",
         "native/errors.cc",
         "native/event_loop.cc",
         "native/lifecycle_events.cc"

@@ -46,3 +46,23 @@ export async function hostSnapshotWithDomains(
   }
   return snapshot;
 }
+
+/**
+ * The snapshots again, with each listener that holds a port for nobody known named by its process
+ * (pid, command line): what a port conflict then says. Asked only once allocation failed, as
+ * finding a socket's process reads every process's descriptors.
+ */
+export async function withListenerHolders(
+  hosts: readonly HostSnapshot[],
+  listeners: readonly TcpListener[],
+): Promise<HostSnapshot[]> {
+  const { listenerHolders } = await import('@agentfleet/engine/adapters/listeners');
+  const processes = await listenerHolders(listeners);
+  return hosts.map((h) => ({
+    ...h,
+    listeningPorts: h.listeningPorts.map((l) => {
+      const owner = l.owner ?? processes.get(l.port);
+      return owner === undefined ? l : { ...l, owner };
+    }),
+  }));
+}

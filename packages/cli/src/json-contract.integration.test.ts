@@ -58,6 +58,22 @@ describe('--json contract', () => {
     expect(plan.plan.actions[0]).toMatchObject({ agent: 'clj', kind: 'create', phase: 'declared' });
   });
 
+  it('a damaged state.json: status and plan still answer and name the damage; up refuses', () => {
+    const damaged = tempFleet({ ...fleetFiles, 'state/state.json': '{"version": 1, "agents": {"clj": ' });
+    const status = jsonRun(damaged, ['status'], 'status', 0);
+    expect(status.agents).toMatchObject([{ name: 'clj', state: 'undefined' }]);
+    expect(status.stateDamage).toMatch(/state\.json: not valid JSON/);
+    const human = runCli(['status'], damaged);
+    expect(human.status, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/clj[\s\S]*state\.json is damaged \(.*state\.json: not valid JSON/);
+    const plan = runCli(['plan'], damaged);
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(plan.stderr).toMatch(/state\.json: not valid JSON.*the plan below assumes nothing was recorded/);
+    const up = runCli(['up'], damaged);
+    expect(up.status).toBe(1);
+    expect(up.stderr).toMatch(/state\.json: not valid JSON/);
+  });
+
   it('usage errors, unknown agents and invalid files are error envelopes with exit 2', () => {
     for (const args of [['bogus'], ['status', 'nosuch'], ['plan', 'nosuch'], ['up', '--concurrency', '0']]) {
       const out = jsonRun(dir, args, 'error', 2);

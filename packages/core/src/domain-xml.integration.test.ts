@@ -34,7 +34,7 @@ describe('domain XML against real libvirt tools', () => {
       "<entry name='opt/agentfleet/note' file='/keys/a &lt;b&gt; &amp; &quot;c&quot;'/>",
     );
     expect(r.output).toMatch(
-      /<serial type='file'>\s*<source path='\/home\/u\/.agentvms\/agent-drago.console.log' append='on'\/>/,
+      /<serial type='pty'>\s*<log file='\/home\/u\/.agentvms\/agent-drago.console.log' append='on'\/>/,
     );
     expect(r.output).not.toContain('<interface');
   });

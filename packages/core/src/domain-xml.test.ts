@@ -65,10 +65,12 @@ describe('domainXml', () => {
     expect(xml).not.toMatch(/port="5900"|passwd/);
   });
 
-  it('writes the serial console to the log file and uses -cpu host only for kvm', () => {
+  it('makes the serial console a pty logged to the file, and uses -cpu host only for kvm', () => {
     const xml = domainXml(sampleInput);
-    expect(xml).toContain('<source path="/home/u/.agentvms/agent-drago.console.log" append="on"/>');
-    expect(xml).toContain('<console type="file">');
+    expect(xml).toMatch(
+      /<serial type="pty">\s*<log file="\/home\/u\/.agentvms\/agent-drago.console.log" append="on"\/>/,
+    );
+    expect(xml).toContain('<console type="pty">');
     expect(xml).not.toContain('<cpu ');
     expect(domainXml({ ...sampleInput, domainType: 'kvm' })).toContain(
       '<cpu mode="host-passthrough" check="none"/>',

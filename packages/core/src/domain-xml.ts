@@ -160,11 +160,13 @@ export function domainXml(input: DomainXmlInput): string {
       .ele('portForward', { proto: 'tcp', address: '127.0.0.1' })
       .ele('range', { start: String(alloc.sshPort), to: String(GUEST_SSH_PORT) });
   }
-  const serial = dev.ele('serial', { type: 'file' });
-  serial.ele('source', { path: input.consoleLogPath, append: 'on' });
+  // A pty for `fleet console` to attach to, and QEMU logs everything the guest writes to the file
+  // `fleet logs` and the readiness hints read, whether or not anyone is attached.
+  const serial = dev.ele('serial', { type: 'pty' });
+  serial.ele('log', { file: input.consoleLogPath, append: 'on' });
   serial.ele('target', { port: '0' });
-  const console = dev.ele('console', { type: 'file' });
-  console.ele('source', { path: input.consoleLogPath, append: 'on' });
+  const console = dev.ele('console', { type: 'pty' });
+  console.ele('log', { file: input.consoleLogPath, append: 'on' });
   console.ele('target', { type: 'serial', port: '0' });
   const spice = dev.ele('channel', { type: 'spicevmc' });
   spice.ele('target', { type: 'virtio', name: 'com.redhat.spice.0' });

@@ -1,6 +1,7 @@
 export * from './adopt.js';
 export * from './allocate.js';
 export * from './bytes.js';
+export * from './copy-spec.js';
 export * from './core-spread.js';
 export * from './diagnostics.js';
 export * from './domain-resources.js';
@@ -18,6 +19,8 @@ export * from './ownership.js';
 export * from './plan/index.js';
 export * from './ports.js';
 export * from './provision/index.js';
+export * from './snapshots.js';
 export * from './ssh/index.js';
 export * from './terminal-text.js';
 export * from './uri-safety.js';
+export * from './usage.js';

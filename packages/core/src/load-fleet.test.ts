@@ -42,8 +42,26 @@ describe('loadFleet', () => {
         secrets: [],
         libvirtUri: 'qemu:///session',
         network: 'isolated',
+        tags: [],
+        autostart: false,
       },
     ]);
+  });
+
+  it('reads tags (sorted, without duplicates) and autostart, and refuses a bad tag', () => {
+    const files = withFile(
+      'agents/x.yaml',
+      'tags: [web, ci, web]\nautostart: true\ngit: { email: x@example.com }\n',
+    );
+    const r = loadFleet(files);
+    if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
+    expect(r.value.agents.find((a) => a.name === 'x')).toMatchObject({
+      tags: ['ci', 'web'],
+      autostart: true,
+    });
+    const bad = loadFleet(withFile('agents/x.yaml', 'tags: [Web Server]\ngit: { email: x@example.com }\n'));
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.diagnostics[0]?.message).toContain('a tag is lowercase');
   });
 
   it("takes an agent's network mode over the fleet's, and refuses unknown modes", () => {

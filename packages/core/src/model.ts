@@ -61,7 +61,15 @@ export interface FleetConfig {
   domainPrefix: string;
   /** URIs the fleet opts into although they run programs or skip verification (see uri-safety). */
   unsafeLibvirtUris: string[];
+  /** Where agents' NixOS systems are built (see BuildOn). */
+  provision: { build: BuildOn };
 }
+
+/**
+ * `guest`: `nixos-rebuild switch` inside each agent. `host`: one `nix build` of every agent's
+ * toplevel on the fleet's host, closures copied in over the pinned SSH, then activated.
+ */
+export type BuildOn = 'host' | 'guest';
 
 export interface AgentGit {
   name: string;
@@ -119,6 +127,10 @@ export interface AgentSpec {
   libvirtUri: string;
   /** The agent's network mode (the fleet default when the YAML names none). */
   network: NetworkMode;
+  /** Labels that select agents (`fleet exec --tag`). */
+  tags: string[];
+  /** libvirt autostart: the domain starts when libvirtd does. */
+  autostart: boolean;
 }
 
 export interface Fleet {

@@ -40,6 +40,7 @@ export function normalizeFleet(f: FleetFile): FleetConfig {
     ...(f.adminIdentity !== undefined && { adminIdentity: f.adminIdentity }),
     domainPrefix: f.domainPrefix ?? DEFAULT_DOMAIN_PREFIX,
     unsafeLibvirtUris: f.unsafeLibvirtUris ?? [],
+    provision: { build: f.provision?.build ?? 'guest' },
     bootTimeouts: {
       sshSeconds: f.bootTimeouts?.sshSeconds ?? 300,
       shutdownSeconds: f.bootTimeouts?.shutdownSeconds ?? 120,
@@ -65,6 +66,8 @@ export function normalizeAgent(a: AgentFile, name: string, file: string, config:
     secrets: a.secrets ?? [],
     libvirtUri: a.libvirtUri ?? config.libvirtUri,
     network: a.network ?? config.network,
+    tags: [...new Set(a.tags ?? [])].sort(),
+    autostart: a.autostart ?? false,
   };
   if (a.description !== undefined) spec.description = a.description;
   if (a.cores !== undefined) spec.cores = a.cores;

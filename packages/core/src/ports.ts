@@ -44,6 +44,11 @@ export interface Hypervisor {
   /** ACPI power-button request; returns immediately. */
   shutdown(name: string): Promise<void>;
   destroy(name: string): Promise<void>;
+  /** ACPI reboot request of a running domain; returns immediately (the QEMU process stays). */
+  reboot(name: string): Promise<void>;
+  /** Whether the hypervisor starts the domain when it starts itself (libvirt autostart). */
+  autostart(name: string): Promise<boolean>;
+  setAutostart(name: string, on: boolean): Promise<void>;
   undefine(name: string): Promise<void>;
   close(): Promise<void>;
 }

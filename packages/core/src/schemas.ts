@@ -76,6 +76,17 @@ export const FleetFileSchema = z
       .array(libvirtUri)
       .optional()
       .describe('URIs allowed although they run programs or skip verification (each exactly as written)'),
+    provision: z
+      .strictObject({
+        build: z
+          .enum(['host', 'guest'])
+          .optional()
+          .describe(
+            "host: build every agent's system on this host in one `nix build` and copy the closures in; guest: nixos-rebuild inside each agent (default)",
+          ),
+      })
+      .optional()
+      .describe('how agents get their NixOS system'),
     bootTimeouts: z
       .strictObject({
         sshSeconds: z.int().min(1).max(86400).optional(),
@@ -155,6 +166,16 @@ export const AgentFileSchema = z
     secrets: z.array(z.string().regex(new RegExp(SECRET_NAME_PATTERN), SECRET_HINT)).optional(),
     libvirtUri: libvirtUri.optional().describe("libvirt URI (default: the fleet's)"),
     network: networkMode.optional().describe("network mode (default: the fleet's)"),
+    tags: z
+      .array(
+        z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'a tag is lowercase letters, digits, ".", "_" or "-"'),
+      )
+      .optional()
+      .describe('labels that select agents in fleet commands, e.g. `fleet exec --tag T`'),
+    autostart: z
+      .boolean()
+      .optional()
+      .describe('libvirt starts the agent when libvirtd starts, e.g. after a host reboot (default false)'),
   })
   .describe('one agentfleet agent (agents/<name>.yaml)');
 

@@ -10,6 +10,8 @@ export interface AgentFile {
   what: string;
   /** A directory, removed with everything under it. */
   dir?: boolean;
+  /** Output of the guest on this agent's disk: it starts empty with a new disk. */
+  log?: boolean;
 }
 
 /**
@@ -23,9 +25,9 @@ export function agentFiles(stateDir: string, agent: string, adoptedDisk?: string
   const key = pregeneratedKeyPath(stateDir, agent);
   return [
     { path: adoptedDisk ?? agentDisk(stateDir, agent), what: 'disk' },
-    { path: agentConsoleLog(stateDir, agent), what: 'console log' },
-    { path: provisionLogPath(stateDir, agent), what: 'provisioning log' },
-    { path: `${provisionLogPath(stateDir, agent)}.1`, what: 'provisioning log (rotated)' },
+    { path: agentConsoleLog(stateDir, agent), what: 'console log', log: true },
+    { path: provisionLogPath(stateDir, agent), what: 'provisioning log', log: true },
+    { path: `${provisionLogPath(stateDir, agent)}.1`, what: 'provisioning log (rotated)', log: true },
     { path: key, what: 'pre-generated host key' },
     { path: `${key}.pub`, what: 'pre-generated host key (public)' },
     { path: agentRunDir(stateDir, agent), what: 'runtime directory', dir: true },
@@ -53,4 +55,12 @@ export async function existingAgentFiles(
 /** Deletes files from agentFiles (never the disk: Disks.remove owns that, with its checks). */
 export async function removeAgentFiles(files: readonly AgentFile[]): Promise<void> {
   for (const f of files) await rm(f.path, { force: true, recursive: f.dir === true });
+}
+
+/**
+ * A new disk is a new guest: its console and provisioning logs start empty, so a later message
+ * quoting them (an SSH timeout's console tail) never shows an earlier guest's lines.
+ */
+export function removeAgentLogs(stateDir: string, agent: string): Promise<void> {
+  return removeAgentFiles(agentFiles(stateDir, agent).filter((f) => f.log));
 }

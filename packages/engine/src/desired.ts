@@ -72,6 +72,7 @@ export async function desiredAgents(
       spicePort: allocation.spicePort,
       cores: allocation.cores,
       consoleLog: input.consoleLogPath,
+      autostart: agent.autostart,
       ...(passtSocket !== undefined && { passtSocket }),
     });
   }

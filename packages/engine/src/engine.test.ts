@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { agentYaml, fleetRun, testWorld } from '@agentfleet/testing/engine-deps';
 import { describe, expect, it } from 'vitest';
 import { runFleet } from './engine.js';
@@ -22,6 +25,53 @@ describe('runFleet up', () => {
     });
     // First contact: nothing pinned yet.
     expect(w.readiness.calls.map((c) => c.pinnedHostKey)).toEqual([undefined, undefined]);
+  });
+
+  it('a new disk starts the logs afresh: no console or provisioning line of an earlier guest remains', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'reliab2-logs-'));
+    try {
+      await mkdir(join(stateDir, 'logs'));
+      const old = [
+        'agent-drago.console.log',
+        'logs/agent-drago.provision.log',
+        'logs/agent-drago.provision.log.1',
+      ];
+      for (const f of old) await writeFile(join(stateDir, f), 'a previous guest\n');
+      await writeFile(join(stateDir, 'agent-luce.console.log'), 'another agent\n');
+      const w = testWorld();
+      const r = await runFleet(
+        { ...fleetRun({ drago: agentYaml('drago') }, undefined, ['drago']), stateDir },
+        w.deps,
+        up,
+      );
+      expect(r.outcomes.map((o) => o.ok)).toEqual([true]);
+      expect((await readdir(stateDir)).sort()).toEqual(['agent-luce.console.log', 'logs']);
+      expect(await readdir(join(stateDir, 'logs'))).toEqual([]);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a failed state.json write fails that agent only, named; the others finish', async () => {
+    const w = testWorld();
+    // The write that records drago's domain as defined fails, as a full disk would make it.
+    const save = w.store.save.bind(w.store);
+    let failed = false;
+    w.store.save = async (state) => {
+      if (!failed && state.agents.drago?.phase === 'defined') {
+        failed = true;
+        throw new Error('cannot write /state/state.json: ENOSPC: no space left on device, write');
+      }
+      return save(state);
+    };
+    const r = await runFleet(fleetRun(agents), { ...w.deps, state: w.store }, { ...up, concurrency: 2 });
+    const drago = r.outcomes.find((o) => o.agent === 'drago');
+    expect(drago).toMatchObject({ ok: false, steps: ['create-disk'] });
+    expect(drago?.error).toMatch(/agent drago's progress failed: cannot write \/state\/state.json: ENOSPC/);
+    expect(r.outcomes.find((o) => o.agent === 'luce')).toMatchObject({ ok: true });
+    expect(w.store.state.agents.luce?.phase).toBe('ssh-ready');
+    // The failure itself was recorded by a later write.
+    expect(w.store.state.agents.drago?.lastError).toMatch(/ENOSPC/);
   });
 
   it('does nothing on a second run', async () => {

@@ -16,7 +16,7 @@ import {
   type StateStore,
   type StepKind,
 } from '@agentfleet/core';
-import { removeAgentFiles } from './agent-files.js';
+import { removeAgentFiles, removeAgentLogs } from './agent-files.js';
 import { desiredAgents } from './desired.js';
 import { type FleetRun, fleetIdentity, selectedAgents, sshUserOf } from './fleet-run.js';
 import type { EngineLog } from './log.js';
@@ -97,7 +97,17 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
   // `--log-level debug` shows where the time goes: each phase and step with its duration (pino adds the time).
   const phase = timer(deps.log);
   const identity = fleetIdentity(run);
-  const book = await StateBook.open(deps.state);
+  const book = await StateBook.open(
+    deps.state,
+    opts.dryRun
+      ? (err) =>
+          deps.log.warn(
+            { err: err.message },
+            `${err.message}: the plan below assumes nothing was recorded (no phase, no pin); ` +
+              'commands that change the fleet refuse until the file is repaired or removed',
+          )
+      : undefined,
+  );
   const orphans = await findOrphans(run, deps.connect, deps.disks);
   phase('state and orphans read');
   // destroy/purge may name an orphan (its YAML is gone); every other goal acts on declared agents.
@@ -224,7 +234,13 @@ async function applyAction(
     return { agent, ok: true, steps: done, ...(deleted.length > 0 && { deleted }) };
   } catch (err) {
     const error = (err as Error).message;
-    if (action.kind !== 'blocked' && book.get(agent)) await book.update(agent, { lastError: error });
+    // Recording the failure may fail like the step did (a full disk): the outcome still reports it.
+    if (action.kind !== 'blocked' && book.get(agent))
+      await book
+        .update(agent, { lastError: error })
+        .catch((e: unknown) =>
+          deps.log.warn({ agent, err: (e as Error).message }, 'could not record the failure in state.json'),
+        );
     deps.progress({ type: 'agent', agent, status: 'failed', error });
     deps.log.warn({ agent, error, done }, 'agent failed');
     return { agent, ok: false, steps: done, error };
@@ -317,6 +333,7 @@ async function applyStep(
       await deps.disks.create({ path: d.disk.path, base: d.disk.base, mode: d.disk.mode }, (done, total) =>
         deps.progress({ type: 'bytes', agent, done, total }),
       );
+      await removeAgentLogs(run.stateDir, agent);
       return book.update(agent, {
         phase: 'disk',
         disk: { path: d.disk.path, mode: d.disk.mode, base: d.disk.baseIdentity },
@@ -329,6 +346,8 @@ async function applyStep(
       // Defining is idempotent: a same-name definition replaces the config, keeps the UUID.
       await hv.define(d.xml);
       return book.update(agent, { phase: 'defined' });
+    case 'autostart':
+      return hv.setAutostart(d.domain, d.autostart);
     case 'start':
       await startAndCheckPort(d, hv, run, deps, opts);
       return book.update(agent, { phase: 'started', startedAt: new Date().toISOString() });

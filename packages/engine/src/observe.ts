@@ -62,6 +62,7 @@ export async function observe(
           state: summary.state,
           ...(meta && { specHash: meta.specHash }),
           resources: domainProjection(xml),
+          autostart: await hv.autostart(d.domain),
         };
       }
       if (runtime) {

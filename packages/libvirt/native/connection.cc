@@ -40,6 +40,7 @@ Napi::Function Connection::Define(Napi::Env env) {
           InstanceMethod<&Connection::Close>("close"),
           InstanceMethod<&Connection::IsClosed>("isClosed"),
           InstanceMethod<&Connection::IsAlive>("isAlive"),
+          InstanceMethod<&Connection::CloseReason>("closeReason"),
           InstanceMethod<&Connection::GetURI>("getURI"),
           InstanceMethod<&Connection::GetLibVersion>("getLibVersion"),
           InstanceMethod<&Connection::GetVersion>("getVersion"),
@@ -54,6 +55,7 @@ Napi::Function Connection::Define(Napi::Env env) {
           InstanceMethod<&Connection::CreateDomain>("createDomain"),
           InstanceMethod<&Connection::RegisterLifecycleEvents>("registerLifecycleEvents"),
           InstanceMethod<&Connection::DeregisterEvent>("deregisterEvent"),
+          InstanceMethod<&Connection::GetAllDomainStats>("getAllDomainStats"),
       });
 }
 
@@ -131,6 +133,11 @@ Napi::Value Connection::IsClosed(const Napi::CallbackInfo& info) {
 // virConnectIsAlive only inspects local transport state, so it is synchronous.
 Napi::Value Connection::IsAlive(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), !state_->closed && virConnectIsAlive(state_->conn) == 1);
+}
+
+// Set by libvirt's close callback on the event-loop thread (handles.h); -1 while open.
+Napi::Value Connection::CloseReason(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), state_->closeReason.load());
 }
 
 // virConnectGetURI formats the URI the connection holds; no daemon round trip.

@@ -31,6 +31,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value IsClosed(const Napi::CallbackInfo& info);
   Napi::Value IsAlive(const Napi::CallbackInfo& info);
+  Napi::Value CloseReason(const Napi::CallbackInfo& info);
   Napi::Value GetURI(const Napi::CallbackInfo& info);
   Napi::Value GetLibVersion(const Napi::CallbackInfo& info);
   Napi::Value GetVersion(const Napi::CallbackInfo& info);
@@ -45,6 +46,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value CreateDomain(const Napi::CallbackInfo& info);
   Napi::Value RegisterLifecycleEvents(const Napi::CallbackInfo& info);
   Napi::Value DeregisterEvent(const Napi::CallbackInfo& info);
+  // domain_stats.cc
+  Napi::Value GetAllDomainStats(const Napi::CallbackInfo& info);
 
   std::shared_ptr<ConnState> state_;
 };

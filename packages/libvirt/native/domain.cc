@@ -44,6 +44,8 @@ Napi::Function Domain::Define(Napi::Env env) {
                          InstanceMethod<&Domain::GetXMLDesc>("getXMLDesc"),
                          InstanceMethod<&Domain::IsActive>("isActive"),
                          InstanceMethod<&Domain::IsPersistent>("isPersistent"),
+                         InstanceMethod<&Domain::GetAutostart>("getAutostart"),
+                         InstanceMethod<&Domain::SetAutostart>("setAutostart"),
                          InstanceMethod<&Domain::GetMetadata>("getMetadata"),
                          InstanceMethod<&Domain::SetMetadata>("setMetadata"),
                          InstanceMethod<&Domain::SnapshotCreate>("snapshotCreate"),
@@ -218,6 +220,19 @@ Napi::Value Domain::IsPersistent(const Napi::CallbackInfo& info) {
       info, "virDomainIsPersistent",
       [](virDomainPtr d, int& out, LvError& err) { return (out = virDomainIsPersistent(d)) >= 0; },
       [](Napi::Env env, int& v) -> Napi::Value { return Napi::Boolean::New(env, v == 1); });
+}
+
+Napi::Value Domain::GetAutostart(const Napi::CallbackInfo& info) {
+  return Run<int>(
+      info, "virDomainGetAutostart",
+      [](virDomainPtr d, int& out, LvError& err) { return virDomainGetAutostart(d, &out) == 0; },
+      [](Napi::Env env, int& v) -> Napi::Value { return Napi::Boolean::New(env, v != 0); });
+}
+
+// setAutostart(on): libvirt starts a persistent domain when its daemon starts.
+Napi::Value Domain::SetAutostart(const Napi::CallbackInfo& info) {
+  int on = info[0].As<Napi::Boolean>().Value() ? 1 : 0;
+  return RunVoid(info, "virDomainSetAutostart", [on](virDomainPtr d) { return virDomainSetAutostart(d, on); });
 }
 
 // getMetadata(type, uri|null, flags): element metadata is selected by namespace URI.

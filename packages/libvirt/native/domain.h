@@ -42,6 +42,8 @@ class Domain : public Napi::ObjectWrap<Domain> {
   Napi::Value GetXMLDesc(const Napi::CallbackInfo& info);
   Napi::Value IsActive(const Napi::CallbackInfo& info);
   Napi::Value IsPersistent(const Napi::CallbackInfo& info);
+  Napi::Value GetAutostart(const Napi::CallbackInfo& info);
+  Napi::Value SetAutostart(const Napi::CallbackInfo& info);
   Napi::Value GetMetadata(const Napi::CallbackInfo& info);
   Napi::Value SetMetadata(const Napi::CallbackInfo& info);
   Napi::Value SnapshotCreate(const Napi::CallbackInfo& info);

@@ -3,6 +3,7 @@
 // it is done, so close() or GC while calls are in flight never frees memory a worker still uses.
 #pragma once
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 #include <atomic>
 #include <map>
@@ -19,8 +20,20 @@ struct LiveHandles {
   static inline std::atomic<long> domains{0};
 };
 
+// libvirt's close callback (event-loop thread): records why the transport went away (daemon
+// restarted or died: EOF; keepalive timeout; error), so a caller can tell a dead connection from
+// a live one without a round trip and open a new one.
+inline void OnConnectionClosed(virConnectPtr, int reason, void* opaque) {
+  static_cast<std::atomic<int>*>(opaque)->store(reason);
+}
+
 struct ConnState {
-  explicit ConnState(virConnectPtr c) : conn(c) { ++LiveHandles::connections; }
+  explicit ConnState(virConnectPtr c) : conn(c) {
+    ++LiveHandles::connections;
+    // No free callback: the opaque is this object's own field, and Release unregisters before
+    // the reference goes. Drivers without close events (test://) accept and never call it.
+    if (virConnectRegisterCloseCallback(conn, OnConnectionClosed, &closeReason, nullptr) < 0) virResetLastError();
+  }
   // A connection collected with subscriptions open: they end with it.
   ~ConnState() { EndNow(false); }
 
@@ -45,6 +58,9 @@ struct ConnState {
   // libvirt when the last reference (in-flight call, domain handle) is gone.
   void Release() {
     if (!released.exchange(true)) {
+      // The registered callback holds a connection reference of its own: without this the
+      // connection (a socket, for remote URIs) would outlive close().
+      if (virConnectUnregisterCloseCallback(conn, OnConnectionClosed) < 0) virResetLastError();
       virConnectClose(conn);
       --LiveHandles::connections;
     }
@@ -54,6 +70,8 @@ struct ConnState {
   // Main thread only: once set no new call is queued, so no new reference is taken.
   bool closed = false;
   std::atomic<bool> released{false};
+  // virConnectCloseReason once the transport closed under us, -1 while it has not.
+  std::atomic<int> closeReason{-1};
   // Main thread only: lifecycle subscriptions by libvirt callback id.
   std::map<int, std::shared_ptr<EventSink>> sinks;
 };

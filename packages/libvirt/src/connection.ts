@@ -7,6 +7,8 @@
 import type { DomainState } from '@agentfleet/core';
 import {
   ConnectFlags,
+  type ConnectionCloseReason,
+  closeReasonName,
   DefineFlags,
   domainStateName,
   formatVersion,
@@ -15,6 +17,7 @@ import {
   type StartFlags,
 } from './constants.js';
 import { Domain } from './domain.js';
+import { allDomainStats, type DomainStatsRecord } from './domain-stats.js';
 import { libvirtError, withCallerStack } from './errors.js';
 import { type NativeConnection, type NativeNodeInfo, native } from './native.js';
 
@@ -86,6 +89,15 @@ export class Connection {
     return this.native.isAlive();
   }
 
+  /**
+   * Why the transport closed under this connection (libvirt's close callback: the daemon exited
+   * or restarted, a keepalive timed out, a socket error), undefined while it has not. A lost
+   * connection never comes back: open a new one.
+   */
+  get lostReason(): ConnectionCloseReason | undefined {
+    return closeReasonName(this.native.closeReason());
+  }
+
   /** virConnectClose. Idempotent; lifecycle subscriptions end with it. */
   close(): Promise<void> {
     return this.native.close();
@@ -133,6 +145,14 @@ export class Connection {
   async listAllDomains(flags: ListDomainsFlags | 0 = 0): Promise<DomainListEntry[]> {
     const rows = await withCallerStack(() => this.native.listAllDomains(flags));
     return rows.map((r) => ({ ...r, state: domainStateName(r.state) }));
+  }
+
+  /**
+   * virConnectGetAllDomainStats: counters of every domain (`types`: DomainStatsTypes bits, `flags`:
+   * DomainStatsFlags bits), fetched in one round trip.
+   */
+  domainStats(types: number, flags = 0): Promise<DomainStatsRecord[]> {
+    return allDomainStats(this.native, types, flags);
   }
 
   /** virDomainLookupByName; rejects with NoSuchDomainError. */

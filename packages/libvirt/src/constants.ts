@@ -36,6 +36,16 @@ export enum ConnectFlags {
   NoAliases = 1 << 1,
 }
 
+/** virConnectCloseReason, by name: why libvirt closed a connection under its user. */
+export type ConnectionCloseReason = 'error' | 'eof' | 'keepalive' | 'client';
+
+const closeReasons: readonly ConnectionCloseReason[] = ['error', 'eof', 'keepalive', 'client'];
+
+/** A virConnectCloseReason number as its name; undefined for the binding's "still open" (-1). */
+export function closeReasonName(code: number): ConnectionCloseReason | undefined {
+  return closeReasons[code];
+}
+
 /** virConnectListAllDomainsFlags. */
 export enum ListDomainsFlags {
   Active = 1 << 0,

@@ -138,6 +138,17 @@ export class Domain {
     return withCallerStack(() => this.native.isPersistent());
   }
 
+  /** virDomainGetAutostart. */
+  autostart(): Promise<boolean> {
+    return withCallerStack(() => this.native.getAutostart());
+  }
+
+  /** virDomainSetAutostart: libvirt starts the (persistent) domain when its daemon starts. */
+  setAutostart(on: boolean): Promise<void> {
+    if (typeof on !== 'boolean') throw new TypeError('setAutostart: on must be a boolean');
+    return withCallerStack(() => this.native.setAutostart(on));
+  }
+
   /**
    * virDomainGetMetadata(VIR_DOMAIN_METADATA_ELEMENT): our element under `<metadata>` in the
    * namespace `uri`, or undefined when there is none.

@@ -52,6 +52,8 @@ export interface NativeConnection {
   close(): Promise<void>;
   isClosed(): boolean;
   isAlive(): boolean;
+  /** virConnectCloseReason from libvirt's close callback; -1 while the transport is up. */
+  closeReason(): number;
   getURI(): string;
   getLibVersion(): Promise<number>;
   getVersion(): Promise<number>;
@@ -72,6 +74,10 @@ export interface NativeConnection {
   createDomain(xml: string, flags: number): Promise<NativeDomain>;
   registerLifecycleEvents(callback: (ev: NativeLifecycleEvent) => void): Promise<number>;
   deregisterEvent(callbackId: number): Promise<void>;
+  getAllDomainStats(
+    types: number,
+    flags: number,
+  ): Promise<{ name: string; uuid: string; params: Record<string, number | boolean | string> }[]>;
 }
 
 export interface NativeDomain {
@@ -90,6 +96,8 @@ export interface NativeDomain {
   getXMLDesc(flags: number): Promise<string>;
   isActive(): Promise<boolean>;
   isPersistent(): Promise<boolean>;
+  getAutostart(): Promise<boolean>;
+  setAutostart(on: boolean): Promise<void>;
   getMetadata(type: number, uri: string | null, flags: number): Promise<string>;
   setMetadata(
     type: number,

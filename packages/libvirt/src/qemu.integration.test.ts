@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { ensureLibvirtd } from '@agentfleet/testing';
 import { hypervisorContract } from '@agentfleet/testing/hypervisor-contract';
 import { qemuTcgDomainXml } from '@agentfleet/testing/test-domains';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Connection, type LifecycleEvent, open } from './connection.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Connection, type LifecycleEvent, liveHandleCounts, open } from './connection.js';
 import { LifecycleEventType } from './constants.js';
 import { ConnectionLostError } from './errors.js';
 import { LibvirtHypervisor } from './hypervisor.js';
@@ -186,5 +186,31 @@ describe('binding on qemu:///system', () => {
       await remote.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reports why the transport closed, and LibvirtHypervisor reopens a lost connection', async () => {
+    // Killing the ext proxy is what a daemon restart looks like from here: EOF on the socket.
+    const dir = mkdtempSync(join(tmpdir(), 'agentfleet-reopen-'));
+    const helper = join(dir, 'proxy.sh');
+    writeFileSync(helper, `#!/bin/sh\necho $$ > ${dir}/pid\nexec virt-ssh-helper test:///default\n`);
+    chmodSync(helper, 0o755);
+    const before = liveHandleCounts().connections;
+    const hv = await LibvirtHypervisor.connect(`test+ext:///default?command=${helper}`);
+    try {
+      const first = hv.connection;
+      expect(first.lostReason).toBeUndefined();
+      process.kill(Number(readFileSync(join(dir, 'pid'), 'utf8')), 'SIGKILL');
+      // libvirt's close callback, on the binding's event-loop thread, with no call in flight.
+      await vi.waitFor(() => expect(first.lostReason).toBe('eof'));
+      expect((await hv.listDomains()).map((d) => d.name)).toContain('test');
+      expect(hv.connection).not.toBe(first);
+      expect(first.closed).toBe(true);
+      expect(hv.connection.lostReason).toBeUndefined();
+    } finally {
+      await hv.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Neither the lost connection nor its close callback keeps a reference.
+    expect(liveHandleCounts().connections).toBe(before);
   });
 });

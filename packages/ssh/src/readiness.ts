@@ -103,11 +103,19 @@ function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.
   });
 }
 
+/**
+ * The probe's own identification line, sent as soon as it connects (RFC 4253 4.2: both sides send one, neither
+ * waits for the other). It matters behind passt 2023-03-09 (Debian 12): passt does not ACK the guest's SYN-ACK of a
+ * forwarded connection until the host side sends data, so a client that only listens never gets the guest's banner.
+ */
+const PROBE_IDENT = 'SSH-2.0-agentfleet_probe\r\n';
+
 /** Reads the server's "SSH-" identification line (RFC 4253 lets other lines come first). */
 function readBanner(host: string, port: number, timeoutMs: number): Promise<string> {
   return tcpConnect(host, port, timeoutMs).then(
     (socket) =>
       new Promise((resolve, reject) => {
+        socket.write(PROBE_IDENT);
         let text = '';
         const done = (err: Error | undefined, banner?: string) => {
           socket.destroy();

@@ -1,4 +1,4 @@
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import {
@@ -182,6 +182,34 @@ export class SshShell implements RemoteShell {
     await walk(localDir, remoteDir);
   }
 
+  /** What is at `remotePath`: a directory, something else, or nothing. */
+  async remoteKind(remotePath: string): Promise<'dir' | 'other' | undefined> {
+    return (await this.sftpOps()).kind(remotePath);
+  }
+
+  /** Copies one remote file to `local` (SFTP). */
+  async download(remotePath: string, local: string): Promise<void> {
+    await (await this.sftpOps()).get(remotePath, local);
+  }
+
+  /** Copies a remote directory tree to `localDir`, creating directories (symlinks are recreated, not followed). */
+  async downloadDir(remoteDir: string, localDir: string): Promise<void> {
+    const sftp = await this.sftpOps();
+    const walk = async (remote: string, local: string): Promise<void> => {
+      await mkdir(local, { recursive: true });
+      for (const entry of await sftp.list(remote)) {
+        const from = remoteJoin(remote, entry.name);
+        const to = path.join(local, entry.name);
+        if (entry.kind === 'dir') await walk(from, to);
+        else if (entry.kind === 'link') {
+          await rm(to, { force: true });
+          await symlink(await sftp.readlink(from), to);
+        } else if (entry.kind === 'file') await sftp.get(from, to);
+      }
+    };
+    await walk(remoteDir, localDir);
+  }
+
   async readFile(remotePath: string): Promise<string> {
     return (await this.sftpOps()).readFile(remotePath);
   }
@@ -234,6 +262,34 @@ export class SshShell implements RemoteShell {
         call<void>(`symlink ${link}`, (done) => sftp.symlink(target, link, done)).catch((err) => {
           throw rephrase(err, `symlink ${link} -> ${target} failed`);
         }),
+      get: (remote, local) =>
+        call<void>(`download of ${remote}`, (done) => sftp.fastGet(remote, local, done)).catch((err) => {
+          throw rephrase(err, `download ${remote} -> ${local} failed`);
+        }),
+      list: (dir) =>
+        call<{ name: string; kind: 'dir' | 'link' | 'file' | 'other' }[]>(`listing of ${dir}`, (done) =>
+          sftp.readdir(dir, (err, entries) =>
+            done(
+              err,
+              entries?.map((e) => ({
+                name: e.filename,
+                kind: e.attrs.isDirectory()
+                  ? 'dir'
+                  : e.attrs.isSymbolicLink()
+                    ? 'link'
+                    : e.attrs.isFile()
+                      ? 'file'
+                      : 'other',
+              })),
+            ),
+          ),
+        ).catch((err) => {
+          throw rephrase(err, `cannot list ${dir}`);
+        }),
+      readlink: (link) =>
+        call<string>(`readlink ${link}`, (done) => sftp.readlink(link, done)).catch((err) => {
+          throw rephrase(err, `readlink ${link} failed`);
+        }),
       readFile: (remote) =>
         call<Buffer>(`read of ${remote}`, (done) => sftp.readFile(remote, done)).then(
           (data) => data.toString('utf8'),
@@ -252,6 +308,9 @@ interface SftpOps {
   unlink(remote: string): Promise<void>;
   symlink(target: string, link: string): Promise<void>;
   readFile(remote: string): Promise<string>;
+  get(remote: string, local: string): Promise<void>;
+  list(dir: string): Promise<{ name: string; kind: 'dir' | 'link' | 'file' | 'other' }[]>;
+  readlink(link: string): Promise<string>;
 }
 
 /** Adds what was being done to an SFTP error; lost connections and deadlines keep their own words and class. */

@@ -284,6 +284,29 @@ describe('packages/ssh against OpenSSH sshd', () => {
       }
     });
 
+    it('gets the banner through a forwarder that reaches sshd only once the client has spoken', async () => {
+      // Like passt 2023-03-09 (Debian 12): the guest's side of a forwarded connection completes its handshake only
+      // when the host side sends data, so a probe that waits silently for the banner never gets one.
+      const proxy = net.createServer((s) => {
+        s.on('error', () => undefined);
+        s.once('data', (first) => {
+          const upstream = net.connect(sshd.port, sshd.host);
+          upstream.on('error', () => s.destroy());
+          upstream.write(first);
+          s.pipe(upstream).pipe(s);
+        });
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      const port = (proxy.address() as net.AddressInfo).port;
+      try {
+        const r = await waitForSsh({ ...pinned(sshd), port }, { stages: { banner: quick } });
+        await r.shell.close();
+        expect(r.banner).toMatch(/^SSH-2\.0-OpenSSH/);
+      } finally {
+        proxy.close();
+      }
+    });
+
     it('fails the login stage at once when the key is refused', async () => {
       const err = await waitForSsh(
         { ...pinned(sshd), privateKey: generateEd25519KeyPair('wrong').privateKey },

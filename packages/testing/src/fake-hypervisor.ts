@@ -17,6 +17,9 @@ interface FakeDomain {
   persistentXml: string | undefined;
   /** Config of the running instance. */
   liveXml: string | undefined;
+  autostart: boolean;
+  /** Reboots the guest went through while running (a test's stand-in for uptime). */
+  reboots: number;
 }
 
 const defaultFacts = (uri: string): HostFacts => ({
@@ -89,6 +92,8 @@ export class FakeHypervisor implements Hypervisor {
       state: 'shutoff',
       persistentXml: withUuid(parsed, uuid),
       liveXml: undefined,
+      autostart: false,
+      reboots: 0,
     });
   }
 
@@ -110,6 +115,30 @@ export class FakeHypervisor implements Hypervisor {
     const d = this.lookup(name);
     if (!isActive(d.state)) throw new HypervisorError('operation-invalid', 'domain is not running');
     this.stopped(d);
+  }
+
+  async reboot(name: string): Promise<void> {
+    const d = this.lookup(name);
+    if (!isActive(d.state)) throw new HypervisorError('operation-invalid', 'domain is not running');
+    // The fake's guest honours ACPI at once; the domain stays running, as a real reboot keeps QEMU.
+    d.reboots += 1;
+  }
+
+  /** How many reboots the running domain went through (what a real test reads from uptime). */
+  rebootsOf(name: string): number {
+    return this.lookup(name).reboots;
+  }
+
+  async autostart(name: string): Promise<boolean> {
+    return this.lookup(name).autostart;
+  }
+
+  async setAutostart(name: string, on: boolean): Promise<void> {
+    const d = this.lookup(name);
+    if (d.persistentXml === undefined) {
+      throw new HypervisorError('operation-invalid', 'cannot set autostart for transient domain');
+    }
+    d.autostart = on;
   }
 
   async undefine(name: string): Promise<void> {

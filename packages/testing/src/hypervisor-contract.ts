@@ -128,6 +128,27 @@ export function hypervisorContract(label: string, target: ContractTarget): void 
       expect(await stateOf(n)).toBe('shutoff');
     });
 
+    it('reboot is accepted for a running domain and refused for a shut-off one; the domain stays up', async () => {
+      const n = name('reboot');
+      await hv.define(xml(n));
+      await expectKind(hv.reboot(n), 'operation-invalid');
+      await hv.start(n);
+      await hv.reboot(n);
+      expect(await stateOf(n)).toBe('running');
+      await hv.destroy(n);
+    });
+
+    it('autostart is off by default, and set and cleared on a defined domain', async () => {
+      const n = name('autostart');
+      await expectKind(hv.autostart(n), 'no-such-domain');
+      await hv.define(xml(n));
+      expect(await hv.autostart(n)).toBe(false);
+      await hv.setAutostart(n, true);
+      expect(await hv.autostart(n)).toBe(true);
+      await hv.setAutostart(n, false);
+      expect(await hv.autostart(n)).toBe(false);
+    });
+
     it('undefining a running domain leaves it running until it stops', async () => {
       const n = name('transient');
       await hv.define(xml(n));

@@ -1,5 +1,6 @@
 import {
   allocationOf,
+  type BuildOn,
   type Plan,
   type PlanGoal,
   type ProgressSink,
@@ -9,6 +10,7 @@ import {
   renderPlan,
 } from '@agentfleet/core';
 import {
+  InFlightAgents,
   JsonStateStore,
   knownHostsFile,
   type RunResult,
@@ -32,10 +34,14 @@ export interface GoalOptions {
   concurrency?: number;
   /** Continue into provisioning once an agent answers SSH (`up`; `plan` shows those steps). */
   provision?: boolean;
+  /** Where systems are built (`--build-on`; default fleet.yaml's provision.build). */
+  buildOn?: BuildOn;
   /** Make new agents' SSH host keys here before first boot (one rebuild instead of two). */
   pregenerateHostKeys?: boolean;
   /** Asked before anything is deleted (destroy, remove); see confirmDeletion. */
   confirm?: (plan: Plan) => Promise<boolean>;
+  /** Work under the run's lock before the plan is computed (reset, rebase: the disk goes first). */
+  before?: (rt: Runtime) => Promise<void>;
   /** Dry run: exit 2 when the plan has work (terraform's -detailed-exitcode). */
   detailedExitCode?: boolean;
 }
@@ -65,8 +71,11 @@ export async function applyGoal(
     ? { sink: () => {}, stop: () => {} }
     : (await import('./progress.js')).progressSink({ interactive });
   rt.interrupts?.atStop(bars.stop);
+  // Who a shared host build waits for (build: host).
+  const inFlight = new InFlightAgents();
   const sink: ProgressSink = (e) => {
     rt.interrupts?.record(e);
+    inFlight.observe(e);
     // The plan is the first thing a user reads; in --json it is part of the result instead.
     if (e.type === 'plan' && !ctx.json && !opts.dryRun)
       process.stdout.write(`${colourPlan(renderPlan(e.plan), paletteFor(process.stdout))}\n`);
@@ -79,9 +88,15 @@ export async function applyGoal(
       for (const name of await pregenerateHostKeys(rt))
         process.stderr.write(`${name}: host key pre-generated\n`);
     }
+    if (opts.before && !opts.dryRun) await opts.before(rt);
     result = await runFleet(
       rt.run,
-      engineDeps(ctx, rt, sink, opts.provision ? lazyProvisioner(ctx, rt) : undefined),
+      engineDeps(
+        ctx,
+        rt,
+        sink,
+        opts.provision ? lazyProvisioner(ctx, rt, opts.buildOn, inFlight) : undefined,
+      ),
       {
         goal: opts.goal,
         dryRun: opts.dryRun,
@@ -106,11 +121,16 @@ export async function applyGoal(
  * The fleet's provisioner, loaded (ssh2, age, the secrets code) when the first agent gets to provisioning: a plan,
  * or an `up` with nothing to provision, never loads it.
  */
-function lazyProvisioner(ctx: CliContext, rt: Runtime): Provisioner {
+function lazyProvisioner(
+  ctx: CliContext,
+  rt: Runtime,
+  buildOn: BuildOn | undefined,
+  inFlight: InFlightAgents,
+): Provisioner {
   let loaded: Promise<Provisioner> | undefined;
   return {
     async provision(agent, pctx) {
-      loaded ??= import('./provisioning.js').then((m) => m.fleetProvisioner(ctx, rt));
+      loaded ??= import('./provisioning.js').then((m) => m.fleetProvisioner(ctx, rt, buildOn, inFlight));
       return (await loaded).provision(agent, pctx);
     },
   };

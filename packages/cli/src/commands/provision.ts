@@ -1,4 +1,4 @@
-import { PROVISIONING_STEPS, type ProvisioningStep } from '@agentfleet/core';
+import { type BuildOn, PROVISIONING_STEPS, type ProvisioningStep } from '@agentfleet/core';
 import {
   bookProvisionStore,
   describeFailure,
@@ -15,7 +15,8 @@ import { UsageError } from '../errors.js';
 import { printNote, printResult } from '../output.js';
 import { agentName } from './agent-name.js';
 import { refreshSshFiles } from './apply-goal.js';
-import { provisionerDeps } from './provisioning.js';
+import { buildOnOption } from './build-on.js';
+import { hostBuildOf, provisionerDeps } from './provisioning.js';
 import { openRuntime } from './runtime.js';
 
 /** Progress on stderr, one line per event, prefixed with the agent (stdout keeps the result). */
@@ -28,6 +29,7 @@ interface ProvisionOptions {
   from?: ProvisioningStep;
   rekey?: boolean;
   yes?: boolean;
+  buildOn?: BuildOn;
 }
 
 export function registerProvision(program: Command): void {
@@ -42,6 +44,7 @@ export function registerProvision(program: Command): void {
     )
     .option('--rekey', "accept the agent's new host key (VM recreated), re-capture it and rekey; needs --yes")
     .option('--yes', 'confirm --rekey')
+    .addOption(buildOnOption())
     .option('-i, --identity <file>', IDENTITY_HELP, collectIdentity, [])
     .action(async (name: string, opts: ProvisionOptions, command: Command) => {
       const ctx = contextOf(command);
@@ -64,8 +67,14 @@ export function registerProvision(program: Command): void {
         if (book.get(name)?.hostKey === undefined) {
           throw new UsageError(`${name} has never answered SSH: run 'fleet up ${name}' first`);
         }
+        const host = await hostBuildOf(ctx, rt, opts.buildOn);
         const result = await provisionAgent(
-          { ...provisionerDeps(ctx, rt), store: bookProvisionStore(book), reporter: stderrReporter },
+          {
+            ...provisionerDeps(ctx, rt),
+            store: bookProvisionStore(book),
+            reporter: stderrReporter,
+            ...(host && { host }),
+          },
           {
             agent: name,
             secrets: agent.secrets,

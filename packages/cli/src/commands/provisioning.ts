@@ -8,6 +8,7 @@ import {
   type AgentConnector,
   type AgentSpec,
   allocationOf,
+  type BuildOn,
   type HostKeyPolicy,
   parsePublicKeyLine,
   publicKeyLine,
@@ -16,11 +17,15 @@ import {
 import {
   agentDisk,
   FleetProvisioner,
+  type HostBuildDeps,
+  hostBuildFor,
+  type InFlightAgents,
   JsonStateStore,
   knownHostsFile,
   type ProvisionerDeps,
   readPregeneratedKey,
   selectedAgents,
+  sshConfigFile,
   sshUserOf,
   stateFile,
   writeFileAtomic,
@@ -31,7 +36,9 @@ import { connectShell, generateEd25519KeyPair, waitForSsh } from '@agentfleet/ss
 import { adminIdentityPaths } from '../admin-identity.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
+import { printNote } from '../output.js';
 import { readAdminIdentities } from '../passphrase.js';
+import { refreshSshFiles } from './apply-goal.js';
 import type { Runtime } from './runtime.js';
 
 function agentOf(rt: Runtime, name: string): AgentSpec {
@@ -138,8 +145,36 @@ export function provisionerDeps(ctx: CliContext, rt: Runtime): ProvisionerDeps {
 }
 
 /** `fleet up`'s hand-over: continue into provisioning once an agent answers SSH. */
-export function fleetProvisioner(ctx: CliContext, rt: Runtime): FleetProvisioner {
-  return new FleetProvisioner(provisionerDeps(ctx, rt));
+export async function fleetProvisioner(
+  ctx: CliContext,
+  rt: Runtime,
+  buildOn: BuildOn | undefined,
+  inFlight: InFlightAgents,
+): Promise<FleetProvisioner> {
+  const host = await hostBuildOf(ctx, rt, buildOn, inFlight);
+  return new FleetProvisioner({ ...provisionerDeps(ctx, rt), ...(host && { host }) });
+}
+
+/**
+ * `build: host` (fleet.yaml's provision.build, or --build-on): one builder for the run, and nix copy
+ * reaching agents through the fleet's ssh_config, refreshed first so it pins the keys recorded so far.
+ */
+export function hostBuildOf(
+  ctx: CliContext,
+  rt: Runtime,
+  buildOn?: BuildOn,
+  inFlight?: InFlightAgents,
+): Promise<HostBuildDeps | undefined> {
+  return hostBuildFor({
+    build: buildOn ?? rt.fleet.config.provision.build,
+    source: { flake: rt.fleet.config.flake, fleetDir: ctx.dir, stateDir: rt.stateDir },
+    sshConfig: async () => {
+      await refreshSshFiles(rt);
+      return sshConfigFile(rt.stateDir);
+    },
+    note: printNote,
+    ...(inFlight && { inFlight }),
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { BuildOn } from '@agentfleet/core';
 import {
   bookProvisionStore,
   describeFailure,
@@ -11,8 +12,9 @@ import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { printResult } from '../output.js';
 import { agentNames } from './agent-name.js';
+import { buildOnOption } from './build-on.js';
 import { stderrReporter } from './provision.js';
-import { provisionerDeps } from './provisioning.js';
+import { hostBuildOf, provisionerDeps } from './provisioning.js';
 import { openRuntime } from './runtime.js';
 import { positiveInt } from './up.js';
 
@@ -24,7 +26,8 @@ export function registerRebuild(program: Command): void {
     )
     .argument('[names...]', 'agents (default: all)', agentNames)
     .option('-c, --concurrency <n>', 'agents rebuilt at once', positiveInt, 4)
-    .action(async (names: string[], opts: { concurrency: number }, command: Command) => {
+    .addOption(buildOnOption())
+    .action(async (names: string[], opts: { concurrency: number; buildOn?: BuildOn }, command: Command) => {
       const ctx = contextOf(command);
       const rt = await openRuntime(ctx, {
         names,
@@ -35,8 +38,14 @@ export function registerRebuild(program: Command): void {
       try {
         const book = await StateBook.open(new JsonStateStore(stateFile(rt.stateDir)));
         const agents = selectedAgents(rt.run).map((a) => a.name);
+        const host = await hostBuildOf(ctx, rt, opts.buildOn);
         const outcomes = await rebuildAgents(
-          { ...provisionerDeps(ctx, rt), store: bookProvisionStore(book), line: stderrReporter.line },
+          {
+            ...provisionerDeps(ctx, rt),
+            store: bookProvisionStore(book),
+            line: stderrReporter.line,
+            ...(host && { host }),
+          },
           agents,
           opts.concurrency,
         );

@@ -36,7 +36,7 @@ import { paletteFor } from '../colour.js';
 import type { CliContext } from '../context.js';
 import { UsageError, ValidationError } from '../errors.js';
 import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
-import { hostSnapshotWithDomains, isLocalUri } from '../host-snapshot.js';
+import { hostSnapshotWithDomains, isLocalUri, withListenerHolders } from '../host-snapshot.js';
 import { guardInterrupts, type InterruptGuard } from '../interrupt.js';
 import { envelope } from '../output.js';
 import { Connections } from './connections.js';
@@ -165,7 +165,10 @@ export async function allocateLedger(
     ),
   );
   const result = allocate(prev, fleet, hosts);
-  if (!result.ok) throw new ValidationError(result.diagnostics);
+  if (!result.ok) {
+    const named = allocate(prev, fleet, await withListenerHolders(hosts, listeners));
+    throw new ValidationError(named.ok ? result.diagnostics : named.diagnostics);
+  }
   // Said by every command that allocates (plan, up, allocate, add): a stacked core slows every boot on it.
   for (const h of hosts)
     for (const w of coreSpreadWarnings(result.value, h, fleet.config.reservedCores, LEDGER_FILE))

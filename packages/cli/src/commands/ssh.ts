@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { AgentNotRunningError, agentPowerState } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
-import { UsageError } from '../errors.js';
+import { FleetError, UsageError } from '../errors.js';
 import { agentHandle, sshFilesOf } from './agent-files.js';
 import { agentName } from './agent-name.js';
+import { openRuntime } from './runtime.js';
 
 export function registerSsh(program: Command): void {
   program
@@ -12,6 +14,11 @@ export function registerSsh(program: Command): void {
     .description('ssh to an agent with its pinned host key (runs: ssh -F <stateDir>/ssh_config <name> ...)')
     .argument('<name>', 'agent', agentName)
     .argument('[command...]', 'remote command (after --)')
+    .addHelpText(
+      'after',
+      '\nA command gets a TTY when stdin is one (so interactive programs work), none when it is piped.\n' +
+        'Examples:\n  fleet ssh drago\n  fleet ssh drago -- tmux attach\n  fleet ssh drago -- cat /etc/os-release > os.txt',
+    )
     .action(async (name: string, remote: string[], _opts, command: Command) => {
       const ctx = contextOf(command);
       const h = agentHandle(ctx, name);
@@ -19,8 +26,11 @@ export function registerSsh(program: Command): void {
       if (!new RegExp(`^Host ${name}$`, 'm').test(readFileSync(sshConfig, 'utf8'))) {
         throw new UsageError(`no pinned host key for '${name}' yet: run 'fleet up ${name}' first`);
       }
+      await checkRunning(ctx, name);
       // The user's own ssh, so agent forwarding, ControlMaster, escape keys etc. behave as usual.
-      const args = ['-F', sshConfig, ...(remote.length === 0 ? [] : ['-T']), name, ...remote];
+      // A command from a terminal gets a TTY (`-- tmux attach`); piped, none, so its output stays byte-exact.
+      const tty = remote.length === 0 ? [] : process.stdin.isTTY ? ['-t'] : ['-T'];
+      const args = ['-F', sshConfig, ...tty, name, ...remote];
       ctx.log.debug({ args }, 'exec ssh');
       const code = await new Promise<number>((resolve, reject) => {
         const child = spawn('ssh', args, { stdio: 'inherit' });
@@ -29,4 +39,15 @@ export function registerSsh(program: Command): void {
       });
       process.exitCode = code;
     });
+}
+
+/** A stopped agent gets a message saying so, not ssh's "Connection refused". */
+async function checkRunning(ctx: ReturnType<typeof contextOf>, name: string): Promise<void> {
+  const rt = await openRuntime(ctx, { names: [name], writeLedger: false });
+  try {
+    const state = await agentPowerState(rt.run, rt.connections.connect, name);
+    if (state !== 'running') throw new FleetError(new AgentNotRunningError(name, state).message);
+  } finally {
+    await rt.close();
+  }
 }

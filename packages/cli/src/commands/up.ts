@@ -1,8 +1,11 @@
+import type { BuildOn } from '@agentfleet/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import { collectIdentity, IDENTITY_HELP } from '../admin-identity.js';
 import { contextOf } from '../context.js';
+import { UsageError } from '../errors.js';
 import { agentNames } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
+import { buildOnOption } from './build-on.js';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -19,7 +22,7 @@ export function registerUp(program: Command): void {
     .argument('[names...]', 'agents (default: all)', agentNames)
     .addHelpText(
       'after',
-      '\nExamples:\n  fleet up                      # every agent\n  fleet up drago --no-provision # boot drago, stop once SSH answers\n  fleet --json up | jq .ok',
+      '\nExamples:\n  fleet up                      # every agent\n  fleet up drago --no-provision # boot drago, stop once SSH answers\n  fleet up --rebase drago --yes # new disk from the changed baseImage, same identity (see fleet reset --help)\n  fleet --json up | jq .ok',
     )
     .option('-c, --concurrency <n>', 'agents brought up at once', positiveInt, 4)
     .option('--no-provision', 'stop at "ssh ready": no nixos-rebuild, host-key capture or rekey')
@@ -27,13 +30,31 @@ export function registerUp(program: Command): void {
       '--pregenerate-host-keys',
       'for agents without a disk yet: make the SSH host key here, pin it and hand it to the guest via fw_cfg, so provisioning needs one nixos-rebuild',
     )
+    .option(
+      '--rebase',
+      "recreate the named agents' disks from the current baseImage, keeping their identity (as fleet reset); asks first",
+    )
+    .option('-y, --yes', 'with --rebase: do not ask before deleting the disks')
+    .addOption(buildOnOption())
     .option('-i, --identity <file>', IDENTITY_HELP, collectIdentity, [])
     .action(
       async (
         names: string[],
-        opts: { concurrency: number; provision: boolean; pregenerateHostKeys?: boolean },
+        opts: {
+          concurrency: number;
+          provision: boolean;
+          pregenerateHostKeys?: boolean;
+          rebase?: boolean;
+          yes?: boolean;
+          buildOn?: BuildOn;
+        },
         command: Command,
       ) => {
+        if (opts.rebase && names.length === 0)
+          throw new UsageError('--rebase needs the agents to rebase by name');
+        const rebase = opts.rebase
+          ? (await import('./reset.js')).resetBefore('up --rebase', names, opts.yes === true)
+          : undefined;
         await applyGoal(contextOf(command), {
           names,
           goal: 'up',
@@ -41,6 +62,8 @@ export function registerUp(program: Command): void {
           concurrency: opts.concurrency,
           provision: opts.provision,
           pregenerateHostKeys: opts.pregenerateHostKeys === true,
+          ...(rebase && { before: rebase }),
+          ...(opts.buildOn && { buildOn: opts.buildOn }),
         });
       },
     );

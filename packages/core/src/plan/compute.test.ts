@@ -19,6 +19,7 @@ function desired(name: string, over: Partial<DesiredAgent> = {}): DesiredAgent {
     spicePort: 5900,
     cores: [1],
     consoleLog: `/s/agent-${name}.console.log`,
+    autostart: false,
     ...over,
   };
 }
@@ -26,7 +27,13 @@ function desired(name: string, over: Partial<DesiredAgent> = {}): DesiredAgent {
 function upAndReady(name: string, over: Partial<ActualAgent> = {}): ActualAgent {
   return {
     name,
-    domain: { uuid: 'u', state: 'running', specHash: 'hash-1', resources: { memory: '512 MiB', vcpus: '1' } },
+    domain: {
+      uuid: 'u',
+      state: 'running',
+      specHash: 'hash-1',
+      resources: { memory: '512 MiB', vcpus: '1' },
+      autostart: false,
+    },
     disk: { exists: true, backingFile: '/img/base.qcow2' },
     phase: 'ssh-ready',
     recordedBase: base,
@@ -48,6 +55,22 @@ describe('computePlan up', () => {
     const a = up(desired('drago'));
     expect(a?.kind).toBe('create');
     expect(a?.steps).toEqual(['create-disk', 'define', 'start', 'await-ssh']);
+  });
+
+  it('sets autostart on a new agent that asks for it, after defining it', () => {
+    const a = up(desired('drago', { autostart: true }));
+    expect(a?.steps).toEqual(['create-disk', 'define', 'autostart', 'start', 'await-ssh']);
+  });
+
+  it('flips autostart of a running agent without restarting it', () => {
+    const on = up(desired('drago', { autostart: true }), upAndReady('drago'));
+    expect(on?.kind).toBe('update');
+    expect(on?.steps).toEqual(['autostart']);
+    expect(on?.changes).toEqual([{ field: 'autostart', before: 'off', after: 'on' }]);
+    const ready = upAndReady('drago');
+    const off = up(desired('drago'), { ...ready, domain: { ...domainOf(ready), autostart: true } });
+    expect(off?.steps).toEqual(['autostart']);
+    expect(off?.reasons).toEqual(['autostart: off']);
   });
 
   it('does nothing when the agent is up, unchanged and SSH-ready', () => {

@@ -96,6 +96,13 @@ function planUp(d: DesiredAgent, a: ActualAgent, provision: boolean): AgentActio
     }
   }
 
+  // A flag beside the definition (virDomainSetAutostart): set without a restart; a new domain starts with it off.
+  if ((a.domain?.autostart ?? false) !== d.autostart) {
+    steps.push('autostart');
+    reasons.push(d.autostart ? 'autostart: on' : 'autostart: off');
+    changes = [...changes, { field: 'autostart', before: onOff(!d.autostart), after: onOff(d.autostart) }];
+  }
+
   const redefined = steps.includes('define') && a.domain !== undefined;
   if (running && redefined) {
     steps.push('restart');
@@ -121,7 +128,7 @@ function planUp(d: DesiredAgent, a: ActualAgent, provision: boolean): AgentActio
 
   const kind: ActionKind = !a.domain
     ? 'create'
-    : steps.includes('define') || steps.includes('create-disk')
+    : steps.includes('define') || steps.includes('create-disk') || steps.includes('autostart')
       ? 'update'
       : steps.includes('start')
         ? 'start'
@@ -136,13 +143,13 @@ function baseProblem(d: DesiredAgent, a: ActualAgent): string | undefined {
   if (!a.disk.exists) return undefined;
   const backing = a.disk.backingFile;
   if (backing !== undefined && backing !== d.disk.baseIdentity.path) {
-    return `disk ${d.disk.path} is an overlay on ${backing}, but the fleet's base image is ${d.disk.baseIdentity.path}: refusing to use a different base (destroy --purge to recreate)`;
+    return `disk ${d.disk.path} is an overlay on ${backing}, but the fleet's base image is ${d.disk.baseIdentity.path}: refusing to use a different base (fleet up --rebase ${d.name} recreates the disk from it, keeping the agent's identity)`;
   }
   const rec = a.recordedBase;
   if (backing !== undefined && rec && rec.path === d.disk.baseIdentity.path) {
     const now = d.disk.baseIdentity;
     if (rec.size !== now.size || rec.headSha256 !== now.headSha256) {
-      return `base image ${now.path} changed since the overlay ${d.disk.path} was created on it: refusing (destroy --purge to recreate)`;
+      return `base image ${now.path} changed since the overlay ${d.disk.path} was created on it: refusing (fleet up --rebase ${d.name} recreates the disk from it, keeping the agent's identity)`;
     }
   }
   return undefined;
@@ -159,7 +166,7 @@ function baseChanged(d: DesiredAgent, a: ActualAgent): string | undefined {
   if (!a.disk.exists || a.disk.backingFile !== undefined || rec === undefined) return undefined;
   if (rec.path === now.path && rec.size === now.size && rec.headSha256 === now.headSha256) return undefined;
   const id = (b: typeof rec) => `${b.path} (sha256 of head ${b.headSha256.slice(0, 12)}, ${b.size} bytes)`;
-  return `base image changed: disk ${d.disk.path} was made from ${id(rec)}, the configured base is now ${id(now)}; the agent keeps its disk: rebase it to move it to the new base (destroy --purge, then up)`;
+  return `base image changed: disk ${d.disk.path} was made from ${id(rec)}, the configured base is now ${id(now)}; the agent keeps its disk: \`fleet up --rebase ${d.name}\` moves it to the new base, keeping its identity`;
 }
 
 function planDown(d: DesiredAgent, a: ActualAgent): AgentAction {
@@ -232,3 +239,5 @@ export function diffResources(before: Record<string, string>, after: Record<stri
   }
   return changes;
 }
+
+const onOff = (on: boolean) => (on ? 'on' : 'off');

@@ -58,18 +58,26 @@ const agentRuntime = z
 
 const fleetState = z.object({ version: z.literal(1), agents: z.record(z.string(), agentRuntime) });
 
+/**
+ * state.json exists but cannot be used (not JSON, or not what fleet writes): a run that would
+ * write it refuses; a read-only command reads around it and says what is damaged.
+ */
+export class DamagedStateError extends Error {
+  override name = 'DamagedStateError';
+}
+
 /** Parses state.json; `source` names the file in the error. */
 export function parseFleetState(text: string, source: string): FleetState {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${source}: not valid JSON: ${(err as Error).message}`);
+    throw new DamagedStateError(`${source}: not valid JSON: ${(err as Error).message}`);
   }
   const parsed = fleetState.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${source}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+    throw new DamagedStateError(`${source}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
   }
   return parsed.data as FleetState;
 }

@@ -21,6 +21,8 @@ export interface DesiredAgent {
   consoleLog: string;
   /** `network: isolated`: the socket of the agent's passt, which must run whenever the domain does. */
   passtSocket?: string;
+  /** libvirt starts the domain when libvirtd starts (YAML `autostart`). */
+  autostart: boolean;
 }
 
 /** What exists for one agent right now. */
@@ -32,6 +34,8 @@ export interface ActualAgent {
     /** Spec hash from our metadata element; undefined when the metadata was removed. */
     specHash?: string;
     resources: Record<string, string>;
+    /** libvirt's autostart flag; not part of the XML, so not of the spec hash either. */
+    autostart: boolean;
   };
   disk: { exists: boolean; backingFile?: string };
   /**
@@ -56,6 +60,7 @@ export interface ActualAgent {
 export type StepKind =
   | 'create-disk'
   | 'define'
+  | 'autostart'
   | 'start'
   | 'restart'
   | 'await-ssh'

@@ -18,10 +18,11 @@ const drago: DesiredAgent = {
   spicePort: 5900,
   cores: [1],
   consoleLog: '/s/agent-drago.console.log',
+  autostart: false,
 };
 const running = (provisioned: boolean): ActualAgent => ({
   name: 'drago',
-  domain: { uuid: 'u', state: 'running', specHash: 'hash-1', resources },
+  domain: { uuid: 'u', state: 'running', specHash: 'hash-1', resources, autostart: false },
   disk: { exists: true, backingFile: base.path },
   phase: 'ssh-ready',
   recordedBase: base,

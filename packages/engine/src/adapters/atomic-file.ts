@@ -10,15 +10,27 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', mode);
+  const fh = await open(tmp, 'wx', mode).catch((err: unknown) => {
+    throw named(err, path);
+  });
   try {
-    await fh.writeFile(data);
-    await fh.sync();
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
   } catch (err) {
-    await fh.close();
+    // Whatever failed (a full disk, a rename refused), no temp file stays behind.
     await unlink(tmp).catch(() => {});
-    throw err;
+    throw named(err, path);
   }
-  await fh.close();
-  await rename(tmp, path);
+}
+
+/** fs errors of a write or rename name no file: the message then says which one could not be written. */
+function named(err: unknown, path: string): unknown {
+  if (err instanceof Error && !err.message.includes(path))
+    err.message = `cannot write ${path}: ${err.message}`;
+  return err;
 }

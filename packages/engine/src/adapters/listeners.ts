@@ -1,8 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 
 export interface TcpListener {
   address: string;
   port: number;
+  /** The socket's inode, which /proc/<pid>/fd links name: how its process is found. */
+  inode?: number;
 }
 
 const LISTEN = '0A';
@@ -15,7 +17,12 @@ export function parseProcNetTcp(text: string, family: 4 | 6): TcpListener[] {
     if (cols.length < 4 || cols[3] !== LISTEN) continue;
     const [addrHex, portHex] = (cols[1] ?? '').split(':');
     if (!addrHex || !portHex) continue;
-    out.push({ address: family === 4 ? ipv4(addrHex) : ipv6(addrHex), port: Number.parseInt(portHex, 16) });
+    const inode = Number(cols[9]);
+    out.push({
+      address: family === 4 ? ipv4(addrHex) : ipv6(addrHex),
+      port: Number.parseInt(portHex, 16),
+      ...(inode > 0 && { inode }),
+    });
   }
   return out;
 }
@@ -51,4 +58,34 @@ export async function tcpListeners(): Promise<TcpListener[]> {
 export async function listensOnLoopback(port: number): Promise<boolean> {
   const loopbackOrAny = new Set(['127.0.0.1', '0.0.0.0', '0:0:0:0:0:0:0:0', '0:0:0:0:0:0:0:1']);
   return (await tcpListeners()).some((l) => l.port === port && loopbackOrAny.has(l.address));
+}
+
+/** Longest command line quoted in a message. */
+const MAX_COMMAND = 80;
+
+/**
+ * Who holds each listener's socket, as "process <pid> (<command line>)", by its inode in
+ * /proc/<pid>/fd: what a port conflict names. Sockets of processes this user may not inspect
+ * stay unnamed.
+ */
+export async function listenerHolders(listeners: readonly TcpListener[]): Promise<Map<number, string>> {
+  const portOf = new Map(listeners.flatMap((l) => (l.inode ? [[l.inode, l.port] as const] : [])));
+  const holders = new Map<number, string>();
+  if (portOf.size === 0) return holders;
+  const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
+  await Promise.all(
+    pids.map(async (pid) => {
+      const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+      for (const fd of fds) {
+        const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+        const port = portOf.get(Number(/^socket:\[(\d+)\]$/.exec(link)?.[1]));
+        if (port === undefined || holders.has(port)) continue;
+        const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+        const command = argv.split('\0').filter(Boolean).join(' ') || '?';
+        const shown = command.length > MAX_COMMAND ? `${command.slice(0, MAX_COMMAND)}...` : command;
+        holders.set(port, `process ${pid} (${shown})`);
+      }
+    }),
+  );
+  return holders;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,17 @@ describe('JsonStateStore', () => {
     await store.save(state);
     expect(await store.load()).toEqual(state);
     expect(readdirSync(join(dir, 'a'))).toEqual(['state.json']);
+  });
+
+  it('a write that cannot land names the file and leaves no temp file', async () => {
+    // A directory where state.json should be: the temp file is written, the rename is refused.
+    const sub = join(dir, 'blocked');
+    mkdirSync(join(sub, 'state.json'), { recursive: true });
+    const store = new JsonStateStore(join(sub, 'state.json'));
+    const err = await store.save({ version: 1, agents: {} }).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/EISDIR/);
+    expect((err as Error).message).toContain(join(sub, 'state.json'));
+    expect(readdirSync(sub)).toEqual(['state.json']);
   });
 
   it('names the file and field of a damaged state file', async () => {

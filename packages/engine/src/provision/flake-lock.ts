@@ -61,6 +61,14 @@ export async function bringBackLock(shell: AgentShell, root: string, log: AgentL
   if (code !== 0 || text === '') {
     throw new Error(`nixos-rebuild wrote no ${remote} to pin the fleet's inputs with: ${stderr.trim()}`);
   }
+  await keepLock(root, text, log);
+}
+
+/**
+ * Writes the flake.lock a build resolved into the repository, unless one appeared there meanwhile
+ * (never replaced: moving the lock is `nix flake update`'s job).
+ */
+export async function keepLock(root: string, text: string, log: Pick<AgentLog, 'write'>): Promise<void> {
   const local = join(root, FLAKE_LOCK);
   // 'wx': a lock that appeared since (another fleet run, a person) wins and is left alone.
   const file = await open(local, 'wx', 0o644).catch((err: NodeJS.ErrnoException) => {

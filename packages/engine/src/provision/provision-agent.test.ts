@@ -14,6 +14,8 @@ import {
 } from '@agentfleet/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REMOTE_FLAKE_DIR } from './flake.js';
+import { HostBuilder } from './host-build.js';
+import type { NixRunner } from './nix-command.js';
 import { type ProvisionDeps, provisionAgent } from './provision-agent.js';
 import { rebuildAgents } from './rebuild-agents.js';
 
@@ -41,7 +43,26 @@ class FakeGuest {
     this.keyFile = `${serverKey} root@agent`;
   }
 
+  /** build: host activations: the system paths switched to. */
+  switched: string[] = [];
+  failSwitch = false;
+
   exec(command: string, out: (chunk: string, stream: OutputStream) => void): number {
+    const activate =
+      /^nix-env -p \/nix\/var\/nix\/profiles\/system --set (\S+) && \1\/bin\/switch-to-configuration switch$/.exec(
+        command,
+      );
+    if (activate) {
+      out('activating the configuration...\n', 'stderr');
+      if (this.failSwitch) {
+        out('error: a unit failed to start\n', 'stderr');
+        return 1;
+      }
+      this.switched.push(activate[1] as string);
+      // The activation runs agenix, as nixos-rebuild's does.
+      for (const s of this.secrets.encryptedTo(this.serverKey)) this.agenix.add(s);
+      return 0;
+    }
     const rebuild = /nixos-rebuild switch --flake (\S+)/.exec(command);
     if (rebuild) {
       this.rebuilds.push(rebuild[1] as string);
@@ -352,5 +373,88 @@ describe('rebuildAgents', () => {
     expect(out[1]).toMatchObject({ tail: expect.arrayContaining(['error: attribute missing']) });
     expect(guest('drago').rebuilds).toHaveLength(1);
     expect(lines).toContain('luce: error: attribute missing');
+  });
+});
+
+describe('build: host (nix on the host faked; real in host-build.integration and the e2e)', () => {
+  const nixCalls: { args: string[]; env?: Record<string, string> }[] = [];
+  const fakeNix: NixRunner = async (args, onLine, env) => {
+    nixCalls.push({ args: [...args], ...(env && { env }) });
+    if (args.includes('build')) {
+      const outs = args
+        .filter((a) => a.includes('#nixosConfigurations.'))
+        .map((a) => ({
+          outputs: { out: `/nix/store/${'x'.repeat(32)}-toplevel-${/agent-([a-z0-9-]+)\./.exec(a)?.[1]}` },
+        }));
+      onLine('building...');
+      return { code: 0, stdout: JSON.stringify(outs) };
+    }
+    return { code: 0, stdout: '' };
+  };
+  const hostDeps = () =>
+    deps({
+      host: {
+        builder: new HostBuilder(
+          { flake: 'github:example/fleet', fleetDir: dir, stateDir: join(dir, 'state'), nix: fakeNix },
+          { gatherMs: 0 },
+        ),
+        sshConfig: async () => '/state/ssh_config',
+        nix: fakeNix,
+      },
+    });
+  beforeEach(() => {
+    nixCalls.length = 0;
+  });
+
+  it('both phases build on the host, copy over the pinned ssh_config and switch; nixos-rebuild never runs', async () => {
+    const r = await provisionAgent(hostDeps(), { agent: 'drago', secrets: ['mail-password'] });
+    expect(r).toEqual({ agent: 'drago', ok: true, ran: ['phase1', 'hostkey', 'rekeyed', 'phase2', 'ready'] });
+    expect(guest('drago').rebuilds).toEqual([]);
+    expect(guest('drago').switched).toEqual([
+      `/nix/store/${'x'.repeat(32)}-toplevel-drago`,
+      `/nix/store/${'x'.repeat(32)}-toplevel-drago`,
+    ]);
+    const copies = nixCalls.filter((c) => c.args.includes('copy'));
+    expect(copies).toHaveLength(2);
+    expect(copies[0]?.args).toContain('ssh-ng://drago');
+    expect(copies[0]?.env).toEqual({ NIX_SSHOPTS: '-F /state/ssh_config' });
+  });
+
+  it('a failed activation stops the agent with its tail and log; the next run resumes from that phase', async () => {
+    guest('drago').failSwitch = true;
+    const failed = await provisionAgent(hostDeps(), { agent: 'drago', secrets: ['mail-password'] });
+    expect(failed).toMatchObject({ ok: false, step: 'phase1', message: 'activation exited with 1' });
+    if (failed.ok) return;
+    expect(failed.tail).toContain('error: a unit failed to start');
+    expect(failed.logPath).toBe(join(dir, 'state', 'logs', 'agent-drago.provision.log'));
+    guest('drago').failSwitch = false;
+    const resumed = await provisionAgent(hostDeps(), { agent: 'drago', secrets: ['mail-password'] });
+    expect(resumed).toEqual({
+      agent: 'drago',
+      ok: true,
+      ran: ['phase1', 'hostkey', 'rekeyed', 'phase2', 'ready'],
+    });
+  });
+
+  it('fleet rebuild of two agents: one nix build for both', async () => {
+    const outcomes = await rebuildAgents(
+      {
+        ...deps(),
+        line: () => {},
+        host: {
+          builder: new HostBuilder(
+            { flake: 'github:example/fleet', fleetDir: dir, stateDir: join(dir, 'state'), nix: fakeNix },
+            { gatherMs: 0 },
+          ),
+          sshConfig: async () => '/state/ssh_config',
+          nix: fakeNix,
+        },
+      },
+      ['drago', 'luce'],
+      1,
+    );
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
+    expect(nixCalls.filter((c) => c.args.includes('build'))).toHaveLength(1);
+    expect(guest('luce').switched).toHaveLength(1);
   });
 });

@@ -14,9 +14,11 @@ import {
   type SecretsRekeyer,
 } from '@agentfleet/core';
 import { AgentLog } from './agent-log.js';
+import { type HostBuildDeps, hostSwitchOf } from './host-switch.js';
 import { OutputTail } from './output-tail.js';
+import { PhaseFailure } from './phase-failure.js';
 import { readPregeneratedKey } from './pregenerated-key.js';
-import { PhaseFailure, runRebuild } from './rebuild.js';
+import { runRebuild } from './rebuild.js';
 import { shq } from './shell-quote.js';
 
 /** Where the seeds' NixOS keeps the host key agenix decrypts with. */
@@ -45,6 +47,8 @@ export interface ProvisionDeps {
   flake: string;
   /** The agent's SSH login user; anyone but root goes through sudo. */
   sshUserOf(agent: string): string;
+  /** `build: host`: systems are built on this host and copied in; absent, nixos-rebuild runs inside. */
+  host?: HostBuildDeps;
   now?: () => string;
 }
 
@@ -166,6 +170,7 @@ async function runStep(
     fleetDir: deps.fleetDir,
     stateDir: deps.stateDir,
     sudo: deps.sshUserOf(req.agent) !== 'root',
+    ...(deps.host && { host: hostSwitchOf(deps.host, req.agent) }),
   };
   switch (step) {
     case 'phase1':

@@ -2,19 +2,9 @@ import type { AgentShell } from '@agentfleet/core';
 import type { AgentLog } from './agent-log.js';
 import { localFlakeDir, uploadFlake } from './flake.js';
 import { bringBackLock, withFleetLock } from './flake-lock.js';
+import { type HostSwitch, hostSwitch } from './host-switch.js';
+import { PhaseFailure } from './phase-failure.js';
 import { shq } from './shell-quote.js';
-
-/** A phase that failed inside the agent: what to show the user and where the rest is. */
-export class PhaseFailure extends Error {
-  constructor(
-    message: string,
-    readonly tail: string[],
-    readonly logPath: string,
-  ) {
-    super(message);
-    this.name = 'PhaseFailure';
-  }
-}
 
 export interface RebuildTarget {
   agent: string;
@@ -26,10 +16,13 @@ export interface RebuildTarget {
   stateDir: string;
   /** The SSH login is not root: system changes go through sudo, as in the seeds. */
   sudo: boolean;
+  /** `build: host`: the system is built on the host and copied in; else nixos-rebuild inside. */
+  host?: HostSwitch;
 }
 
 /**
- * One `nixos-rebuild switch --flake <flake>#agent-<name>` inside the agent, uploading the flake
+ * The agent switches to its current configuration: with `build: host`, built on the host and
+ * copied in (hostSwitch); otherwise one `nixos-rebuild switch --flake <flake>#agent-<name>` inside the agent, uploading the flake
  * first when it is the fleet's own repository (so the agent sees the current secrets/*.age).
  */
 export async function runRebuild(
@@ -38,6 +31,7 @@ export async function runRebuild(
   log: AgentLog,
   at: string,
 ): Promise<void> {
+  if (t.host) return hostSwitch(shell, t, t.host, log, at);
   const local = localFlakeDir(t.flake, t.fleetDir);
   // A remote flake is pinned by its own committed lock.
   if (local === undefined) return switchTo(shell, t, t.flake, '', log, at);

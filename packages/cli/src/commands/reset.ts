@@ -1,0 +1,106 @@
+import { createInterface } from 'node:readline/promises';
+import { domainName, publicKeyLine } from '@agentfleet/core';
+import {
+  JsonStateStore,
+  LocalDisks,
+  ResetRefusedError,
+  resetAgentDisk,
+  sshUserOf,
+  stateFile,
+} from '@agentfleet/engine';
+import { type LibvirtHypervisor, LibvirtSnapshots } from '@agentfleet/libvirt';
+import { publicKeyOfPrivateKey } from '@agentfleet/ssh';
+import type { Command } from 'commander';
+import { contextOf } from '../context.js';
+import { UsageError } from '../errors.js';
+import { printNote } from '../output.js';
+import { agentName } from './agent-name.js';
+import { applyGoal } from './apply-goal.js';
+import { agentConnector } from './provisioning.js';
+import type { Runtime } from './runtime.js';
+
+/**
+ * Asks before a disk goes (yes with --yes; on a terminal, ask; otherwise refuse with exit 2), then,
+ * under the run's lock, resets each agent's disk keeping its identity; `up` follows.
+ */
+export function resetBefore(command: string, names: string[], yes: boolean): (rt: Runtime) => Promise<void> {
+  return async (rt) => {
+    const lines = names.map(
+      (n) => `  ${n}: disk ${rt.stateDir}/agent-${n}.qcow2 and its snapshots (host key and secrets kept)`,
+    );
+    if (!yes) {
+      if (!process.stdin.isTTY || !process.stderr.isTTY) {
+        throw new UsageError(
+          `${command} would delete:\n${lines.join('\n')}\nnot a terminal, so not asking: run again with --yes to confirm`,
+        );
+      }
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        const answer = await rl.question(`${command} will delete:\n${lines.join('\n')}\nProceed? [y/N] `);
+        if (!/^y(es)?$/i.test(answer.trim()))
+          throw new UsageError(`${command}: not confirmed, nothing changed`);
+      } finally {
+        rl.close();
+      }
+    }
+    for (const name of names) {
+      const agent = rt.fleet.agents.find((a) => a.name === name);
+      if (!agent) throw new UsageError(`no agent named '${name}'`);
+      const hv = (await rt.connections.connect(agent.libvirtUri)) as LibvirtHypervisor;
+      try {
+        const r = await resetAgentDisk(
+          {
+            hypervisor: hv,
+            snapshots: new LibvirtSnapshots(hv.connection),
+            disks: new LocalDisks(),
+            state: new JsonStateStore(stateFile(rt.stateDir)),
+            connector: agentConnector(rt),
+            stateDir: rt.stateDir,
+            publicKeyOf: (k) => publicKeyLine(publicKeyOfPrivateKey(k)),
+            sudo: sshUserOf(rt.run, agent) !== 'root',
+          },
+          { agent: name, domain: domainName(name, rt.fleet.config.domainPrefix) },
+        );
+        printNote(
+          `${name}: disk removed; host key ${r.hostKey.slice(0, 30)}... ${r.took === 'guest' ? 'taken from the guest and ' : ''}handed to the new disk`,
+        );
+      } catch (err) {
+        if (err instanceof ResetRefusedError) throw new UsageError(err.message);
+        throw err;
+      }
+    }
+  };
+}
+
+export function registerReset(program: Command): void {
+  program
+    .command('reset')
+    .description(
+      "an agent's disk back to the base image, keeping its identity (host key, pin, secrets); provisioning reruns",
+    )
+    .argument('<name>', 'agent', agentName)
+    .option('-y, --yes', 'do not ask before deleting the disk')
+    .option('--no-provision', 'stop at "ssh ready" after the new disk boots')
+    .addHelpText(
+      'after',
+      `
+What happens: fleet keeps the agent's SSH host key (reads it from the guest over the pinned session
+when fleet did not make it, so the agent must be running then), stops the domain, deletes its
+snapshots and disk, and runs \`fleet up NAME\`: a new disk from baseImage, the same key handed over
+through fw_cfg at first boot, provisioning again. known_hosts, secrets/hosts/NAME.pub and the
+secrets encrypted to the agent stay valid. Everything else on the disk is gone.
+
+Examples:
+  fleet reset drago --yes
+  fleet up --rebase drago     # the same after baseImage changed (the plan says BLOCKED/rebase)`,
+    )
+    .action(async (name: string, opts: { yes?: boolean; provision: boolean }, command: Command) => {
+      await applyGoal(contextOf(command), {
+        names: [name],
+        goal: 'up',
+        dryRun: false,
+        provision: opts.provision,
+        before: resetBefore('reset', [name], opts.yes === true),
+      });
+    });
+}

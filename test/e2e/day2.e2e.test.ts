@@ -1,0 +1,211 @@
+// Day-2 operations on real libvirt + QEMU (TCG) through the built CLI, sharing two agents: autostart, exec on
+// several agents, logs -f, the interactive serial console (driven through a pty), logs --journal on a guest
+// without systemd, restart (new boot, same QEMU, same pin), and ssh to a shut-off agent.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri, type TestImage } from '@agentfleet/testing';
+import { fleet, fleetMain, fleetOk, fleetSpawn } from '@agentfleet/testing/fleet-cli';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const VM_TIMEOUT = 300_000;
+const tag = `da${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 2).toString(36)}`;
+const [A, B] = [`${tag}a`, `${tag}b`] as const;
+// day2a's port block (40000-40999).
+const portBase = 40000 + Math.floor(Math.random() * 8) * 100;
+
+let dir: string;
+let stateDir: string;
+let image: TestImage;
+
+const virsh = (...args: string[]) => execFileSync('virsh', ['-c', systemUri, ...args], { encoding: 'utf8' });
+const qemuPid = (name: string) => readFileSync(`/run/libvirt/qemu/agent-${name}.pid`, 'utf8').trim();
+/** The command's output lines on `agent`, without fleet exec's prefixes and summary. */
+const run = async (agent: string, command: string) =>
+  (await fleetOk(dir, ['exec', agent, '--', command])).stdout
+    .split('\n')
+    .filter((l) => l.startsWith(`${agent} | `))
+    .map((l) => l.slice(agent.length + 3))
+    .join('\n');
+const stateHostKey = (agent: string) =>
+  (
+    JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as {
+      agents: Record<string, { hostKey: string }>;
+    }
+  ).agents[agent]?.hostKey;
+
+/** Runs `fleet console` in a pty (python3's pty module), types `input`, then Ctrl-]; resolves with what it saw. */
+function consoleSession(agent: string): Promise<{ code: number | null; out: string }> {
+  const driver = `
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b''
+def pump(until, secs):
+    global out
+    end = time.time() + secs
+    while time.time() < end and until not in out:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                return
+pump(b'detach with Ctrl-]', 30)
+for _ in range(5):
+    os.write(fd, b'\\recho CONSOLE-$((6*7))\\r')
+    pump(b'CONSOLE-42', 12)
+    if b'CONSOLE-42' in out: break
+os.write(fd, b'\\x1d')
+pump(b'detached from', 10)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode('utf8', 'replace'))
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'python3',
+      ['-c', driver, process.execPath, fleetMain, '--dir', dir, 'console', agent],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+beforeAll(async () => {
+  await ensureLibvirtd();
+  image = await ensureTestImage();
+  dir = mkdtempSync(join(tmpdir(), 'day2a-e2e-'));
+  stateDir = join(dir, 'state');
+  mkdirSync(join(dir, 'agents'));
+  writeFileSync(
+    join(dir, 'agents', 'fleet.yaml'),
+    [
+      `libvirtUri: ${systemUri}`,
+      `stateDir: ${stateDir}`,
+      `baseImage: ${image.baseImage}`,
+      'domainType: qemu',
+      'diskMode: overlay',
+      'reservedCores: []',
+      `sshPorts: { start: ${portBase}, end: ${portBase + 40} }`,
+      `spicePorts: { start: ${portBase + 50}, end: ${portBase + 90} }`,
+      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
+      'bootTimeouts: { sshSeconds: 240, shutdownSeconds: 60 }',
+      '',
+    ].join('\n'),
+  );
+  const agent = (extra: string) =>
+    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: x@example.org }\n${extra}`;
+  // A: the default isolated network (passt), autostart, tagged; B: tagged too.
+  writeFileSync(join(dir, 'agents', `${A}.yaml`), agent('autostart: true\ntags: [grp]\n'));
+  writeFileSync(join(dir, 'agents', `${B}.yaml`), agent('tags: [grp]\n'));
+}, VM_TIMEOUT);
+
+afterAll(async () => {
+  for (const n of [A, B]) {
+    try {
+      virsh('destroy', `agent-${n}`);
+    } catch {}
+    try {
+      virsh('undefine', `agent-${n}`);
+    } catch {}
+  }
+  stopPassts([A, B]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.sequential('day-2 operations on real VMs', () => {
+  it(
+    'up sets libvirt autostart for the agent that asks for it, and only for it',
+    async () => {
+      await fleetOk(dir, ['up', '--no-provision']);
+      expect(virsh('dominfo', `agent-${A}`)).toMatch(/Autostart:\s+enable/);
+      expect(virsh('dominfo', `agent-${B}`)).toMatch(/Autostart:\s+disable/);
+      // Nothing left to do: the flag is observed from libvirt, not re-applied.
+      expect((await fleetOk(dir, ['plan'])).stdout).not.toContain('autostart');
+    },
+    VM_TIMEOUT,
+  );
+
+  it('exec on two agents prefixes output per agent, reports both exit codes and exits 1', async () => {
+    await run(A, 'touch /tmp/day2-ok');
+    const r = await fleet(dir, ['exec', '--tag', 'grp', '--', 'echo out-$((40+2)); test -f /tmp/day2-ok']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^${A} \\| out-42$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^${B} \\| out-42$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^${A}\\s+exit 0$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^${B}\\s+exit 1$`, 'm'));
+  }, 60_000);
+
+  it('logs -f shows a line the guest prints after it started', async () => {
+    const follow = fleetSpawn(dir, ['logs', A, '-f', '-n', '1']);
+    let out = '';
+    follow.stdout.on('data', (d) => {
+      out += d;
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      await run(A, 'echo FOLLOW-$((7*6)) > /dev/console');
+      const deadline = Date.now() + 20_000;
+      while (!out.includes('FOLLOW-42') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      expect(out).toContain('FOLLOW-42');
+    } finally {
+      follow.kill('SIGINT');
+    }
+  }, 60_000);
+
+  it("console attaches to the guest's shell through a pty, runs a typed command, and Ctrl-] detaches", async () => {
+    const s = await consoleSession(A);
+    expect(s.out).toContain('CONSOLE-42');
+    expect(s.out).toContain('detached from');
+    expect(s.code).toBe(0);
+    // The typed command's output also reached the log file `fleet logs` reads.
+    expect((await fleetOk(dir, ['logs', A, '-n', '200'])).stdout).toContain('CONSOLE-42');
+  }, 120_000);
+
+  it('logs --journal says plainly that a guest without systemd has no journal', async () => {
+    const r = await fleet(dir, ['logs', A, '--journal']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`agent ${A} has no journalctl`);
+  }, 60_000);
+
+  it(
+    'restart boots the guest again in the same QEMU process, with the same pinned host key',
+    async () => {
+      const pin = stateHostKey(A);
+      const pid = qemuPid(A);
+      const bootBefore = (await run(A, 'cat /proc/sys/kernel/random/boot_id')).trim();
+      const uptimeBefore = await run(A, 'cut -d. -f1 /proc/uptime');
+      const r = await fleetOk(dir, ['restart', A]);
+      expect(r.stdout).toContain(`${A}: restarted`);
+      const bootAfter = (await run(A, 'cat /proc/sys/kernel/random/boot_id')).trim();
+      expect(bootAfter).not.toBe(bootBefore);
+      expect(Number(await run(A, 'cut -d. -f1 /proc/uptime'))).toBeLessThan(Number(uptimeBefore));
+      expect(qemuPid(A)).toBe(pid);
+      expect(stateHostKey(A)).toBe(pin);
+    },
+    VM_TIMEOUT,
+  );
+
+  it(
+    'ssh to a shut-off agent names its state and the remedy',
+    async () => {
+      await fleetOk(dir, ['down', B]);
+      const r = await fleet(dir, ['ssh', B, '--', 'true']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`agent ${B} is shut off; run \`fleet up ${B}\``);
+      expect(r.stderr).not.toContain('Connection refused');
+    },
+    VM_TIMEOUT,
+  );
+});
