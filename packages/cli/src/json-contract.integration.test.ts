@@ -1,6 +1,14 @@
 // Every --json output of the built CLI (success, failure, usage error) validates against its
 // published schema in docs/json/, and exit codes follow the table in docs/json.md.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, runCli, tempFleet } from '@agentfleet/testing/run-cli';
@@ -108,6 +116,27 @@ describe('commands that need no VM', () => {
     const out = jsonRun(dir, ['spice', 'clj'], 'spice', 0, { DISPLAY: '', WAYLAND_DISPLAY: '' });
     // --json never opens a viewer: it is the URI, display or not.
     expect(out.uri).toBeDefined();
+  });
+
+  it("add's schema modeline points at the agent schema from a fleet outside the repository", () => {
+    const r = runCli(
+      [
+        'add',
+        'c2add',
+        '--memory',
+        '256MiB',
+        '--vcpus',
+        '1',
+        '--share-cores',
+        '--git-email',
+        'c2@example.org',
+      ],
+      dir,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const ref = /\$schema=(\S+)/.exec(readFileSync(join(dir, 'agents', 'c2add.yaml'), 'utf8'))?.[1] ?? '';
+    expect(existsSync(join(dir, 'agents', ref)), ref).toBe(true);
+    rmSync(join(dir, 'agents', 'c2add.yaml'));
   });
 
   it('secrets list in a fleet without secrets.nix: no secrets configured, not a nix-instantiate error', () => {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadFleet, recordedPlacements } from '@agentfleet/core';
 import { acquireLock, lockFile } from '@agentfleet/engine';
 import { type Command, Option } from 'commander';
@@ -56,7 +57,7 @@ export function registerAdd(program: Command): void {
           ...(opts.gitEmail !== undefined && { email: opts.gitEmail }),
         };
       }
-      const text = `# yaml-language-server: $schema=../packages/core/schema/agent.schema.json\n${Object.keys(doc).length ? stringify(doc) : '{}\n'}`;
+      const text = `# yaml-language-server: $schema=${agentSchemaRef(ctx.dir)}\n${Object.keys(doc).length ? stringify(doc) : '{}\n'}`;
 
       // Validate the fleet as it will be, before writing anything.
       const loaded = loadFleet([...readFleetSources(ctx.dir), { path: file, text }]);
@@ -85,4 +86,14 @@ export function registerAdd(program: Command): void {
         await release();
       }
     });
+}
+
+/**
+ * The agent schema as the new file's modeline names it: relative to agents/, so the link holds for a
+ * fleet anywhere (not only at this repository's root), pointing into the installed @agentfleet/core.
+ */
+export function agentSchemaRef(fleetDir: string): string {
+  // packages/cli/dist/commands/add.js -> packages/core/schema/ (the workspace layout the CLI ships in).
+  const schema = fileURLToPath(new URL('../../../core/schema/agent.schema.json', import.meta.url));
+  return relative(join(fleetDir, 'agents'), schema);
 }
