@@ -178,7 +178,10 @@ NX=$W/nix-bin; mkdir -p "$NX/lib"
 cp /usr/bin/nix "$NX/nix"
 for l in $(ldd /usr/bin/nix | grep -o '/[^ ]*' | grep -v '/ld-linux'); do cp -L "$l" "$NX/lib/"; done
 mkdir -p "$R/etc/nix"
-printf 'build-users-group =\nsandbox = false\nsubstituters =\nexperimental-features = nix-command\n' > "$R/etc/nix/nix.conf"
+# require-sigs = false: NixOS runs a nix-daemon that trusts the admin login (nix.settings.trusted-users, so unsigned
+# host-built paths are accepted); here `nix-daemon --stdio` serves the store directly and nix 2.8 treats that client
+# as untrusted, so the store itself must take unsigned paths.
+printf 'build-users-group =\nsandbox = false\nsubstituters =\nexperimental-features = nix-command\nrequire-sigs = false\n' > "$R/etc/nix/nix.conf"
 cat > "$R/usr/bin/nix-lazy" <<'EOF'
 #!/bin/sh
 # nix, nix-daemon, nix-store, nix-env: the real nix on the boot disk, called by the name it was called with.
