@@ -60,15 +60,36 @@ export async function buildToplevels(
     onLine(`$ nix ${args.join(' ')}`);
     return nix(args, onLine);
   };
+  /**
+   * Each agent's toplevel derivation, from one evaluation: `nix build --json` lists its results in
+   * no particular order (seen: agent a handed agent b's system), so they are paired by drvPath.
+   */
+  const derivations = async (ref: string, frozen: boolean): Promise<Map<string, string> | undefined> => {
+    const apply = `cs: { ${agents.map((a) => `"${a}" = cs."agent-${a}".config.system.build.toplevel.drvPath;`).join(' ')} }`;
+    const args = [
+      ...NIX_FEATURES,
+      'eval',
+      '--json',
+      ...(frozen ? ['--no-update-lock-file'] : []),
+      `${ref}#nixosConfigurations`,
+      '--apply',
+      apply,
+    ];
+    toAll(`$ nix ${args.join(' ')}`);
+    const r = await nix(args, toAll);
+    if (r.code !== 0) return undefined;
+    return new Map(Object.entries(JSON.parse(r.stdout) as Record<string, string>));
+  };
   const buildAll = async (ref: string, frozen: boolean) => {
     const out = new Map<string, BuiltToplevel>();
+    const drvs = agents.length > 1 ? await derivations(ref, frozen) : undefined;
     const joint = await build(ref, frozen, agents, toAll);
     if (joint.code === 0) {
-      const paths = outPaths(joint.stdout);
-      agents.forEach((a, i) => {
-        const path = paths[i];
+      const built = outPaths(joint.stdout);
+      for (const a of agents) {
+        const path = agents.length === 1 ? built[0]?.out : built.find((b) => b.drvPath === drvs?.get(a))?.out;
         out.set(a, path ? { ok: true, path } : { ok: false, message: 'nix build printed no output path' });
-      });
+      }
       return out;
     }
     if (agents.length === 1) {
@@ -79,7 +100,7 @@ export async function buildToplevels(
     for (const a of agents) {
       const log = logs.get(a);
       const alone = await build(ref, frozen, [a], (l) => log?.write(`${l}\n`));
-      const path = alone.code === 0 ? outPaths(alone.stdout)[0] : undefined;
+      const path = alone.code === 0 ? outPaths(alone.stdout)[0]?.out : undefined;
       out.set(
         a,
         path ? { ok: true, path } : { ok: false, message: `nix build on the host exited with ${alone.code}` },
@@ -107,10 +128,13 @@ export async function buildToplevels(
   });
 }
 
-/** `nix build --json`: one entry per installable, in order. */
-function outPaths(stdout: string): (string | undefined)[] {
-  const parsed = JSON.parse(stdout) as { outputs?: { out?: string } }[];
-  return parsed.map((p) => p.outputs?.out);
+/** `nix build --json`: one entry per built derivation, in no promised order. */
+function outPaths(stdout: string): { drvPath?: string; out?: string }[] {
+  const parsed = JSON.parse(stdout) as { drvPath?: string; outputs?: { out?: string } }[];
+  return parsed.map((p) => ({
+    ...(p.drvPath !== undefined && { drvPath: p.drvPath }),
+    ...(p.outputs?.out !== undefined && { out: p.outputs.out }),
+  }));
 }
 
 /** The flake as an upload would send it, in a private temp dir (nix copies a `path:` flake whole). */
