@@ -103,7 +103,9 @@ describe.sequential('two fleets on one host', () => {
       expect(xml).toContain(`fleetDir="${dirA}"`);
       expect(xml).toContain(`stateDir="${join(dirA, 'state')}"`);
 
-      const plan = await fleetOk(dirB, ['plan', '--no-provision']);
+      // A blocked agent is a plan `up` cannot carry out: plan exits 1 (and says why).
+      const plan = await fleet(dirB, ['plan', '--no-provision']);
+      expect(plan.code).toBe(1);
       expect(plan.stdout).toContain(`! agent ${ALPHA} is BLOCKED`);
       expect(plan.stdout).toContain(
         `another fleet (id ${fleetId}, fleet dir ${dirA}, state dir ${join(dirA, 'state')})`,
@@ -139,7 +141,8 @@ describe.sequential('two fleets on one host', () => {
       writeAgent(dirA, HAND);
 
       // Declared but not imported: the domain is nobody's, so up would not touch it.
-      const plan = await fleetOk(dirA, ['plan', '--no-provision', HAND]);
+      const plan = await fleet(dirA, ['plan', '--no-provision', HAND]);
+      expect(plan.code).toBe(1);
       expect(plan.stdout).toContain(`! agent ${HAND} is BLOCKED`);
       expect(plan.stdout).toContain(`adopt the domain with \`fleet import ${HAND}\``);
 
@@ -170,7 +173,7 @@ describe.sequential('two fleets on one host', () => {
       expect(next.stdout).toContain(`> agent ${HAND} will be started`);
       expect(next.stdout).not.toContain('create-disk');
       // ...and B, which does not declare it, never lists it.
-      expect((await fleetOk(dirB, ['plan', '--no-provision'])).stdout).not.toContain(HAND);
+      expect((await fleet(dirB, ['plan', '--no-provision'])).stdout).not.toContain(HAND);
     },
     VM_TIMEOUT,
   );

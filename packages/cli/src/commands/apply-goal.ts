@@ -109,10 +109,14 @@ export async function applyGoal(
       },
     );
     bars.stop();
-    // Every applied goal may pin or forget keys (up records, destroy --purge forgets).
-    if (!opts.dryRun) await refreshSshFiles(rt);
-    if (after && !opts.dryRun && result.confirmed && result.outcomes.every((o) => o.ok))
-      await after(rt, result);
+    try {
+      if (after && !opts.dryRun && result.confirmed && result.outcomes.every((o) => o.ok))
+        await after(rt, result);
+    } finally {
+      // Every applied goal may pin or forget keys (up records, destroy --purge forgets): after the
+      // follow-up, which retires a purged agent's committed key, so no pin of it is written back.
+      if (!opts.dryRun) await refreshSshFiles(rt);
+    }
   } finally {
     bars.stop();
     await rt.close();
