@@ -267,7 +267,9 @@ export async function waitForSsh(target: SshTarget, opts: WaitForSshOptions = {}
   const { host, port, who } = target;
   const dial = opts.dial ?? tcpConnect;
   const listening = await runStage(who, 'listening', o.listening, opts, async (t) =>
-    closeSilent(await dial(host, port, t), Date.now()),
+    // Closed at once: a connection that reached the guest's sshd and lingered would count against its limit of
+    // unauthenticated connections per address (dropbear: 5), refusing the logins that follow.
+    (await dial(host, port, t)).destroy(),
   );
   const banner = await runStage(who, 'banner', o.banner, opts, (t) =>
     hedged((left) => readBanner(dial, host, port, left), t, BANNER_HEDGE_MS),
