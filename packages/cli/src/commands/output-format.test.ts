@@ -44,11 +44,11 @@ describe('plain progress lines (no terminal)', () => {
     sink({ type: 'agent', agent: 'drago', status: 'failed', error: 'ssh timed out\nconsole tail...' });
     expect(lines).toEqual([
       '07:05:09 drago: create-disk...\n',
-      '07:05:09 drago: disk 0%\n',
-      '07:05:09 drago: disk 25%\n',
-      '07:05:09 drago: disk 50%\n',
-      '07:05:09 drago: disk 75%\n',
-      '07:05:09 drago: disk 100%\n',
+      '07:05:09 drago: disk 0 B of 100 B (0%)\n',
+      '07:05:09 drago: disk 25 B of 100 B (25%)\n',
+      '07:05:09 drago: disk 50 B of 100 B (50%)\n',
+      '07:05:09 drago: disk 75 B of 100 B (75%)\n',
+      '07:05:09 drago: disk 100 B of 100 B (100%)\n',
       '07:05:09 drago: create-disk done\n',
       '07:05:09 drago: FAILED: ssh timed out\n',
     ]);

@@ -380,12 +380,22 @@ describe('build: host (nix on the host faked; real in host-build.integration and
   const nixCalls: { args: string[]; env?: Record<string, string> }[] = [];
   const fakeNix: NixRunner = async (args, onLine, env) => {
     nixCalls.push({ args: [...args], ...(env && { env }) });
+    const drv = (agent: string) => `/nix/store/${'d'.repeat(32)}-toplevel-${agent}.drv`;
+    if (args.includes('eval')) {
+      const apply = args[args.indexOf('--apply') + 1] ?? '';
+      const agents = [...apply.matchAll(/"([a-z0-9-]+)" = /g)].map((m) => m[1] as string);
+      return { code: 0, stdout: JSON.stringify(Object.fromEntries(agents.map((a) => [a, drv(a)]))) };
+    }
     if (args.includes('build')) {
       const outs = args
         .filter((a) => a.includes('#nixosConfigurations.'))
-        .map((a) => ({
-          outputs: { out: `/nix/store/${'x'.repeat(32)}-toplevel-${/agent-([a-z0-9-]+)\./.exec(a)?.[1]}` },
-        }));
+        .map((a) => /agent-([a-z0-9-]+)\./.exec(a)?.[1] as string)
+        .map((agent) => ({
+          drvPath: drv(agent),
+          outputs: { out: `/nix/store/${'x'.repeat(32)}-toplevel-${agent}` },
+        }))
+        // nix promises no order: the results come back reversed, as real nix was seen to do.
+        .reverse();
       onLine('building...');
       return { code: 0, stdout: JSON.stringify(outs) };
     }
