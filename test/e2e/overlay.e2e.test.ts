@@ -67,7 +67,9 @@ describe.sequential('overlay disks', () => {
     await fleetOk(dir, ['down']);
     const before = readFileSync(disk);
     writeFleet(otherBase);
-    const plan = await fleetOk(dir, ['plan', '--no-provision']);
+    // A blocked agent is a plan `up` cannot carry out: plan exits 1 and says why.
+    const plan = await fleet(dir, ['plan', '--no-provision']);
+    expect(plan.code).toBe(1);
     expect(plan.stdout).toContain(`! agent ${name} is BLOCKED`);
     expect(plan.stdout).toContain('refusing to use a different base');
     const r = await fleet(dir, ['up', '--no-provision']);

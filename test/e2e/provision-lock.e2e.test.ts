@@ -126,6 +126,9 @@ describe.sequential('the fleet pins its flake inputs in one flake.lock', () => {
         .join(' ');
       expect((await fleetOk(dir, ['keys', withKey])).stdout).toBe(`${made}\n`);
       expect(JSON.parse((await fleetOk(dir, ['--json', 'keys', withKey])).stdout)).toEqual({
+        version: 1,
+        ok: true,
+        command: 'keys',
         agent: withKey,
         user: withKey,
         publicKey: made,

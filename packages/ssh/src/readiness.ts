@@ -130,6 +130,10 @@ function closeSilent(socket: Duplex, connectedAt: number): void {
   if (!(socket instanceof net.Socket) || wait <= 0 || socket.destroyed) return void socket.destroy();
   socket.removeAllListeners();
   socket.on('error', () => undefined);
+  // Once the guest answers (a forwarder that held the connection reached it late), the handshake is
+  // over for the forwarder too: close at once, or the guest's sshd counts a lingering unauthenticated
+  // client (dropbear refuses logins beyond 5 per address).
+  socket.on('data', () => socket.destroy());
   socket.resume();
   socket.unref();
   const timer = setTimeout(() => socket.destroy(), wait);
