@@ -57,8 +57,9 @@ describe.sequential('reliability under faults', () => {
   it(
     'a guest rebooted during phase 1: provisioning waits for it, retries the step once, finishes, frees the lock',
     async () => {
-      // Bulk in the flake makes phase 1's upload last long enough to reboot the guest in the middle of it.
-      await writeFile(join(dir, 'bulk.bin'), randomBytes(4 * 1024 * 1024));
+      // Bulk in the flake makes phase 1's upload last long enough to reboot the guest in the middle of it
+      // (4 MiB and a 1 s delay let a quiet machine finish the upload first).
+      await writeFile(join(dir, 'bulk.bin'), randomBytes(16 * 1024 * 1024));
       try {
         const child = fleetSpawn(dir, ['provision', agent, '--from', 'phase1']);
         let output = '';
@@ -78,7 +79,7 @@ describe.sequential('reliability under faults', () => {
           'ssh',
           agent,
           '--',
-          'setsid sh -c "sleep 1; reboot -f" </dev/null >/dev/null 2>&1 &',
+          'setsid sh -c "sleep 0.2; reboot -f" </dev/null >/dev/null 2>&1 &',
         ]);
         const code = await Promise.race([
           exited,
