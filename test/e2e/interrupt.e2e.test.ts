@@ -1,11 +1,12 @@
 // Ctrl-C during `fleet up` in a real terminal (tmux): the terminal is
 // given back (cursor shown, auto-wrap on), the lock released, and the resume command printed.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLibvirtd, ensureTestImage, systemUri } from '@agentfleet/testing';
 import { fleet, fleetMain } from '@agentfleet/testing/fleet-cli';
+import { writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const agent = `cl${Math.floor(Math.random() * 36 ** 5).toString(36)}`;
@@ -15,22 +16,8 @@ beforeAll(async () => {
   await ensureLibvirtd();
   const image = await ensureTestImage();
   dir = mkdtempSync(join(tmpdir(), 'cli16-int-'));
-  mkdirSync(join(dir, 'agents'));
   const port = 37200 + Math.floor(Math.random() * 300);
-  writeFileSync(
-    join(dir, 'agents', 'fleet.yaml'),
-    [
-      `libvirtUri: ${systemUri}`,
-      `stateDir: ${join(dir, 'state')}`,
-      `baseImage: ${image.baseImage}`,
-      'domainType: qemu',
-      'reservedCores: []',
-      `sshPorts: { start: ${port}, end: ${port + 20} }`,
-      `spicePorts: { start: ${port + 400}, end: ${port + 420} }`,
-      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
-      '',
-    ].join('\n'),
-  );
+  await writeFleetConfig(dir, image, join(dir, 'state'), port, {});
   writeFileSync(
     join(dir, 'agents', `${agent}.yaml`),
     'memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: cl@example.org }\n',

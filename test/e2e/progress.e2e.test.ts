@@ -2,11 +2,12 @@
 // and the SSH wait shows how long it has waited against its limit. One boot, stopped by Ctrl-C once
 // the wait is on screen (the interrupt path itself is interrupt.e2e.test.ts's subject).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLibvirtd, ensureTestImage, systemUri } from '@agentfleet/testing';
 import { fleet, fleetMain } from '@agentfleet/testing/fleet-cli';
+import { writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const agent = `c2${Math.floor(Math.random() * 36 ** 5).toString(36)}`;
@@ -16,25 +17,9 @@ beforeAll(async () => {
   await ensureLibvirtd();
   const image = await ensureTestImage();
   dir = mkdtempSync(join(tmpdir(), 'cli2-progress-'));
-  mkdirSync(join(dir, 'agents'));
   const port = 46000 + Math.floor(Math.random() * 400);
-  writeFileSync(
-    join(dir, 'agents', 'fleet.yaml'),
-    [
-      `libvirtUri: ${systemUri}`,
-      `stateDir: ${join(dir, 'state')}`,
-      `baseImage: ${image.baseImage}`,
-      'domainType: qemu',
-      // A full copy of the ~20 MB image: the bytes the bar must show.
-      'diskMode: copy',
-      'network: open',
-      'reservedCores: []',
-      `sshPorts: { start: ${port}, end: ${port + 20} }`,
-      `spicePorts: { start: ${port + 500}, end: ${port + 520} }`,
-      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
-      '',
-    ].join('\n'),
-  );
+  // A full copy of the ~20 MB image: the bytes the bar must show.
+  await writeFleetConfig(dir, image, join(dir, 'state'), port, { diskMode: 'copy', network: 'open' });
   writeFileSync(
     join(dir, 'agents', `${agent}.yaml`),
     'memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: c2@example.org }\n',

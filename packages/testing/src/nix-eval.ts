@@ -3,7 +3,7 @@
 // may therefore copy a path into the store (results stringify paths with toString).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface NixResult {

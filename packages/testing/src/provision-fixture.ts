@@ -109,26 +109,38 @@ export async function inVm(
   }
 }
 
-/** agents/fleet.yaml for the test image on the system libvirtd, ports from `portBase`, state in `stateDir`. */
-export async function writeFleetConfig(dir: string, image: TestImage, stateDir: string, portBase: number) {
+/**
+ * agents/fleet.yaml for the test image on the system libvirtd, ports from `portBase`, state in `stateDir`;
+ * `settings` replaces or adds top-level keys (e.g. `{ diskMode: 'copy', network: 'open' }`).
+ */
+export async function writeFleetConfig(
+  dir: string,
+  image: TestImage,
+  stateDir: string,
+  portBase: number,
+  settings: Record<string, string> = {},
+) {
+  const fleet: Record<string, string> = {
+    libvirtUri: systemUri,
+    stateDir,
+    baseImage: image.baseImage,
+    flake: '.',
+    domainType: 'qemu',
+    portForward: 'auto',
+    diskMode: 'overlay',
+    reservedCores: '[]',
+    sshPorts: `{ start: ${portBase}, end: ${portBase + 20} }`,
+    spicePorts: `{ start: ${portBase + 100}, end: ${portBase + 120} }`,
+    ssh: `{ user: root, identityFile: ${image.privateKeyPath} }`,
+    bootTimeouts: '{ sshSeconds: 180, shutdownSeconds: 60 }',
+    ...settings,
+  };
   await mkdir(join(dir, 'agents'), { recursive: true });
   await writeFile(
     join(dir, 'agents', 'fleet.yaml'),
-    [
-      `libvirtUri: ${systemUri}`,
-      `stateDir: ${stateDir}`,
-      `baseImage: ${image.baseImage}`,
-      'flake: .',
-      'domainType: qemu',
-      'portForward: auto',
-      'diskMode: overlay',
-      'reservedCores: []',
-      `sshPorts: { start: ${portBase}, end: ${portBase + 20} }`,
-      `spicePorts: { start: ${portBase + 100}, end: ${portBase + 120} }`,
-      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
-      'bootTimeouts: { sshSeconds: 180, shutdownSeconds: 60 }',
-      '',
-    ].join('\n'),
+    `${Object.entries(fleet)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n')}\n`,
   );
 }
 
