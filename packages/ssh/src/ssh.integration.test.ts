@@ -84,6 +84,20 @@ describe('packages/ssh against OpenSSH sshd', () => {
     expect(recorded).toEqual([]);
   });
 
+  it('fails, instead of waiting forever, when the server closes the connection during the handshake', async () => {
+    // A rebooting guest: its sshd sends the banner and goes away before the login (ssh2 reports only 'close').
+    const server = net.createServer((socket) => socket.end('SSH-2.0-OpenSSH_9.2\r\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      const err = await connectShell({ ...pinned(sshd), port }).catch((e) => e);
+      expect(err).toBeInstanceOf(SshConnectError);
+      expect(err.message).toContain('closed the connection before the login completed');
+    } finally {
+      server.close();
+    }
+  });
+
   describe('against a server holding ed25519 and rsa host keys, like a NixOS guest', () => {
     let multi: Sshd;
     beforeAll(async () => {

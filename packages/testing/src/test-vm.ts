@@ -107,10 +107,8 @@ export async function bootTestVm(opts: TestVmOptions = {}): Promise<TestVm> {
   }
   const consoleLog = path.join(dir, 'console.log');
   await writeFile(consoleLog, '');
-  const base = { name, dir, disk, consoleLog, sshPort: await freePort(), spicePort: await freePort() };
+  const base = { name, dir, disk, consoleLog, sshPort: 0, spicePort: 0 };
   const xmlPath = path.join(dir, 'domain.xml');
-  await writeFile(xmlPath, domainXml(base, opts));
-  await virsh('define', xmlPath);
 
   const vm: TestVm = {
     ...base,
@@ -150,11 +148,22 @@ export async function bootTestVm(opts: TestVmOptions = {}): Promise<TestVm> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-  try {
-    await vm.start();
-  } catch (err) {
-    await vm.remove();
-    throw err;
+  // freePort's port was free a moment ago; another suite's process may take it before QEMU binds it, so a start
+  // that lost the race gets new ports.
+  for (let attempt = 1; ; attempt++) {
+    vm.sshPort = await freePort();
+    vm.spicePort = await freePort();
+    await writeFile(xmlPath, domainXml(vm, opts));
+    await virsh('define', xmlPath);
+    try {
+      await vm.start();
+      return vm;
+    } catch (err) {
+      if (attempt < 3 && PORT_TAKEN.test((err as Error).message)) continue;
+      await vm.remove();
+      throw err;
+    }
   }
-  return vm;
 }
+
+const PORT_TAKEN = /Could not set up host forwarding rule|Failed to bind socket|Address already in use/;
