@@ -64,7 +64,9 @@ export function connectShell(target: SshTarget, opts: ConnectOptions = {}): Prom
     client.on('error', onError);
     // ssh2 reports a peer that closes before login (a guest's sshd stopped by a reboot) with 'close' alone, no
     // 'error'; it also clears its ready timer then, so without this the promise would never settle.
-    client.once('close', () => onError(new Error('the server closed the connection before the login completed')));
+    client.once('close', () =>
+      onError(new Error('the server closed the connection before the login completed')),
+    );
     client.once('ready', async () => {
       if (settled) return;
       if (!presented) return fail(new Error(`${target.who} (${address}): no host key seen in the handshake`));
