@@ -48,6 +48,9 @@ import { regenerateAgentsJson } from './nix-data.js';
 
 export { Connections };
 
+/** The fleet repo's directories fleet writes atomically: ledger, agents.json, rekeyed secrets, committed host keys. */
+const REPO_WRITE_DIRS = ['agents', 'hosts', 'secrets', 'secrets/hosts'];
+
 export interface Runtime {
   fleet: Fleet;
   run: FleetRun;
@@ -98,8 +101,9 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
       // Every run that may write the state dir first makes it private (and tightens an old one).
       await securePrivateDir(stateDir);
       release = await acquireLock(lockFile(stateDir), opts.lock);
-      // Under the lock no other fleet writes here: temps of a killed run are leftovers.
-      await removeStaleTemps(stateDir);
+      // Under the lock no other fleet writes here: temps of a killed run are leftovers. So are those it left in
+      // the fleet repo (a rekey or a ledger write killed between write and rename), which git would show.
+      for (const d of [stateDir, ...REPO_WRITE_DIRS.map((r) => join(ctx.dir, r))]) await removeStaleTemps(d);
     }
     const ledger = await allocateLedger(ctx, declared, connections, opts.writeLedger);
     const fleet = recordedPlacements(declared, ledger);
