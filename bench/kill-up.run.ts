@@ -1,6 +1,8 @@
 // Randomized SIGKILLs of `fleet up`, the long variant of test/e2e/faults.e2e.test.ts (issue #12's stress round,
-// repeatable): each round purges the agents, starts `fleet up`, SIGKILLs it after a random delay within a whole
-// bring-up's duration (so every phase gets its share), then runs `fleet up` once more, which must recover: exit 0,
+// repeatable): each round purges the agents, starts `fleet up` and SIGKILLs it, in odd rounds after a random delay
+// within a whole bring-up's duration (most land in the long SSH wait, as in the first stress round), in even rounds
+// 0-2 s after a phase drawn at random showed (so every phase gets its share), then runs `fleet up` once more, which
+// must recover: exit 0,
 // every agent provisioned, state, committed pin and known_hosts agreeing, no lock, no temp file or partial disk, no
 // process left by the killed run, one passt per agent, and libvirtd's open descriptors back where they were.
 // Agents on a libvirtd of this run's own, fleet's default isolated network, copied disks.
@@ -62,6 +64,8 @@ function phaseAt(output: string): string {
 
 interface Round {
   round: number;
+  /** The phase whose start the kill waited for (even rounds). */
+  after?: string;
   delayMs: number;
   phase: string;
   exited: string;
@@ -131,12 +135,14 @@ it('fleet up killed at random points: the next run recovers every time', async (
     for (let round = 1; round <= KILLS; round++) {
       const purge = await fleet(dir, ['destroy', ...agents, '--purge', '--yes']);
       expect(purge.code, purge.stdout + purge.stderr).toBe(0);
-      const delayMs = Math.round(Math.random() * fullMs);
+      const target =
+        round % 2 === 0 ? PHASES[1 + Math.floor(Math.random() * (PHASES.length - 1))] : undefined;
+      const delayMs = Math.round(Math.random() * (target ? 2000 : fullMs));
       let timer: NodeJS.Timeout | undefined;
       const killed = await runFleetUntil(
         dir,
         ['up'],
-        'spawn',
+        target?.[1] ?? 'spawn',
         (child) =>
           new Promise<void>((resolve) => {
             timer = setTimeout(() => {
@@ -158,6 +164,7 @@ it('fleet up killed at random points: the next run recovers every time', async (
       const found = next.code === 0 ? await problems() : [`exit ${next.code}: ${next.stdout}${next.stderr}`];
       rounds.push({
         round,
+        ...(target && { after: target[0] }),
         delayMs,
         phase,
         exited,
@@ -165,8 +172,9 @@ it('fleet up killed at random points: the next run recovers every time', async (
         problems: found,
         recoveryMs,
       });
+      const when = target ? `${delayMs} ms after ${target[0]} showed` : `after ${delayMs} ms`;
       process.stderr.write(
-        `round ${round}/${KILLS}: killed after ${delayMs} ms in ${phase} (${exited}); ` +
+        `round ${round}/${KILLS}: killed ${when}, in ${phase} (${exited}); ` +
           `${found.length === 0 ? 'recovered' : `NOT recovered: ${found.join('; ')}`} in ${recoveryMs} ms\n`,
       );
     }
