@@ -8,7 +8,7 @@
 // Agents on a libvirtd of this run's own, fleet's default isolated network, copied disks.
 // Usage: npm run build && KILLS=30 AGENTS=1 npx vitest run -c bench/vitest.config.ts bench/kill-up.run.ts
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +135,11 @@ it('fleet up killed at random points: the next run recovers every time', async (
     for (let round = 1; round <= KILLS; round++) {
       const purge = await fleet(dir, ['destroy', ...agents, '--purge', '--yes']);
       expect(purge.code, purge.stdout + purge.stderr).toBe(0);
+      // `--purge` removes every file of the agent (a half-copied disk a kill left included).
+      const kept = readdirSync(stateDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+        agents.some((a) => f.includes(a)),
+      );
+      expect(kept, `left after destroy --purge in ${stateDir}`).toEqual([]);
       const target =
         round % 2 === 0 ? PHASES[1 + Math.floor(Math.random() * (PHASES.length - 1))] : undefined;
       const delayMs = Math.round(Math.random() * (target ? 2000 : fullMs));

@@ -1,18 +1,16 @@
 // Faults an operator meets, through the built CLI on real libvirt + QEMU (TCG) with the tiny image: a guest that
-// reboots in the middle of provisioning, a lost state.json with a changed guest key, a disk deleted by hand.
-// One agent VM serves every case.
+// reboots in the middle of provisioning, a lost state.json with a changed guest key, a disk deleted by hand and
+// libvirtd restarted. One agent VM serves every case, on a libvirtd of this file's own: restarting it touches no
+// other test's daemon.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, restartLibvirtd, type TestImage } from '@agentfleet/testing';
+import { ensureTestImage, type TestImage } from '@agentfleet/testing';
 import { fleet, fleetOk, fleetSpawn } from '@agentfleet/testing/fleet-cli';
-import {
-  makeSecretsFleet,
-  removeDomains,
-  writeAgent,
-  writeFleetConfig,
-} from '@agentfleet/testing/provision-fixture';
+import { type PrivateLibvirtd, startPrivateLibvirtd } from '@agentfleet/testing/private-libvirtd';
+import { makeSecretsFleet, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const LIMIT = 400_000;
@@ -27,13 +25,17 @@ const portBase = 45000 + Math.floor(Math.random() * 8) * 100;
 let dir: string;
 let stateDir: string;
 let image: TestImage;
+let daemon: PrivateLibvirtd | undefined;
+let daemonDir: string | undefined;
 
 const agentState = async () => JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')).agents[agent];
 const inAgent = async (command: string) => (await fleetOk(dir, ['ssh', agent, '--', command])).stdout;
 
 beforeAll(async () => {
-  await ensureLibvirtd();
   image = await ensureTestImage();
+  daemonDir = await mkdtemp(join(tmpdir(), 'reliab-libvirtd-'));
+  daemon = startPrivateLibvirtd({ dir: daemonDir });
+  await daemon.ready();
   const fleetRepo = await makeSecretsFleet(
     { [agent]: [SECRET] },
     { [SECRET]: PLAINTEXT },
@@ -41,7 +43,7 @@ beforeAll(async () => {
   );
   dir = fleetRepo.dir;
   stateDir = join(dir, 'state');
-  await writeFleetConfig(dir, image, stateDir, portBase);
+  await writeFleetConfig(dir, image, stateDir, portBase, { libvirtUri: daemon.uri });
   await writeAgent(dir, agent, [SECRET]);
   // These faults are not about networking: QEMU's own forward keeps passt out of the picture.
   await appendFile(join(dir, 'agents', `${agent}.yaml`), 'network: open\n');
@@ -49,8 +51,9 @@ beforeAll(async () => {
 }, LIMIT);
 
 afterAll(async () => {
-  removeDomains([agent]);
+  daemon?.stop([`agent-${agent}`]);
   if (dir) await rm(dir, { recursive: true, force: true });
+  if (daemonDir) await rm(daemonDir, { recursive: true, force: true });
 });
 
 describe.sequential('reliability under faults', () => {
@@ -154,7 +157,7 @@ describe.sequential('reliability under faults', () => {
         exited.then(() => `fleet up ended before create-disk:\n${output}`),
       ]);
       expect(atStop).not.toContain(`${agent}: start`);
-      await restartLibvirtd();
+      await daemon?.restart();
       child.kill('SIGCONT');
       const code = await exited;
       expect(code, output).toBe(0);

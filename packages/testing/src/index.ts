@@ -1,5 +1,5 @@
 export { type RunError, repoRoot, run } from './exec.js';
-export { ensureLibvirtd, restartLibvirtd, systemUri } from './libvirtd.js';
+export { ensureLibvirtd, systemUri } from './libvirtd.js';
 export { opensshArgs, opensshExec, presentedHostKey, writeKnownHosts } from './openssh.js';
 export { stopPassts } from './passt.js';
 export { freePort, waitForListen } from './ports.js';

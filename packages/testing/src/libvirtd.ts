@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot, run } from './exec.js';
 
@@ -21,32 +20,4 @@ export async function ensureLibvirtd(uri = systemUri): Promise<void> {
   }
   await run(path.join(repoRoot, 'scripts/libvirtd-up.sh'), []);
   await run('virsh', ['-c', uri, 'version']);
-}
-
-/** Where scripts/libvirtd-up.sh records the daemon's pid. */
-const LIBVIRTD_PID_FILE = '/run/libvirtd.pid';
-
-/**
- * Restarts the libvirtd that scripts/libvirtd-up.sh started (SIGTERM, then the script again):
- * running domains keep running, every open connection sees EOF. The daemon is shared, so the gap
- * is kept as short as the daemon allows.
- */
-export async function restartLibvirtd(): Promise<void> {
-  const pid = Number((await readFile(LIBVIRTD_PID_FILE, 'utf8').catch(() => '')).trim());
-  if (!pid || process.getuid?.() !== 0) {
-    throw new Error(
-      `restarting libvirtd needs root and a daemon started by scripts/libvirtd-up.sh (${LIBVIRTD_PID_FILE})`,
-    );
-  }
-  process.kill(pid, 'SIGTERM');
-  const gone = () => {
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  };
-  while (!gone()) await new Promise((r) => setTimeout(r, 20));
-  await run(path.join(repoRoot, 'scripts/libvirtd-up.sh'), []);
 }
