@@ -40,8 +40,13 @@ const portBase = 30500 + Math.floor(Math.random() * 40) * 10;
 const NS_LOOPBACK_PORT = portBase + 1;
 const MACHINE_LOOPBACK_PORT = portBase + 2;
 const OUTSIDE_PORT = portBase + 3;
-/** A host service on 0.0.0.0 in fleet's namespace: reachable at HOST_IP. */
+/**
+ * A host service on 0.0.0.0 in fleet's namespace, asked at a second, public-looking address of the
+ * host (as a bridge or a second NIC would have): passt gives the guest HOST_IP as its own address,
+ * so from inside the guest HOST_IP is the guest itself.
+ */
 const HOST_ANY_PORT = portBase + 10;
+const HOST_ALT_IP = '203.0.113.1';
 
 let dir: string;
 let stateDir: string;
@@ -160,6 +165,7 @@ beforeAll(async () => {
   }
   inNs(HOST_NS, 'ip', ['route', 'add', 'default', 'via', OUT_IP]);
   for (const ip of [LAN_IP, METADATA_IP]) inNs(OUT_NS, 'ip', ['addr', 'add', `${ip}/32`, 'dev', 'lo']);
+  inNs(HOST_NS, 'ip', ['addr', 'add', `${HOST_ALT_IP}/32`, 'dev', 'lo']);
   // The none case's world: a namespace on a veth of the machine's own (no route beyond it).
   const [vm, vn] = [`net${id}m`, `net${id}n`];
   run('ip', ['netns', 'add', NONE_NS]);
@@ -265,7 +271,7 @@ async function probeFromA(
 
 /** What only networkFirewall keeps from an isolated guest (passt itself forwards there). */
 const firewalled: Record<string, string> = {
-  'fw-hostany': `${HOST_IP} ${HOST_ANY_PORT}`,
+  'fw-hostany': `${HOST_ALT_IP} ${HOST_ANY_PORT}`,
   'fw-lan': `${LAN_IP} ${OUTSIDE_PORT}`,
   'fw-metadata': `${METADATA_IP} ${OUTSIDE_PORT}`,
 };
@@ -287,7 +293,7 @@ describe.sequential('isolation of an agent (network: isolated, the default)', ()
       /^SSH-2.0/,
     );
     // What networkFirewall is for: answered in fleet's namespace for anyone but the confined passt.
-    expect(read(HOST_IP, HOST_ANY_PORT, HOST_NS)).toContain('LEAK-host-any');
+    expect(read(HOST_ALT_IP, HOST_ANY_PORT, HOST_NS)).toContain('LEAK-host-any');
     expect(read(LAN_IP, OUTSIDE_PORT, HOST_NS)).toContain('LEAK-lan');
     expect(read(METADATA_IP, OUTSIDE_PORT, HOST_NS)).toContain('LEAK-metadata');
     expect(read(NONE_WORLD_IP, OUTSIDE_PORT)).toContain('LEAK-none-world');
@@ -405,9 +411,10 @@ describe.sequential('isolation of an agent (network: isolated, the default)', ()
       });
       expect(results.outside).toContain('OUTSIDE-WORLD');
       // The same probes the firewall refused above: so it was the firewall that refused them.
-      expect(results['fw-hostany']).toContain('LEAK-host-any');
-      expect(results['fw-lan']).toContain('LEAK-lan');
-      expect(results['fw-metadata']).toContain('LEAK-metadata');
+      const seen = JSON.stringify(results);
+      expect(results['fw-hostany'], seen).toContain('LEAK-host-any');
+      expect(results['fw-lan'], seen).toContain('LEAK-lan');
+      expect(results['fw-metadata'], seen).toContain('LEAK-metadata');
       expect(results['slirp4-nslo']).not.toMatch(/LEAK/);
     },
     VM_TIMEOUT,
