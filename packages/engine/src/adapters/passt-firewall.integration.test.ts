@@ -176,7 +176,7 @@ describe('networkFirewall (real passt, nft, useradd; in test namespaces)', () =>
     expect(connectAs(PASST_USER, LAN_IP)).toMatch(/^refused/);
   });
 
-  it('a table a crashed run left (no passt) goes with the next stop; a table removed by hand comes back with the next ensure', () => {
+  it('a table a crashed run left (no passt) goes with the next stop; a table or socket link removed by hand comes back with the next ensure', () => {
     passt('stop', fleetB, 'x');
     expect(tables()).not.toContain('agentfleet_');
     // A crash between start and stop: the table without its passt, found by any later stop.
@@ -189,8 +189,13 @@ describe('networkFirewall (real passt, nft, useradd; in test namespaces)', () =>
     expect(tables()).not.toContain(tableB);
     passt('ensure', fleetB, 'y', sshPort + 2);
     inHost('nft', ['delete', 'table', 'inet', tableB]);
+    // And a run killed between passt's bind and the link in the state dir: the next ensure links it.
+    rmSync(socketOf(fleetB, 'y'));
+    const pid = confinedPid(fleetB, 'y');
     passt('ensure', fleetB, 'y', sshPort + 2);
     expect(tables()).toContain(tableB);
+    expect(confinedPid(fleetB, 'y')).toBe(pid);
+    expect(readlinkSync(socketOf(fleetB, 'y'))).toBe(confinedSocketOf(socketOf(fleetB, 'y')));
     passt('stop', fleetB, 'y');
     expect(tables()).not.toContain(tableB);
   });

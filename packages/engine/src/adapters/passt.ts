@@ -1,7 +1,7 @@
 // The `network: isolated` helper: one passt per agent, started by fleet on this machine.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { GuestNetworkSpec, GuestNetworks, NetworkFirewallSetting } from '@agentfleet/core';
 import {
@@ -86,9 +86,15 @@ export class PasstNetworks implements GuestNetworks {
   }
 
   private async start(spec: GuestNetworkSpec, confinedAs?: { uid: number; gid: number }): Promise<void> {
-    if ((await passtPids(spec.socketPath)).length > 0) return;
-    await this.prepareDir(dirname(spec.socketPath));
     const bindPath = confinedAs ? confinedSocketOf(spec.socketPath) : spec.socketPath;
+    const running = await passtProcesses(spec.socketPath);
+    if (running.length > 0) {
+      // A run killed between passt's bind and the link left a confined passt QEMU cannot find.
+      if (running.some((p) => p.socket === confinedSocketOf(spec.socketPath)))
+        await linkSocket(confinedSocketOf(spec.socketPath), spec.socketPath);
+      return;
+    }
+    await this.prepareDir(dirname(spec.socketPath));
     // A socket file left by a passt that died would make the new one fail to bind.
     await rm(spec.socketPath, { force: true });
     await rm(bindPath, { force: true });
@@ -141,8 +147,7 @@ export class PasstNetworks implements GuestNetworks {
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-    // QEMU joins the path in its domain XML, in the state dir.
-    if (confinedAs) await symlink(bindPath, spec.socketPath);
+    if (confinedAs) await linkSocket(bindPath, spec.socketPath);
   }
 
   async isRunning(socketPath: string): Promise<boolean> {
@@ -180,6 +185,13 @@ async function removeUnusedFirewall(fleetKey: string): Promise<void> {
 /** `networkFirewall` as this process applies it: `auto` confines passt when fleet runs as root. */
 export const passtConfined = (setting: NetworkFirewallSetting) =>
   setting === 'on' || (setting === 'auto' && process.getuid?.() === 0);
+
+/** QEMU joins the path in its domain XML, in the state dir: a link to where the confined passt bound. */
+async function linkSocket(target: string, path: string): Promise<void> {
+  if ((await readlink(path).catch(() => undefined)) === target) return;
+  await rm(path, { force: true });
+  await symlink(target, path);
+}
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
