@@ -23,6 +23,7 @@ export function registerRestart(program: Command): void {
         names,
         writeLedger: false,
         lock: `fleet ${process.argv.slice(2).join(' ')}`,
+        startsAgents: true,
       });
       try {
         const agents = names.length > 0 ? names : rt.fleet.agents.map((a) => a.name);
