@@ -45,6 +45,7 @@ describe('loadFleet', () => {
         network: 'isolated',
         tags: [],
         autostart: false,
+        shares: [],
       },
     ]);
   });

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import {
   type AgentSpec,
   type Allocation,
@@ -58,6 +59,7 @@ export async function desiredAgents(
       ),
       domainName: domain,
       fleet: fleetIdentity(run),
+      ...domainShares(run, agent),
     };
     const network = input.network;
     const passtSocket = network.mode === 'isolated' ? network.socketPath : undefined;
@@ -117,6 +119,21 @@ export function agentDomainInput(
     consoleLogPath: agentConsoleLog(stateDir, agent.name),
     ...(reservedCores !== undefined && { reservedCores }),
   };
+}
+
+/** Where libvirt finds the wrapper that serves a read-only share (see the script). */
+export const VIRTIOFSD_READ_ONLY = fileURLToPath(new URL('../libexec/virtiofsd-readonly', import.meta.url));
+
+/** The agent's shares with their host directories as the CLI resolved and checked them. */
+function domainShares(run: FleetRun, agent: AgentSpec): Pick<DomainXmlInput, 'shares' | 'virtiofsdReadOnly'> {
+  if (agent.shares.length === 0) return {};
+  const shares = agent.shares.map((s) => {
+    const source = run.shareDirs?.[s.source];
+    if (source === undefined)
+      throw new Error(`share source '${s.source}' of agent ${agent.name} was not resolved`);
+    return { source, tag: s.tag, target: s.target, readOnly: s.readOnly };
+  });
+  return { shares, virtiofsdReadOnly: VIRTIOFSD_READ_ONLY };
 }
 
 /** The state dir's paths end up in QEMU options (where ',' separates) and in sun_path. */
