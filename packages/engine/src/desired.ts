@@ -56,10 +56,10 @@ export async function desiredAgents(
         allocation,
         choice,
         reservedCoresOn(run.fleet.config, agent.libvirtUri),
+        run.shareDirs,
       ),
       domainName: domain,
       fleet: fleetIdentity(run),
-      ...domainShares(run, agent),
     };
     const network = input.network;
     const passtSocket = network.mode === 'isolated' ? network.socketPath : undefined;
@@ -96,6 +96,7 @@ export function agentDomainInput(
   allocation: Allocation,
   choice: HostChoice,
   reservedCores?: readonly number[],
+  shareDirs?: Readonly<Record<string, string>>,
 ): DomainXmlInput {
   const spiceSocket = agentSpiceSocket(stateDir, agent.name);
   checkSocketPath(spiceSocket);
@@ -118,17 +119,21 @@ export function agentDomainInput(
     diskPath: allocation.disk ?? agentDisk(stateDir, agent.name),
     consoleLogPath: agentConsoleLog(stateDir, agent.name),
     ...(reservedCores !== undefined && { reservedCores }),
+    ...domainShares(agent, shareDirs),
   };
 }
 
 /** Where libvirt finds the wrapper that serves a read-only share (see the script). */
 export const VIRTIOFSD_READ_ONLY = fileURLToPath(new URL('../libexec/virtiofsd-readonly', import.meta.url));
 
-/** The agent's shares with their host directories as the CLI resolved and checked them. */
-function domainShares(run: FleetRun, agent: AgentSpec): Pick<DomainXmlInput, 'shares' | 'virtiofsdReadOnly'> {
+/** The agent's shares with their host directories as the CLI resolved and checked them (FleetRun.shareDirs). */
+function domainShares(
+  agent: AgentSpec,
+  shareDirs: Readonly<Record<string, string>> | undefined,
+): Pick<DomainXmlInput, 'shares' | 'virtiofsdReadOnly'> {
   if (agent.shares.length === 0) return {};
   const shares = agent.shares.map((s) => {
-    const source = run.shareDirs?.[s.source];
+    const source = shareDirs?.[s.source];
     if (source === undefined)
       throw new Error(`share source '${s.source}' of agent ${agent.name} was not resolved`);
     return { source, tag: s.tag, target: s.target, readOnly: s.readOnly };
