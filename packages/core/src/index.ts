@@ -22,6 +22,7 @@ export * from './placement.js';
 export * from './plan/index.js';
 export * from './ports.js';
 export * from './provision/index.js';
+export * from './shares.js';
 export * from './snapshots.js';
 export * from './ssh/index.js';
 export * from './terminal-text.js';

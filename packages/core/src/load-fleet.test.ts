@@ -46,6 +46,7 @@ describe('loadFleet', () => {
         network: 'isolated',
         tags: [],
         autostart: false,
+        shares: [],
       },
     ]);
   });

@@ -148,6 +148,20 @@ export interface AgentSpec {
   tags: string[];
   /** libvirt autostart: the domain starts when libvirtd does. */
   autostart: boolean;
+  /** Host directories mounted in the guest over virtiofs (see shares.ts). */
+  shares: AgentShare[];
+}
+
+/** One `shares:` entry with its defaults. */
+export interface AgentShare {
+  /** Host directory as written (absolute, `~/...` or relative to the fleet repo): the CLI resolves it. */
+  source: string;
+  /** Absolute mount point in the guest. */
+  target: string;
+  /** virtiofs tag: what the guest names in `mount -t virtiofs TAG`. */
+  tag: string;
+  /** Enforced on the host (virtiofsd serves a read-only bind mount), not only by the guest's mount option. */
+  readOnly: boolean;
 }
 
 export interface Fleet {
