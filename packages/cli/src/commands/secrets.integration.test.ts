@@ -14,6 +14,7 @@ import {
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expectSchema } from '@agentfleet/testing/json-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -77,6 +78,22 @@ describe('fleet secrets', () => {
     expect(ageDecrypt(admin, 'mail.age')).toBe('hunter2\n');
     expect(ageDecrypt(drago, 'mail.age')).toBe('hunter2\n');
     expect(ageDecrypt(luce, 'mail.age')).toBeUndefined();
+  });
+
+  it('add --json validates against its schema', () => {
+    const before = [read('agents/drago.yaml'), read('hosts/agents.json')];
+    const r = fleet(['add', 'token', '--agents', 'drago', '--json'], { input: 't0ken' });
+    expect(expectSchema(r.stdout, 'secrets-add')).toMatchObject({
+      ok: true,
+      file: 'token.age',
+      agents: ['drago'],
+      recipients: 2,
+    });
+    expect(ageDecrypt(admin, 'token.age')).toBe('t0ken');
+    // The cases below expect mail alone.
+    rmSync(join(dir, 'secrets/token.age'));
+    writeFileSync(join(dir, 'agents/drago.yaml'), before[0] ?? '');
+    writeFileSync(join(dir, 'hosts/agents.json'), before[1] ?? '');
   });
 
   it('add refuses an existing secret or an unknown agent and writes nothing', () => {
@@ -213,6 +230,12 @@ describe('fleet secrets', () => {
     const r = fleet(['edit', 'mail', '-i', admin], { editor: 'true' });
     expect(r.stdout).toMatch(/mail\.age unchanged; not re-encrypted/);
     expect(read('secrets/mail.age')).toBe(before);
+    const json = fleet(['edit', 'mail', '-i', admin, '--json'], { editor: 'true' });
+    expect(expectSchema(json.stdout, 'secrets-edit')).toMatchObject({
+      ok: true,
+      file: 'mail.age',
+      changed: false,
+    });
   });
 
   it('list shows state, agents and recipients', () => {
@@ -248,7 +271,8 @@ describe('fleet secrets', () => {
     rmSync(join(dir, 'secrets/hosts/luce.pub'));
     const r = fleet(['rekey', '--json', '-i', admin]);
     expect(r.status).toBe(1);
-    const summary = JSON.parse(r.stdout);
+    const summary = expectSchema(r.stdout, 'secrets-rekey');
+    expect(summary).toMatchObject({ ok: false, error: { code: 'failed' } });
     expect(summary.rekeyed).toEqual(['mail.age']);
     expect(summary.failed).toEqual([
       { file: 'locked.age', error: expect.stringMatching(/none of the 1 identities can decrypt it/) },
@@ -307,8 +331,8 @@ describe('fleet secrets', () => {
       join(dir, 'hosts/agents.json'),
       '{"agents":{"drago":{"secrets":["mail","db"]},"luce":{"secrets":["mail"]}}}',
     );
-    const r = fleet(['edit', 'db'], { editor: `sh -c 'printf s3cret > "$0"'` });
-    expect(r.stdout).toMatch(/wrote secrets\/db\.age for 2 recipient\(s\)/);
+    const r = fleet(['edit', 'db', '--json'], { editor: `sh -c 'printf s3cret > "$0"'` });
+    expect(expectSchema(r.stdout, 'secrets-edit')).toMatchObject({ file: 'db.age', changed: true });
     expect(ageDecrypt(drago, 'db.age')).toBe('s3cret');
     expect(ageDecrypt(luce, 'db.age')).toBeUndefined();
   });
