@@ -2,15 +2,16 @@
 // `fleet ...` it quotes in the text must name a real command and real options (checked against that
 // command's own --help, global options included), the ones that need no VM are run as written on a
 // scratch copy of the repository's fleet, and the npm scripts and files it names exist. So README
-// cannot drift from the CLI.
-import { execFile, spawnSync } from 'node:child_process';
+// cannot drift from the CLI. The same holds for the examples in every command's own --help.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ensureLibvirtd, systemUri } from '@agentfleet/testing';
 import { CLI, REPO, runCli, shippedFleet } from '@agentfleet/testing/run-cli';
+import type { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { fleetProgram } from '../packages/cli/src/program.js';
 
 const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
 const blocks = [...readme.matchAll(/^```(\w*)\n([\s\S]*?)^```/gm)].map((m) => ({
@@ -75,24 +76,42 @@ function commandWords(words: string[]): string[] {
   return first === 'secrets' && words[start + 1] ? [first, words[start + 1] as string] : [first];
 }
 
-/** `fleet COMMAND --help` for every command the examples name, a few at a time (each is a Node start). */
-async function helpTexts(commands: string[][]): Promise<Map<string, { ok: boolean; text: string }>> {
-  const keys = [...new Set(commands.map((c) => c.join(' ')))];
-  const texts = new Map<string, { ok: boolean; text: string }>();
-  const run = promisify(execFile);
-  const next = async (): Promise<void> => {
-    const key = keys.pop();
-    if (key === undefined) return;
-    const args = [CLI, ...(key === '' ? [] : key.split(' ')), '--help'];
-    const r = await run(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' } }).then(
-      (out) => ({ ok: true, text: out.stdout }),
-      (err: { stdout?: string; stderr?: string }) => ({ ok: false, text: `${err.stdout}${err.stderr}` }),
-    );
-    texts.set(key, r);
-    return next();
-  };
-  await Promise.all([next(), next(), next(), next()]);
-  return texts;
+// The CLI's own command tree, in this process: each command's --help as `fleet CMD --help` prints it.
+const program = await fleetProgram(undefined);
+const helpCache = new Map<string, { ok: boolean; text: string }>();
+function helpOf(words: string[]): { ok: boolean; text: string } {
+  const key = words.join(' ');
+  const cached = helpCache.get(key);
+  if (cached) return cached;
+  let command: Command | undefined = program;
+  for (const w of words) command = command?.commands.find((c) => c.name() === w);
+  let text = '';
+  if (command) {
+    command.configureOutput({ writeOut: (t) => (text += t), writeErr: (t) => (text += t) });
+    command.outputHelp();
+  }
+  const help = { ok: command !== undefined, text: command ? text : `no command fleet ${key}` };
+  helpCache.set(key, help);
+  return help;
+}
+
+/** What is wrong with an example: a command that does not exist, an option it does not have. */
+function problemsOf(ex: Example): string[] {
+  const command = commandWords(ex.words);
+  const h = helpOf(command);
+  if (!h.ok || (command.length > 0 && !h.text.includes(`Usage: fleet ${command.join(' ')}`)))
+    return [`${ex.source}: \`fleet ${command.join(' ')} --help\` failed: ${h.text.slice(0, 200)}`];
+  const end = ex.words.indexOf('--');
+  return (end < 0 ? ex.words : ex.words.slice(0, end))
+    .filter((w) => w.startsWith('-') && w !== '-')
+    .map((w) => w.replace(/=.*$/, ''))
+    .filter((option) => {
+      const listed = option.startsWith('--')
+        ? new RegExp(`(^|[\\s,])${option}\\b`, 'm')
+        : new RegExp(`(^|\\s)${option},`, 'm');
+      return !listed.test(h.text);
+    })
+    .map((option) => `${ex.source}: ${option} is not an option of fleet ${command.join(' ')}`);
 }
 
 describe('README examples', () => {
@@ -102,30 +121,28 @@ describe('README examples', () => {
     expect(quotedExamples.length).toBeGreaterThan(15);
   });
 
-  it('every command exists and every option it uses is in that command’s --help', async () => {
-    const problems: string[] = [];
-    const examples = [...blockExamples, ...quotedExamples];
-    const help = await helpTexts(examples.map((ex) => commandWords(ex.words)));
-    for (const ex of examples) {
-      const command = commandWords(ex.words);
-      const h = help.get(command.join(' ')) ?? { ok: false, text: '' };
-      if (!h.ok || (command.length > 0 && !h.text.includes(`Usage: fleet ${command.join(' ')}`))) {
-        problems.push(`${ex.source}: \`fleet ${command.join(' ')} --help\` failed: ${h.text.slice(0, 200)}`);
-        continue;
-      }
-      const end = ex.words.indexOf('--');
-      for (const w of end < 0 ? ex.words : ex.words.slice(0, end)) {
-        if (!w.startsWith('-') || w === '-') continue;
-        const option = w.replace(/=.*$/, '');
-        const listed = option.startsWith('--')
-          ? new RegExp(`(^|[\\s,])${option}\\b`, 'm')
-          : new RegExp(`(^|\\s)${option},`, 'm');
-        if (!listed.test(h.text))
-          problems.push(`${ex.source}: ${option} is not an option of fleet ${command.join(' ')}`);
-      }
-    }
-    expect(problems).toEqual([]);
-  }, 120_000);
+  it('every command exists and every option it uses is in that command’s --help', () => {
+    expect([...blockExamples, ...quotedExamples].flatMap(problemsOf)).toEqual([]);
+  });
+
+  it("every command's --help ends with examples, which use only its options", () => {
+    const commands = program.commands.flatMap((c) =>
+      c.commands.length > 0 ? c.commands.map((sub) => [c.name(), sub.name()]) : [[c.name()]],
+    );
+    expect(commands.length).toBeGreaterThan(25);
+    const missing = commands.filter((c) => !/\nExamples:\n {2}\S/.test(helpOf(c).text));
+    expect(missing.map((c) => c.join(' '))).toEqual([]);
+    // Each example line, from its `fleet` on (`printf ... | fleet ...`), up to a pipe into another program.
+    const shown = commands.flatMap((c) =>
+      (helpOf(c).text.split('\nExamples:\n')[1] ?? '')
+        .split('\n')
+        .map((l) => /(?:^|\| )(fleet [^|]*)/.exec(l.trim())?.[1]?.trim())
+        .filter((l): l is string => l !== undefined)
+        .flatMap(examplesOf),
+    );
+    expect(shown.length).toBeGreaterThan(commands.length);
+    expect(shown.flatMap(problemsOf)).toEqual([]);
+  });
 
   it('the npm scripts and scripts/ files it names exist', () => {
     const scripts = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: object })
