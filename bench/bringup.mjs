@@ -28,8 +28,10 @@ const imageDir = join(repo, '.cache/testvm');
 execFileSync(join(repo, 'scripts/make-test-image.sh'), [imageDir], { stdio: 'ignore' });
 const base = join(imageDir, 'base.qcow2');
 const key = join(imageDir, 'id_ed25519');
-const tag = `bu${process.pid.toString(36)}`;
-let portBase = 34000 + Math.floor(Math.random() * 8) * 100;
+const tag = `bn${process.pid.toString(36)}`;
+// PORTS=41500: a block of 100 host ports, 20 per fleet repo (10 SSH, 10 SPICE), reused round-robin.
+const portBlock = Number(process.env.PORTS ?? 34000 + Math.floor(Math.random() * 8) * 100);
+let portBase = portBlock;
 const cpus = availableParallelism();
 const hasVirtInstall = (() => {
   try {
@@ -48,13 +50,13 @@ const fleetCli = (dir, args) =>
 
 /** A fleet repo with N agents, allocated; returns its dir, names, ssh ports and console logs. */
 function fleetRepo(label, n) {
-  const dir = mkdtempSync(`/tmp/bringup-bench-${label}-`);
+  const dir = mkdtempSync(`/tmp/bench-bringup-${label}-`);
   mkdirSync(join(dir, 'agents'));
   const start = portBase;
-  portBase = portBase >= 34800 ? 34000 : portBase + 100;
+  portBase = portBase >= portBlock + 80 ? portBlock : portBase + 20;
   writeFileSync(
     join(dir, 'agents', 'fleet.yaml'),
-    `libvirtUri: ${URI}\nstateDir: ${join(dir, 'state')}\nbaseImage: ${base}\ndomainType: qemu\nnetwork: open\nportForward: hostfwd\ndiskMode: overlay\nreservedCores: []\nsshPorts: { start: ${start}, end: ${start + 49} }\nspicePorts: { start: ${start + 50}, end: ${start + 99} }\nssh: { user: root, identityFile: ${key} }\nbootTimeouts: { sshSeconds: 600, shutdownSeconds: 30 }\n`,
+    `libvirtUri: ${URI}\nstateDir: ${join(dir, 'state')}\nbaseImage: ${base}\ndomainType: qemu\nnetwork: open\nportForward: hostfwd\ndiskMode: overlay\nreservedCores: []\nsshPorts: { start: ${start}, end: ${start + 9} }\nspicePorts: { start: ${start + 10}, end: ${start + 19} }\nssh: { user: root, identityFile: ${key} }\nbootTimeouts: { sshSeconds: 600, shutdownSeconds: 30 }\n`,
   );
   const names = Array.from({ length: n }, (_, i) => `${tag}${label}${i}`);
   for (const [i, name] of names.entries()) {
@@ -88,7 +90,7 @@ function cleanup(r) {
 const live = new Set();
 let panicked = false;
 
-function run(cmd, args) {
+function run(cmd, args, onStderr) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     live.add(child);
@@ -96,6 +98,7 @@ function run(cmd, args) {
     let err = '';
     child.stderr.on('data', (d) => {
       err += d;
+      onStderr?.(d);
     });
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exit ${code}: ${err}`))));
   });
@@ -161,6 +164,8 @@ async function sshUntilReady(port, kh, connectTimeout, pauseMs) {
 /** XML files from `fleet xml`, so the script and the bare run boot exactly what fleet would define. */
 function domainXmls(r) {
   return r.names.map((n) => {
+    // fleet makes each agent's private socket directory (SPICE) before it starts the domain.
+    mkdirSync(join(r.state, 'run', `agent-${n}`), { recursive: true, mode: 0o700 });
     const file = join(r.dir, `${n}.xml`);
     writeFileSync(
       file,
@@ -182,16 +187,40 @@ async function timed(r, body) {
   const wall = now() - t0;
   const seen = await watch.done;
   const ready = seen.every((s) => s !== undefined) ? Math.max(...seen) - t0 : Number.NaN;
-  return { wall, ready };
+  return { wall, ready, readyEach: seen.map((x) => x - t0) };
 }
 
 const cases = {
   async fleet(n) {
     const r = fleetRepo('f', n);
+    // TRACE=1: fleet's debug log, each line stamped with the time it reached the script, printed after the sample.
+    const trace = [];
+    const onStderr = process.env.TRACE
+      ? (d) =>
+          trace.push(
+            ...String(d)
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => [now(), l]),
+          )
+      : undefined;
+    const debug = process.env.TRACE ? ['--log-level', 'debug'] : [];
     try {
-      return await timed(r, () =>
-        run(process.execPath, [main, '--dir', r.dir, 'up', '--no-provision', '--concurrency', String(n)]),
+      const t0 = now();
+      const sample = await timed(r, () =>
+        run(
+          process.execPath,
+          [main, ...debug, '--dir', r.dir, 'up', '--no-provision', '--concurrency', String(n)],
+          onStderr,
+        ),
       );
+      if (process.env.TRACE)
+        console.error(
+          `    READY lines at ${sample.readyEach.map((x) => (x / 1000).toFixed(2)).join(', ')} s`,
+        );
+      for (const [t, line] of trace)
+        console.error(`    ${((t - t0) / 1000).toFixed(2).padStart(6)} ${line.slice(0, 200)}`);
+      return sample;
     } finally {
       cleanup(r);
     }

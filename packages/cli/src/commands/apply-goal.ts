@@ -116,6 +116,8 @@ export async function applyGoal(
       // Every applied goal may pin or forget keys (up records, destroy --purge forgets): after the
       // follow-up, which retires a purged agent's committed key, so no pin of it is written back.
       if (!opts.dryRun) await refreshSshFiles(rt);
+      // Since the process started, as 'runtime open': what follows is only closing connections and exiting.
+      ctx.log.debug({ ms: Math.round(performance.now()) }, 'ssh_config and known_hosts written');
     }
   } finally {
     bars.stop();
