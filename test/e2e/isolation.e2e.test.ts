@@ -7,7 +7,7 @@
 // runs in a namespace "host" whose default route leads to a namespace "outside" holding a
 // listener; 10.0.2.2 and fec0::2 are blackholed in the machine's own namespace while it runs.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri, type TestImage } from '@agentfleet/testing';
@@ -153,7 +153,8 @@ beforeAll(async () => {
       `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${n}@example.org }\n`,
     );
   }
-  await fleetOkInHost(['up', '--no-provision', '--pregenerate-host-keys']);
+  // Host keys are made here before first boot by default and handed over via fw_cfg.
+  await fleetOkInHost(['up', '--no-provision']);
 }, VM_TIMEOUT);
 
 afterAll(async () => {
@@ -278,8 +279,10 @@ describe.sequential('isolation of an agent (network: isolated, the default)', ()
     }
   });
 
-  it('after up --pregenerate-host-keys the guest has the key, and no PRIVATE KEY is in any cmdline, domain XML or QEMU log', () => {
+  it('after up the guest has the key made for it (0600, in a 0700 dir of the state dir), and no PRIVATE KEY is in any cmdline, domain XML or QEMU log', () => {
+    expect(statSync(join(stateDir, 'hostkeys')).mode & 0o777).toBe(0o700);
     for (const n of [A, B]) {
+      expect(statSync(join(stateDir, 'hostkeys', `agent-${n}_ed25519`)).mode & 0o777).toBe(0o600);
       expect(readFileSync(join(stateDir, `agent-${n}.console.log`), 'utf8')).toContain(
         'AGENTFLEET HOSTKEY (fw_cfg)',
       );
