@@ -445,8 +445,19 @@ cases.vagrant = vagrantCase;
 /** Storage pools virt-install defined for `dir`. */
 function removePools(dir) {
   const virsh = (...a) => execFileSync('virsh', ['-c', URI, ...a], { encoding: 'utf8' });
-  for (const pool of virsh('pool-list', '--all', '--name').split('\n').filter(Boolean)) {
-    if (!virsh('pool-dumpxml', pool).includes(`<path>${dir}</path>`)) continue;
+  for (const pool of virsh('pool-list', '--all', '--name')
+    .split('\n')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    // Other users of the shared daemon add and remove pools meanwhile.
+    const xml = (() => {
+      try {
+        return virsh('pool-dumpxml', pool);
+      } catch {
+        return '';
+      }
+    })();
+    if (!xml.includes(`<path>${dir}</path>`)) continue;
     try {
       virsh('pool-destroy', pool);
     } catch {}
@@ -468,7 +479,12 @@ console.log(
     (hasVagrant ? '' : ' (vagrant-libvirt not installed: case skipped)'),
 );
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// The middle sample, or the mean of the two middle ones.
+const median = (xs) => {
+  const o = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(o.length / 2);
+  return o.length % 2 ? o[m] : (o[m - 1] + o[m]) / 2;
+};
 const s = (ms) => (ms / 1000).toFixed(1);
 try {
   for (const n of Ns) {

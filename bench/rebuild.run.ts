@@ -12,7 +12,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureLibvirtd, ensureTestImage } from '@agentfleet/testing';
-import { fleetOk } from '@agentfleet/testing/fleet-cli';
+import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
 import { countingNix, HOST_BUILD_NIX_CONFIG, hostBuildFlake } from '@agentfleet/testing/host-build-flake';
 import { makeSecretsFleet, removeDomains, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { afterAll, it } from 'vitest';
@@ -26,6 +26,20 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const s = (ms: number) => (ms / 1000).toFixed(1);
 
 let dir: string | undefined;
+
+/**
+ * fleet with the args; a run that fails (a TCG guest on a machine at load 20 drops a connection) is said and run once
+ * more, which resumes where it stopped: the time returned is the successful run's.
+ */
+async function fleetRetried(fleetDir: string, args: string[]): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const t0 = performance.now();
+    const r = await fleet(fleetDir, args);
+    if (r.code === 0) return performance.now() - t0;
+    if (attempt === 2) throw new Error(`fleet ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+    console.error(`  (fleet ${args.join(' ')} failed, run again:\n${r.stdout.trim()})`);
+  }
+}
 let counterDir: string | undefined;
 
 afterAll(async () => {
@@ -67,7 +81,7 @@ it('fleet rebuild: build on the host vs in each guest, N = 1, 2, 4', async () =>
   const newConfig = () =>
     writeFile(join(fleetDir, 'flake.nix'), hostBuildFlake(agents, { salt: `s${++salt}` }));
   await newConfig();
-  await fleetOk(fleetDir, ['up', '-c', String(agents.length), '--build-on', 'host']);
+  await fleetRetried(fleetDir, ['up', '-c', String(agents.length), '--build-on', 'host']);
 
   const guestRebuilds = async (names: string[]) => {
     let n = 0;
@@ -94,9 +108,7 @@ it('fleet rebuild: build on the host vs in each guest, N = 1, 2, 4', async () =>
         const builds = (await counter.builds()).length;
         const guest = await guestRebuilds(names);
         loads.push(await loadavg());
-        const t0 = performance.now();
-        await fleetOk(fleetDir, ['rebuild', '-c', String(n), '--build-on', mode, ...names]);
-        const ms = performance.now() - t0;
+        const ms = await fleetRetried(fleetDir, ['rebuild', '-c', String(n), '--build-on', mode, ...names]);
         const hostEvals = (await counter.builds()).length - builds;
         const guestEvals = (await guestRebuilds(names)) - guest;
         runs[mode]?.push({ ms, hostEvals, guestEvals });
