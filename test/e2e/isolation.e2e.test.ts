@@ -13,7 +13,7 @@
 // while it runs. The network: none case runs fleet in the machine's own namespace (QEMU's hostfwd
 // listens there) and aims at a namespace the test attaches to it.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri, type TestImage } from '@agentfleet/testing';
@@ -191,10 +191,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'isonet-e2e-'));
   stateDir = join(dir, 'state');
   mkdirSync(join(dir, 'agents'));
-  // networkFirewall is left at its default (auto: on, as the test runs as root).
+  // networkFirewall is left at its default (auto: on, as the test runs as root). Host keys are made here before
+  // first boot by default and handed over via fw_cfg.
   writeFileSync(join(dir, 'agents', 'fleet.yaml'), fleetYaml());
   for (const n of [A, B]) writeAgent(n);
-  await fleetOkInHost(['up', '--no-provision', '--pregenerate-host-keys']);
+  await fleetOkInHost(['up', '--no-provision']);
 }, VM_TIMEOUT);
 
 afterAll(async () => {
@@ -367,8 +368,10 @@ describe.sequential('isolation of an agent (network: isolated, the default)', ()
     }
   });
 
-  it('after up --pregenerate-host-keys the guest has the key, and no PRIVATE KEY is in any cmdline, domain XML or QEMU log', () => {
+  it('after up the guest has the key made for it (0600, in a 0700 dir of the state dir), and no PRIVATE KEY is in any cmdline, domain XML or QEMU log', () => {
+    expect(statSync(join(stateDir, 'hostkeys')).mode & 0o777).toBe(0o700);
     for (const n of [A, B]) {
+      expect(statSync(join(stateDir, 'hostkeys', `agent-${n}_ed25519`)).mode & 0o777).toBe(0o600);
       expect(readFileSync(join(stateDir, `agent-${n}.console.log`), 'utf8')).toContain(
         'AGENTFLEET HOSTKEY (fw_cfg)',
       );
