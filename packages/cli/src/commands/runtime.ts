@@ -28,6 +28,7 @@ import {
   listensOnLoopback,
   lockFile,
   PasstNetworks,
+  passtConfined,
   passtSshPort,
   removeStaleTemps,
   securePrivateDir,
@@ -43,6 +44,7 @@ import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.j
 import { hostSnapshotWithDomains, isLocalUri, withListenerHolders } from '../host-snapshot.js';
 import { guardInterrupts, type InterruptGuard } from '../interrupt.js';
 import { envelope } from '../output.js';
+import { shareDirs } from '../share-dirs.js';
 import { Connections } from './connections.js';
 import { regenerateAgentsJson } from './nix-data.js';
 
@@ -76,6 +78,8 @@ export interface RuntimeOptions {
    * against what listens on the host now. Other commands, and other agents, ignore a process on a recorded port.
    */
   startsAgents?: boolean;
+  /** Refuse share sources that are missing or must never be shared (commands that define domains). */
+  checkShares?: boolean;
 }
 
 /** Reads the fleet, allocates new agents against the live hosts, takes the lock if asked. */
@@ -87,6 +91,8 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
       `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} (agents: ${declared.agents.map((a) => a.name).join(', ') || 'none'})`,
     );
   if (undeclared.length > 0 && !opts.allowOrphans) throw unknownError(undeclared);
+  const shares = shareDirs(ctx.dir, declared);
+  if (opts.checkShares && shares.diagnostics.length > 0) throw new ValidationError(shares.diagnostics);
   const stateDir = expandPath(ctx.dir, declared.config.stateDir);
   const connections = new Connections();
   let release = async () => {};
@@ -122,6 +128,7 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
       baseImage: expandPath(ctx.dir, fleet.config.baseImage),
       identityFile: expandPath(ctx.dir, fleet.config.ssh.identityFile),
       names: opts.names,
+      shareDirs: shares.dirs,
     };
     if (undeclared.length > 0) {
       const orphans = new Set((await findOrphans(run, connections.connect)).map((o) => o.agent));
@@ -274,7 +281,7 @@ export function engineDeps(
           : (await rt.connections.hosts.listeners(uri)).includes(port),
       consoleTail: tailFile,
     },
-    networks: new PasstNetworks(),
+    networks: new PasstNetworks({ confine: passtConfined(rt.fleet.config.networkFirewall) }),
     ...(provisioner && { provisioner }),
     progress,
     log: ctx.log,
