@@ -16,12 +16,12 @@ import { ensureTestImage } from '@agentfleet/testing';
 import {
   leftoverFiles,
   openFds,
-  passtsUnder,
   runFleetUntil,
   settles,
   strayProcesses,
 } from '@agentfleet/testing/fault-runs';
 import { fleet } from '@agentfleet/testing/fleet-cli';
+import { passtPidsOf } from '@agentfleet/testing/passt';
 import { type PrivateLibvirtd, startPrivateLibvirtd } from '@agentfleet/testing/private-libvirtd';
 import { makeSecretsFleet, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { expect, it } from 'vitest';
@@ -36,6 +36,7 @@ const SSH_BASE = 41230;
 const PHASES: [string, RegExp][] = [
   ['start-up', /^/],
   ['allocation', /"msg":"runtime open"/],
+  ['host key pre-generation', /host key pre-generated/],
   ['plan', /Plan \(up\)/],
   ['disk copy', /: create-disk\.\.\./],
   ['define', /: define\.\.\./],
@@ -87,7 +88,6 @@ it('fleet up killed at random points: the next run recovers every time', async (
   );
   const dir = repo.dir;
   const stateDir = join(dir, 'state');
-  const runDir = join(stateDir, 'run');
   const rounds: Round[] = [];
   try {
     daemon = startPrivateLibvirtd({ dir: daemonDir });
@@ -119,7 +119,7 @@ it('fleet up killed at random points: the next run recovers every time', async (
       if (existsSync(join(stateDir, 'fleet.lock'))) out.push('fleet.lock left');
       out.push(...leftoverFiles(dir).map((f) => `left file ${f}`));
       out.push(...(await settles(() => strayProcesses(dir))).map((p) => `left process ${p}`));
-      const passts = passtsUnder(runDir).length;
+      const passts = passtPidsOf(agents).length;
       if (passts !== agents.length) out.push(`${passts} passt processes for ${agents.length} agents`);
       return out;
     };
@@ -206,8 +206,10 @@ it('fleet up killed at random points: the next run recovers every time', async (
     if (process.env.KILL_RESULT) await writeFile(process.env.KILL_RESULT, JSON.stringify(summary, null, 2));
     expect(summary.failures).toEqual([]);
   } finally {
+    // Through fleet first: stopping passt also removes its firewall table.
+    await fleet(dir, ['destroy', ...agents, '--purge', '--yes']);
     daemon?.stop(agents.map((a) => `agent-${a}`));
-    for (const pid of passtsUnder(runDir)) process.kill(pid, 'SIGKILL');
+    for (const pid of passtPidsOf(agents)) process.kill(pid, 'SIGKILL');
     await rm(dir, { recursive: true, force: true });
     await rm(daemonDir, { recursive: true, force: true });
   }

@@ -13,12 +13,12 @@ import {
   type FleetChild,
   leftoverFiles,
   openFds,
-  passtsUnder,
   runFleetUntil,
   settles,
   strayProcesses,
 } from '@agentfleet/testing/fault-runs';
 import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
+import { passtPidsOf } from '@agentfleet/testing/passt';
 import { type PrivateLibvirtd, startPrivateLibvirtd } from '@agentfleet/testing/private-libvirtd';
 import { makeSecretsFleet, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,7 +42,7 @@ const virsh = (...args: string[]) =>
   execFileSync('virsh', ['-c', (daemon as PrivateLibvirtd).uri, ...args], { encoding: 'utf8' }).trim();
 const agentState = () => JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).agents[agent];
 
-const passts = () => passtsUnder(join(stateDir, 'run', domain));
+const passts = () => passtPidsOf([agent]);
 const strays = () => strayProcesses(dir);
 /** When (pino's clock, ms) a run's debug log said the agent's `step` was done. */
 const doneAt = (output: string, step: string) =>
@@ -71,6 +71,8 @@ beforeAll(async () => {
 }, LIMIT);
 
 afterAll(async () => {
+  // Through fleet first: stopping passt also removes its firewall table.
+  if (dir && daemon) await fleet(dir, ['destroy', agent, '--purge', '--yes']);
   daemon?.stop([domain]);
   if (stateDir) for (const pid of passts()) process.kill(pid, 'SIGKILL');
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -85,6 +87,8 @@ describe.sequential('faults under a running command', () => {
       // In the order a first `up` meets them; each run after a kill must get past the killed phase to the next.
       const phases: [string, RegExp][] = [
         ['allocation', /ledger updated/],
+        // The host key made before first boot (up's default for a new agent): pinned and rekeyed here.
+        ['host key pre-generation', /host key pre-generated/],
         ['disk copy', /: create-disk\.\.\./],
         ['define', /: define\.\.\./],
         ['start', /: start\.\.\./],

@@ -74,13 +74,6 @@ export function strayProcesses(dir: string): string[] {
     .map((l) => l.trim());
 }
 
-/** The passt processes serving sockets under `runDir` (QEMU's command line names the socket too: not counted). */
-export function passtsUnder(runDir: string): number[] {
-  return processes()
-    .filter((l) => /^\s*\d+\s+passt\s/.test(l) && l.includes(runDir))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
-}
-
 /** Files under `root` that no finished run may leave: atomic writers' temps, partial disks, lock reap tokens. */
 export function leftoverFiles(root: string): string[] {
   return readdirSync(root, { withFileTypes: true, recursive: true })

@@ -6,18 +6,25 @@ import { readdirSync, readFileSync } from 'node:fs';
  * domains with virsh, which leaves the passt fleet started running.
  */
 export function stopPassts(agents: readonly string[]): void {
+  for (const pid of passtPidsOf(agents)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+}
+
+/** The passt processes fleet started for the named agents (found by their socket path, confined or not). */
+export function passtPidsOf(agents: readonly string[]): number[] {
   const suffixes = agents.flatMap((a) => [`/run/agent-${a}/passt.sock`, `-agent-${a}.sock`]);
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+  return readdirSync('/proc').flatMap((pid) => {
+    if (!/^\d+$/.test(pid)) return [];
     let argv: string[];
     try {
       argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     } catch {
-      continue;
+      return [];
     }
     const socket = argv[argv.indexOf('--socket') + 1] ?? '';
-    if (!(argv[0] ?? '').endsWith('passt') || !suffixes.some((s) => socket.endsWith(s))) continue;
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {}
-  }
+    return (argv[0] ?? '').endsWith('passt') && suffixes.some((s) => socket.endsWith(s)) ? [Number(pid)] : [];
+  });
 }
