@@ -132,12 +132,30 @@ describe.sequential('a fleet on two libvirt hosts', () => {
     }
   }, 120_000);
 
-  it('destroy --purge removes the remote domain and its disk', async () => {
-    const disk = join(stateDir, `agent-${remote}.qcow2`);
-    expect(existsSync(disk)).toBe(true);
-    await fleetOk(dir, ['destroy', remote, '--purge', '--yes']);
-    expect(domainsOn(host?.uri as string)).toEqual([]);
+  it('destroy --purge removes the remote domain and its volume; the base stays for the next agent', async () => {
+    const uri = host?.uri as string;
+    const fleetId = /fleetId: (\S+)/.exec(readFileSync(join(dir, 'agents', 'ledger.yaml'), 'utf8'))?.[1];
+    const pool = `agentfleet-${fleetId}`;
+    const volumes = () =>
+      virsh(uri, 'vol-list', '--pool', pool)
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[0]);
+    // The remote disk is a volume of the fleet's pool on that host, backed by the base uploaded there once, and
+    // nothing of it is on this machine.
+    const disk = `/var/lib/libvirt/images/${pool}/agent-${remote}.qcow2`;
+    expect(volumes()).toContain(`agent-${remote}.qcow2`);
+    expect(volumes().filter((v) => /^base-[0-9a-f]{64}\.qcow2$/.test(v ?? ''))).toHaveLength(1);
+    expect(virsh(uri, 'vol-dumpxml', '--pool', pool, `agent-${remote}.qcow2`)).toMatch(
+      new RegExp(`<backingStore>\\s*<path>/var/lib/libvirt/images/${pool}/base-[0-9a-f]{64}\\.qcow2</path>`),
+    );
+    expect(virsh(uri, 'domblklist', `agent-${remote}`)).toContain(disk);
     expect(existsSync(disk)).toBe(false);
+    expect(existsSync(join(stateDir, `agent-${remote}.qcow2`))).toBe(false);
+    await fleetOk(dir, ['destroy', remote, '--purge', '--yes']);
+    expect(domainsOn(uri)).toEqual([]);
+    expect(volumes()).not.toContain(`agent-${remote}.qcow2`);
+    expect(volumes().some((v) => v?.startsWith('base-'))).toBe(true);
     expect(domainsOn(systemUri)).toContain(`agent-${local}`);
+    expect(existsSync(join(stateDir, `agent-${local}.qcow2`))).toBe(true);
   }, 180_000);
 });

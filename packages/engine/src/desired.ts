@@ -9,13 +9,14 @@ import {
   domainProjection,
   domainXml,
   type Hypervisor,
+  isLocalUri,
   reservedCoresOn,
   specHash,
 } from '@agentfleet/core';
 import { agentDomain, type FleetRun, fleetIdentity, selectedAgents } from './fleet-run.js';
 import { chooseForHost, type HostChoice } from './host-choice.js';
 import type { EngineLog } from './log.js';
-import { agentConsoleLog, agentDisk, agentPasstSocket, agentSpiceSocket } from './paths.js';
+import { agentConsoleLog, agentDisk, agentDiskOn, agentPasstSocket, agentSpiceSocket } from './paths.js';
 import { HOST_KEY_FWCFG, pregeneratedKeyPath, readPregeneratedKey } from './provision/pregenerated-key.js';
 
 export class UnsupportedNetworkError extends Error {
@@ -55,6 +56,7 @@ export async function desiredAgents(
         allocation,
         choice,
         reservedCoresOn(run.fleet.config, agent.libvirtUri),
+        fleetIdentity(run).id,
       ),
       domainName: domain,
       fleet: fleetIdentity(run),
@@ -94,6 +96,7 @@ export function agentDomainInput(
   allocation: Allocation,
   choice: HostChoice,
   reservedCores?: readonly number[],
+  fleetId?: string,
 ): DomainXmlInput {
   const spiceSocket = agentSpiceSocket(stateDir, agent.name);
   checkSocketPath(spiceSocket);
@@ -113,10 +116,21 @@ export function agentDomainInput(
     network,
     spiceSocket,
     // A disk adopted by `fleet import` stays where it is.
-    diskPath: allocation.disk ?? agentDisk(stateDir, agent.name),
+    diskPath: allocation.disk ?? diskOf(stateDir, agent, fleetId),
     consoleLogPath: agentConsoleLog(stateDir, agent.name),
     ...(reservedCores !== undefined && { reservedCores }),
   };
+}
+
+/** Where fleet makes the agent's disk: a remote host's disks are volumes of the fleet's pool, named by its id. */
+function diskOf(stateDir: string, agent: AgentSpec, fleetId: string | undefined): string {
+  if (isLocalUri(agent.libvirtUri)) return agentDisk(stateDir, agent.name);
+  if (fleetId === undefined) {
+    throw new NotAllocatedError(
+      `agent '${agent.name}' is on ${agent.libvirtUri}, where its disk is a volume of the fleet's pool, named by the fleet's id: run 'fleet allocate' first`,
+    );
+  }
+  return agentDiskOn(stateDir, fleetId, agent.libvirtUri, agent.name);
 }
 
 /** The state dir's paths end up in QEMU options (where ',' separates) and in sun_path. */

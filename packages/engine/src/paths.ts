@@ -1,8 +1,20 @@
 import { join } from 'node:path';
 import { domainName } from '@agentfleet/core/model';
+import { isLocalUri } from '@agentfleet/core/ssh/host-ssh';
 
 /** Where an agent's files live in the state dir (names the seeds' ~/.agentvms layout used). */
 export const agentDisk = (stateDir: string, agent: string) => join(stateDir, `${domainName(agent)}.qcow2`);
+/**
+ * The dir pool a fleet keeps its volumes in on a remote libvirt host (base image, agents' disks), named by the fleet:
+ * under the system daemon's images directory, as libvirt's own default pool is.
+ */
+export const fleetPool = (fleetId: string) => ({
+  name: `agentfleet-${fleetId}`,
+  path: `/var/lib/libvirt/images/agentfleet-${fleetId}`,
+});
+/** An agent's disk on the host `uri` names: a file in the state dir here, a volume of the fleet's pool there. */
+export const agentDiskOn = (stateDir: string, fleetId: string, uri: string, agent: string) =>
+  isLocalUri(uri) ? agentDisk(stateDir, agent) : join(fleetPool(fleetId).path, `${domainName(agent)}.qcow2`);
 export const agentConsoleLog = (stateDir: string, agent: string) =>
   join(stateDir, `${domainName(agent)}.console.log`);
 export const stateFile = (stateDir: string) => join(stateDir, 'state.json');

@@ -95,10 +95,11 @@ export function startSecondHost(opts: { tag: string; subnet: string; dirPrefix: 
         '',
       ].join('\n'),
     );
-    // The host's own libvirt config: no domains of this machine, no cgroup controllers (no systemd here).
+    // The host's own libvirt config: no domains or storage pools of this machine, no cgroup controllers (no systemd here).
     const etc = path.join(dir, 'etc-libvirt');
     cpSync('/etc/libvirt', etc, { recursive: true });
     rmSync(path.join(etc, 'qemu'), { recursive: true, force: true });
+    rmSync(path.join(etc, 'storage'), { recursive: true, force: true });
     const qemuConf = path.join(etc, 'qemu.conf');
     writeFileSync(
       qemuConf,

@@ -73,6 +73,7 @@ export function registerXml(program: Command): void {
           allocation,
           choice,
           reservedCoresOn(fleet.config, spec.libvirtUri),
+          ledger.fleetId,
         ),
         domainName: domainName(name, fleet.config.domainPrefix),
         // The fleet's identity once it has one (the first `up`/`add`/`allocate` records it).
