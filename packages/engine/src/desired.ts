@@ -104,7 +104,7 @@ export function agentDomainInput(
     agent.network === 'isolated'
       ? {
           mode: 'isolated',
-          socketPath: isolatedSocket(agent.libvirtUri, agent.name, agentPasstSocket(stateDir, agent.name)),
+          socketPath: isolatedSocket(agent, agentPasstSocket(stateDir, agent.name)),
         }
       : agent.network === 'open'
         ? { mode: 'open', portForward: choice.portForward }
@@ -143,15 +143,16 @@ function checkSocketPath(path: string): void {
 }
 
 /**
- * fleet starts the agent's passt on this machine, so `isolated` needs the libvirt host to be this
- * machine; a remote host would need passt started there (not done yet).
+ * fleet starts the agent's passt on this machine, so `isolated` needs the libvirt host to be this machine; a remote
+ * host would need passt started there (not done yet). The loader refuses agents that name a remote host; this
+ * catches one placed there by capacity. Never a silent fallback to a network that is not isolated.
  */
-function isolatedSocket(uri: string, agent: string, socket: string): string {
+function isolatedSocket(agent: AgentSpec, socket: string): string {
   checkSocketPath(socket);
-  if (/^[a-z0-9+.-]+:\/\/[^/]/.test(uri)) {
+  if (!isLocalUri(agent.libvirtUri)) {
     throw new UnsupportedNetworkError(
-      `agent '${agent}': network: isolated starts passt on this machine, but its libvirt host is ${uri}; ` +
-        `set network: none (or open, which lets the guest reach that host's loopback) for remote agents`,
+      `agent '${agent.name}': network: isolated starts passt on this machine, but its libvirt host is ${agent.libvirtUri}, where fleet cannot start it yet: ` +
+        `set network: open in ${agent.file} (the guest can then reach that host's loopback services), or network: none, or name a local host (host: ...)`,
     );
   }
   return socket;

@@ -30,3 +30,6 @@ export const agentPasstSocket = (stateDir: string, agent: string) =>
   join(agentRunDir(stateDir, agent), 'passt.sock');
 export const agentSpiceSocket = (stateDir: string, agent: string) =>
   join(agentRunDir(stateDir, agent), 'spice.sock');
+/** This machine's end of `fleet spice`'s tunnel to a remote agent's display. */
+export const agentSpiceTunnel = (stateDir: string, agent: string) =>
+  join(agentRunDir(stateDir, agent), 'spice-tunnel.sock');
