@@ -24,7 +24,6 @@ import {
   type FleetRun,
   findOrphans,
   JsonStateStore,
-  LocalDisks,
   listensOnLoopback,
   lockFile,
   PasstNetworks,
@@ -46,6 +45,7 @@ import { guardInterrupts, type InterruptGuard } from '../interrupt.js';
 import { envelope } from '../output.js';
 import { shareDirs } from '../share-dirs.js';
 import { Connections } from './connections.js';
+import { HostDisks } from './host-disks.js';
 import { regenerateAgentsJson } from './nix-data.js';
 
 export { Connections };
@@ -267,7 +267,7 @@ export function engineDeps(
 ): EngineDeps {
   return {
     connect: rt.connections.connect,
-    disks: new LocalDisks(),
+    disks: new HostDisks(rt.connections, () => rt.run.ledger.fleetId),
     state: new JsonStateStore(stateFile(rt.stateDir)),
     // ssh2 loads when an agent first waits for SSH: `plan` and `status` never load it.
     readiness: {
