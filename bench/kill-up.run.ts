@@ -67,6 +67,8 @@ interface Round {
   round: number;
   /** The phase whose start the kill waited for (even rounds). */
   after?: string;
+  /** The last lines of a killed run that failed before the kill came. */
+  ownEnd?: string[];
   delayMs: number;
   phase: string;
   exited: string;
@@ -167,8 +169,12 @@ it('fleet up killed at random points: the next run recovers every time', async (
       const next = await fleet(dir, ['up']);
       const recoveryMs = Math.round(performance.now() - r0);
       const found = next.code === 0 ? await problems() : [`exit ${next.code}: ${next.stdout}${next.stderr}`];
+      // A run that ended by itself before the kill: what it said (exit 0 is a finished `up`; anything else a failure).
+      const ownEnd =
+        killed.signal === null && killed.code !== 0 ? killed.output.trim().split('\n').slice(-8) : undefined;
       rounds.push({
         round,
+        ...(ownEnd && { ownEnd }),
         ...(target && { after: target[0] }),
         delayMs,
         phase,
@@ -201,6 +207,7 @@ it('fleet up killed at random points: the next run recovers every time', async (
       load: loadavg().map((l) => l.toFixed(1)),
       byPhase: Object.fromEntries([...byPhase]),
       failures: rounds.filter((r) => !r.recovered),
+      failedBeforeKill: rounds.filter((r) => r.ownEnd),
     };
     process.stderr.write(`${JSON.stringify(summary, null, 2)}\n`);
     if (process.env.KILL_RESULT) await writeFile(process.env.KILL_RESULT, JSON.stringify(summary, null, 2));
