@@ -17,6 +17,7 @@ export * from './load-fleet.js';
 export * from './model.js';
 export * from './nix/agents-json.js';
 export * from './ownership.js';
+export * from './passt-firewall.js';
 export * from './placement.js';
 export * from './plan/index.js';
 export * from './ports.js';

@@ -32,6 +32,7 @@ export function normalizeFleet(f: FleetFile): FleetConfig {
     domainType: f.domainType ?? 'auto',
     portForward: f.portForward ?? 'auto',
     network: f.network ?? 'isolated',
+    networkFirewall: f.networkFirewall ?? 'auto',
     // An overlay is made in milliseconds whatever the image size; a copy of a ~7 GB NixOS image costs seconds and
     // its size in disk space unless the filesystem clones. The base image's identity guards overlays (plan).
     diskMode: f.diskMode ?? 'overlay',

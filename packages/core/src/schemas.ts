@@ -54,6 +54,12 @@ export const FleetFileSchema = z
       .optional()
       .describe('network: open only: auto probes libvirt passt support'),
     network: networkMode.optional().describe('default network mode of the agents (default isolated)'),
+    networkFirewall: z
+      .enum(['auto', 'on', 'off'])
+      .optional()
+      .describe(
+        "network: isolated: run each passt as the system user agentfleet-passt behind an nftables table that refuses its traffic to the host's own, private (RFC 1918, CGNAT), link-local and multicast addresses (root only); auto (default): on when fleet runs as root",
+      ),
     diskMode: z
       .enum(['copy', 'overlay'])
       .optional()

@@ -63,7 +63,7 @@ export async function desiredAgents(
     };
     const network = input.network;
     const passtSocket = network.mode === 'isolated' ? network.socketPath : undefined;
-    // A host key made before first boot (`up --pregenerate-host-keys`) reaches the guest via
+    // A host key made before first boot (`up` by default, or kept by `reset`) reaches the guest via
     // fw_cfg, which QEMU reads from the 0600 key file: the key itself is never in the XML or argv.
     if (await readPregeneratedKey(run.stateDir, agent.name)) {
       input.fwcfgFiles = { [HOST_KEY_FWCFG]: pregeneratedKeyPath(run.stateDir, agent.name) };
