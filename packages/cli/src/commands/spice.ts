@@ -25,11 +25,24 @@ export function registerSpice(program: Command): void {
       // being able to open that socket is the secret, so no password exists to leak.
       const display = agentSpiceSocket(h.stateDir, h.agent.name);
       const hostUri = h.agent.libvirtUri;
+      // remote-viewer without a display only prints a GTK warning: say what to do instead.
+      const viewer = !opts.vv && !opts.print && !ctx.json;
+      if (viewer && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+        throw new FleetError(
+          'no display to open a viewer on (neither DISPLAY nor WAYLAND_DISPLAY is set)',
+          `run \`fleet spice ${name} --print\` for the spice+unix:// URI, or \`fleet spice ${name} --vv FILE\` for a connection file, and open it where a display is (ssh -L can forward the socket)`,
+        );
+      }
       // A remote agent's socket is on its host: a local socket next to where a local one would be carries each
       // connection there through the host's SSH, for as long as this command runs.
       const hosts = isLocalUri(hostUri) ? undefined : new HostAccess();
       const tunnel = hosts
-        ? await openSpiceTunnel(hosts, hostUri, display, agentSpiceTunnel(h.stateDir, h.agent.name))
+        ? await openSpiceTunnel(hosts, hostUri, display, agentSpiceTunnel(h.stateDir, h.agent.name)).catch(
+            async (err: unknown) => {
+              await hosts.closeAll();
+              throw err;
+            },
+          )
         : undefined;
       const socket = tunnel?.socket ?? display;
       const uri = `spice+unix://${socket}`;
@@ -58,15 +71,6 @@ export function registerSpice(program: Command): void {
       if (opts.print || ctx.json) {
         printResult(ctx, uri, { uri, tunnel: tunnel !== undefined });
         return holdTunnel();
-      }
-      // remote-viewer without a display only prints a GTK warning: say what to do instead.
-      if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
-        await tunnel?.close();
-        await hosts?.closeAll();
-        throw new FleetError(
-          'no display to open a viewer on (neither DISPLAY nor WAYLAND_DISPLAY is set)',
-          `run \`fleet spice ${name} --print\` for the spice+unix:// URI, or \`fleet spice ${name} --vv FILE\` for a connection file, and open it where a display is (ssh -L can forward the socket)`,
-        );
       }
       const code = await new Promise<number>((resolve, reject) => {
         const child = spawn('remote-viewer', ['--title', domainOf(h), uri], { stdio: 'inherit' });
