@@ -41,7 +41,8 @@ beforeAll(async () => {
   ).dir;
   stateDir = join(dir, 'state');
   mkdirSync(join(dir, 'agents'));
-  host = startSecondHost({ tag, subnet, dirPrefix: 'multihost-host-' });
+  // The host sees none of the fleet's directory (its state dir included): what a remote agent needs is on its host.
+  host = startSecondHost({ tag, subnet, dirPrefix: 'multihost-host-', hide: [dir] });
   writeFileSync(
     join(dir, 'agents', 'fleet.yaml'),
     [
@@ -112,6 +113,10 @@ describe.sequential('a fleet on two libvirt hosts', () => {
       const r = await fleet(dir, ['ssh', name, '--', 'cat', '/proc/sys/kernel/hostname']);
       expect(r.code, r.stderr).toBe(0);
     }
+    // The remote agent's console log is its host's (virtlogd writes it there; fleet reads it over the host's SSH).
+    const logs = JSON.parse((await fleetOk(dir, ['--json', 'logs', remote, '-n', '5'])).stdout);
+    expect(logs.path).toBe(`/var/log/libvirt/qemu/agent-${remote}.console.log`);
+    expect(logs.lines.length).toBeGreaterThan(0);
     const config = readFileSync(join(stateDir, 'ssh_config'), 'utf8');
     expect(config).toMatch(
       new RegExp(`Host ${remote}\\n[\\s\\S]*?ProxyJump libvirt-host-${host?.address.replace(/\./g, '\\.')}`),

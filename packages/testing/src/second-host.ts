@@ -30,7 +30,13 @@ const sh = (cmd: string, args: string[]) =>
  * Starts the host. `subnet` is the /30's first three octets plus the base of the last (e.g. `10.216.7.0`): the
  * machine side takes .1, the host .2. `tag` names the namespace and veths (`mh-<tag>`, at most 8 characters).
  */
-export function startSecondHost(opts: { tag: string; subnet: string; dirPrefix: string }): SecondHost {
+export function startSecondHost(opts: {
+  tag: string;
+  subnet: string;
+  dirPrefix: string;
+  /** Paths of this machine the host must not see (an empty tmpfs there), e.g. the fleet's state dir. */
+  hide?: readonly string[];
+}): SecondHost {
   const netns = `mh-${opts.tag}`;
   const outer = `mh${opts.tag}a`;
   const inner = `mh${opts.tag}b`;
@@ -111,6 +117,7 @@ export function startSecondHost(opts: { tag: string; subnet: string; dirPrefix: 
         (d) => `mount -t tmpfs -o mode=0755 tmpfs ${d}`,
       ),
       `mount --bind ${etc} /etc/libvirt`,
+      ...(opts.hide ?? []).map((p) => `mount -t tmpfs -o mode=0700 tmpfs '${p}'`),
       'mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt/qemu /run/libvirt/qemu /run/sshd',
       `virtlogd -d -p ${path.join(dir, 'virtlogd.pid')}`,
       `libvirtd -d -p ${path.join(dir, 'libvirtd.pid')}`,

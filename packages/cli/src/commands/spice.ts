@@ -37,12 +37,15 @@ export function registerSpice(program: Command): void {
       // connection there through the host's SSH, for as long as this command runs.
       const hosts = isLocalUri(hostUri) ? undefined : new HostAccess();
       const tunnel = hosts
-        ? await openSpiceTunnel(hosts, hostUri, display, agentSpiceTunnel(h.stateDir, h.agent.name)).catch(
-            async (err: unknown) => {
-              await hosts.closeAll();
-              throw err;
-            },
-          )
+        ? await openSpiceTunnel(
+            hosts,
+            hostUri,
+            await liveSpiceSocket(hostUri, domainOf(h)),
+            agentSpiceTunnel(h.stateDir, h.agent.name),
+          ).catch(async (err: unknown) => {
+            await hosts.closeAll();
+            throw err;
+          })
         : undefined;
       const socket = tunnel?.socket ?? display;
       const uri = `spice+unix://${socket}`;
@@ -84,4 +87,25 @@ export function registerSpice(program: Command): void {
       });
       process.exitCode = code;
     });
+}
+
+/** The socket libvirt made for a running domain's display on its host (the live XML names it). */
+async function liveSpiceSocket(uri: string, domain: string): Promise<string> {
+  const { Connections } = await import('./connections.js');
+  const connections = new Connections();
+  try {
+    const xml = await (await connections.connect(uri)).domainXml(domain);
+    const socket = /<graphics type='spice'[^>]*>\s*<listen type='socket' socket='([^']+)'/.exec(
+      xml ?? '',
+    )?.[1];
+    if (xml === undefined || socket === undefined) {
+      throw new FleetError(
+        `${domain} on ${uri} has no SPICE display socket${xml === undefined ? ' (no such domain)' : ''}`,
+        'is the agent running? (`fleet status`, `fleet up`)',
+      );
+    }
+    return socket;
+  } finally {
+    await connections.closeAll();
+  }
 }
