@@ -13,11 +13,11 @@ describe('agentDomainInput by host', () => {
   if (!drago) throw new Error('no agent');
 
   it('keeps a local agent disk in the state dir, and a remote one in the fleet pool on its host', () => {
-    expect(agentDomainInput('/state', drago, allocation, choice, [], 'f1').diskPath).toBe(
+    expect(agentDomainInput('/state', drago, allocation, choice, [], {}, 'f1').diskPath).toBe(
       '/state/agent-drago.qcow2',
     );
     const remote = { ...drago, libvirtUri: REMOTE, network: 'open' as const };
-    expect(agentDomainInput('/state', remote, allocation, choice, [], 'f1').diskPath).toBe(
+    expect(agentDomainInput('/state', remote, allocation, choice, [], {}, 'f1').diskPath).toBe(
       '/var/lib/libvirt/images/agentfleet-f1/agent-drago.qcow2',
     );
     // Without a fleet id there is no pool name yet: an error saying what to run, never a guessed path.
@@ -27,23 +27,23 @@ describe('agentDomainInput by host', () => {
   });
 
   it("leaves a remote agent nothing in the state dir: console log beside libvirt's on its host, display socket to libvirt", () => {
-    const local = agentDomainInput('/state', drago, allocation, choice, [], 'f1');
+    const local = agentDomainInput('/state', drago, allocation, choice, [], {}, 'f1');
     expect(local).toMatchObject({
       spiceSocket: '/state/run/agent-drago/spice.sock',
       consoleLogPath: '/state/agent-drago.console.log',
     });
     const remote = { ...drago, libvirtUri: REMOTE, network: 'none' as const };
-    const input = agentDomainInput('/state', remote, allocation, choice, [], 'f1');
+    const input = agentDomainInput('/state', remote, allocation, choice, [], {}, 'f1');
     expect(input.spiceSocket).toBeUndefined();
     expect(input.consoleLogPath).toBe('/var/log/libvirt/qemu/agent-drago.console.log');
   });
 
   it('refuses network: isolated for an agent placed on a remote host, naming its file and the fix', () => {
     const placed = { ...drago, libvirtUri: REMOTE, network: 'isolated' as const };
-    expect(() => agentDomainInput('/state', placed, allocation, choice, [], 'f1')).toThrow(
+    expect(() => agentDomainInput('/state', placed, allocation, choice, [], {}, 'f1')).toThrow(
       UnsupportedNetworkError,
     );
-    expect(() => agentDomainInput('/state', placed, allocation, choice, [], 'f1')).toThrow(
+    expect(() => agentDomainInput('/state', placed, allocation, choice, [], {}, 'f1')).toThrow(
       `its libvirt host is ${REMOTE}, where fleet cannot start it yet: set network: open in agents/drago.yaml`,
     );
   });

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import {
   type AgentSpec,
   type Allocation,
@@ -56,6 +57,7 @@ export async function desiredAgents(
         allocation,
         choice,
         reservedCoresOn(run.fleet.config, agent.libvirtUri),
+        run.shareDirs,
         fleetIdentity(run).id,
       ),
       domainName: domain,
@@ -63,7 +65,7 @@ export async function desiredAgents(
     };
     const network = input.network;
     const passtSocket = network.mode === 'isolated' ? network.socketPath : undefined;
-    // A host key made before first boot (`up --pregenerate-host-keys`) reaches the guest via
+    // A host key made before first boot (`up` by default, or kept by `reset`) reaches the guest via
     // fw_cfg, which QEMU reads from the 0600 key file: the key itself is never in the XML or argv.
     if (await readPregeneratedKey(run.stateDir, agent.name)) {
       input.fwcfgFiles = { [HOST_KEY_FWCFG]: pregeneratedKeyPath(run.stateDir, agent.name) };
@@ -96,6 +98,7 @@ export function agentDomainInput(
   allocation: Allocation,
   choice: HostChoice,
   reservedCores?: readonly number[],
+  shareDirs?: Readonly<Record<string, string>>,
   fleetId?: string,
 ): DomainXmlInput {
   // A remote host has no state dir of fleet's: libvirt places the socket there (fleet spice reads it from the live XML).
@@ -121,7 +124,26 @@ export function agentDomainInput(
     diskPath: allocation.disk ?? diskOf(stateDir, agent, fleetId),
     consoleLogPath: agentConsoleLogOn(stateDir, agent.libvirtUri, agent.name),
     ...(reservedCores !== undefined && { reservedCores }),
+    ...domainShares(agent, shareDirs),
   };
+}
+
+/** Where libvirt finds the wrapper that serves a read-only share (see the script). */
+export const VIRTIOFSD_READ_ONLY = fileURLToPath(new URL('../libexec/virtiofsd-readonly', import.meta.url));
+
+/** The agent's shares with their host directories as the CLI resolved and checked them (FleetRun.shareDirs). */
+function domainShares(
+  agent: AgentSpec,
+  shareDirs: Readonly<Record<string, string>> | undefined,
+): Pick<DomainXmlInput, 'shares' | 'virtiofsdReadOnly'> {
+  if (agent.shares.length === 0) return {};
+  const shares = agent.shares.map((s) => {
+    const source = shareDirs?.[s.source];
+    if (source === undefined)
+      throw new Error(`share source '${s.source}' of agent ${agent.name} was not resolved`);
+    return { source, tag: s.tag, target: s.target, readOnly: s.readOnly };
+  });
+  return { shares, virtiofsdReadOnly: VIRTIOFSD_READ_ONLY };
 }
 
 /** Where fleet makes the agent's disk: a remote host's disks are volumes of the fleet's pool, named by its id. */

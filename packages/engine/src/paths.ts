@@ -1,9 +1,11 @@
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { domainName } from '@agentfleet/core/model';
 import { isLocalUri } from '@agentfleet/core/ssh/host-ssh';
 
 /** Where an agent's files live in the state dir (names the seeds' ~/.agentvms layout used). */
 export const agentDisk = (stateDir: string, agent: string) => join(stateDir, `${domainName(agent)}.qcow2`);
+/** Where a disk is built before it gets its name: a run killed mid-copy leaves it (the next create discards it). */
+export const partialDiskOf = (disk: string) => join(dirname(disk), `.${basename(disk)}.partial`);
 /**
  * The dir pool a fleet keeps its volumes in on a remote libvirt host (base image, agents' disks), named by the fleet:
  * under the system daemon's images directory, as libvirt's own default pool is.
