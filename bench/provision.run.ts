@@ -2,7 +2,7 @@
 // another (-c 1), in parallel (-c 2), both with --no-pregenerate-host-keys (two rebuilds), and in
 // parallel with host keys made before first boot (fleet's default: one rebuild), each from nothing,
 // in one run. The phases are read from fleet's own progress lines on stderr, timestamped as they arrive.
-// Usage: npm run build && npx vitest run -c bench/provision.vitest.config.ts
+// Usage: npm run build && npx vitest run -c bench/vitest.config.ts bench/provision.run.ts
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -8,7 +8,7 @@
 // guests, the `nixos-rebuild switch` calls the test image's stand-in logs (on NixOS each is one
 // evaluation and build of that agent's system, inside its VM).
 // The flake is @agentfleet/testing's host-build flake (no nixpkgs: toplevels built with /bin/sh).
-// Usage: npm run build && npx vitest run -c bench/provision.vitest.config.ts bench/rebuild.run.ts
+// Usage: npm run build && npx vitest run -c bench/vitest.config.ts bench/rebuild.run.ts
 // (root, libvirtd up, test image built, Debian's nix-bin on the host); ROUNDS=3 by default.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -344,6 +344,20 @@ describe('runFleet down / destroy', () => {
     expect(w.store.state.agents.luce?.hostKey).toBe('ssh-ed25519 AAAAkey-of-luce');
   });
 
+  it('destroy --purge removes the partial disk a run killed mid-copy left, though no disk was ever published', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'kill-partial-'));
+    try {
+      await writeFile(join(stateDir, '.agent-drago.qcow2.partial'), 'half a copy');
+      const w = testWorld();
+      const run = { ...fleetRun({ drago: agentYaml('drago') }, undefined, ['drago']), stateDir };
+      const r = await runFleet(run, w.deps, { ...up, goal: 'purge' });
+      expect(r.outcomes).toMatchObject([{ agent: 'drago', ok: true, steps: ['delete-files'] }]);
+      expect(await readdir(stateDir)).toEqual([]);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it('down forces off a guest that ignores the ACPI request once the shutdown timeout passes', async () => {
     const w = testWorld();
     const run = fleetRun(agents);

@@ -65,6 +65,8 @@ export async function applyGoal(
     writeLedger: !opts.dryRun,
     syncAgentsJson: opts.goal === 'up' && !opts.dryRun,
     allowOrphans: opts.goal === 'destroy' || opts.goal === 'purge',
+    startsAgents: opts.goal === 'up',
+    checkShares: opts.goal === 'up',
     ...(!opts.dryRun && { lock: `fleet ${process.argv.slice(2).join(' ')}` }),
   });
   // Since the process started: Node, imports, reading the fleet, allocation against the live hosts.

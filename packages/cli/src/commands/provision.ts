@@ -3,7 +3,6 @@ import {
   bookProvisionStore,
   describeFailure,
   JsonStateStore,
-  type ProvisionReporter,
   provisionAgent,
   StateBook,
   stateFile,
@@ -12,18 +11,13 @@ import { type Command, Option } from 'commander';
 import { collectIdentity, IDENTITY_HELP } from '../admin-identity.js';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
-import { printNote, printResult } from '../output.js';
+import { printResult } from '../output.js';
 import { agentName } from './agent-name.js';
 import { refreshSshFiles } from './apply-goal.js';
 import { buildOnOption } from './build-on.js';
+import { drawsOnTerminal, provisionProgress } from './progress.js';
 import { hostBuildOf, provisionerDeps } from './provisioning.js';
 import { openRuntime } from './runtime.js';
-
-/** Progress on stderr, one line per event, prefixed with the agent (stdout keeps the result). */
-export const stderrReporter: ProvisionReporter = {
-  step: (agent, step, event) => printNote(`${agent}: ${step}${event === 'start' ? '...' : ' done'}`),
-  line: (agent, line) => printNote(`${agent}: | ${line}`),
-};
 
 interface ProvisionOptions {
   from?: ProvisioningStep;
@@ -68,20 +62,32 @@ export function registerProvision(program: Command): void {
           throw new UsageError(`${name} has never answered SSH: run 'fleet up ${name}' first`);
         }
         const host = await hostBuildOf(ctx, rt, opts.buildOn);
-        const result = await provisionAgent(
-          {
-            ...provisionerDeps(ctx, rt),
-            store: bookProvisionStore(book),
-            reporter: stderrReporter,
-            ...(host && { host }),
-          },
-          {
-            agent: name,
-            secrets: agent.secrets,
-            ...(opts.from !== undefined && { from: opts.from }),
-            ...(opts.rekey && { rekey: true }),
-          },
-        );
+        const progress = provisionProgress({
+          interactive: drawsOnTerminal(ctx),
+          agents: [name],
+          steps: PROVISIONING_STEPS.length,
+        });
+        rt.interrupts?.atStop(progress.stop);
+        let result: Awaited<ReturnType<typeof provisionAgent>>;
+        try {
+          result = await provisionAgent(
+            {
+              ...provisionerDeps(ctx, rt),
+              store: bookProvisionStore(book),
+              reporter: progress.reporter,
+              ...(host && { host }),
+            },
+            {
+              agent: name,
+              secrets: agent.secrets,
+              ...(opts.from !== undefined && { from: opts.from }),
+              ...(opts.rekey && { rekey: true }),
+            },
+          );
+          progress.finish(name, result.ok ? undefined : describeFailure(result));
+        } finally {
+          progress.stop();
+        }
         await refreshSshFiles(rt);
         const human = result.ok
           ? `${name}: ${result.ran.length > 0 ? `provisioned (${result.ran.join(', ')})` : 'already provisioned'}`

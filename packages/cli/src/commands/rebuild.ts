@@ -13,7 +13,7 @@ import { contextOf } from '../context.js';
 import { printResult } from '../output.js';
 import { agentNames } from './agent-name.js';
 import { buildOnOption } from './build-on.js';
-import { stderrReporter } from './provision.js';
+import { drawsOnTerminal, provisionProgress } from './progress.js';
 import { hostBuildOf, provisionerDeps } from './provisioning.js';
 import { openRuntime } from './runtime.js';
 import { positiveInt } from './up.js';
@@ -39,16 +39,30 @@ export function registerRebuild(program: Command): void {
         const book = await StateBook.open(new JsonStateStore(stateFile(rt.stateDir)));
         const agents = selectedAgents(rt.run).map((a) => a.name);
         const host = await hostBuildOf(ctx, rt, opts.buildOn);
-        const outcomes = await rebuildAgents(
-          {
-            ...provisionerDeps(ctx, rt),
-            store: bookProvisionStore(book),
-            line: stderrReporter.line,
-            ...(host && { host }),
-          },
-          agents,
-          opts.concurrency,
-        );
+        const progress = provisionProgress({ interactive: drawsOnTerminal(ctx), agents, steps: 1 });
+        rt.interrupts?.atStop(progress.stop);
+        const started = new Set<string>();
+        let outcomes: Awaited<ReturnType<typeof rebuildAgents>>;
+        try {
+          outcomes = await rebuildAgents(
+            {
+              ...provisionerDeps(ctx, rt),
+              store: bookProvisionStore(book),
+              line: (agent, line) => {
+                // Agents beyond --concurrency wait their turn: one rebuilds once its output starts.
+                if (!started.has(agent)) progress.status(agent, 'rebuilding...');
+                started.add(agent);
+                progress.reporter.line(agent, line);
+              },
+              ...(host && { host }),
+            },
+            agents,
+            opts.concurrency,
+          );
+          for (const o of outcomes) progress.finish(o.agent, o.ok ? undefined : describeFailure(o));
+        } finally {
+          progress.stop();
+        }
         const failed = outcomes.filter((o) => !o.ok);
         const human = outcomes
           .map((o) =>

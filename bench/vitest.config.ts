@@ -1,5 +1,5 @@
-// Runs bench/*.run.ts (name one: bench/provision.run.ts, bench/rebuild.run.ts) with the repository's vitest setup (TypeScript, @agentfleet/*
-// aliases, the test harness); a benchmark, not part of `npm test`.
+// Runs a benchmark that needs the repository's vitest setup (TypeScript, @agentfleet/* aliases, the test harness):
+// `npx vitest run -c bench/vitest.config.ts bench/<name>.run.ts`. Benchmarks, not part of `npm test`.
 import root from '../vitest.config.js';
 
 // The root config's test tiers (projects) would replace this include.
