@@ -69,16 +69,20 @@ describe('--json contract', () => {
   it('usage errors, unknown agents and invalid files are error envelopes with exit 2', () => {
     for (const args of [['bogus'], ['status', 'nosuch'], ['plan', 'nosuch'], ['up', '--concurrency', '0']]) {
       const out = jsonRun(dir, args, 'error', 2);
-      expect(out.error, args.join(' ')).toMatchObject({ code: 'usage' });
+      // Every usage error says where to look, if it knows nothing better: the command's help.
+      expect(out.error, args.join(' ')).toMatchObject({ code: 'usage', remedy: expect.stringMatching(/./) });
     }
+    expect(jsonRun(dir, ['status', 'nosuch'], 'error', 2).error).toMatchObject({
+      remedy: 'see `fleet status --help`',
+    });
     const bad = tempFleet({ ...fleetFiles, 'agents/clj.yaml': 'vcpus: many\n' });
     const out = jsonRun(bad, ['validate'], 'validate', 2);
     expect(out).toMatchObject({
       ok: false,
-      error: { code: 'invalid' },
+      error: { code: 'invalid', remedy: expect.stringContaining('fleet validate') },
       diagnostics: [{ file: 'agents/clj.yaml' }],
     });
-  });
+  }, 120_000);
 
   it('a failure is an error envelope with exit 1', () => {
     // No base image: the plan cannot say what a new disk would copy.
