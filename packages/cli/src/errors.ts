@@ -75,7 +75,7 @@ export function jsonErrorOf(err: unknown, command?: string): JsonError {
         : err instanceof UsageError
           ? `see \`${command === 'fleet' ? 'fleet' : `fleet ${command}`} --help\``
           : err instanceof ValidationError
-            ? 'fix each field named above (file:line:column), then check with `fleet validate`'
+            ? 'fix the field each diagnostic names (file:line:column), then check with `fleet validate`'
             : undefined;
   const code: JsonError['code'] =
     err instanceof ValidationError

@@ -87,7 +87,11 @@ describe('fleet validate', () => {
       version: 1,
       ok: false,
       command: 'validate',
-      error: { code: 'invalid', message: expect.stringContaining('agents/a.yaml:1:8') },
+      error: {
+        code: 'invalid',
+        message: expect.stringContaining('agents/a.yaml:1:8'),
+        remedy: expect.stringContaining('fleet validate'),
+      },
       diagnostics: [
         {
           file: 'agents/a.yaml',

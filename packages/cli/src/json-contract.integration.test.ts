@@ -11,9 +11,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectSchema } from '@agentfleet/testing/json-schemas';
-import { runCli, tempFleet } from '@agentfleet/testing/run-cli';
+import { expectSchema, schemaNames } from '@agentfleet/testing/json-schemas';
+import { REPO, runCli, tempFleet } from '@agentfleet/testing/run-cli';
 import { describe, expect, it } from 'vitest';
+import { fleetProgram } from './program.js';
 
 /** Runs `fleet --json ...args` and checks its stdout against `schema`; returns the parsed output. */
 function jsonRun(
@@ -95,6 +96,29 @@ describe('--json contract', () => {
   });
 });
 
+describe('which commands have a schema', () => {
+  // Sessions, not results: --json is a usage error (tested below).
+  const SESSIONS = ['ssh', 'console'];
+  // Results with an envelope but no schema yet; docs/json.md names each.
+  const WITHOUT_SCHEMA = ['cp', 'keys', 'import', 'snapshot', 'snapshots', 'revert', 'reset', 'remove'];
+
+  it('every command has a schema, is a session, or is listed in docs/json.md as having none yet', async () => {
+    const program = await fleetProgram(undefined);
+    const commands = program.commands.flatMap((c) =>
+      c.commands.length > 0 ? c.commands.map((sub) => `${c.name()} ${sub.name()}`) : [c.name()],
+    );
+    const schemas = new Set(schemaNames());
+    const unaccounted = commands.filter(
+      (c) => !schemas.has(c.replace(' ', '-')) && !SESSIONS.includes(c) && !WITHOUT_SCHEMA.includes(c),
+    );
+    expect(unaccounted).toEqual([]);
+    // Nothing listed as schemaless that has gained a schema, and the docs name each that has none.
+    expect(WITHOUT_SCHEMA.filter((c) => schemas.has(c))).toEqual([]);
+    const docs = readFileSync(join(REPO, 'docs', 'json.md'), 'utf8');
+    expect(WITHOUT_SCHEMA.filter((c) => !docs.includes(`\`${c}\``))).toEqual([]);
+  });
+});
+
 describe('commands that need no VM', () => {
   const dir = tempFleet(fleetFiles);
 
@@ -135,6 +159,23 @@ describe('commands that need no VM', () => {
     const ref = /\$schema=(\S+)/.exec(readFileSync(join(dir, 'agents', 'c2add.yaml'), 'utf8'))?.[1] ?? '';
     expect(existsSync(join(dir, 'agents', ref)), ref).toBe(true);
     rmSync(join(dir, 'agents', 'c2add.yaml'));
+  });
+
+  it('xml and completion validate; ssh and console, sessions, refuse --json with a usage error', () => {
+    expect(runCli(['allocate'], dir).status).toBe(0);
+    const xml = jsonRun(dir, ['xml', 'clj', '--network', 'open'], 'xml', 0);
+    expect(xml).toMatchObject({ agent: 'clj', xml: expect.stringMatching(/^<domain[\s\S]*<\/domain>\n?$/) });
+    const completion = jsonRun('/', ['completion', 'fish'], 'completion', 0);
+    expect(completion.script).toMatch(/complete -c fleet/);
+    for (const session of [
+      ['ssh', 'clj'],
+      ['console', 'clj'],
+    ]) {
+      expect(jsonRun(dir, session, 'error', 2).error, session[0]).toMatchObject({
+        code: 'usage',
+        message: expect.stringContaining('no --json'),
+      });
+    }
   });
 
   it("logs validates: the console log's last lines, or none yet", () => {
