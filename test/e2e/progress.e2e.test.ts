@@ -2,7 +2,7 @@
 // with a rate, and the SSH wait how long it has waited against its limit (stopped by Ctrl-C once the
 // wait is on screen; the interrupt path itself is interrupt.e2e.test.ts's subject). Then, provisioned,
 // `fleet rebuild` shows the guest's output as a fixed tail under the agent's bar; off a terminal every
-// line is stamped; `provision` and `rebuild` --json validate against their schemas.
+// line is stamped; `up`, `provision`, `rebuild`, `down` and `destroy` --json validate against their schemas.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -86,7 +86,8 @@ it('the copy bar shows bytes of the total and a rate; the SSH wait its elapsed t
 
 it('rebuild on a terminal: the guest output is a tail under the bar; off a terminal stamped lines; JSON validates', async () => {
   // Off a terminal (the interrupted up resumes and provisions): each line has its time and agent.
-  const up = await fleetOk(dir, ['up', agent]);
+  const up = await fleetOk(dir, ['--json', 'up', agent]);
+  expect(expectSchema(up.stdout, 'up')).toMatchObject({ ok: true, outcomes: [{ agent, ok: true }] });
   expect(up.stderr).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${agent}: \\| nixos-rebuild: switch`, 'm'));
   expect(up.stderr).toMatch(
     new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${agent}: \\| agenix: decrypted ${SECRET}$`, 'm'),
@@ -138,4 +139,13 @@ it('rebuild on a terminal: the guest output is a tail under the bar; off a termi
     outcomes: [{ agent, ok: true }],
   });
   expect(rebuilt.stderr).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${agent}: \\| nixos-rebuild: done$`, 'm'));
-}, 400_000);
+
+  // The rest of the lifecycle's --json, on the same VM: down, then destroy --purge.
+  const down = await fleetOk(dir, ['--json', 'down', agent]);
+  expect(expectSchema(down.stdout, 'down')).toMatchObject({ ok: true, outcomes: [{ agent, ok: true }] });
+  const destroy = await fleetOk(dir, ['--json', 'destroy', agent, '--purge', '--yes']);
+  expect(expectSchema(destroy.stdout, 'destroy')).toMatchObject({
+    ok: true,
+    outcomes: [{ agent, ok: true }],
+  });
+}, 500_000);

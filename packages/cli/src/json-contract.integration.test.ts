@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { StepKind } from '@agentfleet/core';
 import { expectSchema, schemaNames } from '@agentfleet/testing/json-schemas';
 import { REPO, runCli, tempFleet } from '@agentfleet/testing/run-cli';
 import { describe, expect, it } from 'vitest';
@@ -101,6 +102,29 @@ describe('which commands have a schema', () => {
   const SESSIONS = ['ssh', 'console'];
   // Results with an envelope but no schema yet; docs/json.md names each.
   const WITHOUT_SCHEMA = ['cp', 'keys', 'import', 'snapshot', 'snapshots', 'revert', 'reset', 'remove'];
+
+  it("the plan schema's step vocabulary is the engine's", () => {
+    // A StepKind added to core without the schema fails to compile here, and then this test.
+    const steps: Record<StepKind, true> = {
+      'create-disk': true,
+      define: true,
+      autostart: true,
+      start: true,
+      restart: true,
+      'await-ssh': true,
+      provision: true,
+      stop: true,
+      'power-off': true,
+      undefine: true,
+      'delete-disk': true,
+      'delete-files': true,
+    };
+    const schema = readFileSync(join(REPO, 'docs', 'json', 'plan.schema.json'), 'utf8');
+    const listed = /"steps":\s*\{\s*"type": "array",\s*"items":\s*\{\s*"enum":\s*(\[[^\]]*\])/.exec(
+      schema,
+    )?.[1];
+    expect(JSON.parse(listed ?? '[]').sort()).toEqual(Object.keys(steps).sort());
+  });
 
   it('every command has a schema, is a session, or is listed in docs/json.md as having none yet', async () => {
     const program = await fleetProgram(undefined);
