@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import {
   type AgentSpec,
   type Allocation,
@@ -9,13 +10,14 @@ import {
   domainProjection,
   domainXml,
   type Hypervisor,
+  isLocalUri,
   reservedCoresOn,
   specHash,
 } from '@agentfleet/core';
 import { agentDomain, type FleetRun, fleetIdentity, selectedAgents } from './fleet-run.js';
 import { chooseForHost, type HostChoice } from './host-choice.js';
 import type { EngineLog } from './log.js';
-import { agentConsoleLog, agentDisk, agentPasstSocket, agentSpiceSocket } from './paths.js';
+import { agentConsoleLog, agentDisk, agentDiskOn, agentPasstSocket, agentSpiceSocket } from './paths.js';
 import { HOST_KEY_FWCFG, pregeneratedKeyPath, readPregeneratedKey } from './provision/pregenerated-key.js';
 
 export class UnsupportedNetworkError extends Error {
@@ -55,13 +57,15 @@ export async function desiredAgents(
         allocation,
         choice,
         reservedCoresOn(run.fleet.config, agent.libvirtUri),
+        run.shareDirs,
+        fleetIdentity(run).id,
       ),
       domainName: domain,
       fleet: fleetIdentity(run),
     };
     const network = input.network;
     const passtSocket = network.mode === 'isolated' ? network.socketPath : undefined;
-    // A host key made before first boot (`up --pregenerate-host-keys`) reaches the guest via
+    // A host key made before first boot (`up` by default, or kept by `reset`) reaches the guest via
     // fw_cfg, which QEMU reads from the 0600 key file: the key itself is never in the XML or argv.
     if (await readPregeneratedKey(run.stateDir, agent.name)) {
       input.fwcfgFiles = { [HOST_KEY_FWCFG]: pregeneratedKeyPath(run.stateDir, agent.name) };
@@ -94,6 +98,8 @@ export function agentDomainInput(
   allocation: Allocation,
   choice: HostChoice,
   reservedCores?: readonly number[],
+  shareDirs?: Readonly<Record<string, string>>,
+  fleetId?: string,
 ): DomainXmlInput {
   const spiceSocket = agentSpiceSocket(stateDir, agent.name);
   checkSocketPath(spiceSocket);
@@ -101,7 +107,7 @@ export function agentDomainInput(
     agent.network === 'isolated'
       ? {
           mode: 'isolated',
-          socketPath: isolatedSocket(agent.libvirtUri, agent.name, agentPasstSocket(stateDir, agent.name)),
+          socketPath: isolatedSocket(agent, agentPasstSocket(stateDir, agent.name)),
         }
       : agent.network === 'open'
         ? { mode: 'open', portForward: choice.portForward }
@@ -113,10 +119,40 @@ export function agentDomainInput(
     network,
     spiceSocket,
     // A disk adopted by `fleet import` stays where it is.
-    diskPath: allocation.disk ?? agentDisk(stateDir, agent.name),
+    diskPath: allocation.disk ?? diskOf(stateDir, agent, fleetId),
     consoleLogPath: agentConsoleLog(stateDir, agent.name),
     ...(reservedCores !== undefined && { reservedCores }),
+    ...domainShares(agent, shareDirs),
   };
+}
+
+/** Where libvirt finds the wrapper that serves a read-only share (see the script). */
+export const VIRTIOFSD_READ_ONLY = fileURLToPath(new URL('../libexec/virtiofsd-readonly', import.meta.url));
+
+/** The agent's shares with their host directories as the CLI resolved and checked them (FleetRun.shareDirs). */
+function domainShares(
+  agent: AgentSpec,
+  shareDirs: Readonly<Record<string, string>> | undefined,
+): Pick<DomainXmlInput, 'shares' | 'virtiofsdReadOnly'> {
+  if (agent.shares.length === 0) return {};
+  const shares = agent.shares.map((s) => {
+    const source = shareDirs?.[s.source];
+    if (source === undefined)
+      throw new Error(`share source '${s.source}' of agent ${agent.name} was not resolved`);
+    return { source, tag: s.tag, target: s.target, readOnly: s.readOnly };
+  });
+  return { shares, virtiofsdReadOnly: VIRTIOFSD_READ_ONLY };
+}
+
+/** Where fleet makes the agent's disk: a remote host's disks are volumes of the fleet's pool, named by its id. */
+function diskOf(stateDir: string, agent: AgentSpec, fleetId: string | undefined): string {
+  if (isLocalUri(agent.libvirtUri)) return agentDisk(stateDir, agent.name);
+  if (fleetId === undefined) {
+    throw new NotAllocatedError(
+      `agent '${agent.name}' is on ${agent.libvirtUri}, where its disk is a volume of the fleet's pool, named by the fleet's id: run 'fleet allocate' first`,
+    );
+  }
+  return agentDiskOn(stateDir, fleetId, agent.libvirtUri, agent.name);
 }
 
 /** The state dir's paths end up in QEMU options (where ',' separates) and in sun_path. */
@@ -129,15 +165,16 @@ function checkSocketPath(path: string): void {
 }
 
 /**
- * fleet starts the agent's passt on this machine, so `isolated` needs the libvirt host to be this
- * machine; a remote host would need passt started there (not done yet).
+ * fleet starts the agent's passt on this machine, so `isolated` needs the libvirt host to be this machine; a remote
+ * host would need passt started there (not done yet). The loader refuses agents that name a remote host; this
+ * catches one placed there by capacity. Never a silent fallback to a network that is not isolated.
  */
-function isolatedSocket(uri: string, agent: string, socket: string): string {
+function isolatedSocket(agent: AgentSpec, socket: string): string {
   checkSocketPath(socket);
-  if (/^[a-z0-9+.-]+:\/\/[^/]/.test(uri)) {
+  if (!isLocalUri(agent.libvirtUri)) {
     throw new UnsupportedNetworkError(
-      `agent '${agent}': network: isolated starts passt on this machine, but its libvirt host is ${uri}; ` +
-        `set network: none (or open, which lets the guest reach that host's loopback) for remote agents`,
+      `agent '${agent.name}': network: isolated starts passt on this machine, but its libvirt host is ${agent.libvirtUri}, where fleet cannot start it yet: ` +
+        `set network: open in ${agent.file} (the guest can then reach that host's loopback services), or network: none, or name a local host (host: ...)`,
     );
   }
   return socket;

@@ -31,7 +31,8 @@ export interface PendingFile {
  * write it. Synchronous: on a few KiB this takes microseconds.
  */
 export function writeTemp(path: string, data: string | Uint8Array, mode: number): PendingFile {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  // The writer's pid in the name (as fleet's other atomic writers do): a temp a killed run left is known stale.
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const pending: PendingFile = { path, temp, fd: openSync(temp, 'wx', mode) };
   try {
     writeFileSync(pending.fd as number, data);

@@ -70,7 +70,7 @@ export function registerAdd(program: Command): void {
       );
       const connections = new Connections();
       try {
-        const ledger = await allocateLedger(ctx, fleet, connections, false);
+        const ledger = await allocateLedger(ctx, fleet, connections, false, []);
         writeFileAtomic(join(ctx.dir, file), text);
         writeLedger(ctx, ledger);
         regenerateAgentsJson(ctx, fleet);

@@ -18,7 +18,7 @@ export function registerAllocate(program: Command): void {
       // remote hosts keep their recorded entries.
       const connections = new Connections();
       try {
-        const ledger = await allocateLedger(ctx, fleet, connections, true);
+        const ledger = await allocateLedger(ctx, fleet, connections, true, 'all');
         regenerateAgentsJson(ctx, fleet);
         printResult(ctx, renderLedger(ledger), { ok: true, ledger });
       } finally {

@@ -40,7 +40,7 @@ export interface GoalOptions {
   provision?: boolean;
   /** Where systems are built (`--build-on`; default fleet.yaml's provision.build). */
   buildOn?: BuildOn;
-  /** Make new agents' SSH host keys here before first boot (one rebuild instead of two). */
+  /** Make new local agents' SSH host keys here before first boot (one rebuild instead of two; `up`: unless --no-pregenerate-host-keys). */
   pregenerateHostKeys?: boolean;
   /** Asked before anything is deleted (destroy, remove); see confirmDeletion. */
   confirm?: (plan: Plan) => Promise<boolean>;
@@ -65,6 +65,8 @@ export async function applyGoal(
     writeLedger: !opts.dryRun,
     syncAgentsJson: opts.goal === 'up' && !opts.dryRun,
     allowOrphans: opts.goal === 'destroy' || opts.goal === 'purge',
+    startsAgents: opts.goal === 'up',
+    checkShares: opts.goal === 'up',
     ...(!opts.dryRun && { lock: `fleet ${process.argv.slice(2).join(' ')}` }),
   });
   // Since the process started: Node, imports, reading the fleet, allocation against the live hosts.
@@ -88,7 +90,7 @@ export async function applyGoal(
   let result: RunResult;
   try {
     if (opts.pregenerateHostKeys && !opts.dryRun) {
-      const { pregenerateHostKeys } = await import('./provisioning.js');
+      const { pregenerateHostKeys } = await import('./host-key-pregen.js');
       for (const name of await pregenerateHostKeys(rt))
         process.stderr.write(`${name}: host key pre-generated\n`);
     }
@@ -116,6 +118,8 @@ export async function applyGoal(
       // Every applied goal may pin or forget keys (up records, destroy --purge forgets): after the
       // follow-up, which retires a purged agent's committed key, so no pin of it is written back.
       if (!opts.dryRun) await refreshSshFiles(rt);
+      // Since the process started, as 'runtime open': what follows is only closing connections and exiting.
+      ctx.log.debug({ ms: Math.round(performance.now()) }, 'ssh_config and known_hosts written');
     }
   } finally {
     bars.stop();

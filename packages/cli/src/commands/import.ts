@@ -28,6 +28,7 @@ export function registerImport(program: Command): void {
         names: [name],
         writeLedger: false,
         ...(!opts.dryRun && { lock: `fleet import ${name}` }),
+        startsAgents: true,
       });
       let result: ImportResult;
       try {

@@ -45,7 +45,7 @@ export function registerRemove(program: Command): void {
           await retireAgentHostKeys(ctx, rt, [name]);
           if (!opts.purge) await forgetProvisioning(rt, name);
           rmSync(join(ctx.dir, file));
-          await allocateLedger(ctx, remaining, rt.connections, true);
+          await allocateLedger(ctx, remaining, rt.connections, true, []);
           regenerateAgentsJson(ctx, remaining);
           if (!ctx.json) process.stdout.write(`removed ${file} and its ledger entry\n`);
         },

@@ -1,13 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { domainName, publicKeyLine } from '@agentfleet/core';
-import {
-  JsonStateStore,
-  LocalDisks,
-  ResetRefusedError,
-  resetAgentDisk,
-  sshUserOf,
-  stateFile,
-} from '@agentfleet/engine';
+import { JsonStateStore, ResetRefusedError, resetAgentDisk, sshUserOf, stateFile } from '@agentfleet/engine';
 import { type LibvirtHypervisor, LibvirtSnapshots } from '@agentfleet/libvirt';
 import { publicKeyOfPrivateKey } from '@agentfleet/ssh';
 import type { Command } from 'commander';
@@ -16,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { printNote } from '../output.js';
 import { agentName } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
+import { HostDisks } from './host-disks.js';
 import { agentConnector } from './provisioning.js';
 import type { Runtime } from './runtime.js';
 
@@ -52,14 +46,14 @@ export function resetBefore(command: string, names: string[], yes: boolean): (rt
           {
             hypervisor: hv,
             snapshots: new LibvirtSnapshots(hv.connection),
-            disks: new LocalDisks(),
+            disks: new HostDisks(rt.connections, () => rt.run.ledger.fleetId),
             state: new JsonStateStore(stateFile(rt.stateDir)),
             connector: agentConnector(rt),
             stateDir: rt.stateDir,
             publicKeyOf: (k) => publicKeyLine(publicKeyOfPrivateKey(k)),
             sudo: sshUserOf(rt.run, agent) !== 'root',
           },
-          { agent: name, domain: domainName(name, rt.fleet.config.domainPrefix) },
+          { agent: name, domain: domainName(name, rt.fleet.config.domainPrefix), uri: agent.libvirtUri },
         );
         printNote(
           `${name}: disk removed; host key ${r.hostKey.slice(0, 30)}... ${r.took === 'guest' ? 'taken from the guest and ' : ''}handed to the new disk`,

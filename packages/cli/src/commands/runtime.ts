@@ -24,10 +24,10 @@ import {
   type FleetRun,
   findOrphans,
   JsonStateStore,
-  LocalDisks,
   listensOnLoopback,
   lockFile,
   PasstNetworks,
+  passtConfined,
   passtSshPort,
   removeStaleTemps,
   securePrivateDir,
@@ -43,10 +43,15 @@ import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.j
 import { hostSnapshotWithDomains, isLocalUri, withListenerHolders } from '../host-snapshot.js';
 import { guardInterrupts, type InterruptGuard } from '../interrupt.js';
 import { envelope } from '../output.js';
+import { shareDirs } from '../share-dirs.js';
 import { Connections } from './connections.js';
+import { HostDisks } from './host-disks.js';
 import { regenerateAgentsJson } from './nix-data.js';
 
 export { Connections };
+
+/** The fleet repo's directories fleet writes atomically: ledger, agents.json, rekeyed secrets, committed host keys. */
+const REPO_WRITE_DIRS = ['agents', 'hosts', 'secrets', 'secrets/hosts'];
 
 export interface Runtime {
   fleet: Fleet;
@@ -68,6 +73,13 @@ export interface RuntimeOptions {
   syncAgentsJson?: boolean;
   /** `destroy` may name an orphan: an undeclared agent whose domain we defined is still there. */
   allowOrphans?: boolean;
+  /**
+   * The command may start the named agents (every agent when none is named): their recorded ports are checked
+   * against what listens on the host now. Other commands, and other agents, ignore a process on a recorded port.
+   */
+  startsAgents?: boolean;
+  /** Refuse share sources that are missing or must never be shared (commands that define domains). */
+  checkShares?: boolean;
 }
 
 /** Reads the fleet, allocates new agents against the live hosts, takes the lock if asked. */
@@ -79,6 +91,8 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
       `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} (agents: ${declared.agents.map((a) => a.name).join(', ') || 'none'})`,
     );
   if (undeclared.length > 0 && !opts.allowOrphans) throw unknownError(undeclared);
+  const shares = shareDirs(ctx.dir, declared);
+  if (opts.checkShares && shares.diagnostics.length > 0) throw new ValidationError(shares.diagnostics);
   const stateDir = expandPath(ctx.dir, declared.config.stateDir);
   const connections = new Connections();
   let release = async () => {};
@@ -98,10 +112,12 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
       // Every run that may write the state dir first makes it private (and tightens an old one).
       await securePrivateDir(stateDir);
       release = await acquireLock(lockFile(stateDir), opts.lock);
-      // Under the lock no other fleet writes here: temps of a killed run are leftovers.
-      await removeStaleTemps(stateDir);
+      // Under the lock no other fleet writes here: temps of a killed run are leftovers. So are those it left in
+      // the fleet repo (a rekey or a ledger write killed between write and rename), which git would show.
+      for (const d of [stateDir, ...REPO_WRITE_DIRS.map((r) => join(ctx.dir, r))]) await removeStaleTemps(d);
     }
-    const ledger = await allocateLedger(ctx, declared, connections, opts.writeLedger);
+    const starting = opts.startsAgents ? (opts.names.length > 0 ? opts.names : 'all') : [];
+    const ledger = await allocateLedger(ctx, declared, connections, opts.writeLedger, starting);
     const fleet = recordedPlacements(declared, ledger);
     if (opts.syncAgentsJson) regenerateAgentsJson(ctx, fleet);
     const run: FleetRun = {
@@ -112,6 +128,7 @@ export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promis
       baseImage: expandPath(ctx.dir, fleet.config.baseImage),
       identityFile: expandPath(ctx.dir, fleet.config.ssh.identityFile),
       names: opts.names,
+      shareDirs: shares.dirs,
     };
     if (undeclared.length > 0) {
       const orphans = new Set((await findOrphans(run, connections.connect)).map((o) => o.agent));
@@ -150,13 +167,16 @@ function reportInterrupt(ctx: CliContext, message: string, remedy: string): void
 
 /**
  * The next ledger for `fleet`, allocated against what the local hosts hold right now;
- * `write` records it in agents/ledger.yaml when it changed (atomically).
+ * `write` records it in agents/ledger.yaml when it changed (atomically). A process listening on an agent's recorded
+ * port is a conflict only for the agents in `starting` (those the command may start): a squatter on one agent's port
+ * must not stop `down`, `destroy`, `ssh` or `up` of another, nor a command that starts nothing.
  */
 export async function allocateLedger(
   ctx: CliContext,
   fleet: Fleet,
   connections: Connections,
   write: boolean,
+  starting: readonly string[] | 'all',
 ): Promise<Ledger> {
   // The fleet's id is made with its first ledger; plan (which writes nothing) uses a fresh one,
   // which no domain carries yet: exactly right for a fleet that has defined nothing.
@@ -174,10 +194,11 @@ export async function allocateLedger(
       const here = isLocalUri(uri)
         ? listeners
         : (await connections.hosts.listeners(uri)).map((port) => ({ port }));
+      const notStarted = recordedPortsOfOthers(prev, fleet, uri, starting);
       return hostSnapshotWithDomains(
         uri,
         hv,
-        here,
+        here.filter((l) => !notStarted.has(l.port)),
         prev.fleetId as string,
         isLocalUri(uri) ? owners : new Map(),
       );
@@ -198,6 +219,24 @@ export async function allocateLedger(
       process.stderr.write(`warning: ${w}\n`);
   if (write) writeLedger(ctx, result.value);
   return result.value;
+}
+
+/** The ports recorded or declared on `uri` for agents not in `starting`: what listens there is not this command's business. */
+function recordedPortsOfOthers(
+  ledger: Ledger,
+  fleet: Fleet,
+  uri: string,
+  starting: readonly string[] | 'all',
+): Set<number> {
+  const ports = new Set<number>();
+  if (starting === 'all') return ports;
+  const others = (name: string) => !starting.includes(name);
+  for (const [name, a] of Object.entries(ledger.hosts[uri] ?? {}))
+    if (others(name)) for (const p of [a.sshPort, a.spicePort]) ports.add(p);
+  for (const a of fleet.agents)
+    if (a.libvirtUri === uri && others(a.name))
+      for (const p of [a.sshPort, a.spicePort]) if (p !== undefined) ports.add(p);
+  return ports;
 }
 
 /** The SSH forwards this fleet's own passts hold, so an agent's own listener is no conflict. */
@@ -228,7 +267,7 @@ export function engineDeps(
 ): EngineDeps {
   return {
     connect: rt.connections.connect,
-    disks: new LocalDisks(),
+    disks: new HostDisks(rt.connections, () => rt.run.ledger.fleetId),
     state: new JsonStateStore(stateFile(rt.stateDir)),
     // ssh2 loads when an agent first waits for SSH: `plan` and `status` never load it.
     readiness: {
@@ -242,7 +281,7 @@ export function engineDeps(
           : (await rt.connections.hosts.listeners(uri)).includes(port),
       consoleTail: tailFile,
     },
-    networks: new PasstNetworks(),
+    networks: new PasstNetworks({ confine: passtConfined(rt.fleet.config.networkFirewall) }),
     ...(provisioner && { provisioner }),
     progress,
     log: ctx.log,

@@ -6,6 +6,7 @@ import { ValidationError } from '../errors.js';
 import { readFleet, readLedger } from '../fleet-files.js';
 import { isLocalUri } from '../host-snapshot.js';
 import { printResult } from '../output.js';
+import { shareDirs } from '../share-dirs.js';
 import { agentsJsonDiagnostics } from './nix-data.js';
 
 export function registerValidate(program: Command): void {
@@ -19,7 +20,11 @@ export function registerValidate(program: Command): void {
       // Agents on this machine must also fit its CPUs; remote hosts are checked by `allocate`.
       const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].filter(isLocalUri);
       const misfits = uris.flatMap((uri) => hostFitDiagnostics(fleet, { uri, cpus: availableParallelism() }));
-      const problems = [...misfits, ...agentsJsonDiagnostics(ctx, fleet)];
+      const problems = [
+        ...misfits,
+        ...agentsJsonDiagnostics(ctx, fleet),
+        ...shareDirs(ctx.dir, fleet).diagnostics,
+      ];
       if (problems.length > 0) throw new ValidationError(problems);
       const names = fleet.agents.map((a) => a.name);
       printResult(ctx, `ok: ${names.length} agent(s): ${names.join(', ')}`, { ok: true, agents: names });

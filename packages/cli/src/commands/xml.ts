@@ -10,6 +10,7 @@ import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
 import { printResult } from '../output.js';
+import { shareDirs } from '../share-dirs.js';
 import { agentName } from './agent-name.js';
 
 interface XmlOptions {
@@ -74,6 +75,8 @@ export function registerXml(program: Command): void {
           allocation,
           choice,
           reservedCoresOn(fleet.config, spec.libvirtUri),
+          shareDirs(ctx.dir, fleet).dirs,
+          ledger.fleetId,
         ),
         domainName: domainName(name, fleet.config.domainPrefix),
         // The fleet's identity once it has one (the first `up`/`add`/`allocate` records it).
