@@ -41,5 +41,6 @@ export function sshFilesOf(h: AgentHandle): { sshConfig: string; knownHosts: str
   return files;
 }
 
-export const consoleLogOf = (h: AgentHandle) => agentConsoleLogOn(h.stateDir, h.agent.libvirtUri, h.agent.name);
+export const consoleLogOf = (h: AgentHandle) =>
+  agentConsoleLogOn(h.stateDir, h.agent.libvirtUri, h.agent.name);
 export const domainOf = (h: AgentHandle) => domainName(h.agent.name, h.fleet.config.domainPrefix);
