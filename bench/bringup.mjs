@@ -7,14 +7,14 @@
 //            starts, started at once with virsh, ssh probed every 0.1 s with ConnectTimeout=1: a floor, not a tool
 //   virt-install  `virt-install --import` per agent in parallel (Debian virtinst; skipped when absent), hostfwd
 //            through --qemu-commandline, same cores, ssh probed like `manual`
+//   vagrant  vagrant-libvirt (Debian's vagrant + vagrant-libvirt; skipped when absent): the test image as a box,
+//            `vagrant up --parallel`, root with the test key, `config.ssh.shell = "sh"` (busybox), its own management
+//            network (DHCP, dnsmasq) and storage pool, made before the clock starts, the box uploaded by a warm-up run
 // Ground truth for "ready": the guest's console line "AGENTFLEET READY" (printed right after its sshd starts),
 // read from each guest's serial log. Each case reports the wall time of the tool and how late it noticed the
 // last guest (tool done minus last console line).
 // Run as root after `npm run build`, libvirtd up: node bench/bringup.mjs [N...] (default 1 2 4); ROUNDS=3;
-// CASES=fleet,bare for a subset.
-//   vagrant  vagrant-libvirt (Debian's vagrant + vagrant-libvirt; skipped when absent): the test image as a box,
-//            `vagrant up --parallel`, root with the test key, `config.ssh.shell = "sh"` (busybox), its own management
-//            network (DHCP, dnsmasq) and storage pool, made before the clock starts, the box uploaded by a warm-up run
+// CASES=fleet,bare for a subset; PORTS=41500 for a block of 100 host ports; TRACE=1 prints fleet's debug log.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

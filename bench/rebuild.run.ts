@@ -3,9 +3,10 @@
 // `--build-on guest` (flake uploaded over SFTP, `nixos-rebuild switch` in each guest), side by side:
 // the modes alternate with the order flipped every round, each run after a change of the flake (a new
 // salt, so every run has something new to build), medians of the wall time. Evaluations are counted:
-// on the host, the `nix build` calls a counting `nix` on PATH records (one `nix build` = one
-// evaluation of the flake); in the guests, the `nixos-rebuild switch` calls the test image's stand-in
-// logs (on NixOS each is one evaluation and build of that agent's system, inside its VM).
+// on the host, the calls a counting `nix` on PATH records that evaluate the flake's
+// nixosConfigurations (`nix eval` of the drv paths, then `nix build`: printed as eval+build); in the
+// guests, the `nixos-rebuild switch` calls the test image's stand-in logs (on NixOS each is one
+// evaluation and build of that agent's system, inside its VM).
 // The flake is @agentfleet/testing's host-build flake (no nixpkgs: toplevels built with /bin/sh).
 // Usage: npm run build && npx vitest run -c bench/vitest.config.ts bench/rebuild.run.ts
 // (root, libvirtd up, test image built, Debian's nix-bin on the host); ROUNDS=3 by default.
@@ -26,6 +27,15 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const s = (ms: number) => (ms / 1000).toFixed(1);
 
 let dir: string | undefined;
+
+/** The host's nix calls so far that evaluated the flake's nixosConfigurations, by subcommand. */
+async function flakeEvaluations(counterDir: string): Promise<{ eval: number; build: number }> {
+  const calls = (await readFile(join(counterDir, 'calls'), 'utf8'))
+    .split('\n')
+    .filter((l) => l.includes('#nixosConfigurations'));
+  const count = (sub: string) => calls.filter((l) => ` ${l} `.includes(` ${sub} `)).length;
+  return { eval: count('eval'), build: count('build') };
+}
 
 /**
  * fleet with the args; a run that fails (a TCG guest on a machine at load 20 drops a connection) is said and run once
@@ -96,7 +106,7 @@ it('fleet rebuild: build on the host vs in each guest, N = 1, 2, 4', async () =>
   const lines: string[] = [];
   for (const n of SIZES) {
     const names = agents.slice(0, n);
-    const runs: Record<string, { ms: number; hostEvals: number; guestEvals: number }[]> = {
+    const runs: Record<string, { ms: number; hostEvals: string; guestEvals: number }[]> = {
       host: [],
       guest: [],
     };
@@ -105,22 +115,23 @@ it('fleet rebuild: build on the host vs in each guest, N = 1, 2, 4', async () =>
       const order = round % 2 === 0 ? ['host', 'guest'] : ['guest', 'host'];
       for (const mode of order) {
         await newConfig();
-        const builds = (await counter.builds()).length;
+        const before = await flakeEvaluations(counter.dir);
         const guest = await guestRebuilds(names);
         loads.push(await loadavg());
         const ms = await fleetRetried(fleetDir, ['rebuild', '-c', String(n), '--build-on', mode, ...names]);
-        const hostEvals = (await counter.builds()).length - builds;
+        const after = await flakeEvaluations(counter.dir);
+        const hostEvals = `${after.eval - before.eval}+${after.build - before.build}`;
         const guestEvals = (await guestRebuilds(names)) - guest;
         runs[mode]?.push({ ms, hostEvals, guestEvals });
         console.error(
-          `  N=${n} round ${round + 1} ${mode}: ${s(ms)} s, host evaluations ${hostEvals}, guest ${guestEvals}`,
+          `  N=${n} round ${round + 1} ${mode}: ${s(ms)} s, host nix eval+build ${hostEvals}, guest rebuilds ${guestEvals}`,
         );
       }
     }
     const cell = (mode: string) => {
       const r = runs[mode] ?? [];
       const evals = (k: 'hostEvals' | 'guestEvals') => [...new Set(r.map((x) => x[k]))].join('/');
-      return `${s(median(r.map((x) => x.ms)))} s [${r.map((x) => s(x.ms)).join(', ')}], evaluations host ${evals('hostEvals')} guest ${evals('guestEvals')}`;
+      return `${s(median(r.map((x) => x.ms)))} s [${r.map((x) => s(x.ms)).join(', ')}], host nix eval+build ${evals('hostEvals')}, guest rebuilds ${evals('guestEvals')}`;
     };
     const ratio = median((runs.host ?? []).map((x) => x.ms)) / median((runs.guest ?? []).map((x) => x.ms));
     lines.push(

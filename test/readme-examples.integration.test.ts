@@ -165,7 +165,10 @@ describe('README examples', () => {
   });
 });
 
-describe('README examples that need no VM, run as written on a copy of the repository fleet', () => {
+// Several CLI processes a case: generous for a loaded 2-core machine (1.4 s a `validate` at load 30); it measures nothing.
+describe('README examples that need no VM, run as written on a copy of the repository fleet', {
+  timeout: 180_000,
+}, () => {
   // The repository's own agents (drago, luce) and settings, with a private state dir and a base
   // image, on this machine's libvirtd (as root: the system one): what a user who cloned the
   // repository runs first.

@@ -10,6 +10,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -186,9 +187,15 @@ describe.sequential('shares and ssh with a TTY on a real VM', () => {
     expect(readFileSync(join(projects, 'before-boot.txt'), 'utf8')).toBe('from the host before boot\n');
   }, 120_000);
 
-  it('the read-write share takes what the guest writes', async () => {
-    await run('echo from-the-guest > /mnt/out/result.txt');
+  it('the read-write share takes what the guest writes, modes included (the residual risk README states)', async () => {
+    await run(
+      'echo from-the-guest > /mnt/out/result.txt; cp /bin/busybox /mnt/out/suid; chmod 4755 /mnt/out/suid',
+    );
     expect(readFileSync(join(out, 'result.txt'), 'utf8')).toBe('from-the-guest\n');
+    // virtiofsd runs as root and passes the guest's owner and mode through: a setuid-root file lands on the host.
+    const suid = statSync(join(out, 'suid'));
+    expect(suid.uid).toBe(0);
+    expect(suid.mode & 0o7777).toBe(0o4755);
   }, 120_000);
 
   it(

@@ -58,12 +58,25 @@ export function exitCodeOf(err: unknown): number {
   return EXIT_FAILURE;
 }
 
-/** An error as the --json envelope carries it. */
-export function jsonErrorOf(err: unknown): JsonError {
+/**
+ * An error as the --json envelope carries it. With `command` (`up`, `secrets add`), a usage or
+ * validation error without a remedy of its own gets the general one (the command's help, `fleet
+ * validate`): scripts read `remedy` as a field, while the human message already says it in words.
+ */
+export function jsonErrorOf(err: unknown, command?: string): JsonError {
   const message = err instanceof Error ? err.message : String(err);
   // Any layer's error may carry a remedy (the engine's do: MissingBaseImageError, ...).
   const carried = (err as { remedy?: unknown } | undefined)?.remedy;
-  const remedy = typeof carried === 'string' ? carried : undefined;
+  const remedy =
+    typeof carried === 'string'
+      ? carried
+      : command === undefined
+        ? undefined
+        : err instanceof UsageError
+          ? `see \`${command === 'fleet' ? 'fleet' : `fleet ${command}`} --help\``
+          : err instanceof ValidationError
+            ? 'fix the field each diagnostic names (file:line:column), then check with `fleet validate`'
+            : undefined;
   const code: JsonError['code'] =
     err instanceof ValidationError
       ? 'invalid'

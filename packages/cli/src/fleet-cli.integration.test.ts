@@ -52,7 +52,8 @@ describe('fleet validate', () => {
     expect(runCli(['validate'], join(dir, 'agents')).status).toBe(0);
     expect(runCli(['--dir', dir, 'validate'], '/').status).toBe(0);
     const none = runCli(['validate'], '/');
-    expect(none.stderr).toContain('no agents/fleet.yaml in / or any parent directory (use --dir DIR)');
+    expect(none.stderr).toContain('no agents/fleet.yaml in / or any parent directory\n');
+    expect(none.stderr).toContain('or pass --dir DIR');
     expect(none.status).toBe(2);
   });
 
@@ -86,7 +87,11 @@ describe('fleet validate', () => {
       version: 1,
       ok: false,
       command: 'validate',
-      error: { code: 'invalid', message: expect.stringContaining('agents/a.yaml:1:8') },
+      error: {
+        code: 'invalid',
+        message: expect.stringContaining('agents/a.yaml:1:8'),
+        remedy: expect.stringContaining('fleet validate'),
+      },
       diagnostics: [
         {
           file: 'agents/a.yaml',

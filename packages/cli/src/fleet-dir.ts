@@ -7,7 +7,10 @@ export function findFleetDir(explicit: string | undefined, cwd = process.cwd()):
   if (explicit !== undefined) {
     const dir = resolve(cwd, explicit);
     if (!existsSync(join(dir, 'agents', 'fleet.yaml'))) {
-      throw new UsageError(`--dir ${explicit}: no agents/fleet.yaml in ${dir}`);
+      throw new UsageError(
+        `--dir ${explicit}: no agents/fleet.yaml in ${dir}`,
+        'point --dir at a fleet repository (the directory holding agents/fleet.yaml), e.g. a clone of agentfleet',
+      );
     }
     return dir;
   }
@@ -15,5 +18,8 @@ export function findFleetDir(explicit: string | undefined, cwd = process.cwd()):
     if (existsSync(join(dir, 'agents', 'fleet.yaml'))) return dir;
     if (dirname(dir) === dir) break;
   }
-  throw new UsageError(`no agents/fleet.yaml in ${cwd} or any parent directory (use --dir DIR)`);
+  throw new UsageError(
+    `no agents/fleet.yaml in ${cwd} or any parent directory`,
+    'run fleet inside a fleet repository (one with agents/fleet.yaml, e.g. a clone of agentfleet), or pass --dir DIR',
+  );
 }

@@ -11,9 +11,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectSchema } from '@agentfleet/testing/json-schemas';
-import { runCli, tempFleet } from '@agentfleet/testing/run-cli';
+import type { StepKind } from '@agentfleet/core';
+import { expectSchema, schemaNames } from '@agentfleet/testing/json-schemas';
+import { REPO, runCli, tempFleet } from '@agentfleet/testing/run-cli';
 import { describe, expect, it } from 'vitest';
+import { fleetProgram } from './program.js';
 
 /** Runs `fleet --json ...args` and checks its stdout against `schema`; returns the parsed output. */
 function jsonRun(
@@ -69,16 +71,20 @@ describe('--json contract', () => {
   it('usage errors, unknown agents and invalid files are error envelopes with exit 2', () => {
     for (const args of [['bogus'], ['status', 'nosuch'], ['plan', 'nosuch'], ['up', '--concurrency', '0']]) {
       const out = jsonRun(dir, args, 'error', 2);
-      expect(out.error, args.join(' ')).toMatchObject({ code: 'usage' });
+      // Every usage error says where to look, if it knows nothing better: the command's help.
+      expect(out.error, args.join(' ')).toMatchObject({ code: 'usage', remedy: expect.stringMatching(/./) });
     }
+    expect(jsonRun(dir, ['status', 'nosuch'], 'error', 2).error).toMatchObject({
+      remedy: 'see `fleet status --help`',
+    });
     const bad = tempFleet({ ...fleetFiles, 'agents/clj.yaml': 'vcpus: many\n' });
     const out = jsonRun(bad, ['validate'], 'validate', 2);
     expect(out).toMatchObject({
       ok: false,
-      error: { code: 'invalid' },
+      error: { code: 'invalid', remedy: expect.stringContaining('fleet validate') },
       diagnostics: [{ file: 'agents/clj.yaml' }],
     });
-  });
+  }, 120_000);
 
   it('a failure is an error envelope with exit 1', () => {
     // No base image: the plan cannot say what a new disk would copy.
@@ -88,6 +94,52 @@ describe('--json contract', () => {
     expect(expectSchema(r.stdout, 'error')).toMatchObject({
       error: { remedy: expect.stringContaining('result/nixos.qcow2') },
     });
+  });
+});
+
+describe('which commands have a schema', () => {
+  // Sessions, not results: --json is a usage error (tested below).
+  const SESSIONS = ['ssh', 'console'];
+  // Results with an envelope but no schema yet; docs/json.md names each.
+  const WITHOUT_SCHEMA = ['cp', 'keys', 'import', 'snapshot', 'snapshots', 'revert', 'reset', 'remove'];
+
+  it("the plan schema's step vocabulary is the engine's", () => {
+    // A StepKind added to core without the schema fails to compile here, and then this test.
+    const steps: Record<StepKind, true> = {
+      'create-disk': true,
+      define: true,
+      autostart: true,
+      start: true,
+      restart: true,
+      'await-ssh': true,
+      provision: true,
+      stop: true,
+      'power-off': true,
+      undefine: true,
+      'delete-disk': true,
+      'delete-files': true,
+    };
+    const schema = readFileSync(join(REPO, 'docs', 'json', 'plan.schema.json'), 'utf8');
+    const listed = /"steps":\s*\{\s*"type": "array",\s*"items":\s*\{\s*"enum":\s*(\[[^\]]*\])/.exec(
+      schema,
+    )?.[1];
+    expect(JSON.parse(listed ?? '[]').sort()).toEqual(Object.keys(steps).sort());
+  });
+
+  it('every command has a schema, is a session, or is listed in docs/json.md as having none yet', async () => {
+    const program = await fleetProgram(undefined);
+    const commands = program.commands.flatMap((c) =>
+      c.commands.length > 0 ? c.commands.map((sub) => `${c.name()} ${sub.name()}`) : [c.name()],
+    );
+    const schemas = new Set(schemaNames());
+    const unaccounted = commands.filter(
+      (c) => !schemas.has(c.replace(' ', '-')) && !SESSIONS.includes(c) && !WITHOUT_SCHEMA.includes(c),
+    );
+    expect(unaccounted).toEqual([]);
+    // Nothing listed as schemaless that has gained a schema, and the docs name each that has none.
+    expect(WITHOUT_SCHEMA.filter((c) => schemas.has(c))).toEqual([]);
+    const docs = readFileSync(join(REPO, 'docs', 'json.md'), 'utf8');
+    expect(WITHOUT_SCHEMA.filter((c) => !docs.includes(`\`${c}\``))).toEqual([]);
   });
 });
 
@@ -131,6 +183,23 @@ describe('commands that need no VM', () => {
     const ref = /\$schema=(\S+)/.exec(readFileSync(join(dir, 'agents', 'c2add.yaml'), 'utf8'))?.[1] ?? '';
     expect(existsSync(join(dir, 'agents', ref)), ref).toBe(true);
     rmSync(join(dir, 'agents', 'c2add.yaml'));
+  });
+
+  it('xml and completion validate; ssh and console, sessions, refuse --json with a usage error', () => {
+    expect(runCli(['allocate'], dir).status).toBe(0);
+    const xml = jsonRun(dir, ['xml', 'clj', '--network', 'open'], 'xml', 0);
+    expect(xml).toMatchObject({ agent: 'clj', xml: expect.stringMatching(/^<domain[\s\S]*<\/domain>\n?$/) });
+    const completion = jsonRun('/', ['completion', 'fish'], 'completion', 0);
+    expect(completion.script).toMatch(/complete -c fleet/);
+    for (const session of [
+      ['ssh', 'clj'],
+      ['console', 'clj'],
+    ]) {
+      expect(jsonRun(dir, session, 'error', 2).error, session[0]).toMatchObject({
+        code: 'usage',
+        message: expect.stringContaining('no --json'),
+      });
+    }
   });
 
   it("logs validates: the console log's last lines, or none yet", () => {

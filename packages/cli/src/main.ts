@@ -31,17 +31,18 @@ function report(err: unknown): number {
   if (err instanceof CommanderError) {
     // Commander already printed help/version/usage text.
     if (err.exitCode === 0) return EXIT_OK;
-    printJson({ code: 'usage', message: err.message.replace(/^error: /, ''), remedy: 'run fleet --help' });
+    const help = command === 'fleet' ? 'fleet --help' : `fleet ${command} --help`;
+    printJson({ code: 'usage', message: err.message.replace(/^error: /, ''), remedy: `see \`${help}\`` });
     return EXIT_USAGE;
   }
   if (interrupted()) return exitCodeOf(err);
-  const e = jsonErrorOf(err);
   if (err instanceof ValidationError) {
-    printJson(e, { diagnostics: err.diagnostics });
+    printJson(jsonErrorOf(err, command), { diagnostics: err.diagnostics });
     printNote(err.message);
     return exitCodeOf(err);
   }
-  printJson(e);
+  printJson(jsonErrorOf(err, command));
+  const e = jsonErrorOf(err);
   const red = paletteFor(process.stderr).red;
   // A failure can quote guest output (a rebuild's last lines): rendered inert before the colour is added.
   printNote(`${red('fleet:')} ${e.message}${e.remedy ? `\n  ${e.remedy}` : ''}`);

@@ -20,6 +20,14 @@ describe('domain XML against real libvirt tools', () => {
     }
   });
 
+  it('a display socket left to libvirt (an agent on a remote host) passes virt-xml-validate', () => {
+    const { spiceSocket: _, ...input } = sampleInput;
+    const xml = domainXml({ ...input, network: { mode: 'none' }, domainType: 'qemu' });
+    expect(xml).toMatch(/<graphics type="spice">\s*<listen type="socket"\/>/);
+    const r = virtXmlValidate(xml);
+    expect(r.ok, r.output).toBe(true);
+  });
+
   it('defines on test:///default and libvirt keeps pins, ports, console and our metadata', () => {
     const input = { ...sampleInput, fwcfgFiles: { note: '/keys/a <b> & "c"' } };
     const xml = domainXml(input);

@@ -43,9 +43,10 @@ export interface DomainXmlInput {
   network: DomainNetwork;
   /**
    * Unix socket the SPICE server listens on, in a directory only fleet's user may enter: QEMU
-   * opens no TCP port, so no guest (or other local user) can reach the display.
+   * opens no TCP port, so no guest (or other local user) can reach the display. Absent: libvirt makes
+   * it in its private per-domain directory (an agent on a remote host).
    */
-  spiceSocket: string;
+  spiceSocket?: string;
   /** Absolute path of the agent's qcow2. */
   diskPath: string;
   /** Absolute path the serial console is written to. */
@@ -210,7 +211,11 @@ export function domainXml(input: DomainXmlInput): string {
   const ga = dev.ele('channel', { type: 'unix' });
   ga.ele('target', { type: 'virtio', name: 'org.qemu.guest_agent.0' });
   dev.ele('input', { type: 'tablet', bus: 'usb' });
-  dev.ele('graphics', { type: 'spice' }).ele('listen', { type: 'socket', socket: input.spiceSocket });
+  // Without a path libvirt makes the socket in its own per-domain directory on the host (a remote host has no state
+  // dir of fleet's): the live XML names it.
+  dev
+    .ele('graphics', { type: 'spice' })
+    .ele('listen', { type: 'socket', ...(input.spiceSocket !== undefined && { socket: input.spiceSocket }) });
   dev.ele('video').ele('model', { type: 'virtio', heads: '1', primary: 'yes' });
   dev.ele('memballoon', { model: 'virtio' });
   dev.ele('rng', { model: 'virtio' }).ele('backend', { model: 'random' }).txt('/dev/urandom');

@@ -75,9 +75,9 @@ describe('shares in agent YAML', () => {
         ].join('\n'),
       ),
     ).toEqual([
-      "agents/x.yaml:5:5: shares.1: tag 'a' is also the tag of shares.0: give one of them its own tag:",
+      "agents/x.yaml:5:5: shares.1: tag 'a' is also the tag of shares.0: give one of them a tag of its own (tag: NAME)",
       "agents/x.yaml:5:27: shares.1.target: '/mnt/a' is also the target of shares.0",
-      "agents/x.yaml:6:5: shares.2: tag 'a' is also the tag of shares.0: give one of them its own tag:",
+      "agents/x.yaml:6:5: shares.2: tag 'a' is also the tag of shares.0: give one of them a tag of its own (tag: NAME)",
       "agents/x.yaml:7:15: shares.3.source: '/d,e' has a ',' (virtiofsd's option separator): rename the directory or share a parent",
     ]);
     expect(problems('  - { source: /f, target: /mnt/f, tag: "-bad" }\n')).toEqual([

@@ -33,7 +33,7 @@ const GUEST_SYSTEM_TREES = [
 const GUEST_SYSTEM_DIRS = ['/', '/home', '/root', '/var', '/tmp', '/lib', '/lib64'];
 
 /** Is `path` equal to `dir` or inside it (both absolute and normalized)? */
-export function isWithin(path: string, dir: string): boolean {
+function isWithin(path: string, dir: string): boolean {
   return path === dir || dir === '/' || path.startsWith(`${dir}/`);
 }
 
@@ -87,7 +87,7 @@ export function shareProblems(a: AgentSpec): RuleProblem[] {
     if (sameTag < i)
       problems.push({
         path: `shares.${i}`,
-        message: `tag '${s.tag}' is also the tag of shares.${sameTag}: give one of them its own tag:`,
+        message: `tag '${s.tag}' is also the tag of shares.${sameTag}: give one of them a tag of its own (tag: NAME)`,
       });
   });
   return problems;

@@ -26,6 +26,18 @@ describe('agentDomainInput by host', () => {
     );
   });
 
+  it("leaves a remote agent nothing in the state dir: console log beside libvirt's on its host, display socket to libvirt", () => {
+    const local = agentDomainInput('/state', drago, allocation, choice, [], {}, 'f1');
+    expect(local).toMatchObject({
+      spiceSocket: '/state/run/agent-drago/spice.sock',
+      consoleLogPath: '/state/agent-drago.console.log',
+    });
+    const remote = { ...drago, libvirtUri: REMOTE, network: 'none' as const };
+    const input = agentDomainInput('/state', remote, allocation, choice, [], {}, 'f1');
+    expect(input.spiceSocket).toBeUndefined();
+    expect(input.consoleLogPath).toBe('/var/log/libvirt/qemu/agent-drago.console.log');
+  });
+
   it('refuses network: isolated for an agent placed on a remote host, naming its file and the fix', () => {
     const placed = { ...drago, libvirtUri: REMOTE, network: 'isolated' as const };
     expect(() => agentDomainInput('/state', placed, allocation, choice, [], {}, 'f1')).toThrow(

@@ -17,7 +17,7 @@ import {
 import { agentDomain, type FleetRun, fleetIdentity, selectedAgents } from './fleet-run.js';
 import { chooseForHost, type HostChoice } from './host-choice.js';
 import type { EngineLog } from './log.js';
-import { agentConsoleLog, agentDisk, agentDiskOn, agentPasstSocket, agentSpiceSocket } from './paths.js';
+import { agentConsoleLogOn, agentDisk, agentDiskOn, agentPasstSocket, agentSpiceSocket } from './paths.js';
 import { HOST_KEY_FWCFG, pregeneratedKeyPath, readPregeneratedKey } from './provision/pregenerated-key.js';
 
 export class UnsupportedNetworkError extends Error {
@@ -101,8 +101,10 @@ export function agentDomainInput(
   shareDirs?: Readonly<Record<string, string>>,
   fleetId?: string,
 ): DomainXmlInput {
-  const spiceSocket = agentSpiceSocket(stateDir, agent.name);
-  checkSocketPath(spiceSocket);
+  // A remote host has no state dir of fleet's: libvirt places the socket there (fleet spice reads it from the live XML).
+  const local = isLocalUri(agent.libvirtUri);
+  const spiceSocket = local ? agentSpiceSocket(stateDir, agent.name) : undefined;
+  if (spiceSocket !== undefined) checkSocketPath(spiceSocket);
   const network: DomainNetwork =
     agent.network === 'isolated'
       ? {
@@ -117,10 +119,10 @@ export function agentDomainInput(
     allocation,
     domainType: choice.domainType,
     network,
-    spiceSocket,
+    ...(spiceSocket !== undefined && { spiceSocket }),
     // A disk adopted by `fleet import` stays where it is.
     diskPath: allocation.disk ?? diskOf(stateDir, agent, fleetId),
-    consoleLogPath: agentConsoleLog(stateDir, agent.name),
+    consoleLogPath: agentConsoleLogOn(stateDir, agent.libvirtUri, agent.name),
     ...(reservedCores !== undefined && { reservedCores }),
     ...domainShares(agent, shareDirs),
   };

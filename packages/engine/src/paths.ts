@@ -17,6 +17,14 @@ export const fleetPool = (fleetId: string) => ({
 /** An agent's disk on the host `uri` names: a file in the state dir here, a volume of the fleet's pool there. */
 export const agentDiskOn = (stateDir: string, fleetId: string, uri: string, agent: string) =>
   isLocalUri(uri) ? agentDisk(stateDir, agent) : join(fleetPool(fleetId).path, `${domainName(agent)}.qcow2`);
+/**
+ * An agent's serial console log on the host `uri` names: in the state dir here; on a remote host (which has no state
+ * dir of fleet's) next to libvirt's own QEMU logs, written by that host's virtlogd.
+ */
+export const agentConsoleLogOn = (stateDir: string, uri: string, agent: string) =>
+  isLocalUri(uri)
+    ? agentConsoleLog(stateDir, agent)
+    : `/var/log/libvirt/qemu/${domainName(agent)}.console.log`;
 export const agentConsoleLog = (stateDir: string, agent: string) =>
   join(stateDir, `${domainName(agent)}.console.log`);
 export const stateFile = (stateDir: string) => join(stateDir, 'state.json');

@@ -52,6 +52,9 @@ describe('VolumeDisks on qemu:///system', () => {
     const baseVol = names.find((n) => /^base-[0-9a-f]{64}\.qcow2$/.test(n));
     expect(names).toEqual(['agent-a.qcow2', baseVol, `${baseVol}.complete`]);
     expect(await disks.inspect(a)).toEqual({ exists: true, format: 'qcow2' });
+    // Nobody but the daemon's user lists the pool or reads a disk (QEMU may pass through to its own).
+    expect(statSync(pool.path).mode & 0o777).toBe(0o711);
+    for (const v of names) expect(statSync(join(pool.path, v as string)).mode & 0o777, v).toBe(0o600);
     const img = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', a], { encoding: 'utf8' }));
     expect(img).toMatchObject({
       'backing-filename': join(pool.path, baseVol as string),

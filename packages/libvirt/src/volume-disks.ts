@@ -96,9 +96,11 @@ export class VolumeDisks {
         throw err;
       });
       if (info === undefined) {
+        // 0711 like libvirt's own images directory: QEMU (often its own user) must pass through to the volumes,
+        // which are 0600 and handed to it by libvirt's DAC labelling at start; nobody may list them.
         await storage.definePool(
           `<pool type='dir'><name>${this.pool.name}</name><target><path>${this.pool.path}</path>` +
-            '<permissions><mode>0700</mode></permissions></target></pool>',
+            '<permissions><mode>0711</mode></permissions></target></pool>',
         );
         await storage.buildPool(this.pool.name);
         await storage.setPoolAutostart(this.pool.name, true);

@@ -34,6 +34,8 @@ export function startPrivateLibvirtd(opts: {
   dir: string;
   netns?: string;
   extra?: string[];
+  /** Paths of this machine its daemons must not see (an empty tmpfs over each), e.g. a fleet's state dir. */
+  hide?: readonly string[];
 }): PrivateLibvirtd {
   const { dir } = opts;
   const runDir = path.join(dir, 'run');
@@ -59,6 +61,7 @@ export function startPrivateLibvirtd(opts: {
     ),
     `mount --bind ${runDir} /run/libvirt`,
     `mount --bind ${etc} /etc/libvirt`,
+    ...(opts.hide ?? []).map((p) => `mount -t tmpfs -o mode=0700 tmpfs '${p}'`),
     'mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt/qemu /run/libvirt/qemu',
     `virtlogd -d -p ${pidFile('virtlogd')}`,
     libvirtd,

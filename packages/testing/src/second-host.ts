@@ -33,7 +33,13 @@ const sh = (cmd: string, args: string[]) =>
  * Starts the host. `subnet` is the /30's first three octets plus the base of the last (e.g. `10.216.7.0`): the
  * machine side takes .1, the host .2. `tag` names the namespace and veths (`mh-<tag>`, at most 8 characters).
  */
-export function startSecondHost(opts: { tag: string; subnet: string; dirPrefix: string }): SecondHost {
+export function startSecondHost(opts: {
+  tag: string;
+  subnet: string;
+  dirPrefix: string;
+  /** Paths of this machine the host must not see (an empty tmpfs there), e.g. the fleet's state dir. */
+  hide?: readonly string[];
+}): SecondHost {
   const netns = `mh-${opts.tag}`;
   const outer = `mh${opts.tag}a`;
   const inner = `mh${opts.tag}b`;
@@ -98,6 +104,7 @@ export function startSecondHost(opts: { tag: string; subnet: string; dirPrefix: 
     daemons = startPrivateLibvirtd({
       dir,
       netns,
+      ...(opts.hide && { hide: opts.hide }),
       extra: ['mkdir -p /run/sshd', `/usr/sbin/sshd -f ${path.join(dir, 'sshd_config')}`],
     });
     const uri = `qemu+libssh2://root@${address}/system?keyfile=${keyPath}&known_hosts=${knownHosts}`;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type AgentSpec, allocationOf, domainName, type Fleet } from '@agentfleet/core';
-import { agentConsoleLog, knownHostsFile, sshConfigFile } from '@agentfleet/engine';
+import { agentConsoleLogOn, knownHostsFile, sshConfigFile } from '@agentfleet/engine';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { expandPath, readFleet, readLedger } from '../fleet-files.js';
@@ -41,5 +41,6 @@ export function sshFilesOf(h: AgentHandle): { sshConfig: string; knownHosts: str
   return files;
 }
 
-export const consoleLogOf = (h: AgentHandle) => agentConsoleLog(h.stateDir, h.agent.name);
+export const consoleLogOf = (h: AgentHandle) =>
+  agentConsoleLogOn(h.stateDir, h.agent.libvirtUri, h.agent.name);
 export const domainOf = (h: AgentHandle) => domainName(h.agent.name, h.fleet.config.domainPrefix);

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { printResult } from '../output.js';
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const;
 type Shell = (typeof SHELLS)[number];
@@ -60,7 +61,11 @@ export function registerCompletion(program: Command, commands: readonly string[]
       'after',
       '\nExamples:\n  source <(fleet completion bash)      # in ~/.bashrc\n  fleet completion fish | source       # in ~/.config/fish/config.fish',
     )
-    .action((shell: Shell) => {
-      process.stdout.write(completionScript(shell, commands));
+    .action((shell: Shell, _opts, command: Command) => {
+      const script = completionScript(shell, commands);
+      // Outside any fleet too (in ~/.bashrc), so no fleet context: only --json is read.
+      if (command.optsWithGlobals<{ json?: boolean }>().json)
+        printResult({ json: true, command: 'completion' }, script, { shell, script });
+      else process.stdout.write(script);
     });
 }

@@ -23,6 +23,11 @@ export function registerConsole(program: Command): void {
     )
     .action(async (name: string, _opts, command: Command) => {
       const ctx = contextOf(command);
+      if (ctx.json)
+        throw new UsageError(
+          'fleet console is a session, not a result: it has no --json',
+          'use `fleet --json logs NAME`',
+        );
       const rt = await openRuntime(ctx, { names: [name], writeLedger: false });
       let pty: string;
       try {

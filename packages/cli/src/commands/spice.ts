@@ -25,11 +25,27 @@ export function registerSpice(program: Command): void {
       // being able to open that socket is the secret, so no password exists to leak.
       const display = agentSpiceSocket(h.stateDir, h.agent.name);
       const hostUri = h.agent.libvirtUri;
+      // remote-viewer without a display only prints a GTK warning: say what to do instead.
+      const viewer = !opts.vv && !opts.print && !ctx.json;
+      if (viewer && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+        throw new FleetError(
+          'no display to open a viewer on (neither DISPLAY nor WAYLAND_DISPLAY is set)',
+          `run \`fleet spice ${name} --print\` for the spice+unix:// URI, or \`fleet spice ${name} --vv FILE\` for a connection file, and open it where a display is (ssh -L can forward the socket)`,
+        );
+      }
       // A remote agent's socket is on its host: a local socket next to where a local one would be carries each
       // connection there through the host's SSH, for as long as this command runs.
       const hosts = isLocalUri(hostUri) ? undefined : new HostAccess();
       const tunnel = hosts
-        ? await openSpiceTunnel(hosts, hostUri, display, agentSpiceTunnel(h.stateDir, h.agent.name))
+        ? await openSpiceTunnel(
+            hosts,
+            hostUri,
+            await liveSpiceSocket(hostUri, domainOf(h)),
+            agentSpiceTunnel(h.stateDir, h.agent.name),
+          ).catch(async (err: unknown) => {
+            await hosts.closeAll();
+            throw err;
+          })
         : undefined;
       const socket = tunnel?.socket ?? display;
       const uri = `spice+unix://${socket}`;
@@ -59,15 +75,6 @@ export function registerSpice(program: Command): void {
         printResult(ctx, uri, { uri, tunnel: tunnel !== undefined });
         return holdTunnel();
       }
-      // remote-viewer without a display only prints a GTK warning: say what to do instead.
-      if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
-        await tunnel?.close();
-        await hosts?.closeAll();
-        throw new FleetError(
-          'no display to open a viewer on (neither DISPLAY nor WAYLAND_DISPLAY is set)',
-          `run \`fleet spice ${name} --print\` for the spice+unix:// URI, or \`fleet spice ${name} --vv FILE\` for a connection file, and open it where a display is (ssh -L can forward the socket)`,
-        );
-      }
       const code = await new Promise<number>((resolve, reject) => {
         const child = spawn('remote-viewer', ['--title', domainOf(h), uri], { stdio: 'inherit' });
         child.on('error', (err) =>
@@ -80,4 +87,25 @@ export function registerSpice(program: Command): void {
       });
       process.exitCode = code;
     });
+}
+
+/** The socket libvirt made for a running domain's display on its host (the live XML names it). */
+async function liveSpiceSocket(uri: string, domain: string): Promise<string> {
+  const { Connections } = await import('./connections.js');
+  const connections = new Connections();
+  try {
+    const xml = await (await connections.connect(uri)).domainXml(domain);
+    const socket = /<graphics type='spice'[^>]*>\s*<listen type='socket' socket='([^']+)'/.exec(
+      xml ?? '',
+    )?.[1];
+    if (xml === undefined || socket === undefined) {
+      throw new FleetError(
+        `${domain} on ${uri} has no SPICE display socket${xml === undefined ? ' (no such domain)' : ''}`,
+        'is the agent running? (`fleet status`, `fleet up`)',
+      );
+    }
+    return socket;
+  } finally {
+    await connections.closeAll();
+  }
 }

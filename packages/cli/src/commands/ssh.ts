@@ -21,6 +21,11 @@ export function registerSsh(program: Command): void {
     )
     .action(async (name: string, remote: string[], _opts, command: Command) => {
       const ctx = contextOf(command);
+      if (ctx.json)
+        throw new UsageError(
+          'fleet ssh is a session, not a result: it has no --json',
+          'use `fleet --json exec NAME -- CMD`',
+        );
       const h = agentHandle(ctx, name);
       const { sshConfig } = sshFilesOf(h);
       if (!new RegExp(`^Host ${name}$`, 'm').test(readFileSync(sshConfig, 'utf8'))) {

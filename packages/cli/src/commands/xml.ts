@@ -9,6 +9,7 @@ import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
+import { printResult } from '../output.js';
 import { shareDirs } from '../share-dirs.js';
 import { agentName } from './agent-name.js';
 
@@ -81,7 +82,7 @@ export function registerXml(program: Command): void {
         // The fleet's identity once it has one (the first `up`/`add`/`allocate` records it).
         ...(ledger.fleetId !== undefined && { fleet: { id: ledger.fleetId, dir: ctx.dir, stateDir } }),
       });
-      process.stdout.write(xml.endsWith('\n') ? xml : `${xml}\n`);
+      printResult(ctx, xml, { agent: name, xml });
     });
 }
 

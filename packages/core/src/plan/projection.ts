@@ -62,7 +62,7 @@ export function domainProjection(xml: string): Record<string, string> {
     'spice',
     spice &&
       (attr(listen, 'type') === 'socket'
-        ? `unix:${attr(listen, 'socket')}`
+        ? `unix:${attr(listen, 'socket') ?? "(libvirt's domain directory)"}`
         : `${attr(listen, 'address') ?? attr(spice, 'listen')}:${attr(spice, 'port')}`),
   );
 

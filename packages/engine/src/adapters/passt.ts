@@ -157,7 +157,13 @@ export class PasstNetworks implements GuestNetworks {
   async stop(socketPath: string): Promise<void> {
     await this.kill(socketPath);
     // The fleet's table goes with its last confined passt (also one a crashed run left).
-    if (process.getuid?.() === 0) await this.serially(() => removeUnusedFirewall(fleetKeyOf(socketPath)));
+    // With the firewall off that is a courtesy: a host where nft cannot run must still bring agents down.
+    if (process.getuid?.() === 0)
+      await this.serially(() =>
+        removeUnusedFirewall(fleetKeyOf(socketPath)).catch((err) => {
+          if (this.confine) throw err;
+        }),
+      );
   }
 
   private async kill(socketPath: string): Promise<void> {

@@ -296,6 +296,25 @@ describe('provisionAgent', () => {
     expect(guest('drago').agenix.has('mail-password')).toBe(true);
   });
 
+  it('a first connection dropped before the handshake is made once more', async () => {
+    const real = new FakeConnector(guests);
+    const calls: ConnectOptions[] = [];
+    const connector: AgentConnector = {
+      connect: async (agent, opts = {}) => {
+        calls.push(opts);
+        // What a starved TCG guest gives the first connection on a loaded host.
+        if (calls.length === 1) throw new Error(`ssh root@${agent}: Timed out while waiting for handshake`);
+        return real.connect(agent, opts);
+      },
+    };
+    const r = await provisionAgent(deps({ connector }), { agent: 'drago', secrets: ['mail-password'] });
+    expect(r).toMatchObject({ ok: true, ran: ['phase1', 'hostkey', 'rekeyed', 'phase2', 'ready'] });
+    expect(calls.map((c) => c.waitReady === true)).toEqual([false, false]);
+    expect(await readFile(join(dir, 'state', 'logs', 'agent-drago.provision.log'), 'utf8')).toContain(
+      'Timed out while waiting for handshake; connecting to drago once more',
+    );
+  });
+
   it('uploads the fleet repository when the flake is local, skipping ignored files and the state dir', async () => {
     execFileSync('git', ['-C', dir, 'init', '-q']);
     await writeFile(join(dir, '.gitignore'), 'node_modules/\n');

@@ -105,7 +105,13 @@ export async function provisionAgent(deps: ProvisionDeps, req: ProvisionRequest)
         ...(waitReady && { waitReady }),
       });
     };
-    shell = await connect(false);
+    // The agent answered SSH a moment ago (bring-up's readiness, or a running agent), yet a TCG guest starved by a
+    // loaded host can drop or time out this connection before the handshake (seen with 4 guests at load 20-24):
+    // one more attempt, no longer (an agent that is gone still fails in seconds, not after a boot budget).
+    shell = await connect(false).catch((err: Error) => {
+      log.section(`${err.message}; connecting to ${agent} once more`, now());
+      return connect(false);
+    });
     for (const step of steps) {
       current = step;
       deps.reporter.step(agent, step, 'start');
