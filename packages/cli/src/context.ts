@@ -1,3 +1,4 @@
+import type { AppContext } from '@agentfleet/app/context';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 import { findFleetDir } from './fleet-dir.js';
@@ -12,9 +13,7 @@ import {
 } from './logging.js';
 
 /** What every command gets: where the fleet repo is, how to print, where to log. */
-export interface CliContext {
-  /** Absolute path of the fleet repository (the directory containing agents/fleet.yaml). */
-  dir: string;
+export interface CliContext extends AppContext {
   json: boolean;
   log: Logger;
   /** The command as the --json envelope names it (`up`, `secrets add`). */
@@ -44,6 +43,7 @@ export function contextOf(command: Command): CliContext {
     json: opts.json === true,
     log: createLogger(level, format),
     command: commandPathOf(command),
+    warn: (message) => process.stderr.write(`warning: ${message}\n`),
   };
 }
 

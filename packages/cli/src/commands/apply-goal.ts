@@ -1,3 +1,4 @@
+import { engineDeps, type Runtime } from '@agentfleet/app/runtime';
 import {
   allocationOf,
   type Plan,
@@ -23,7 +24,7 @@ import type { CliContext } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../errors.js';
 import { printResult } from '../output.js';
 import { colourPlan } from './plan-colour.js';
-import { engineDeps, openRuntime, type Runtime } from './runtime.js';
+import { openRuntime } from './runtime.js';
 
 export interface GoalOptions {
   names: string[];
@@ -75,7 +76,7 @@ export async function applyGoal(
   let result: RunResult;
   try {
     if (opts.pregenerateHostKeys && !opts.dryRun) {
-      const { pregenerateHostKeys } = await import('./provisioning.js');
+      const { pregenerateHostKeys } = await import('@agentfleet/app/provisioning');
       for (const name of await pregenerateHostKeys(rt))
         process.stderr.write(`${name}: host key pre-generated\n`);
     }
@@ -109,7 +110,7 @@ function lazyProvisioner(ctx: CliContext, rt: Runtime): Provisioner {
   let loaded: Promise<Provisioner> | undefined;
   return {
     async provision(agent, pctx) {
-      loaded ??= import('./provisioning.js').then((m) => m.fleetProvisioner(ctx, rt));
+      loaded ??= import('@agentfleet/app/provisioning').then((m) => m.fleetProvisioner(ctx, rt));
       return (await loaded).provision(agent, pctx);
     },
   };

@@ -1,3 +1,4 @@
+import { provisionerDeps } from '@agentfleet/app/provisioning';
 import {
   bookProvisionStore,
   describeFailure,
@@ -12,7 +13,6 @@ import { contextOf } from '../context.js';
 import { printResult } from '../output.js';
 import { agentNames } from './agent-name.js';
 import { stderrReporter } from './provision.js';
-import { provisionerDeps } from './provisioning.js';
 import { openRuntime } from './runtime.js';
 import { positiveInt } from './up.js';
 

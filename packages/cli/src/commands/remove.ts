@@ -1,17 +1,18 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFleetSources } from '@agentfleet/app/fleet-files';
+import { forgetProvisioning, retireAgentHostKeys } from '@agentfleet/app/host-keys';
+import { regenerateAgentsJson } from '@agentfleet/app/nix-data';
+import { allocateLedger } from '@agentfleet/app/runtime';
 import { loadFleet } from '@agentfleet/core';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { ValidationError } from '../errors.js';
-import { readFleetSources } from '../fleet-files.js';
 import { agentHandle } from './agent-files.js';
 import { agentName } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
 import { confirmDeletion } from './confirm.js';
-import { forgetProvisioning, retireAgentHostKeys } from './host-keys.js';
-import { regenerateAgentsJson } from './nix-data.js';
-import { allocateLedger } from './runtime.js';
+import { printRetiredHostKeys } from './retired-keys.js';
 
 export function registerRemove(program: Command): void {
   program
@@ -40,7 +41,7 @@ export function registerRemove(program: Command): void {
         async (rt) => {
           // Domain gone: its host key stops being a recipient first (agents.json still names the
           // agent then, so the rules see the key go), then the declaration, allocation, Nix data.
-          await retireAgentHostKeys(ctx, rt, [name]);
+          printRetiredHostKeys(ctx, await retireAgentHostKeys(ctx, rt, [name]));
           if (!opts.purge) await forgetProvisioning(rt, name);
           rmSync(join(ctx.dir, file));
           await allocateLedger(ctx, remaining, rt.connections, true);

@@ -1,136 +1,23 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import {
-  allocate,
-  coreSpreadWarnings,
-  domainName,
-  type Fleet,
-  type HostSnapshot,
-  type Ledger,
-  type ProgressSink,
-  type Provisioner,
-  renderLedger,
-} from '@agentfleet/core';
-import {
-  acquireLock,
-  agentPasstSocket,
-  type EngineDeps,
-  ensureFleetId,
-  type FleetRun,
-  findOrphans,
-  JsonStateStore,
-  LocalDisks,
-  listensOnLoopback,
-  lockFile,
-  PasstNetworks,
-  passtSshPort,
-  removeStaleTemps,
-  securePrivateDir,
-  stateFile,
-  tailFile,
-  tcpListeners,
-} from '@agentfleet/engine';
-import { writeFileAtomic } from '../atomic-write.js';
+import { openRuntime as openAppRuntime, type Runtime, type RuntimeOptions } from '@agentfleet/app/runtime';
 import { paletteFor } from '../colour.js';
 import type { CliContext } from '../context.js';
-import { UsageError, ValidationError } from '../errors.js';
-import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
-import { hostSnapshotWithDomains, isLocalUri } from '../host-snapshot.js';
-import { guardInterrupts, type InterruptGuard } from '../interrupt.js';
+import { guardInterrupts } from '../interrupt.js';
 import { envelope } from '../output.js';
-import { Connections } from './connections.js';
-import { regenerateAgentsJson } from './nix-data.js';
 
-export { Connections };
-
-export interface Runtime {
-  fleet: Fleet;
-  run: FleetRun;
-  connections: Connections;
-  stateDir: string;
-  /** Ctrl-C/SIGTERM handling of a run that holds the lock (absent for read-only commands). */
-  interrupts?: InterruptGuard;
-  close(): Promise<void>;
-}
-
-export interface RuntimeOptions {
-  names: string[];
-  /** Write a changed ledger (mutating commands); `plan` allocates in memory only. */
-  writeLedger: boolean;
-  /** Take the state dir's lock, naming this command as the holder. */
-  lock?: string;
-  /** Regenerate hosts/agents.json from the YAML first (commands that upload the flake). */
-  syncAgentsJson?: boolean;
-  /** `destroy` may name an orphan: an undeclared agent whose domain we defined is still there. */
-  allowOrphans?: boolean;
-}
-
-/** Reads the fleet, allocates new agents against the live hosts, takes the lock if asked. */
-export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promise<Runtime> {
-  const fleet = readFleet(ctx.dir);
-  const undeclared = opts.names.filter((n) => !fleet.agents.some((a) => a.name === n));
-  const unknownError = (unknown: string[]) =>
-    new UsageError(
-      `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} (agents: ${fleet.agents.map((a) => a.name).join(', ') || 'none'})`,
-    );
-  if (undeclared.length > 0 && !opts.allowOrphans) throw unknownError(undeclared);
-  const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
-  const connections = new Connections();
-  let release = async () => {};
-  const interrupts =
-    opts.lock === undefined
-      ? undefined
-      : guardInterrupts({
-          resume: opts.lock,
-          release: async () => {
-            await connections.closeAll();
-            await release();
-          },
+/** The application's openRuntime with the CLI's Ctrl-C handling for runs that take the lock. */
+export function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promise<Runtime> {
+  const lock = opts.lock;
+  return openAppRuntime(ctx, {
+    ...opts,
+    ...(lock !== undefined && {
+      guard: (release) =>
+        guardInterrupts({
+          resume: lock,
+          release,
           report: (message, remedy) => reportInterrupt(ctx, message, remedy),
-        });
-  try {
-    if (opts.lock) {
-      // Every run that may write the state dir first makes it private (and tightens an old one).
-      await securePrivateDir(stateDir);
-      release = await acquireLock(lockFile(stateDir), opts.lock);
-      // Under the lock no other fleet writes here: temps of a killed run are leftovers.
-      await removeStaleTemps(stateDir);
-    }
-    const ledger = await allocateLedger(ctx, fleet, connections, opts.writeLedger);
-    if (opts.syncAgentsJson) regenerateAgentsJson(ctx, fleet);
-    const run: FleetRun = {
-      fleet,
-      ledger,
-      fleetDir: ctx.dir,
-      stateDir,
-      baseImage: expandPath(ctx.dir, fleet.config.baseImage),
-      identityFile: expandPath(ctx.dir, fleet.config.ssh.identityFile),
-      names: opts.names,
-    };
-    if (undeclared.length > 0) {
-      const orphans = new Set((await findOrphans(run, connections.connect)).map((o) => o.agent));
-      const unknown = undeclared.filter((n) => !orphans.has(n));
-      if (unknown.length > 0) throw unknownError(unknown);
-    }
-    return {
-      fleet,
-      run,
-      connections,
-      stateDir,
-      ...(interrupts && { interrupts }),
-      close: async () => {
-        interrupts?.dispose();
-        await connections.closeAll();
-        await release();
-      },
-    };
-  } catch (err) {
-    interrupts?.dispose();
-    await connections.closeAll();
-    await release();
-    throw err;
-  }
+        }),
+    }),
+  });
 }
 
 /** The last word of an interrupted run: on stderr for people, as the error envelope with --json. */
@@ -141,81 +28,4 @@ function reportInterrupt(ctx: CliContext, message: string, remedy: string): void
     const error = { code: 'interrupted' as const, message, remedy };
     process.stdout.write(`${JSON.stringify(envelope(ctx.command, {}, error), null, 2)}\n`);
   }
-}
-
-/**
- * The next ledger for `fleet`, allocated against what the local hosts hold right now;
- * `write` records it in agents/ledger.yaml when it changed (atomically).
- */
-export async function allocateLedger(
-  ctx: CliContext,
-  fleet: Fleet,
-  connections: Connections,
-  write: boolean,
-): Promise<Ledger> {
-  // The fleet's id is made with its first ledger; plan (which writes nothing) uses a fresh one,
-  // which no domain carries yet: exactly right for a fleet that has defined nothing.
-  const prev = ensureFleetId(readLedger(ctx.dir));
-  const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].filter(isLocalUri);
-  const listeners = uris.length > 0 ? await tcpListeners() : [];
-  const owners = uris.length > 0 ? await passtOwners(ctx, fleet) : new Map<number, string>();
-  const hosts: HostSnapshot[] = await Promise.all(
-    uris.map(async (uri) =>
-      hostSnapshotWithDomains(uri, await connections.connect(uri), listeners, prev.fleetId as string, owners),
-    ),
-  );
-  const result = allocate(prev, fleet, hosts);
-  if (!result.ok) throw new ValidationError(result.diagnostics);
-  // Said by every command that allocates (plan, up, allocate, add): a stacked core slows every boot on it.
-  for (const h of hosts)
-    for (const w of coreSpreadWarnings(result.value, h, fleet.config.reservedCores, LEDGER_FILE))
-      process.stderr.write(`warning: ${w}\n`);
-  if (write) writeLedger(ctx, result.value);
-  return result.value;
-}
-
-/** The SSH forwards this fleet's own passts hold, so an agent's own listener is no conflict. */
-async function passtOwners(ctx: CliContext, fleet: Fleet): Promise<Map<number, string>> {
-  const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
-  const owners = new Map<number, string>();
-  for (const a of fleet.agents) {
-    const port = await passtSshPort(agentPasstSocket(stateDir, a.name));
-    if (port !== undefined) owners.set(port, domainName(a.name));
-  }
-  return owners;
-}
-
-export function writeLedger(ctx: CliContext, ledger: Ledger): void {
-  const path = join(ctx.dir, LEDGER_FILE);
-  const text = renderLedger(ledger);
-  const before = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-  if (text === before) return;
-  writeFileAtomic(path, text);
-  ctx.log.info({ file: LEDGER_FILE }, 'ledger updated');
-}
-
-export function engineDeps(
-  ctx: CliContext,
-  rt: Runtime,
-  progress: ProgressSink,
-  provisioner?: Provisioner,
-): EngineDeps {
-  return {
-    connect: rt.connections.connect,
-    disks: new LocalDisks(),
-    state: new JsonStateStore(stateFile(rt.stateDir)),
-    // ssh2 loads when an agent first waits for SSH: `plan` and `status` never load it.
-    readiness: {
-      wait: async (t, onStage) => (await import('./adapters.js')).sshReadiness().wait(t, onStage),
-    },
-    host: { listensOnLoopback, consoleTail: tailFile },
-    networks: new PasstNetworks(),
-    ...(provisioner && { provisioner }),
-    progress,
-    log: ctx.log,
-    committedHostKey: async (agent) => {
-      const line = await readFile(join(ctx.dir, 'secrets', 'hosts', `${agent}.pub`), 'utf8').catch(() => '');
-      return line.trim() || undefined;
-    },
-  };
 }

@@ -1,6 +1,9 @@
 // `fleet secrets ...`: agenix-compatible secrets, kept thin over packages/secrets.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic as writeTextAtomic } from '@agentfleet/app/atomic-write';
+import { readFleet, readFleetSources } from '@agentfleet/app/fleet-files';
+import { regenerateAgentsJson } from '@agentfleet/app/nix-data';
 import { AGENTS_JSON_PATH, loadFleet } from '@agentfleet/core';
 import {
   decryptSecret,
@@ -15,12 +18,9 @@ import {
 } from '@agentfleet/secrets';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
-import { writeFileAtomic as writeTextAtomic } from '../atomic-write.js';
 import { type CliContext, contextOf } from '../context.js';
 import { FleetError, UsageError, ValidationError } from '../errors.js';
-import { readFleet, readFleetSources } from '../fleet-files.js';
 import { printResult } from '../output.js';
-import { regenerateAgentsJson } from './nix-data.js';
 import { editPlaintext } from './secrets-edit.js';
 import { loadIdentities, readFleetRules, recipientNamer, ruleNameOf, secretsDirOf } from './secrets-files.js';
 import { formatTable } from './table.js';

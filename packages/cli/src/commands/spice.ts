@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
+import { writeFileAtomic } from '@agentfleet/app/atomic-write';
 import { agentSpiceSocket } from '@agentfleet/engine/paths';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../atomic-write.js';
 import { contextOf } from '../context.js';
 import { printResult } from '../output.js';
 import { agentHandle, domainOf } from './agent-files.js';

@@ -1,3 +1,5 @@
+import { Connections } from '@agentfleet/app/connections';
+import { expandPath, readFleet, readLedger } from '@agentfleet/app/fleet-files';
 import type { DomainSummary } from '@agentfleet/core';
 import { allocationOf } from '@agentfleet/core/ledger';
 import { domainName } from '@agentfleet/core/model';
@@ -9,10 +11,8 @@ import type { Command } from 'commander';
 import { paletteFor } from '../colour.js';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
-import { expandPath, readFleet, readLedger } from '../fleet-files.js';
 import { printResult } from '../output.js';
 import { agentNames } from './agent-name.js';
-import { Connections } from './connections.js';
 import { colourState } from './plan-colour.js';
 import { formatTable } from './table.js';
 

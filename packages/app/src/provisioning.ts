@@ -28,8 +28,8 @@ import {
 } from '@agentfleet/engine';
 import { type AgeIdentity, filesForRecipient, readIdentityFile, readRules, rekey } from '@agentfleet/secrets';
 import { connectShell, generateEd25519KeyPair, waitForSsh } from '@agentfleet/ssh';
-import type { CliContext } from '../context.js';
-import { UsageError } from '../errors.js';
+import type { AppContext } from './context.js';
+import { UsageError } from './errors.js';
 import type { Runtime } from './runtime.js';
 
 function agentOf(rt: Runtime, name: string): AgentSpec {
@@ -136,7 +136,7 @@ export function secretsRekeyer(secretsDir: string, identityPaths: readonly strin
 }
 
 /** Everything provisioning needs except the per-run store and reporter. */
-export function provisionerDeps(ctx: CliContext, rt: Runtime): ProvisionerDeps {
+export function provisionerDeps(ctx: AppContext, rt: Runtime): ProvisionerDeps {
   return {
     connector: agentConnector(rt),
     secrets: secretsRekeyer(join(ctx.dir, 'secrets'), adminIdentityPaths(rt)),
@@ -149,7 +149,7 @@ export function provisionerDeps(ctx: CliContext, rt: Runtime): ProvisionerDeps {
 }
 
 /** `fleet up`'s hand-over: continue into provisioning once an agent answers SSH. */
-export function fleetProvisioner(ctx: CliContext, rt: Runtime): FleetProvisioner {
+export function fleetProvisioner(ctx: AppContext, rt: Runtime): FleetProvisioner {
   return new FleetProvisioner(provisionerDeps(ctx, rt));
 }
 

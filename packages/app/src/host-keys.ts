@@ -7,10 +7,9 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonStateStore, StateBook, stateFile } from '@agentfleet/engine';
 import { type AgeIdentity, filesForRecipient, readIdentityFile, readRules, rekey } from '@agentfleet/secrets';
-import type { CliContext } from '../context.js';
+import type { AppContext } from './context.js';
 import { adminIdentityPaths } from './provisioning.js';
 import type { Runtime } from './runtime.js';
-import { secretsDirOf } from './secrets-files.js';
 
 export interface RetiredHostKeys {
   /** Agents whose hosts/<agent>.pub was deleted. */
@@ -78,15 +77,13 @@ export async function retireHostKeys(
   }
 }
 
-/** retireHostKeys for the CLI: the admin identities provisioning uses, and the outcome printed. */
-export async function retireAgentHostKeys(ctx: CliContext, rt: Runtime, agents: readonly string[]) {
-  const r = await retireHostKeys(secretsDirOf(ctx), adminIdentityPaths(rt), agents);
-  if (r.retired.length > 0 && !ctx.json) {
-    const files = r.retired.map((a) => `secrets/hosts/${a}.pub`).join(', ');
-    const rekeyed = r.rekeyed.length > 0 ? `; re-encrypted without it: ${r.rekeyed.join(', ')}` : '';
-    process.stdout.write(`removed ${files}${rekeyed}\n`);
-  }
-  if (r.warning !== undefined) process.stderr.write(`warning: ${r.warning}\n`);
+/** retireHostKeys with the admin identities provisioning uses (destroy --purge, remove --purge). */
+export function retireAgentHostKeys(
+  ctx: AppContext,
+  rt: Runtime,
+  agents: readonly string[],
+): Promise<RetiredHostKeys> {
+  return retireHostKeys(join(ctx.dir, 'secrets'), adminIdentityPaths(rt), agents);
 }
 
 /**
