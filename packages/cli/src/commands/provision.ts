@@ -1,4 +1,5 @@
 import { provisionerDeps } from '@agentfleet/app/provisioning';
+import { refreshSshFiles } from '@agentfleet/app/ssh-files';
 import { PROVISIONING_STEPS, type ProvisioningStep } from '@agentfleet/core';
 import {
   bookProvisionStore,
@@ -14,7 +15,6 @@ import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printNote, printResult } from '../output.js';
 import { agentName } from './agent-name.js';
-import { refreshSshFiles } from './apply-goal.js';
 import { openRuntime } from './runtime.js';
 
 /** Progress on stderr, one line per event, prefixed with the agent (stdout keeps the result). */

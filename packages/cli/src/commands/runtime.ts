@@ -21,7 +21,7 @@ export function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promise<Runt
 }
 
 /** The last word of an interrupted run: on stderr for people, as the error envelope with --json. */
-function reportInterrupt(ctx: CliContext, message: string, remedy: string): void {
+export function reportInterrupt(ctx: CliContext, message: string, remedy: string): void {
   const red = paletteFor(process.stderr).red;
   process.stderr.write(`${red('fleet:')} ${message}\n  ${remedy}\n`);
   if (ctx.json) {
