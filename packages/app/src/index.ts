@@ -14,3 +14,4 @@ export * from './provisioning.js';
 export * from './remove.js';
 export * from './runtime.js';
 export * from './ssh-files.js';
+export * from './status.js';
