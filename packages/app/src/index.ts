@@ -1,7 +1,6 @@
 // The application API: what a front-end calls after parsing its input (docs/api.md).
 // Modules are also importable one by one (`@agentfleet/app/fleet-files`), so a command that
 // needs no hypervisor (validate) does not load the libvirt addon.
-export * from './atomic-write.js';
 export * from './connections.js';
 export * from './context.js';
 export * from './errors.js';

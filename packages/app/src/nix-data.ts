@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync as writeFileAtomic } from '@agentfleet/atomic-file';
 import type { Diagnostic, Fleet } from '@agentfleet/core';
 import { AGENTS_JSON_PATH, agentsJson } from '@agentfleet/core/nix/agents-json';
-import { writeFileAtomic } from './atomic-write.js';
 import type { AppContext } from './context.js';
 
 /**

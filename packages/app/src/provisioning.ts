@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@agentfleet/atomic-file';
 import {
   type AgentConnector,
   type AgentSpec,
@@ -23,7 +24,6 @@ import {
   selectedAgents,
   sshUserOf,
   stateFile,
-  writeFileAtomic,
   writePregeneratedKey,
 } from '@agentfleet/engine';
 import { type AgeIdentity, filesForRecipient, readIdentityFile, readRules, rekey } from '@agentfleet/secrets';

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomicSync as writeFileAtomic } from '@agentfleet/atomic-file';
 import {
   allocate,
   coreSpreadWarnings,
@@ -32,7 +33,6 @@ import {
   tailFile,
   tcpListeners,
 } from '@agentfleet/engine';
-import { writeFileAtomic } from './atomic-write.js';
 import { Connections } from './connections.js';
 import { type AppContext, warn } from './context.js';
 import { UsageError, ValidationError } from './errors.js';

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@agentfleet/app/atomic-write';
 import { Connections } from '@agentfleet/app/connections';
 import { expandPath, readFleet, readFleetSources } from '@agentfleet/app/fleet-files';
 import { regenerateAgentsJson } from '@agentfleet/app/nix-data';
 import { allocateLedger, writeLedger } from '@agentfleet/app/runtime';
+import { writeFileAtomicSync as writeFileAtomic } from '@agentfleet/atomic-file';
 import { loadFleet } from '@agentfleet/core';
 import { acquireLock, lockFile } from '@agentfleet/engine';
 import { type Command, Option } from 'commander';

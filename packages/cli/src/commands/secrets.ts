@@ -1,9 +1,9 @@
 // `fleet secrets ...`: agenix-compatible secrets, kept thin over packages/secrets.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic as writeTextAtomic } from '@agentfleet/app/atomic-write';
 import { readFleet, readFleetSources } from '@agentfleet/app/fleet-files';
 import { regenerateAgentsJson } from '@agentfleet/app/nix-data';
+import { writeFileAtomic, writeFileAtomicSync as writeTextAtomic } from '@agentfleet/atomic-file';
 import { AGENTS_JSON_PATH, loadFleet } from '@agentfleet/core';
 import {
   decryptSecret,
@@ -14,7 +14,6 @@ import {
   type RekeySummary,
   readHeader,
   rekey,
-  writeFileAtomic,
 } from '@agentfleet/secrets';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileAtomic } from '@agentfleet/app/atomic-write';
+import { writeFileAtomicSync as writeFileAtomic } from '@agentfleet/atomic-file';
 import { agentSpiceSocket } from '@agentfleet/engine/paths';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';

@@ -1,5 +1,5 @@
+import { writeFileAtomic } from '@agentfleet/atomic-file';
 import { parsePublicKeyLine, renderKnownHosts, renderSshConfig } from '@agentfleet/core';
-import { writeFileAtomic } from './atomic-file.js';
 import { PRIVATE_FILE_MODE } from './state-dir.js';
 
 export interface SshEntry {
