@@ -1,4 +1,4 @@
-// Wires provisioning's ports (core/provision) to the concrete adapters: ssh2 sessions pinned to
+// Wires provisioning's interfaces (core/provision/interfaces.ts) to the concrete adapters: ssh2 sessions pinned to
 // the recorded host key, and packages/secrets' rekey over the fleet's secrets/ directory.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

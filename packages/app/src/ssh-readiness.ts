@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parsePublicKeyLine, publicKeyLine, type Readiness } from '@agentfleet/core';
 import { waitForSsh } from '@agentfleet/ssh';
 
-// The SSH adapter for the engine's readiness port (connections.ts holds the libvirt one).
+// The SSH adapter for the engine's Readiness interface (connections.ts holds the libvirt one).
 
 /** Readiness through ssh2: listening -> banner -> login, the host key pinned or recorded at first contact. */
 export function sshReadiness(): Readiness {
