@@ -1,6 +1,5 @@
 // Passphrase-protected admin keys: asked for on the terminal, once per key and run, never echoed,
 // never on argv, never logged. Without a terminal there is no one to ask: a clear refusal instead.
-import { type AgeIdentity, readIdentityFile } from '@agentfleet/secrets';
 import { FleetError } from './errors.js';
 
 const asked = new Map<string, Promise<string>>();
@@ -51,11 +50,4 @@ export function askPassphrase(path: string): Promise<string> {
     asked.set(path, p);
   }
   return p;
-}
-
-/** Every identity in `paths`, asking for passphrases on the terminal where a key has one. */
-export async function readAdminIdentities(paths: readonly string[]): Promise<AgeIdentity[]> {
-  const out: AgeIdentity[] = [];
-  for (const path of paths) out.push(...(await readIdentityFile(path, askPassphrase)));
-  return out;
 }

@@ -1,19 +1,19 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Connections } from '@agentfleet/app/connections';
+import { expandPath, readFleet, readFleetSources } from '@agentfleet/app/fleet-files';
+import { regenerateAgentsJson } from '@agentfleet/app/nix-data';
+import { allocateLedger, writeLedger } from '@agentfleet/app/runtime';
+import { writeFileAtomicSync as writeFileAtomic } from '@agentfleet/atomic-file';
 import { loadFleet, recordedPlacements } from '@agentfleet/core';
 import { acquireLock, lockFile } from '@agentfleet/engine';
 import { type Command, Option } from 'commander';
 import { stringify } from 'yaml';
-import { writeFileAtomic } from '../atomic-write.js';
 import { contextOf } from '../context.js';
 import { UsageError, ValidationError } from '../errors.js';
-import { expandPath, readFleet, readFleetSources } from '../fleet-files.js';
 import { printResult } from '../output.js';
 import { agentName } from './agent-name.js';
-import { Connections } from './connections.js';
-import { regenerateAgentsJson } from './nix-data.js';
-import { allocateLedger, writeLedger } from './runtime.js';
 import { positiveInt } from './up.js';
 
 interface AddOptions {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
+import { expandPath, readFleet, readLedger } from '@agentfleet/app/fleet-files';
 import { type AgentSpec, allocationOf, domainName, type Fleet } from '@agentfleet/core';
 import { agentConsoleLog, knownHostsFile, sshConfigFile } from '@agentfleet/engine';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { expandPath, readFleet, readLedger } from '../fleet-files.js';
 
 export interface AgentHandle {
   fleet: Fleet;

@@ -1,9 +1,9 @@
+import { LEDGER_FILE, readFleet } from '@agentfleet/app/fleet-files';
+import { regenerateAgentsJson } from '@agentfleet/app/nix-data';
 import { renderLedger } from '@agentfleet/core/ledger-file';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
-import { LEDGER_FILE, readFleet } from '../fleet-files.js';
 import { printResult } from '../output.js';
-import { regenerateAgentsJson } from './nix-data.js';
 
 export function registerAllocate(program: Command): void {
   program
@@ -13,7 +13,7 @@ export function registerAllocate(program: Command): void {
       const ctx = contextOf(command);
       const fleet = readFleet(ctx.dir);
       // libvirt (a native addon) loads only once the files are known to be valid.
-      const { allocateLedger, Connections } = await import('./runtime.js');
+      const { allocateLedger, Connections } = await import('@agentfleet/app/runtime');
       // Checked against this machine's listeners and every libvirt domain on each local URI;
       // remote hosts keep their recorded entries.
       const connections = new Connections();

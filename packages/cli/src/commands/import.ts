@@ -1,3 +1,5 @@
+import { LEDGER_FILE } from '@agentfleet/app/fleet-files';
+import { writeLedger } from '@agentfleet/app/runtime';
 import {
   ImportError,
   type ImportResult,
@@ -9,10 +11,9 @@ import {
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
-import { LEDGER_FILE } from '../fleet-files.js';
 import { printResult } from '../output.js';
 import { agentName } from './agent-name.js';
-import { openRuntime, writeLedger } from './runtime.js';
+import { openRuntime } from './runtime.js';
 
 export function registerImport(program: Command): void {
   program

@@ -1,3 +1,4 @@
+import { agentConnector } from '@agentfleet/app/provisioning';
 import {
   bookProvisionStore,
   JsonStateStore,
@@ -10,7 +11,6 @@ import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printResult } from '../output.js';
-import { agentConnector } from './provisioning.js';
 import { openRuntime } from './runtime.js';
 
 export function registerKeys(program: Command): void {

@@ -1,3 +1,5 @@
+import { hostBuildOf, provisionerDeps } from '@agentfleet/app/provisioning';
+import { refreshSshFiles } from '@agentfleet/app/ssh-files';
 import { type BuildOn, PROVISIONING_STEPS, type ProvisioningStep } from '@agentfleet/core';
 import {
   bookProvisionStore,
@@ -9,14 +11,12 @@ import {
   stateFile,
 } from '@agentfleet/engine';
 import { type Command, Option } from 'commander';
-import { collectIdentity, IDENTITY_HELP } from '../admin-identity.js';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
+import { collectIdentity, IDENTITY_HELP } from '../identity-option.js';
 import { printNote, printResult } from '../output.js';
 import { agentName } from './agent-name.js';
-import { refreshSshFiles } from './apply-goal.js';
 import { buildOnOption } from './build-on.js';
-import { hostBuildOf, provisionerDeps } from './provisioning.js';
 import { openRuntime } from './runtime.js';
 
 /** Progress on stderr, one line per event, prefixed with the agent (stdout keeps the result). */

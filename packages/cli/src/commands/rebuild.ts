@@ -1,3 +1,4 @@
+import { hostBuildOf, provisionerDeps } from '@agentfleet/app/provisioning';
 import type { BuildOn } from '@agentfleet/core';
 import {
   bookProvisionStore,
@@ -14,7 +15,6 @@ import { printResult } from '../output.js';
 import { agentNames } from './agent-name.js';
 import { buildOnOption } from './build-on.js';
 import { stderrReporter } from './provision.js';
-import { hostBuildOf, provisionerDeps } from './provisioning.js';
 import { openRuntime } from './runtime.js';
 import { positiveInt } from './up.js';
 

@@ -1,4 +1,6 @@
 import { createInterface } from 'node:readline/promises';
+import { agentConnector } from '@agentfleet/app/provisioning';
+import type { Runtime } from '@agentfleet/app/runtime';
 import { domainName, publicKeyLine } from '@agentfleet/core';
 import {
   JsonStateStore,
@@ -16,8 +18,6 @@ import { UsageError } from '../errors.js';
 import { printNote } from '../output.js';
 import { agentName } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
-import { agentConnector } from './provisioning.js';
-import type { Runtime } from './runtime.js';
 
 /**
  * Asks before a disk goes (yes with --yes; on a terminal, ask; otherwise refuse with exit 2), then,

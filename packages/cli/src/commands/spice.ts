@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
+import { writeFileAtomicSync as writeFileAtomic } from '@agentfleet/atomic-file';
 import { agentSpiceSocket } from '@agentfleet/engine/paths';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../atomic-write.js';
 import { contextOf } from '../context.js';
 import { FleetError } from '../errors.js';
 import { printResult } from '../output.js';

@@ -1,3 +1,4 @@
+import { expandPath, LEDGER_FILE, readFleet, readLedger } from '@agentfleet/app/fleet-files';
 import type { DomainType, HostFacts, NetworkMode, PortForward } from '@agentfleet/core';
 import { domainXml } from '@agentfleet/core/domain-xml';
 import { reservedCoresOn } from '@agentfleet/core/hosts';
@@ -8,7 +9,6 @@ import { chooseForHost } from '@agentfleet/engine/host-choice';
 import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
-import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
 import { agentName } from './agent-name.js';
 
 interface XmlOptions {
@@ -83,7 +83,7 @@ export function registerXml(program: Command): void {
 }
 
 async function hostFacts(uri: string): Promise<HostFacts> {
-  const { Connections } = await import('./connections.js');
+  const { Connections } = await import('@agentfleet/app/connections');
   const connections = new Connections();
   try {
     return await (await connections.connect(uri)).facts();

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../adapters/atomic-file.js';
+import { writeFileAtomic } from '@agentfleet/atomic-file';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../adapters/state-dir.js';
 
 /** fw_cfg entry (opt/agentfleet/<name>) the guest takes its SSH host key from. */

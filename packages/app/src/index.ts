@@ -1,0 +1,16 @@
+// The application API: what a front-end calls after parsing its input (docs/api.md).
+// Modules are also importable one by one (`@agentfleet/app/fleet-files`), so a command that
+// needs no hypervisor (validate) does not load the libvirt addon.
+export * from './connections.js';
+export * from './context.js';
+export * from './errors.js';
+export * from './fleet-files.js';
+export * from './goal.js';
+export * from './host-keys.js';
+export * from './host-snapshot.js';
+export * from './nix-data.js';
+export * from './provisioning.js';
+export * from './remove.js';
+export * from './runtime.js';
+export * from './ssh-files.js';
+export * from './status.js';
