@@ -5,10 +5,9 @@ import type { RunResult } from '@agentfleet/engine';
 import { paletteFor } from '../colour.js';
 import type { CliContext } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../errors.js';
-import { guardInterrupts } from '../interrupt.js';
 import { printResult } from '../output.js';
 import { colourPlan } from './plan-colour.js';
-import { reportInterrupt } from './runtime.js';
+import { lockHolder } from './runtime.js';
 
 export interface GoalOptions extends GoalRequest {
   /** Dry run: exit 2 when the plan has work (terraform's -detailed-exitcode). */
@@ -25,7 +24,6 @@ export async function applyGoal<T>(
   /** More work under the same lock once the plan is applied (e.g. `remove` deleting files). */
   after?: (rt: Runtime, result: RunResult) => Promise<T>,
 ): Promise<GoalOutcome<T>> {
-  const holder = `fleet ${process.argv.slice(2).join(' ')}`;
   const interactive = !ctx.json && process.stderr.isTTY === true;
   // A plan prints only its result: no progress rendering to load.
   const bars = opts.dryRun
@@ -35,13 +33,7 @@ export async function applyGoal<T>(
     ctx,
     opts,
     {
-      holder,
-      guard: (release) =>
-        guardInterrupts({
-          resume: holder,
-          release,
-          report: (message, remedy) => reportInterrupt(ctx, message, remedy),
-        }),
+      ...lockHolder(ctx, `fleet ${process.argv.slice(2).join(' ')}`),
       progress: (e) => {
         // The plan is the first thing a user reads; in --json it is part of the result instead.
         if (e.type === 'plan' && !ctx.json && !opts.dryRun)

@@ -1,3 +1,4 @@
+import { agentShells } from '@agentfleet/app/agent-shells';
 import { HostAccess } from '@agentfleet/app/host-access';
 import { isLocalUri } from '@agentfleet/core/ssh/host-ssh';
 import { sanitizeTerminalText } from '@agentfleet/core/terminal-text';
@@ -9,7 +10,6 @@ import { UsageError } from '../errors.js';
 import { printResult } from '../output.js';
 import { agentHandle, consoleLogOf } from './agent-files.js';
 import { agentName } from './agent-name.js';
-import { agentShells } from './agent-shells.js';
 import { openRuntime } from './runtime.js';
 import { positiveInt } from './up.js';
 

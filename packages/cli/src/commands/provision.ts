@@ -1,15 +1,6 @@
-import { hostBuildOf, provisionerDeps } from '@agentfleet/app/provisioning';
-import { refreshSshFiles } from '@agentfleet/app/ssh-files';
+import { provisionOne } from '@agentfleet/app/provision';
 import { type BuildOn, PROVISIONING_STEPS, type ProvisioningStep } from '@agentfleet/core';
-import {
-  bookProvisionStore,
-  describeFailure,
-  JsonStateStore,
-  type ProvisionReporter,
-  provisionAgent,
-  StateBook,
-  stateFile,
-} from '@agentfleet/engine';
+import { describeFailure, type ProvisionReporter } from '@agentfleet/engine';
 import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -17,7 +8,7 @@ import { collectIdentity, IDENTITY_HELP } from '../identity-option.js';
 import { printNote, printResult } from '../output.js';
 import { agentName } from './agent-name.js';
 import { buildOnOption } from './build-on.js';
-import { openRuntime } from './runtime.js';
+import { lockHolder } from './runtime.js';
 
 /** Progress on stderr, one line per event, prefixed with the agent (stdout keeps the result). */
 export const stderrReporter: ProvisionReporter = {
@@ -54,42 +45,21 @@ export function registerProvision(program: Command): void {
             `if the VM was recreated on purpose, confirm with: fleet provision ${name} --rekey --yes`,
         );
       }
-      const rt = await openRuntime(ctx, {
-        names: [name],
-        writeLedger: false,
-        lock: `fleet ${process.argv.slice(2).join(' ')}`,
-        syncAgentsJson: true,
-      });
-      try {
-        const agent = rt.fleet.agents.find((a) => a.name === name);
-        if (!agent) throw new UsageError(`no agent named '${name}'`);
-        const book = await StateBook.open(new JsonStateStore(stateFile(rt.stateDir)));
-        if (book.get(name)?.hostKey === undefined) {
-          throw new UsageError(`${name} has never answered SSH: run 'fleet up ${name}' first`);
-        }
-        const host = await hostBuildOf(ctx, rt, opts.buildOn);
-        const result = await provisionAgent(
-          {
-            ...provisionerDeps(ctx, rt),
-            store: bookProvisionStore(book),
-            reporter: stderrReporter,
-            ...(host && { host }),
-          },
-          {
-            agent: name,
-            secrets: agent.secrets,
-            ...(opts.from !== undefined && { from: opts.from }),
-            ...(opts.rekey && { rekey: true }),
-          },
-        );
-        await refreshSshFiles(rt);
-        const human = result.ok
-          ? `${name}: ${result.ran.length > 0 ? `provisioned (${result.ran.join(', ')})` : 'already provisioned'}`
-          : `${name}: FAILED\n  ${describeFailure(result).replaceAll('\n', '\n  ')}`;
-        printResult(ctx, human, result);
-        if (!result.ok) process.exitCode = 1;
-      } finally {
-        await rt.close();
-      }
+      const result = await provisionOne(
+        ctx,
+        {
+          name,
+          ...(opts.from !== undefined && { from: opts.from }),
+          ...(opts.rekey && { rekey: true }),
+          ...(opts.buildOn !== undefined && { buildOn: opts.buildOn }),
+        },
+        lockHolder(ctx, `fleet ${process.argv.slice(2).join(' ')}`),
+        stderrReporter,
+      );
+      const human = result.ok
+        ? `${name}: ${result.ran.length > 0 ? `provisioned (${result.ran.join(', ')})` : 'already provisioned'}`
+        : `${name}: FAILED\n  ${describeFailure(result).replaceAll('\n', '\n  ')}`;
+      printResult(ctx, human, result);
+      if (!result.ok) process.exitCode = 1;
     });
 }

@@ -1,17 +1,6 @@
 import { createInterface } from 'node:readline/promises';
-import { agentConnector } from '@agentfleet/app/provisioning';
+import { resetDisks } from '@agentfleet/app/reset';
 import type { Runtime } from '@agentfleet/app/runtime';
-import { domainName, publicKeyLine } from '@agentfleet/core';
-import {
-  JsonStateStore,
-  LocalDisks,
-  ResetRefusedError,
-  resetAgentDisk,
-  sshUserOf,
-  stateFile,
-} from '@agentfleet/engine';
-import { type LibvirtHypervisor, LibvirtSnapshots } from '@agentfleet/libvirt';
-import { publicKeyOfPrivateKey } from '@agentfleet/ssh';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -43,32 +32,11 @@ export function resetBefore(command: string, names: string[], yes: boolean): (rt
         rl.close();
       }
     }
-    for (const name of names) {
-      const agent = rt.fleet.agents.find((a) => a.name === name);
-      if (!agent) throw new UsageError(`no agent named '${name}'`);
-      const hv = (await rt.connections.connect(agent.libvirtUri)) as LibvirtHypervisor;
-      try {
-        const r = await resetAgentDisk(
-          {
-            hypervisor: hv,
-            snapshots: new LibvirtSnapshots(hv.connection),
-            disks: new LocalDisks(),
-            state: new JsonStateStore(stateFile(rt.stateDir)),
-            connector: agentConnector(rt),
-            stateDir: rt.stateDir,
-            publicKeyOf: (k) => publicKeyLine(publicKeyOfPrivateKey(k)),
-            sudo: sshUserOf(rt.run, agent) !== 'root',
-          },
-          { agent: name, domain: domainName(name, rt.fleet.config.domainPrefix) },
-        );
-        printNote(
-          `${name}: disk removed; host key ${r.hostKey.slice(0, 30)}... ${r.took === 'guest' ? 'taken from the guest and ' : ''}handed to the new disk`,
-        );
-      } catch (err) {
-        if (err instanceof ResetRefusedError) throw new UsageError(err.message);
-        throw err;
-      }
-    }
+    await resetDisks(rt, names, (name, r) =>
+      printNote(
+        `${name}: disk removed; host key ${r.hostKey.slice(0, 30)}... ${r.took === 'guest' ? 'taken from the guest and ' : ''}handed to the new disk`,
+      ),
+    );
   };
 }
 

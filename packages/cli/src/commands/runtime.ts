@@ -1,3 +1,4 @@
+import type { LockHolder } from '@agentfleet/app/provision';
 import { openRuntime as openAppRuntime, type Runtime, type RuntimeOptions } from '@agentfleet/app/runtime';
 import { paletteFor } from '../colour.js';
 import type { CliContext } from '../context.js';
@@ -6,22 +7,27 @@ import { envelope } from '../output.js';
 
 /** The application's openRuntime with the CLI's Ctrl-C handling for runs that take the lock. */
 export function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promise<Runtime> {
-  const lock = opts.lock;
-  return openAppRuntime(ctx, {
-    ...opts,
-    ...(lock !== undefined && {
-      guard: (release) =>
-        guardInterrupts({
-          resume: lock,
-          release,
-          report: (message, remedy) => reportInterrupt(ctx, message, remedy),
-        }),
-    }),
-  });
+  return openAppRuntime(ctx, { ...opts, ...(opts.lock !== undefined && lockHolder(ctx, opts.lock)) });
+}
+
+/**
+ * A run that takes the lock as `holder` (the command line): Ctrl-C releases the lock and says how
+ * to resume (the holder, run again).
+ */
+export function lockHolder(ctx: CliContext, holder: string): Required<LockHolder> {
+  return {
+    holder,
+    guard: (release) =>
+      guardInterrupts({
+        resume: holder,
+        release,
+        report: (message, remedy) => reportInterrupt(ctx, message, remedy),
+      }),
+  };
 }
 
 /** The last word of an interrupted run: on stderr for people, as the error envelope with --json. */
-export function reportInterrupt(ctx: CliContext, message: string, remedy: string): void {
+function reportInterrupt(ctx: CliContext, message: string, remedy: string): void {
   const red = paletteFor(process.stderr).red;
   process.stderr.write(`${red('fleet:')} ${message}\n  ${remedy}\n`);
   if (ctx.json) {

@@ -1,6 +1,6 @@
-import { agentConnector } from '@agentfleet/app/provisioning';
-import type { Runtime } from '@agentfleet/app/runtime';
 import { type AgentShells, JsonStateStore, StateBook, stateFile } from '@agentfleet/engine';
+import { agentConnector } from './provisioning.js';
+import type { Runtime } from './runtime.js';
 
 /** Fleet's pinned SSH to the runtime's agents: the login user and key, the host keys state.json pinned. */
 export async function agentShells(rt: Runtime): Promise<AgentShells> {
