@@ -1,4 +1,5 @@
 import {
+  FileHostKeyStore,
   ImportError,
   type ImportResult,
   importAgent,
@@ -34,6 +35,7 @@ export async function importDomain(
         disks: new LocalDisks(),
         state: new JsonStateStore(stateFile(rt.stateDir)),
         log: ctx.log,
+        hostKeys: new FileHostKeyStore(rt.stateDir),
       },
       name,
       { dryRun: opts.dryRun, writeLedger: (ledger) => writeLedger(ctx, ledger) },

@@ -17,6 +17,7 @@ import {
 } from '@agentfleet/core';
 import {
   agentDisk,
+  FileHostKeyStore,
   FleetProvisioner,
   type HostBuildDeps,
   hostBuildFor,
@@ -24,12 +25,10 @@ import {
   JsonStateStore,
   knownHostsFile,
   type ProvisionerDeps,
-  readPregeneratedKey,
   selectedAgents,
   sshConfigFile,
   sshUserOf,
   stateFile,
-  writePregeneratedKey,
 } from '@agentfleet/engine';
 import { type AgeIdentity, filesForRecipient, readRules, rekey } from '@agentfleet/secrets';
 import { connectShell, generateEd25519KeyPair, waitForSsh } from '@agentfleet/ssh';
@@ -200,12 +199,13 @@ export async function pregenerateHostKeys(rt: Runtime): Promise<string[]> {
   const store = new JsonStateStore(stateFile(rt.stateDir));
   const state = await store.load();
   const made: string[] = [];
+  const hostKeys = new FileHostKeyStore(rt.stateDir);
   for (const agent of selectedAgents(rt.run)) {
     if (existsSync(agentDisk(rt.stateDir, agent.name)) || state.agents[agent.name]?.disk) continue;
-    if (await readPregeneratedKey(rt.stateDir, agent.name)) continue;
+    if (await hostKeys.read(agent.name)) continue;
     const pair = generateEd25519KeyPair(`root@agent-${agent.name}`);
     const publicKey = publicKeyLine(pair.publicKey);
-    await writePregeneratedKey(rt.stateDir, agent.name, { privateKey: pair.privateKey, publicKey });
+    await hostKeys.write(agent.name, { privateKey: pair.privateKey, publicKey });
     state.agents[agent.name] = {
       ...(state.agents[agent.name] ?? { phase: 'declared' }),
       hostKey: publicKey,

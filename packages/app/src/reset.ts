@@ -1,5 +1,6 @@
 import { domainName, publicKeyLine } from '@agentfleet/core';
 import {
+  FileHostKeyStore,
   JsonStateStore,
   LocalDisks,
   ResetRefusedError,
@@ -35,6 +36,7 @@ export async function resetDisks(
           state: new JsonStateStore(stateFile(rt.stateDir)),
           connector: agentConnector(rt),
           stateDir: rt.stateDir,
+          hostKeys: new FileHostKeyStore(rt.stateDir),
           publicKeyOf: (k) => publicKeyLine(publicKeyOfPrivateKey(k)),
           sudo: sshUserOf(rt.run, agent) !== 'root',
         },

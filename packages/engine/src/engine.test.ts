@@ -27,6 +27,16 @@ describe('runFleet up', () => {
     expect(w.readiness.calls.map((c) => c.pinnedHostKey)).toEqual([undefined, undefined]);
   });
 
+  it('a host key made before first boot reaches the guest as a fw_cfg file, never in the XML', async () => {
+    const w = testWorld();
+    await w.hostKeys.write('drago', { privateKey: 'SECRET-KEY', publicKey: 'ssh-ed25519 AAAApre' });
+    await runFleet(fleetRun(agents), w.deps, up);
+    const drago = (await w.hv.domainXml('agent-drago')) ?? '';
+    expect(drago).toContain(`file="${w.hostKeys.fwcfgPath('drago')}"`);
+    expect(drago).not.toContain('SECRET-KEY');
+    expect(await w.hv.domainXml('agent-luce')).not.toContain('hostkeys');
+  });
+
   it('a new disk starts the logs afresh: no console or provisioning line of an earlier guest remains', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'reliab2-logs-'));
     try {
@@ -314,9 +324,12 @@ describe('runFleet down / destroy', () => {
     await runFleet(run, w.deps, up);
     await runFleet({ ...run, names: ['drago'] }, w.deps, { ...up, goal: 'destroy' });
     w.disks.disks.delete('/state/agent-drago.qcow2'); // deleted by hand
+    await w.hostKeys.write('drago', { privateKey: 'PRIVATE', publicKey: 'ssh-ed25519 AAAApre' });
+    await w.hostKeys.write('luce', { privateKey: 'PRIVATE', publicKey: 'ssh-ed25519 AAAAluce' });
     const r = await runFleet({ ...run, names: ['drago'] }, w.deps, { ...up, goal: 'purge' });
     expect(r.plan.actions.map((a) => a.kind)).toEqual(['noop']);
     expect(w.store.state.agents.drago).toBeUndefined();
+    expect([...w.hostKeys.keys.keys()]).toEqual(['luce']);
     expect(w.store.state.agents.luce?.hostKey).toBe('ssh-ed25519 AAAAkey-of-luce');
   });
 
