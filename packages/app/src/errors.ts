@@ -1,4 +1,4 @@
-import type { Diagnostic } from '@agentfleet/core';
+import type { Diagnostic, Fleet } from '@agentfleet/core';
 import { formatDiagnostic } from '@agentfleet/core/diagnostics';
 
 // Errors every front-end maps (the CLI to exit code 2 and the JSON codes `usage`/`invalid`).
@@ -21,4 +21,11 @@ export class ValidationError extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
     super(diagnostics.map(formatDiagnostic).join('\n'));
   }
+}
+
+/** Names the agents asked for that `fleet` does not declare, and lists those it does. */
+export function noAgentNamed(unknown: readonly string[], fleet: Pick<Fleet, 'agents'>): UsageError {
+  return new UsageError(
+    `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} (agents: ${fleet.agents.map((a) => a.name).join(', ') || 'none'})`,
+  );
 }

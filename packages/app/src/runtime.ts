@@ -40,7 +40,7 @@ import {
 } from '@agentfleet/engine';
 import { Connections } from './connections.js';
 import { type AppContext, warn } from './context.js';
-import { UsageError, ValidationError } from './errors.js';
+import { noAgentNamed, ValidationError } from './errors.js';
 import { expandPath, LEDGER_FILE, readFleet, readLedger } from './fleet-files.js';
 import { hostSnapshotWithDomains, isLocalUri, withListenerHolders } from './host-snapshot.js';
 import { regenerateAgentsJson } from './nix-data.js';
@@ -88,10 +88,7 @@ export interface RuntimeOptions {
 export async function openRuntime(ctx: AppContext, opts: RuntimeOptions): Promise<Runtime> {
   const declared = readFleet(ctx.dir);
   const undeclared = opts.names.filter((n) => !declared.agents.some((a) => a.name === n));
-  const unknownError = (unknown: string[]) =>
-    new UsageError(
-      `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} (agents: ${declared.agents.map((a) => a.name).join(', ') || 'none'})`,
-    );
+  const unknownError = (unknown: string[]) => noAgentNamed(unknown, declared);
   if (undeclared.length > 0 && !opts.allowOrphans) throw unknownError(undeclared);
   const stateDir = expandPath(ctx.dir, declared.config.stateDir);
   const connections = new Connections();

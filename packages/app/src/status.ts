@@ -10,7 +10,7 @@ import { stateFile } from '@agentfleet/engine/paths';
 import { type LibvirtHypervisor, LibvirtUsage } from '@agentfleet/libvirt';
 import { Connections } from './connections.js';
 import type { AppContext } from './context.js';
-import { UsageError } from './errors.js';
+import { noAgentNamed } from './errors.js';
 import { expandPath, readFleet, readLedger } from './fleet-files.js';
 
 export interface AgentStatus {
@@ -96,11 +96,7 @@ function openStatus(ctx: AppContext, names: readonly string[]) {
   const ledger = readLedger(ctx.dir);
   const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
   const unknown = names.filter((n) => !fleet.agents.some((a) => a.name === n));
-  if (unknown.length > 0) {
-    throw new UsageError(
-      `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} (agents: ${fleet.agents.map((a) => a.name).join(', ') || 'none'})`,
-    );
-  }
+  if (unknown.length > 0) throw noAgentNamed(unknown, fleet);
   const agents: AgentSpec[] = names.length
     ? fleet.agents.filter((a) => names.includes(a.name))
     : fleet.agents;

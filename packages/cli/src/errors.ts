@@ -1,10 +1,10 @@
 import { constants } from 'node:os';
-import { UsageError, ValidationError } from '@agentfleet/app/errors';
+import { noAgentNamed, UsageError, ValidationError } from '@agentfleet/app/errors';
 import { FleetLockedError } from '@agentfleet/engine/adapters/lock';
 import type { JsonError } from './output.js';
 
 // The application's errors, which this module maps to exit codes and JSON error codes.
-export { UsageError, ValidationError };
+export { noAgentNamed, UsageError, ValidationError };
 
 /** Exit codes the CLI promises (docs/json.md): 0 ok, 1 failure, 2 usage or invalid input. */
 export const EXIT_OK = 0;

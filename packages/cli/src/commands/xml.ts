@@ -8,7 +8,7 @@ import { agentDomainInput } from '@agentfleet/engine/desired';
 import { chooseForHost } from '@agentfleet/engine/host-choice';
 import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
-import { UsageError } from '../errors.js';
+import { noAgentNamed, UsageError } from '../errors.js';
 import { agentName } from './agent-name.js';
 
 interface XmlOptions {
@@ -45,11 +45,7 @@ export function registerXml(program: Command): void {
       const ctx = contextOf(command);
       const fleet = readFleet(ctx.dir);
       const agent = fleet.agents.find((a) => a.name === name);
-      if (!agent) {
-        throw new UsageError(
-          `no agent named '${name}' (agents: ${fleet.agents.map((a) => a.name).join(', ')})`,
-        );
-      }
+      if (!agent) throw noAgentNamed([name], fleet);
       const ledger = readLedger(ctx.dir);
       const allocation = allocationOf(ledger, agent.libvirtUri, name);
       if (!allocation)
