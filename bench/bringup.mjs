@@ -12,7 +12,9 @@
 // last guest (tool done minus last console line).
 // Run as root after `npm run build`, libvirtd up: node bench/bringup.mjs [N...] (default 1 2 4); ROUNDS=3;
 // CASES=fleet,bare for a subset.
-// vagrant-libvirt is not a case: see bench/README.md for why.
+//   vagrant  vagrant-libvirt (Debian's vagrant + vagrant-libvirt; skipped when absent): the test image as a box,
+//            `vagrant up --parallel`, root with the test key, `config.ssh.shell = "sh"` (busybox), its own management
+//            network (DHCP, dnsmasq) and storage pool, made before the clock starts, the box uploaded by a warm-up run
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -28,13 +30,23 @@ const imageDir = join(repo, '.cache/testvm');
 execFileSync(join(repo, 'scripts/make-test-image.sh'), [imageDir], { stdio: 'ignore' });
 const base = join(imageDir, 'base.qcow2');
 const key = join(imageDir, 'id_ed25519');
-const tag = `bu${process.pid.toString(36)}`;
-let portBase = 34000 + Math.floor(Math.random() * 8) * 100;
+const tag = `bn${process.pid.toString(36)}`;
+// PORTS=41500: a block of 100 host ports, 20 per fleet repo (10 SSH, 10 SPICE), reused round-robin.
+const portBlock = Number(process.env.PORTS ?? 34000 + Math.floor(Math.random() * 8) * 100);
+let portBase = portBlock;
 const cpus = availableParallelism();
 const hasVirtInstall = (() => {
   try {
     execFileSync('virt-install', ['--version'], { stdio: 'ignore' });
     return true;
+  } catch {
+    return false;
+  }
+})();
+
+const hasVagrant = (() => {
+  try {
+    return execFileSync('vagrant', ['plugin', 'list'], { encoding: 'utf8' }).includes('vagrant-libvirt');
   } catch {
     return false;
   }
@@ -48,13 +60,13 @@ const fleetCli = (dir, args) =>
 
 /** A fleet repo with N agents, allocated; returns its dir, names, ssh ports and console logs. */
 function fleetRepo(label, n) {
-  const dir = mkdtempSync(`/tmp/bringup-bench-${label}-`);
+  const dir = mkdtempSync(`/tmp/bench-bringup-${label}-`);
   mkdirSync(join(dir, 'agents'));
   const start = portBase;
-  portBase = portBase >= 34800 ? 34000 : portBase + 100;
+  portBase = portBase >= portBlock + 80 ? portBlock : portBase + 20;
   writeFileSync(
     join(dir, 'agents', 'fleet.yaml'),
-    `libvirtUri: ${URI}\nstateDir: ${join(dir, 'state')}\nbaseImage: ${base}\ndomainType: qemu\nnetwork: open\nportForward: hostfwd\ndiskMode: overlay\nreservedCores: []\nsshPorts: { start: ${start}, end: ${start + 49} }\nspicePorts: { start: ${start + 50}, end: ${start + 99} }\nssh: { user: root, identityFile: ${key} }\nbootTimeouts: { sshSeconds: 600, shutdownSeconds: 30 }\n`,
+    `libvirtUri: ${URI}\nstateDir: ${join(dir, 'state')}\nbaseImage: ${base}\ndomainType: qemu\nnetwork: open\nportForward: hostfwd\ndiskMode: overlay\nreservedCores: []\nsshPorts: { start: ${start}, end: ${start + 9} }\nspicePorts: { start: ${start + 10}, end: ${start + 19} }\nssh: { user: root, identityFile: ${key} }\nbootTimeouts: { sshSeconds: 600, shutdownSeconds: 30 }\n`,
   );
   const names = Array.from({ length: n }, (_, i) => `${tag}${label}${i}`);
   for (const [i, name] of names.entries()) {
@@ -88,7 +100,7 @@ function cleanup(r) {
 const live = new Set();
 let panicked = false;
 
-function run(cmd, args) {
+function run(cmd, args, onStderr) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     live.add(child);
@@ -96,6 +108,7 @@ function run(cmd, args) {
     let err = '';
     child.stderr.on('data', (d) => {
       err += d;
+      onStderr?.(d);
     });
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exit ${code}: ${err}`))));
   });
@@ -161,6 +174,8 @@ async function sshUntilReady(port, kh, connectTimeout, pauseMs) {
 /** XML files from `fleet xml`, so the script and the bare run boot exactly what fleet would define. */
 function domainXmls(r) {
   return r.names.map((n) => {
+    // fleet makes each agent's private socket directory (SPICE) before it starts the domain.
+    mkdirSync(join(r.state, 'run', `agent-${n}`), { recursive: true, mode: 0o700 });
     const file = join(r.dir, `${n}.xml`);
     writeFileSync(
       file,
@@ -182,16 +197,40 @@ async function timed(r, body) {
   const wall = now() - t0;
   const seen = await watch.done;
   const ready = seen.every((s) => s !== undefined) ? Math.max(...seen) - t0 : Number.NaN;
-  return { wall, ready };
+  return { wall, ready, readyEach: seen.map((x) => x - t0) };
 }
 
 const cases = {
   async fleet(n) {
     const r = fleetRepo('f', n);
+    // TRACE=1: fleet's debug log, each line stamped with the time it reached the script, printed after the sample.
+    const trace = [];
+    const onStderr = process.env.TRACE
+      ? (d) =>
+          trace.push(
+            ...String(d)
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => [now(), l]),
+          )
+      : undefined;
+    const debug = process.env.TRACE ? ['--log-level', 'debug'] : [];
     try {
-      return await timed(r, () =>
-        run(process.execPath, [main, '--dir', r.dir, 'up', '--no-provision', '--concurrency', String(n)]),
+      const t0 = now();
+      const sample = await timed(r, () =>
+        run(
+          process.execPath,
+          [main, ...debug, '--dir', r.dir, 'up', '--no-provision', '--concurrency', String(n)],
+          onStderr,
+        ),
       );
+      if (process.env.TRACE)
+        console.error(
+          `    READY lines at ${sample.readyEach.map((x) => (x / 1000).toFixed(2)).join(', ')} s`,
+        );
+      for (const [t, line] of trace)
+        console.error(`    ${((t - t0) / 1000).toFixed(2).padStart(6)} ${line.slice(0, 200)}`);
+      return sample;
     } finally {
       cleanup(r);
     }
@@ -280,11 +319,145 @@ const cases = {
   },
 };
 
+/**
+ * vagrant-libvirt's own prerequisites, made once before any clock starts: the test image as a box (added to vagrant),
+ * a storage pool for its volumes and a management network of our own (a NAT network with dnsmasq: vagrant reads the
+ * guest's address from its DHCP leases). One warm-up `vagrant up` uploads the box into the pool, as a user's first
+ * `vagrant up` of a box does once.
+ */
+const vagrantEnv = {
+  box: `${tag}-testvm`,
+  pool: `${tag}-pool`,
+  poolDir: `/tmp/bench-vagrant-pool-${tag}`,
+  net: `${tag}-mgmt`,
+  boxDir: `/tmp/bench-vagrant-box-${tag}`,
+  ready: false,
+};
+
+function vagrantfile(r, names) {
+  const machines = names
+    .map(
+      (name, i) => `  c.vm.define "${name}" do |m|
+    m.vm.provider :libvirt do |l|
+      l.serial :type => "file", :source => { :path => "${r.consoles[i]}" }
+      l.cpuset = "${i % cpus}"
+    end
+  end`,
+    )
+    .join('\n');
+  return `Vagrant.configure("2") do |c|
+  c.vm.box = "${vagrantEnv.box}"
+  c.vm.guest = :linux
+  c.vm.synced_folder ".", "/vagrant", disabled: true
+  c.ssh.username = "root"
+  c.ssh.private_key_path = "${key}"
+  c.ssh.insert_key = false
+  c.ssh.shell = "sh"
+  c.vm.provider :libvirt do |l|
+    l.uri = "${URI}"
+    l.driver = "qemu"
+    l.memory = 256
+    l.cpus = 1
+    l.graphics_type = "none"
+    l.video_type = "none"
+    l.storage_pool_name = "${vagrantEnv.pool}"
+    l.management_network_name = "${vagrantEnv.net}"
+    l.management_network_address = "192.168.241.0/24"
+  end
+${machines}
+end
+`;
+}
+
+function vagrantPrepare() {
+  if (vagrantEnv.ready) return;
+  const e = vagrantEnv;
+  mkdirSync(e.boxDir, { recursive: true });
+  execFileSync('qemu-img', ['convert', '-O', 'qcow2', base, join(e.boxDir, 'box.img')]);
+  writeFileSync(
+    join(e.boxDir, 'metadata.json'),
+    '{"provider":"libvirt","format":"qcow2","virtual_size":1}\n',
+  );
+  execFileSync('tar', ['czf', join(e.boxDir, 'box.box'), '-C', e.boxDir, 'metadata.json', 'box.img']);
+  execFileSync('vagrant', ['box', 'add', '--force', '--name', e.box, join(e.boxDir, 'box.box')], {
+    stdio: 'ignore',
+  });
+  mkdirSync(e.poolDir, { recursive: true });
+  execFileSync('virsh', ['-c', URI, 'pool-create-as', e.pool, 'dir', '--target', e.poolDir], {
+    stdio: 'ignore',
+  });
+  vagrantEnv.ready = true;
+}
+
+function vagrantTeardown() {
+  if (!vagrantEnv.ready) return;
+  const e = vagrantEnv;
+  for (const args of [
+    ['pool-destroy', e.pool],
+    ['net-destroy', e.net],
+    ['net-undefine', e.net],
+  ]) {
+    try {
+      execFileSync('virsh', ['-c', URI, ...args], { stdio: 'ignore' });
+    } catch {}
+  }
+  try {
+    execFileSync('vagrant', ['box', 'remove', '--force', e.box], { stdio: 'ignore' });
+  } catch {}
+  rmSync(e.poolDir, { recursive: true, force: true });
+  rmSync(e.boxDir, { recursive: true, force: true });
+}
+
+async function vagrantCase(n) {
+  vagrantPrepare();
+  if (!vagrantEnv.warm) {
+    vagrantEnv.warm = true;
+    await vagrantCase(1); // uploads the box into the pool, untimed
+  }
+  const r = fleetRepo('g', n);
+  const vdir = join(r.dir, 'vagrant');
+  mkdirSync(vdir);
+  writeFileSync(join(vdir, 'Vagrantfile'), vagrantfile(r, r.names));
+  const env = { ...process.env, VAGRANT_CWD: vdir, VAGRANT_DEFAULT_PROVIDER: 'libvirt' };
+  const vagrant = (args) =>
+    new Promise((resolve, reject) => {
+      const child = spawn('vagrant', args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      live.add(child);
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      child.on('close', (code) => {
+        live.delete(child);
+        code === 0
+          ? resolve()
+          : reject(new Error(`vagrant ${args.join(' ')} exit ${code}: ${out.slice(-2000)}`));
+      });
+    });
+  try {
+    return await timed(r, () => vagrant(['up', '--parallel', '--provider', 'libvirt']));
+  } finally {
+    await vagrant(['destroy', '-f']).catch((err) => console.error(`  (vagrant destroy: ${err.message})`));
+    cleanup(r);
+  }
+}
+cases.vagrant = vagrantCase;
+
 /** Storage pools virt-install defined for `dir`. */
 function removePools(dir) {
   const virsh = (...a) => execFileSync('virsh', ['-c', URI, ...a], { encoding: 'utf8' });
-  for (const pool of virsh('pool-list', '--all', '--name').split('\n').filter(Boolean)) {
-    if (!virsh('pool-dumpxml', pool).includes(`<path>${dir}</path>`)) continue;
+  for (const pool of virsh('pool-list', '--all', '--name')
+    .split('\n')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    // Other users of the shared daemon add and remove pools meanwhile.
+    const xml = (() => {
+      try {
+        return virsh('pool-dumpxml', pool);
+      } catch {
+        return '';
+      }
+    })();
+    if (!xml.includes(`<path>${dir}</path>`)) continue;
     try {
       virsh('pool-destroy', pool);
     } catch {}
@@ -295,45 +468,58 @@ function removePools(dir) {
 // CASES=fleet,bare reruns a subset (e.g. the key comparison once the machine is quieter).
 const only = process.env.CASES?.split(',');
 const names = Object.keys(cases).filter(
-  (c) => (c !== 'virt-install' || hasVirtInstall) && (!only || only.includes(c)),
+  (c) =>
+    (c !== 'virt-install' || hasVirtInstall) &&
+    (c !== 'vagrant' || hasVagrant) &&
+    (!only || only.includes(c)),
 );
 console.log(
   `bring-up to SSH-ready, TCG, tiny image (${URI}), ${cpus} cpus; load average before ${loadavg()}` +
-    (hasVirtInstall ? '' : ' (virt-install not installed: case skipped)'),
+    (hasVirtInstall ? '' : ' (virt-install not installed: case skipped)') +
+    (hasVagrant ? '' : ' (vagrant-libvirt not installed: case skipped)'),
 );
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// The middle sample, or the mean of the two middle ones.
+const median = (xs) => {
+  const o = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(o.length / 2);
+  return o.length % 2 ? o[m] : (o[m - 1] + o[m]) / 2;
+};
 const s = (ms) => (ms / 1000).toFixed(1);
-for (const n of Ns) {
-  const t = Object.fromEntries(names.map((c) => [c, []]));
-  const loads = [];
-  // Interleaved rounds with the order rotated, so load swings and warm caches hit every case alike.
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let k = 0; k < names.length; k++) {
-      const c = names[(round + k) % names.length];
-      loads.push(Number(loadavg().split(' ')[0]));
-      for (let attempt = 1; ; attempt++) {
-        panicked = false;
-        const sample = await cases[c](n).catch((err) => {
-          if (!panicked || attempt >= 3) throw err;
-        });
-        if (sample && !panicked) {
-          t[c].push(sample);
-          break;
+try {
+  for (const n of Ns) {
+    const t = Object.fromEntries(names.map((c) => [c, []]));
+    const loads = [];
+    // Interleaved rounds with the order rotated, so load swings and warm caches hit every case alike.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < names.length; k++) {
+        const c = names[(round + k) % names.length];
+        loads.push(Number(loadavg().split(' ')[0]));
+        for (let attempt = 1; ; attempt++) {
+          panicked = false;
+          const sample = await cases[c](n).catch((err) => {
+            if (!panicked || attempt >= 3) throw err;
+          });
+          if (sample && !panicked) {
+            t[c].push(sample);
+            break;
+          }
+          console.error(`  (N=${n} ${c}: a guest's kernel panicked at boot; sample retried)`);
         }
-        console.error(`  (N=${n} ${c}: a guest's kernel panicked at boot; sample retried)`);
+        const last = t[c][t[c].length - 1];
+        console.error(`  (N=${n} round ${round + 1} ${c}: ${s(last.wall)} s, READY at ${s(last.ready)} s)`);
       }
-      const last = t[c][t[c].length - 1];
-      console.error(`  (N=${n} round ${round + 1} ${c}: ${s(last.wall)} s, READY at ${s(last.ready)} s)`);
+    }
+    const med = Object.fromEntries(names.map((c) => [c, median(t[c].map((x) => x.wall))]));
+    console.log(`N=${n} (load average 1-min during the rounds: ${Math.min(...loads)}-${Math.max(...loads)})`);
+    for (const c of names) {
+      const late = t[c].map((x) => x.wall - x.ready);
+      console.log(
+        `  ${c.padEnd(12)} ${s(med[c])} s [${t[c].map((x) => s(x.wall)).join(', ')}]  last READY line ${s(median(t[c].map((x) => x.ready)))} s, noticed ${s(median(late))} s after it; ${(med[c] / med.bare).toFixed(2)}x bare`,
+      );
     }
   }
-  const med = Object.fromEntries(names.map((c) => [c, median(t[c].map((x) => x.wall))]));
-  console.log(`N=${n} (load average 1-min during the rounds: ${Math.min(...loads)}-${Math.max(...loads)})`);
-  for (const c of names) {
-    const late = t[c].map((x) => x.wall - x.ready);
-    console.log(
-      `  ${c.padEnd(12)} ${s(med[c])} s [${t[c].map((x) => s(x.wall)).join(', ')}]  last READY line ${s(median(t[c].map((x) => x.ready)))} s, noticed ${s(median(late))} s after it; ${(med[c] / med.bare).toFixed(2)}x bare`,
-    );
-  }
+  console.log(`load average after: ${loadavg()}`);
+} finally {
+  vagrantTeardown();
 }
-console.log(`load average after: ${loadavg()}`);

@@ -1,8 +1,8 @@
 // Time of each bring-up and provisioning phase for two agents brought up by `fleet up` one after
-// another (-c 1), in parallel (-c 2), and in parallel with host keys made before first boot
-// (--pregenerate-host-keys: one rebuild), each from nothing, in one run. The phases are read
-// from fleet's own progress lines on stderr, timestamped as they arrive.
-// Usage: npm run build && npx vitest run -c bench/provision.vitest.config.ts
+// another (-c 1), in parallel (-c 2), both with --no-pregenerate-host-keys (two rebuilds), and in
+// parallel with host keys made before first boot (fleet's default: one rebuild), each from nothing,
+// in one run. The phases are read from fleet's own progress lines on stderr, timestamped as they arrive.
+// Usage: npm run build && npx vitest run -c bench/vitest.config.ts bench/provision.run.ts
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -95,9 +95,9 @@ const s = (ms: number | undefined) => (ms === undefined || Number.isNaN(ms) ? '-
 it('provisioning phases: two agents one after another vs in parallel (and with pre-generated host keys)', async () => {
   await ensureLibvirtd();
   const modes = [
-    ['seq', await bringUp(1)],
-    ['par', await bringUp(2)],
-    ['par+pregen', await bringUp(2, ['--pregenerate-host-keys'])],
+    ['seq', await bringUp(1, ['--no-pregenerate-host-keys'])],
+    ['par', await bringUp(2, ['--no-pregenerate-host-keys'])],
+    ['par+pregen', await bringUp(2)],
   ] as const;
   const cols = modes.flatMap(([name]) => [`${name} a`, `${name} b`]);
   const rows = PHASES.map((p) => {

@@ -40,6 +40,7 @@ let
           tailscale
           ;
         shellAliases = agent.shellAliases or { };
+        shares = agent.shares or [ ];
         # null in the JSON means "not set": the option's default (mail.<domain>, the usual ports).
         mail = if agent.mail == null then null else dropNulls (builtins.mapAttrs (_: nullsDropped) agent.mail);
         secretFiles = builtins.listToAttrs (

@@ -8,8 +8,9 @@
 # OpenSSH-format host key at /var/ssh/ssh_host_ed25519_key, which is generated on first boot and kept on the VM's
 # own disk (or, on a first boot, installed from fw_cfg opt/agentfleet/ssh_host_ed25519_key by the NixOS module's own
 # hosts/scripts/install-fwcfg-hostkey.sh, its output in /var/log/agentfleet-hostkey.log); extra authorized keys from fw_cfg
-# opt/agentfleet/authorized_keys; ACPI power button -> poweroff; SFTP; a fake nixos-rebuild that decrypts
-# secrets/*.age with the host key via the real age binary; "AGENTFLEET READY" on the serial console.
+# opt/agentfleet/authorized_keys; the virtiofs shares fw_cfg opt/agentfleet/shares announces, mounted; ACPI power button ->
+# poweroff; SFTP; a fake nixos-rebuild that decrypts secrets/*.age with the host key via the real age binary;
+# "AGENTFLEET READY" on the serial console.
 # Idempotent: skipped when base.qcow2 exists and was built by this very script (hash stamp). Safe to run
 # concurrently (flock on OUTDIR.lock).
 set -eu
@@ -83,7 +84,8 @@ add_module() {
 # Only what a virtio guest needs (each module load costs under TCG). virtio-rng: without it the guest waits ~5 s
 # for its entropy pool before dropbear can make keys.
 MODULES="virtio_pci virtio_net virtio_blk virtio-rng button evdev qemu_fw_cfg vfat nls_cp437 nls_ascii nls_utf8"
-for m in $MODULES; do add_module "$m"; done
+# virtiofs (and its fuse) only for shares: loaded by init when fleet announces one, so other boots pay nothing.
+for m in $MODULES virtiofs; do add_module "$m"; done
 busybox depmod -b "$R" "$KVER"
 
 # 3. Users, admin key, configuration.
@@ -238,6 +240,19 @@ fi
 dropbearconvert openssh dropbear $K /etc/dropbear/host_key >/dev/null 2>&1
 dropbearkey -y -f /etc/dropbear/host_key | grep '^ssh-ed25519 ' | cut -d' ' -f1,2 > $K.pub
 echo "$(cat $K.pub) root@$(hostname)" > $K.pub
+
+# Shares (agent YAML shares:): fleet announces them in fw_cfg opt/agentfleet/shares as "TAG:MOUNTPOINT:ro|rw ..."; NixOS
+# mounts them from its own configuration (hosts/common/shares.nix), this image from the announcement.
+shares=$(fw shares || true)
+if [ -n "$shares" ]; then
+  modprobe virtiofs
+  for s in $shares; do
+    tag=${s%%:*}; rest=${s#*:}; mp=${rest%:*}; mode=${rest##*:}
+    mkdir -p "$mp"
+    if mount -t virtiofs -o "$mode" "$tag" "$mp"; then say "AGENTFLEET SHARE $tag $mp $mode"
+    else say "AGENTFLEET SHARE FAILED $tag $mp"; fi
+  done
+fi
 
 acpid -c /etc/acpi
 for i in eth0; do ip link set $i up; udhcpc -q -f -n -t 10 -i $i -O mtu -s /etc/udhcpc.sh >/dev/null 2>&1 \

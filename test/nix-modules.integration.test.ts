@@ -37,6 +37,7 @@ interface System {
   secrets: Record<string, { owner: string; mode: string; path: string; file: string }>;
   tailscale: { enable: boolean; extraUpFlags: string[]; authKeyFile: string | null };
   autoLogin: { enable: boolean; user: string | null };
+  fileSystems: Record<string, { device: string; fsType: string; options: string[] }>;
   gnome: boolean;
   gnomeKeyring: boolean;
   home?: {
@@ -184,6 +185,28 @@ describe('an agent', () => {
     expect(ada?.users.ada?.extraGroups).toContain('wheel');
     expect(ada?.autoLogin.enable).toBe(false);
     expect(ada?.failedAssertions).toEqual([]);
+  });
+
+  it('mounts its shares over virtiofs at their targets, read-only unless said otherwise; the base image none', () => {
+    const shares = [
+      { tag: 'projects', target: '/mnt/host-projects', readOnly: true },
+      { tag: 'out', target: '/home/ada/out', readOnly: false },
+    ];
+    const systems = systemsOf(fleetWith([agent('ada', { shares }), agent('bo')]));
+    const ada = systems['agent-ada'];
+    expect(ada?.fileSystems['/mnt/host-projects']).toEqual({
+      device: 'projects',
+      fsType: 'virtiofs',
+      options: ['nofail', 'ro'],
+    });
+    expect(ada?.fileSystems['/home/ada/out']).toEqual({
+      device: 'out',
+      fsType: 'virtiofs',
+      options: ['nofail', 'rw'],
+    });
+    expect(ada?.failedAssertions).toEqual([]);
+    expect(Object.keys(systems['agent-bo']?.fileSystems ?? {})).toEqual(['/']);
+    expect(Object.keys(systems['agent-base']?.fileSystems ?? {})).toEqual(['/']);
   });
 
   it('refuses GNOME auto-login into a wheel user, and an agent user that is the admin login', () => {

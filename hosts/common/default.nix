@@ -15,6 +15,7 @@ in
     ./desktop.nix
     ./tailscale.nix
     ./home.nix
+    ./shares.nix
   ];
 
   networking.hostName = "agent-${cfg.name}";

@@ -46,6 +46,24 @@ let
     }
   );
 
+  shareModule = types.submodule {
+    options = {
+      tag = mkOption {
+        type = types.strMatching "[A-Za-z0-9][A-Za-z0-9_.-]{0,35}";
+        description = "virtiofs tag of the share, as fleet names it in the domain.";
+      };
+      target = mkOption {
+        type = types.strMatching "/[A-Za-z0-9._/-]*";
+        description = "Mount point in the guest.";
+      };
+      readOnly = mkOption {
+        type = types.bool;
+        default = true;
+        description = "Mount read-only (the host enforces it too: virtiofsd serves a read-only bind mount).";
+      };
+    };
+  };
+
   tailscaleModule = types.submodule {
     options = {
       tags = mkOption {
@@ -107,6 +125,18 @@ in
       type = types.nullOr tailscaleModule;
       default = null;
       description = "Tailnet membership; null leaves tailscale off.";
+    };
+    shares = mkOption {
+      type = types.listOf shareModule;
+      default = [ ];
+      example = [
+        {
+          tag = "projects";
+          target = "/mnt/projects";
+          readOnly = true;
+        }
+      ];
+      description = "Host directories shared into the VM over virtiofs (agent YAML shares:), mounted at boot.";
     };
     shellAliases = mkOption {
       type = types.attrsOf types.str;

@@ -88,7 +88,8 @@ describe.sequential('build: host', () => {
   it(
     'fleet up --build-on host: one nix build per phase for both agents, copied in and activated',
     async () => {
-      await fleetOk(dir, ['up', '--build-on', 'host']);
+      // The two-phase flow, both phases built on the host.
+      await fleetOk(dir, ['up', '--build-on', 'host', '--no-pregenerate-host-keys']);
       const builds = await counter.builds();
       // Phase 1, then phase 2 after the rekey: each one evaluation for the whole fleet, not one per agent.
       expect(builds).toHaveLength(2);

@@ -1,13 +1,19 @@
 // Isolation as an attacker inside an agent sees it (issue #10): from inside agent A, nothing of the
 // host's loopback (v4, v6; in the namespace fleet runs in and in the machine's own), nothing of
-// agent B (its SSH forward, its display) answers, through 10.0.2.2, fec0::2 or A's gateway; the
-// outside world does. And no host private key is on a command line, in a domain XML or in a log.
+// agent B (its SSH forward, its display) answers, through 10.0.2.2, fec0::2 or A's gateway; with
+// networkFirewall (on as root) neither do a host service on 0.0.0.0, the LAN (RFC 1918) nor
+// 169.254.169.254; the outside world does. With networkFirewall: off those three answer (the
+// residual passt alone leaves); with network: none nothing does. And no host private key is on a
+// command line, in a domain XML or in a log.
 //
 // Guest traffic may only reach namespaces this test makes: fleet (and so every passt it starts)
-// runs in a namespace "host" whose default route leads to a namespace "outside" holding a
-// listener; 10.0.2.2 and fec0::2 are blackholed in the machine's own namespace while it runs.
+// runs in a namespace "host" whose default route leads to a namespace "outside" holding the
+// listeners (the outside world on a TEST-NET-2 address, which is neither private nor link-local;
+// a "LAN host" and "metadata"); 10.0.2.2 and fec0::2 are blackholed in the machine's own namespace
+// while it runs. The network: none case runs fleet in the machine's own namespace (QEMU's hostfwd
+// listens there) and aims at a namespace the test attaches to it.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri, type TestImage } from '@agentfleet/testing';
@@ -18,15 +24,29 @@ const VM_TIMEOUT = 300_000;
 const id = Math.floor(Math.random() * 36 ** 4).toString(36);
 const HOST_NS = `in-host-${id}`;
 const OUT_NS = `in-out-${id}`;
-const subnet = `10.214.${Math.floor(Math.random() * 250) + 1}`;
-const HOST_IP = `${subnet}.1`;
-const OUT_IP = `${subnet}.2`;
+const NONE_NS = `net-none-${id}`;
+/** TEST-NET-2 (RFC 5737): public-looking, so networkFirewall lets the guest reach it as the outside world. */
+const HOST_IP = '198.51.100.1';
+const OUT_IP = '198.51.100.2';
+const third = Math.floor(Math.random() * 250) + 1;
+/** A host on the LAN, and cloud metadata: both in "outside", routed like the outside world. */
+const LAN_IP = `10.221.${third}.2`;
+const METADATA_IP = '169.254.169.254';
+/** The machine's side of the veth to NONE_NS, and NONE_NS's address (a world a none guest must not reach). */
+const [MACHINE_VETH_IP, NONE_WORLD_IP] = [`10.221.${(third + 1) % 250}.1`, `10.221.${(third + 1) % 250}.2`];
 const [A, B] = [`in${id}a`, `in${id}b`];
 const portBase = 30500 + Math.floor(Math.random() * 40) * 10;
 /** Listeners the guest must never reach: in fleet's namespace, and in the machine's own. */
 const NS_LOOPBACK_PORT = portBase + 1;
 const MACHINE_LOOPBACK_PORT = portBase + 2;
 const OUTSIDE_PORT = portBase + 3;
+/**
+ * A host service on 0.0.0.0 in fleet's namespace, asked at a second, public-looking address of the
+ * host (as a bridge or a second NIC would have): passt gives the guest HOST_IP as its own address,
+ * so from inside the guest HOST_IP is the guest itself.
+ */
+const HOST_ANY_PORT = portBase + 10;
+const HOST_ALT_IP = '203.0.113.1';
 
 let dir: string;
 let stateDir: string;
@@ -38,11 +58,16 @@ const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding:
 const inNs = (ns: string, cmd: string, args: string[]) => run('ip', ['netns', 'exec', ns, cmd, ...args]);
 const virsh = (...args: string[]) => run('virsh', ['-c', systemUri, ...args]);
 
-function fleetInHost(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** fleet in the namespace playing the host, or (ns null) in the machine's own. */
+function fleetIn(
+  ns: string | null,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
+    const argv = [process.execPath, fleetMain, '--dir', dir, ...args];
     const child = spawn(
-      'ip',
-      ['netns', 'exec', HOST_NS, process.execPath, fleetMain, '--dir', dir, ...args],
+      ns ? 'ip' : (argv[0] as string),
+      ns ? ['netns', 'exec', ns, ...argv] : argv.slice(1),
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -60,11 +85,31 @@ function fleetInHost(args: string[]): Promise<{ code: number | null; stdout: str
   });
 }
 
-async function fleetOkInHost(args: string[]): Promise<string> {
-  const r = await fleetInHost(args);
+const fleetInHost = (args: string[]) => fleetIn(HOST_NS, args);
+
+async function fleetOkIn(ns: string | null, args: string[]): Promise<string> {
+  const r = await fleetIn(ns, args);
   if (r.code !== 0) throw new Error(`fleet ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
+
+const fleetOkInHost = (args: string[]) => fleetOkIn(HOST_NS, args);
+
+const fleetYaml = (extra: string[] = []) =>
+  [
+    `libvirtUri: ${systemUri}`,
+    `stateDir: ${stateDir}`,
+    `baseImage: ${image.baseImage}`,
+    'domainType: qemu',
+    'diskMode: overlay',
+    'reservedCores: []',
+    `sshPorts: { start: ${portBase + 4}, end: ${portBase + 6} }`,
+    `spicePorts: { start: ${portBase + 7}, end: ${portBase + 9} }`,
+    `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
+    'bootTimeouts: { sshSeconds: 240, shutdownSeconds: 60 }',
+    ...extra,
+    '',
+  ].join('\n');
 
 /**
  * A listener answering every connection with `banner`, in a namespace or (ns undefined) the machine's own; always
@@ -119,41 +164,38 @@ beforeAll(async () => {
     inNs(ns, 'ip', ['link', 'set', dev, 'up']);
   }
   inNs(HOST_NS, 'ip', ['route', 'add', 'default', 'via', OUT_IP]);
+  for (const ip of [LAN_IP, METADATA_IP]) inNs(OUT_NS, 'ip', ['addr', 'add', `${ip}/32`, 'dev', 'lo']);
+  inNs(HOST_NS, 'ip', ['addr', 'add', `${HOST_ALT_IP}/32`, 'dev', 'lo']);
+  // The none case's world: a namespace on a veth of the machine's own (no route beyond it).
+  const [vm, vn] = [`net${id}m`, `net${id}n`];
+  run('ip', ['netns', 'add', NONE_NS]);
+  run('ip', ['link', 'add', vm, 'type', 'veth', 'peer', 'name', vn]);
+  run('ip', ['link', 'set', vn, 'netns', NONE_NS]);
+  run('ip', ['addr', 'add', `${MACHINE_VETH_IP}/30`, 'dev', vm]);
+  run('ip', ['link', 'set', vm, 'up']);
+  inNs(NONE_NS, 'ip', ['addr', 'add', `${NONE_WORLD_IP}/30`, 'dev', vn]);
+  inNs(NONE_NS, 'ip', ['link', 'set', vn, 'up']);
   addBlackhole(['route', '10.0.2.2/32']);
   addBlackhole(['-6', 'route', 'fec0::2/128']);
 
   nsListener(HOST_NS, '127.0.0.1', NS_LOOPBACK_PORT, 'LEAK-ns-lo4');
   nsListener(HOST_NS, '::1', NS_LOOPBACK_PORT, 'LEAK-ns-lo6');
   nsListener(OUT_NS, OUT_IP, OUTSIDE_PORT, 'OUTSIDE-WORLD');
+  nsListener(OUT_NS, LAN_IP, OUTSIDE_PORT, 'LEAK-lan');
+  nsListener(OUT_NS, METADATA_IP, OUTSIDE_PORT, 'LEAK-metadata');
+  nsListener(HOST_NS, '0.0.0.0', HOST_ANY_PORT, 'LEAK-host-any');
+  nsListener(NONE_NS, NONE_WORLD_IP, OUTSIDE_PORT, 'LEAK-none-world');
   nsListener(undefined, '127.0.0.1', MACHINE_LOOPBACK_PORT, 'LEAK-machine-lo4');
   nsListener(undefined, '::1', MACHINE_LOOPBACK_PORT, 'LEAK-machine-lo6');
 
   dir = mkdtempSync(join(tmpdir(), 'isonet-e2e-'));
   stateDir = join(dir, 'state');
   mkdirSync(join(dir, 'agents'));
-  writeFileSync(
-    join(dir, 'agents', 'fleet.yaml'),
-    [
-      `libvirtUri: ${systemUri}`,
-      `stateDir: ${stateDir}`,
-      `baseImage: ${image.baseImage}`,
-      'domainType: qemu',
-      'diskMode: overlay',
-      'reservedCores: []',
-      `sshPorts: { start: ${portBase + 4}, end: ${portBase + 6} }`,
-      `spicePorts: { start: ${portBase + 7}, end: ${portBase + 9} }`,
-      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
-      'bootTimeouts: { sshSeconds: 240, shutdownSeconds: 60 }',
-      '',
-    ].join('\n'),
-  );
-  for (const n of [A, B]) {
-    writeFileSync(
-      join(dir, 'agents', `${n}.yaml`),
-      `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${n}@example.org }\n`,
-    );
-  }
-  await fleetOkInHost(['up', '--no-provision', '--pregenerate-host-keys']);
+  // networkFirewall is left at its default (auto: on, as the test runs as root). Host keys are made here before
+  // first boot by default and handed over via fw_cfg.
+  writeFileSync(join(dir, 'agents', 'fleet.yaml'), fleetYaml());
+  for (const n of [A, B]) writeAgent(n);
+  await fleetOkInHost(['up', '--no-provision']);
 }, VM_TIMEOUT);
 
 afterAll(async () => {
@@ -173,13 +215,35 @@ afterAll(async () => {
       run('ip', [...args.slice(0, -1), 'del', 'blackhole', args.at(-1) as string]);
     } catch {}
   }
-  for (const ns of [HOST_NS, OUT_NS]) {
+  for (const ns of [HOST_NS, OUT_NS, NONE_NS]) {
     try {
       run('ip', ['netns', 'del', ns]);
     } catch {}
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, VM_TIMEOUT);
+
+function writeAgent(name: string, extra = ''): void {
+  writeFileSync(
+    join(dir, 'agents', `${name}.yaml`),
+    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${name}@example.org }\n${extra}`,
+  );
+}
+
+/** The user the passt of an agent runs as ('' when none runs). */
+function passtUser(agent: string): string {
+  try {
+    const pid = run('pgrep', ['-f', '--', `--socket [^ ]*[/-]agent-${agent}[/.]`])
+      .trim()
+      .split('\n')[0] as string;
+    return run('ps', ['-o', 'user=', '-p', pid]).trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Names of the nftables tables in fleet's namespace. */
+const nftTables = () => inNs(HOST_NS, 'nft', ['list', 'tables']);
 
 const ledgerPort = (agent: string, field: 'sshPort' | 'spicePort') => {
   const ledger = readFileSync(join(dir, 'agents', 'ledger.yaml'), 'utf8');
@@ -188,7 +252,10 @@ const ledgerPort = (agent: string, field: 'sshPort' | 'spicePort') => {
 };
 
 /** Runs every probe at once inside A (each `nc` waits up to 3 s) and returns what each one read. */
-async function probeFromA(targets: Record<string, string>): Promise<Record<string, string>> {
+async function probeFromA(
+  targets: Record<string, string>,
+  fleetNs: string | null = HOST_NS,
+): Promise<Record<string, string>> {
   const script = Object.entries(targets)
     .map(
       ([name, hostPort]) =>
@@ -197,11 +264,18 @@ async function probeFromA(targets: Record<string, string>): Promise<Record<strin
         `( out=$(${name.endsWith('-bssh') ? 'printf "SSH-2.0-probe\\r\\n" |' : ''} timeout 5 nc -w 3 ${hostPort} ${name.endsWith('-bssh') ? '' : '</dev/null'} 2>&1 | head -c 80); echo "${name}=[$out]" ) &`,
     )
     .join('\n');
-  const out = await fleetOkInHost(['ssh', A, '--', 'sh', '-c', `'${script}\nwait'`]);
+  const out = await fleetOkIn(fleetNs, ['ssh', A, '--', 'sh', '-c', `'${script}\nwait'`]);
   const results: Record<string, string> = {};
   for (const m of out.matchAll(/^(\S+?)=\[([\s\S]*?)\]$/gm)) results[m[1] as string] = m[2] as string;
   return results;
 }
+
+/** What only networkFirewall keeps from an isolated guest (passt itself forwards there). */
+const firewalled: Record<string, string> = {
+  'fw-hostany': `${HOST_ALT_IP} ${HOST_ANY_PORT}`,
+  'fw-lan': `${LAN_IP} ${OUTSIDE_PORT}`,
+  'fw-metadata': `${METADATA_IP} ${OUTSIDE_PORT}`,
+};
 
 describe.sequential('isolation of an agent (network: isolated, the default)', () => {
   it('the test listeners are really up (else every refusal below would prove nothing)', async () => {
@@ -219,10 +293,25 @@ describe.sequential('isolation of an agent (network: isolated, the default)', ()
     expect(read('127.0.0.1', ledgerPort(B, 'sshPort'), HOST_NS, 'SSH-2.0-isolation_test\r\n')).toMatch(
       /^SSH-2.0/,
     );
+    // What networkFirewall is for: answered in fleet's namespace for anyone but the confined passt.
+    expect(read(HOST_ALT_IP, HOST_ANY_PORT, HOST_NS)).toContain('LEAK-host-any');
+    expect(read(LAN_IP, OUTSIDE_PORT, HOST_NS)).toContain('LEAK-lan');
+    expect(read(METADATA_IP, OUTSIDE_PORT, HOST_NS)).toContain('LEAK-metadata');
+    expect(read(NONE_WORLD_IP, OUTSIDE_PORT)).toContain('LEAK-none-world');
+  });
+
+  it("each isolated agent's passt runs as agentfleet-passt, behind this fleet's nftables table in fleet's namespace", () => {
+    expect(passtUser(A)).toBe('agentfleet-passt');
+    expect(passtUser(B)).toBe('agentfleet-passt');
+    expect(nftTables()).toMatch(/table inet agentfleet_[0-9a-f]{12}/);
+    // Rules live in the namespace fleet runs in: the machine's own gets none from this fleet.
+    expect(run('nft', ['list', 'tables'])).not.toContain(
+      /table inet (agentfleet_[0-9a-f]{12})/.exec(nftTables())?.[1],
+    );
   });
 
   it(
-    "from inside A: host loopback, B's SSH forward, through 10.0.2.2, fec0::2 and the gateway, all refused; the outside world answers",
+    "from inside A: host loopback, B's SSH forward, through 10.0.2.2, fec0::2 and the gateway, a host service on 0.0.0.0, the LAN and 169.254.169.254, all refused; the outside world answers",
     async () => {
       const gateway = (await fleetOkInHost(['ssh', A, '--', 'ip', 'route'])).match(/default via (\S+)/)?.[1];
       expect(gateway).toBeDefined();
@@ -240,6 +329,7 @@ describe.sequential('isolation of an agent (network: isolated, the default)', ()
         targets[`${via}-bssh`] = `${host} ${bSsh}`;
         targets[`${via}-bspice`] = `${host} ${bSpice}`;
       }
+      Object.assign(targets, firewalled);
       const results = await probeFromA(targets);
       expect(Object.keys(results).sort()).toEqual(Object.keys(targets).sort());
       expect(results.outside).toContain('OUTSIDE-WORLD');
@@ -278,8 +368,10 @@ describe.sequential('isolation of an agent (network: isolated, the default)', ()
     }
   });
 
-  it('after up --pregenerate-host-keys the guest has the key, and no PRIVATE KEY is in any cmdline, domain XML or QEMU log', () => {
+  it('after up the guest has the key made for it (0600, in a 0700 dir of the state dir), and no PRIVATE KEY is in any cmdline, domain XML or QEMU log', () => {
+    expect(statSync(join(stateDir, 'hostkeys')).mode & 0o777).toBe(0o700);
     for (const n of [A, B]) {
+      expect(statSync(join(stateDir, 'hostkeys', `agent-${n}_ed25519`)).mode & 0o777).toBe(0o600);
       expect(readFileSync(join(stateDir, `agent-${n}.console.log`), 'utf8')).toContain(
         'AGENTFLEET HOSTKEY (fw_cfg)',
       );
@@ -306,14 +398,64 @@ describe.sequential('isolation of an agent (network: isolated, the default)', ()
   });
 
   it(
-    'down leaves no passt behind; up brings A back with its network',
+    "down leaves no passt behind; with networkFirewall: off A comes back with passt as fleet's user, and the residual answers",
     async () => {
       await fleetOkInHost(['down', A]);
-      const socket = join(stateDir, 'run', `agent-${A}`, 'passt.sock');
-      expect(() => run('pgrep', ['-f', '--', `--socket ${socket}`])).toThrow();
+      expect(passtUser(A)).toBe('');
+      // B's confined passt still runs: the fleet's table stays.
+      expect(nftTables()).toMatch(/agentfleet_/);
+      writeFileSync(join(dir, 'agents', 'fleet.yaml'), fleetYaml(['networkFirewall: off']));
       await fleetOkInHost(['up', '--no-provision', A]);
-      expect(run('pgrep', ['-f', '--', `--socket ${socket}`]).trim()).toMatch(/^\d+$/);
-      expect((await probeFromA({ outside: `${OUT_IP} ${OUTSIDE_PORT}` })).outside).toContain('OUTSIDE-WORLD');
+      expect(passtUser(A)).toBe('root');
+      const results = await probeFromA({
+        outside: `${OUT_IP} ${OUTSIDE_PORT}`,
+        ...firewalled,
+        'slirp4-nslo': `10.0.2.2 ${NS_LOOPBACK_PORT}`,
+      });
+      expect(results.outside).toContain('OUTSIDE-WORLD');
+      // The same probes the firewall refused above: so it was the firewall that refused them.
+      const seen = JSON.stringify(results);
+      expect(results['fw-hostany'], seen).toContain('LEAK-host-any');
+      expect(results['fw-lan'], seen).toContain('LEAK-lan');
+      expect(results['fw-metadata'], seen).toContain('LEAK-metadata');
+      expect(results['slirp4-nslo']).not.toMatch(/LEAK/);
+    },
+    VM_TIMEOUT,
+  );
+
+  it(
+    'network: none: fleet still reaches A over SSH; from inside A nothing answers, not the host loopback nor an attached network',
+    async () => {
+      await fleetOkInHost(['down', A]);
+      writeAgent(A, 'network: none\n');
+      // QEMU's hostfwd listens in the namespace libvirtd runs QEMU in: the machine's own.
+      await fleetOkIn(null, ['up', '--no-provision', A]);
+      expect(passtUser(A)).toBe('');
+      expect(virsh('dumpxml', `agent-${A}`)).toContain('restrict=on');
+      const results = await probeFromA(
+        {
+          'none-world': `${NONE_WORLD_IP} ${OUTSIDE_PORT}`,
+          'none-slirp4-machinelo': `10.0.2.2 ${MACHINE_LOOPBACK_PORT}`,
+          'none-slirp6-machinelo': `fec0::2 ${MACHINE_LOOPBACK_PORT}`,
+        },
+        null,
+      );
+      // Only addresses of this machine and of the namespace the test attached: were restrict=on
+      // broken, nothing could leave the machine (the outside world of the cases above is routed
+      // from fleet's namespace only).
+      expect(Object.keys(results)).toHaveLength(3);
+      for (const [name, got] of Object.entries(results)) expect(got, name).not.toMatch(/LEAK/);
+    },
+    VM_TIMEOUT,
+  );
+
+  it(
+    "destroy of the fleet's last agents removes its nftables table and every passt",
+    async () => {
+      await fleetOkInHost(['destroy', '--purge', '--yes', A, B]);
+      expect(passtUser(A)).toBe('');
+      expect(passtUser(B)).toBe('');
+      expect(nftTables()).not.toMatch(/agentfleet_/);
     },
     VM_TIMEOUT,
   );

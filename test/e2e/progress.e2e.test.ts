@@ -1,28 +1,38 @@
-// `fleet up` progress in a real terminal (tmux): the disk copy shows bytes of the total with a rate,
-// and the SSH wait shows how long it has waited against its limit. One boot, stopped by Ctrl-C once
-// the wait is on screen (the interrupt path itself is interrupt.e2e.test.ts's subject).
+// Progress in a real terminal (tmux), on one VM. `fleet up`: the disk copy shows bytes of the total
+// with a rate, and the SSH wait how long it has waited against its limit (stopped by Ctrl-C once the
+// wait is on screen; the interrupt path itself is interrupt.e2e.test.ts's subject). Then, provisioned,
+// `fleet rebuild` shows the guest's output as a fixed tail under the agent's bar; off a terminal every
+// line is stamped; `provision` and `rebuild` --json validate against their schemas.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureLibvirtd, ensureTestImage, systemUri } from '@agentfleet/testing';
-import { fleet, fleetMain } from '@agentfleet/testing/fleet-cli';
-import { writeFleetConfig } from '@agentfleet/testing/provision-fixture';
+import { fleet, fleetMain, fleetOk } from '@agentfleet/testing/fleet-cli';
+import { expectSchema } from '@agentfleet/testing/json-schemas';
+import { makeSecretsFleet, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-const agent = `c2${Math.floor(Math.random() * 36 ** 5).toString(36)}`;
+const agent = `cl${Math.floor(Math.random() * 36 ** 5).toString(36)}`;
+const SECRET = `${agent}-token`;
 let dir: string;
 
 beforeAll(async () => {
   await ensureLibvirtd();
   const image = await ensureTestImage();
-  dir = mkdtempSync(join(tmpdir(), 'cli2-progress-'));
-  const port = 46000 + Math.floor(Math.random() * 400);
+  // A git repository with agenix rules and one secret, encrypted to the key fleet logs in with (the admin).
+  dir = (await makeSecretsFleet({ [agent]: [SECRET] }, { [SECRET]: 'x\n' }, image.privateKeyPath)).dir;
+  appendFileSync(join(dir, '.gitignore'), '*.log\n');
+  // Ports from this file's block (41400-41499).
+  const port = 41400 + Math.floor(Math.random() * 20);
   // A full copy of the ~20 MB image: the bytes the bar must show.
-  await writeFleetConfig(dir, image, join(dir, 'state'), port, { diskMode: 'copy', network: 'open' });
+  await writeFleetConfig(dir, image, join(dir, 'state'), port, {
+    diskMode: 'copy',
+    network: 'open',
+    spicePorts: `{ start: ${port + 50}, end: ${port + 70} }`,
+  });
   writeFileSync(
     join(dir, 'agents', `${agent}.yaml`),
-    'memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: c2@example.org }\n',
+    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: cl@example.org }\nsecrets: [${SECRET}]\n`,
   );
 });
 
@@ -36,26 +46,90 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 180_000);
 
-it('the copy bar shows bytes of the total and a rate; the SSH wait its elapsed time and limit', async () => {
-  const log = join(dir, 'pane.log');
-  const session = `cli2-${agent}`;
-  const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-  const command = `trap '' INT; ${process.execPath} ${fleetMain} --dir ${dir} up ${agent} --no-provision; echo EXIT=$?; sleep 600`;
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+const pause = () => new Promise((r) => setTimeout(r, 200));
+
+/**
+ * Runs `fleet ARGS` in a 160x40 tmux pane; `during` may act on the raw transcript as it grows.
+ * Returns the transcript (every byte drawn) and the screen as it stands at the end.
+ */
+async function inTerminal(
+  name: string,
+  args: string,
+  during: (read: () => string) => Promise<void> = async () => {},
+): Promise<{ transcript: string; screen: string }> {
+  const log = join(dir, `${name}.log`);
+  const session = `cl-${name}-${agent}`;
+  const command = `trap '' INT; ${process.execPath} ${fleetMain} --dir ${dir} ${args}; echo EXIT=$?; sleep 600`;
   tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', 'sh', '-c', `sleep 0.5; ${command}`);
-  let transcript = '';
   try {
     tmux('pipe-pane', '-t', session, '-o', `cat >> ${log}`);
     const read = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
-    // A second of waiting on screen, so the elapsed counter has moved at least once.
-    while (!/ssh: waiting for \w+ \([1-9]\d*s of \d+s\)|EXIT=/.test(read()))
-      await new Promise((r) => setTimeout(r, 200));
-    tmux('send-keys', '-t', session, 'C-c');
-    while (!/EXIT=\d+/.test(read())) await new Promise((r) => setTimeout(r, 200));
-    transcript = read();
+    await during(read);
+    while (!/EXIT=\d+/.test(read())) await pause();
+    return { transcript: read(), screen: tmux('capture-pane', '-p', '-t', session) };
   } finally {
     spawnSync('tmux', ['kill-session', '-t', session]);
   }
+}
+
+it('the copy bar shows bytes of the total and a rate; the SSH wait its elapsed time and limit', async () => {
+  const { transcript } = await inTerminal('up', `up ${agent} --no-provision`, async (read) => {
+    // A second of waiting on screen, so the elapsed counter has moved at least once.
+    while (!/ssh: waiting for \w+ \([1-9]\d*s of \d+s\)|EXIT=/.test(read())) await pause();
+    tmux('send-keys', '-t', `cl-up-${agent}`, 'C-c');
+  });
   expect(transcript, transcript.slice(-1500)).toMatch(/disk \d+(\.\d)? [KM]iB of \d+\.\d MiB/);
   expect(transcript).toMatch(/disk [\d.]+ [KM]iB of [\d.]+ MiB, [\d.]+ [KMG]iB\/s, ETA \d+s/);
   expect(transcript).toMatch(/ssh: waiting for \w+ \([1-9]\d*s of \d+s\)/);
 }, 240_000);
+
+it('rebuild on a terminal: the guest output is a tail under the bar; off a terminal stamped lines; JSON validates', async () => {
+  // Off a terminal (the interrupted up resumes and provisions): each line has its time and agent.
+  const up = await fleetOk(dir, ['up', agent]);
+  expect(up.stderr).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${agent}: \\| nixos-rebuild: switch`, 'm'));
+  expect(up.stderr).toMatch(
+    new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${agent}: \\| agenix: decrypted ${SECRET}$`, 'm'),
+  );
+  const provision = await fleet(dir, ['--json', 'provision', agent, '--from', 'phase2']);
+  expect(provision.code, provision.stderr).toBe(0);
+  expect(expectSchema(provision.stdout, 'provision')).toMatchObject({ ok: true, ran: ['phase2', 'ready'] });
+
+  // The stand-in nixos-rebuild fails while FAIL_REBUILD is in the uploaded flake: the failed agent's
+  // tail stays on screen under its bar, each line once, in place.
+  writeFileSync(join(dir, 'FAIL_REBUILD'), '');
+  const failed = await inTerminal('rebuild', `rebuild ${agent}`);
+  const lines = failed.screen.split('\n');
+  const bar = lines.findIndex((l) => l.startsWith(agent) && /FAILED/.test(l));
+  expect(bar, failed.screen).toBeGreaterThanOrEqual(0);
+  const tail = lines.slice(bar + 1, bar + 4);
+  expect(
+    tail.every((l) => l.startsWith('    ')),
+    failed.screen,
+  ).toBe(true);
+  expect(tail.join('\n'), failed.screen).toMatch(/nixos-rebuild: switch[\s\S]*FAIL_REBUILD present/);
+  // Nothing scrolled past above the bar: the output was drawn in the tail's place, not as lines.
+  expect(lines.slice(0, bar).join('').trim(), failed.screen).toBe('');
+  expect(failed.transcript).toMatch(/EXIT=1/);
+  const failedJson = await fleet(dir, ['--json', 'rebuild', agent]);
+  expect(failedJson.code).toBe(1);
+  expect(expectSchema(failedJson.stdout, 'rebuild')).toMatchObject({
+    ok: false,
+    outcomes: [
+      {
+        agent,
+        ok: false,
+        step: 'rebuild',
+        tail: expect.arrayContaining([expect.stringMatching(/FAIL_REBUILD/)]),
+      },
+    ],
+  });
+  rmSync(join(dir, 'FAIL_REBUILD'));
+  const rebuilt = await fleet(dir, ['--json', 'rebuild', agent]);
+  expect(rebuilt.code, rebuilt.stderr).toBe(0);
+  expect(expectSchema(rebuilt.stdout, 'rebuild')).toMatchObject({
+    ok: true,
+    outcomes: [{ agent, ok: true }],
+  });
+  expect(rebuilt.stderr).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${agent}: \\| nixos-rebuild: done$`, 'm'));
+}, 400_000);

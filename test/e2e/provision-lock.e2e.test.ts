@@ -74,7 +74,8 @@ describe.sequential('the fleet pins its flake inputs in one flake.lock', () => {
   it(
     'fleet up without a flake.lock: the first phase 1 writes it, fleet brings it back, every other rebuild uses it',
     async () => {
-      const r = await fleetOk(dir, ['up', '-c', '2']);
+      // The two-phase flow: phase 1 is the first rebuild.
+      const r = await fleetOk(dir, ['up', '-c', '2', '--no-pregenerate-host-keys']);
       expect(`${r.stdout}${r.stderr}`).toContain(
         `flake.lock: the repository had none; wrote ${join(dir, 'flake.lock')}`,
       );

@@ -77,7 +77,8 @@ describe.sequential('fleet up provisions, and resumes after being killed between
   it(
     'is killed with SIGKILL once phase 1 is recorded',
     async () => {
-      const child = fleetSpawn(dir, ['up']);
+      // The two-phase flow: the guest makes its own host key (and later tests make it forget that key).
+      const child = fleetSpawn(dir, ['up', '--no-pregenerate-host-keys']);
       const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
       let output = '';
       child.stdout.on('data', (d) => {

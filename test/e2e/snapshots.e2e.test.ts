@@ -40,7 +40,8 @@ beforeAll(async () => {
     join(dir, 'agents', `${agent}.yaml`),
     `${await readFile(join(dir, 'agents', `${agent}.yaml`), 'utf8')}network: open\n`,
   );
-  await fleetOk(dir, ['up', agent]);
+  // A guest that makes its own host key: reset must read it from the guest to keep the identity.
+  await fleetOk(dir, ['up', agent, '--no-pregenerate-host-keys']);
 }, LIMIT);
 
 afterAll(async () => {

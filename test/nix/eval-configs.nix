@@ -88,6 +88,7 @@ let
       autoLogin = {
         inherit (config.services.displayManager.autoLogin) enable user;
       };
+      fileSystems = lib.mapAttrs (_: f: { inherit (f) device fsType options; }) config.fileSystems;
       gnome = config.services.desktopManager.gnome.enable;
       gnomeKeyring = config.services.gnome.gnome-keyring.enable;
     }

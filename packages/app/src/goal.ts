@@ -14,7 +14,7 @@ export interface GoalRequest {
   provision?: boolean;
   /** Where systems are built (`--build-on`; default fleet.yaml's provision.build). */
   buildOn?: BuildOn;
-  /** Make new agents' SSH host keys here before first boot (one rebuild instead of two). */
+  /** Make new local agents' SSH host keys here before first boot (one rebuild instead of two; `up`: unless --no-pregenerate-host-keys). */
   pregenerateHostKeys?: boolean;
   /** Asked with the plan before anything is deleted (destroy, remove). */
   confirm?: (plan: Plan) => Promise<boolean>;
@@ -61,6 +61,8 @@ export async function runGoal<T = undefined>(
     writeLedger: !req.dryRun,
     syncAgentsJson: req.goal === 'up' && !req.dryRun,
     allowOrphans: req.goal === 'destroy' || req.goal === 'purge',
+    startsAgents: req.goal === 'up',
+    checkShares: req.goal === 'up',
     ...(!req.dryRun && { lock: hooks.holder }),
     ...(hooks.guard && { guard: hooks.guard }),
   });
@@ -77,7 +79,7 @@ export async function runGoal<T = undefined>(
   };
   try {
     if (req.pregenerateHostKeys && !req.dryRun) {
-      const { pregenerateHostKeys } = await import('./provisioning.js');
+      const { pregenerateHostKeys } = await import('./host-key-pregen.js');
       for (const name of await pregenerateHostKeys(rt)) hooks.hostKeyPregenerated?.(name);
     }
     if (req.before && !req.dryRun) await req.before(rt);
@@ -100,6 +102,8 @@ export async function runGoal<T = undefined>(
       // Every applied goal may pin or forget keys (up records, destroy --purge forgets): after the
       // follow-up, which retires a purged agent's committed key, so no pin of it is written back.
       if (!req.dryRun) await refreshSshFiles(rt);
+      // Since the process started, as 'runtime open': what follows is only closing connections and exiting.
+      ctx.log.debug({ ms: Math.round(performance.now()) }, 'ssh_config and known_hosts written');
     }
     return outcome;
   } finally {

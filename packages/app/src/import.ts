@@ -25,6 +25,7 @@ export async function importDomain(
   const rt = await openRuntime(ctx, {
     names: [name],
     writeLedger: false,
+    startsAgents: true,
     ...(!opts.dryRun && { lock: opts.lock.holder, ...(opts.lock.guard && { guard: opts.lock.guard }) }),
   });
   try {

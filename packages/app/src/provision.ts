@@ -3,6 +3,7 @@
 import type { BuildOn, ProvisioningStep } from '@agentfleet/core';
 import {
   bookProvisionStore,
+  describeFailure,
   JsonStateStore,
   type ProvisionReporter,
   type ProvisionResult,
@@ -25,6 +26,15 @@ export interface LockHolder {
   guard?: (release: () => Promise<void>) => RunGuard;
 }
 
+/** How a front-end shows provisioning: made once the agents are known, stopped first on a stop. */
+export interface ProvisionDisplay {
+  reporter: ProvisionReporter;
+  /** What an agent does that the reporter has no step for (a rebuild has one). */
+  status(agent: string, text: string): void;
+  finish(agent: string, error?: string): void;
+  stop(): void;
+}
+
 export interface ProvisionOneRequest {
   name: string;
   /** Redo this step and every step after it. */
@@ -39,7 +49,7 @@ export async function provisionOne(
   ctx: AppContext,
   req: ProvisionOneRequest,
   lock: LockHolder,
-  reporter: ProvisionReporter,
+  display: (agents: readonly string[]) => ProvisionDisplay,
 ): Promise<ProvisionResult> {
   const { name } = req;
   const rt = await openRuntime(ctx, {
@@ -57,20 +67,28 @@ export async function provisionOne(
       throw new UsageError(`${name} has never answered SSH: run 'fleet up ${name}' first`);
     }
     const host = await hostBuildOf(ctx, rt, req.buildOn);
-    const result = await provisionAgent(
-      {
-        ...provisionerDeps(ctx, rt),
-        store: bookProvisionStore(book),
-        reporter,
-        ...(host && { host }),
-      },
-      {
-        agent: name,
-        secrets: agent.secrets,
-        ...(req.from !== undefined && { from: req.from }),
-        ...(req.rekey && { rekey: true }),
-      },
-    );
+    const progress = display([name]);
+    rt.interrupts?.atStop(progress.stop);
+    let result: ProvisionResult;
+    try {
+      result = await provisionAgent(
+        {
+          ...provisionerDeps(ctx, rt),
+          store: bookProvisionStore(book),
+          reporter: progress.reporter,
+          ...(host && { host }),
+        },
+        {
+          agent: name,
+          secrets: agent.secrets,
+          ...(req.from !== undefined && { from: req.from }),
+          ...(req.rekey && { rekey: true }),
+        },
+      );
+      progress.finish(name, result.ok ? undefined : describeFailure(result));
+    } finally {
+      progress.stop();
+    }
     await refreshSshFiles(rt);
     return result;
   } finally {
@@ -83,7 +101,7 @@ export async function rebuildFleet(
   ctx: AppContext,
   req: { names: string[]; concurrency: number; buildOn?: BuildOn },
   lock: LockHolder,
-  line: ProvisionReporter['line'],
+  display: (agents: readonly string[]) => ProvisionDisplay,
 ): Promise<RebuildOutcome[]> {
   const rt = await openRuntime(ctx, {
     names: req.names,
@@ -96,16 +114,30 @@ export async function rebuildFleet(
     const book = await StateBook.open(new JsonStateStore(stateFile(rt.stateDir)));
     const agents = selectedAgents(rt.run).map((a) => a.name);
     const host = await hostBuildOf(ctx, rt, req.buildOn);
-    return await rebuildAgents(
-      {
-        ...provisionerDeps(ctx, rt),
-        store: bookProvisionStore(book),
-        line,
-        ...(host && { host }),
-      },
-      agents,
-      req.concurrency,
-    );
+    const progress = display(agents);
+    rt.interrupts?.atStop(progress.stop);
+    const started = new Set<string>();
+    try {
+      const outcomes = await rebuildAgents(
+        {
+          ...provisionerDeps(ctx, rt),
+          store: bookProvisionStore(book),
+          line: (agent, line) => {
+            // Agents beyond --concurrency wait their turn: one rebuilds once its output starts.
+            if (!started.has(agent)) progress.status(agent, 'rebuilding...');
+            started.add(agent);
+            progress.reporter.line(agent, line);
+          },
+          ...(host && { host }),
+        },
+        agents,
+        req.concurrency,
+      );
+      for (const o of outcomes) progress.finish(o.agent, o.ok ? undefined : describeFailure(o));
+      return outcomes;
+    } finally {
+      progress.stop();
+    }
   } finally {
     await rt.close();
   }

@@ -12,26 +12,20 @@ import {
   type HostKeyPolicy,
   isLocalUri,
   parsePublicKeyLine,
-  publicKeyLine,
   type SecretsRekeyer,
 } from '@agentfleet/core';
 import {
-  agentDisk,
-  FileHostKeyStore,
   FleetProvisioner,
   type HostBuildDeps,
   hostBuildFor,
   type InFlightAgents,
-  JsonStateStore,
   knownHostsFile,
   type ProvisionerDeps,
-  selectedAgents,
   sshConfigFile,
   sshUserOf,
-  stateFile,
 } from '@agentfleet/engine';
 import { type AgeIdentity, filesForRecipient, readRules, rekey } from '@agentfleet/secrets';
-import { connectShell, generateEd25519KeyPair, waitForSsh } from '@agentfleet/ssh';
+import { connectShell, waitForSsh } from '@agentfleet/ssh';
 import { adminIdentityPaths, readAdminIdentities } from './admin-identity.js';
 import { type AppContext, note } from './context.js';
 import { UsageError } from './errors.js';
@@ -188,31 +182,4 @@ export function hostBuildOf(
     note: (text) => note(ctx, text),
     ...(inFlight && { inFlight }),
   });
-}
-
-/**
- * `up --pregenerate-host-keys`: for each selected agent that has no disk yet, make its SSH host key
- * here, pin it before first boot (so even first contact is verified) and let the domain hand it to
- * the guest through fw_cfg; provisioning then records and rekeys it and needs one rebuild.
- */
-export async function pregenerateHostKeys(rt: Runtime): Promise<string[]> {
-  const store = new JsonStateStore(stateFile(rt.stateDir));
-  const state = await store.load();
-  const made: string[] = [];
-  const hostKeys = new FileHostKeyStore(rt.stateDir);
-  for (const agent of selectedAgents(rt.run)) {
-    if (existsSync(agentDisk(rt.stateDir, agent.name)) || state.agents[agent.name]?.disk) continue;
-    if (await hostKeys.read(agent.name)) continue;
-    const pair = generateEd25519KeyPair(`root@agent-${agent.name}`);
-    const publicKey = publicKeyLine(pair.publicKey);
-    await hostKeys.write(agent.name, { privateKey: pair.privateKey, publicKey });
-    state.agents[agent.name] = {
-      ...(state.agents[agent.name] ?? { phase: 'declared' }),
-      hostKey: publicKey,
-      updatedAt: new Date().toISOString(),
-    };
-    made.push(agent.name);
-  }
-  if (made.length > 0) await store.save(state);
-  return made;
 }

@@ -35,7 +35,7 @@ export async function finishRemoval(
   const retired = await retireAgentHostKeys(ctx, rt, [removal.name]);
   if (!purge) await forgetProvisioning(rt, removal.name);
   rmSync(join(ctx.dir, removal.file));
-  await allocateLedger(ctx, removal.remaining, rt.connections, true);
+  await allocateLedger(ctx, removal.remaining, rt.connections, true, []);
   regenerateAgentsJson(ctx, removal.remaining);
   return retired;
 }

@@ -31,6 +31,7 @@ import {
   listensOnLoopback,
   lockFile,
   PasstNetworks,
+  passtConfined,
   passtSshPort,
   removeStaleTemps,
   securePrivateDir,
@@ -44,8 +45,12 @@ import { noAgentNamed, ValidationError } from './errors.js';
 import { expandPath, LEDGER_FILE, readFleet, readLedger } from './fleet-files.js';
 import { hostSnapshotWithDomains, isLocalUri, withListenerHolders } from './host-snapshot.js';
 import { regenerateAgentsJson } from './nix-data.js';
+import { shareDirs } from './share-dirs.js';
 
 export { Connections };
+
+/** The fleet repo's directories fleet writes atomically: ledger, agents.json, rekeyed secrets, committed host keys. */
+const REPO_WRITE_DIRS = ['agents', 'hosts', 'secrets', 'secrets/hosts'];
 
 /**
  * What a front-end does while a run holds the lock (the CLI: Ctrl-C handling that releases the
@@ -80,6 +85,13 @@ export interface RuntimeOptions {
   syncAgentsJson?: boolean;
   /** `destroy` may name an orphan: an undeclared agent whose domain we defined is still there. */
   allowOrphans?: boolean;
+  /**
+   * The command may start the named agents (every agent when none is named): their recorded ports are checked
+   * against what listens on the host now. Other commands, and other agents, ignore a process on a recorded port.
+   */
+  startsAgents?: boolean;
+  /** Refuse share sources that are missing or must never be shared (commands that define domains). */
+  checkShares?: boolean;
   /** With `lock`: made once the lock is wanted, given what releases the lock and connections. */
   guard?: (release: () => Promise<void>) => RunGuard;
 }
@@ -90,6 +102,8 @@ export async function openRuntime(ctx: AppContext, opts: RuntimeOptions): Promis
   const undeclared = opts.names.filter((n) => !declared.agents.some((a) => a.name === n));
   const unknownError = (unknown: string[]) => noAgentNamed(unknown, declared);
   if (undeclared.length > 0 && !opts.allowOrphans) throw unknownError(undeclared);
+  const shares = shareDirs(ctx.dir, declared);
+  if (opts.checkShares && shares.diagnostics.length > 0) throw new ValidationError(shares.diagnostics);
   const stateDir = expandPath(ctx.dir, declared.config.stateDir);
   const connections = new Connections();
   let release = async () => {};
@@ -105,10 +119,12 @@ export async function openRuntime(ctx: AppContext, opts: RuntimeOptions): Promis
       // Every run that may write the state dir first makes it private (and tightens an old one).
       await securePrivateDir(stateDir);
       release = await acquireLock(lockFile(stateDir), opts.lock);
-      // Under the lock no other fleet writes here: temps of a killed run are leftovers.
-      await removeStaleTemps(stateDir);
+      // Under the lock no other fleet writes here: temps of a killed run are leftovers. So are those it left in
+      // the fleet repo (a rekey or a ledger write killed between write and rename), which git would show.
+      for (const d of [stateDir, ...REPO_WRITE_DIRS.map((r) => join(ctx.dir, r))]) await removeStaleTemps(d);
     }
-    const ledger = await allocateLedger(ctx, declared, connections, opts.writeLedger);
+    const starting = opts.startsAgents ? (opts.names.length > 0 ? opts.names : 'all') : [];
+    const ledger = await allocateLedger(ctx, declared, connections, opts.writeLedger, starting);
     const fleet = recordedPlacements(declared, ledger);
     if (opts.syncAgentsJson) regenerateAgentsJson(ctx, fleet);
     const run: FleetRun = {
@@ -119,6 +135,7 @@ export async function openRuntime(ctx: AppContext, opts: RuntimeOptions): Promis
       baseImage: expandPath(ctx.dir, fleet.config.baseImage),
       identityFile: expandPath(ctx.dir, fleet.config.ssh.identityFile),
       names: opts.names,
+      shareDirs: shares.dirs,
     };
     if (undeclared.length > 0) {
       const orphans = new Set((await findOrphans(run, connections.connect)).map((o) => o.agent));
@@ -147,13 +164,16 @@ export async function openRuntime(ctx: AppContext, opts: RuntimeOptions): Promis
 
 /**
  * The next ledger for `fleet`, allocated against what the local hosts hold right now;
- * `write` records it in agents/ledger.yaml when it changed (atomically).
+ * `write` records it in agents/ledger.yaml when it changed (atomically). A process listening on an agent's recorded
+ * port is a conflict only for the agents in `starting` (those the command may start): a squatter on one agent's port
+ * must not stop `down`, `destroy`, `ssh` or `up` of another, nor a command that starts nothing.
  */
 export async function allocateLedger(
   ctx: AppContext,
   fleet: Fleet,
   connections: Connections,
   write: boolean,
+  starting: readonly string[] | 'all',
 ): Promise<Ledger> {
   // The fleet's id is made with its first ledger; plan (which writes nothing) uses a fresh one,
   // which no domain carries yet: exactly right for a fleet that has defined nothing.
@@ -171,10 +191,11 @@ export async function allocateLedger(
       const here = isLocalUri(uri)
         ? listeners
         : (await connections.hosts.listeners(uri)).map((port) => ({ port }));
+      const notStarted = recordedPortsOfOthers(prev, fleet, uri, starting);
       return hostSnapshotWithDomains(
         uri,
         hv,
-        here,
+        here.filter((l) => !notStarted.has(l.port)),
         prev.fleetId as string,
         isLocalUri(uri) ? owners : new Map(),
       );
@@ -195,6 +216,24 @@ export async function allocateLedger(
       warn(ctx, w);
   if (write) writeLedger(ctx, result.value);
   return result.value;
+}
+
+/** The ports recorded or declared on `uri` for agents not in `starting`: what listens there is not this command's business. */
+function recordedPortsOfOthers(
+  ledger: Ledger,
+  fleet: Fleet,
+  uri: string,
+  starting: readonly string[] | 'all',
+): Set<number> {
+  const ports = new Set<number>();
+  if (starting === 'all') return ports;
+  const others = (name: string) => !starting.includes(name);
+  for (const [name, a] of Object.entries(ledger.hosts[uri] ?? {}))
+    if (others(name)) for (const p of [a.sshPort, a.spicePort]) ports.add(p);
+  for (const a of fleet.agents)
+    if (a.libvirtUri === uri && others(a.name))
+      for (const p of [a.sshPort, a.spicePort]) if (p !== undefined) ports.add(p);
+  return ports;
 }
 
 /** The SSH forwards this fleet's own passts hold, so an agent's own listener is no conflict. */
@@ -239,7 +278,7 @@ export function engineDeps(
           : (await rt.connections.hosts.listeners(uri)).includes(port),
       consoleTail: tailFile,
     },
-    networks: new PasstNetworks(),
+    networks: new PasstNetworks({ confine: passtConfined(rt.fleet.config.networkFirewall) }),
     hostKeys: new FileHostKeyStore(rt.stateDir),
     ...(provisioner && { provisioner }),
     progress,

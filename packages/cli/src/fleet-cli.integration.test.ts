@@ -197,6 +197,26 @@ describe('fleet allocate', () => {
       'b.yaml': readFileSync(join(dir, 'agents/b.yaml'), 'utf8'),
     });
   });
+
+  it("a process on one agent's port stops only the commands that would start that agent, and is named there", () => {
+    const dir = tempFleet({
+      'agents/fleet.yaml':
+        'libvirtUri: test:///default\nstateDir: ./state\nbaseImage: ./base.qcow2\nreservedCores: []\n' +
+        `sshPorts: { start: ${busyPort}, end: ${busyPort + 5} }\nspicePorts: { start: 45900 }\n`,
+      'agents/a.yaml': `${agentYaml('a')}ports: { ssh: ${busyPort} }\n`,
+      'agents/b.yaml': agentYaml('b'),
+      'base.qcow2': '',
+    });
+    for (const args of [['down'], ['destroy', 'b', '--yes'], ['plan', 'b']]) {
+      const r = runCli(args, dir);
+      expect(r.status, `fleet ${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    for (const args of [['plan'], ['up', 'a']]) {
+      const r = runCli(args, dir);
+      expect(r.stderr).toContain(`SSH port ${busyPort} of agent a is in use by process ${process.pid} (`);
+      expect(r.status).toBe(2);
+    }
+  });
 });
 
 describe('fleet allocate against libvirt domains (qemu:///session)', () => {

@@ -2,8 +2,8 @@
 // published schema in docs/json/, and exit codes follow the table in docs/json.md.
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -11,13 +11,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, runCli, tempFleet } from '@agentfleet/testing/run-cli';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { expectSchema } from '@agentfleet/testing/json-schemas';
+import { runCli, tempFleet } from '@agentfleet/testing/run-cli';
 import { describe, expect, it } from 'vitest';
-
-const SCHEMAS = join(REPO, 'docs', 'json');
-const ajv = new Ajv2020({ allErrors: true, strictTypes: false });
-for (const f of readdirSync(SCHEMAS)) ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, f), 'utf8')));
 
 /** Runs `fleet --json ...args` and checks its stdout against `schema`; returns the parsed output. */
 function jsonRun(
@@ -29,11 +25,7 @@ function jsonRun(
 ): Record<string, unknown> {
   const r = runCli(['--json', ...args], dir, env);
   expect(r.status, r.stderr).toBe(exit);
-  const out = JSON.parse(r.stdout) as Record<string, unknown>;
-  const validate = ajv.getSchema(`https://agentfleet.invalid/json/${schema}.schema.json`);
-  if (!validate) throw new Error(`no schema ${schema}`);
-  expect(validate(out) ? [] : validate.errors, JSON.stringify(out)).toEqual([]);
-  return out;
+  return expectSchema(r.stdout, schema);
 }
 
 // test:///default needs no daemon: plan and status read an empty host.
@@ -93,9 +85,9 @@ describe('--json contract', () => {
     const { 'base.qcow2': _, ...withoutBase } = fleetFiles;
     const r = runCli(['--json', 'plan'], tempFleet(withoutBase));
     expect(r.status, r.stderr).toBe(1);
-    expect(JSON.parse(r.stdout).error.remedy).toContain('result/nixos.qcow2');
-    const validate = ajv.getSchema('https://agentfleet.invalid/json/error.schema.json');
-    expect(validate?.(JSON.parse(r.stdout)), r.stdout).toBe(true);
+    expect(expectSchema(r.stdout, 'error')).toMatchObject({
+      error: { remedy: expect.stringContaining('result/nixos.qcow2') },
+    });
   });
 });
 
@@ -118,8 +110,9 @@ describe('commands that need no VM', () => {
     expect(out.uri).toBeDefined();
   });
 
-  it("add's schema modeline points at the agent schema from a fleet outside the repository", () => {
-    const r = runCli(
+  it("add's result validates; its schema modeline points at the agent schema from a fleet outside the repository", () => {
+    const out = jsonRun(
+      dir,
       [
         'add',
         'c2add',
@@ -131,12 +124,22 @@ describe('commands that need no VM', () => {
         '--git-email',
         'c2@example.org',
       ],
-      dir,
+      'add',
+      0,
     );
-    expect(r.status, r.stderr).toBe(0);
+    expect(out).toMatchObject({ file: 'agents/c2add.yaml', allocation: { sshPort: expect.any(Number) } });
     const ref = /\$schema=(\S+)/.exec(readFileSync(join(dir, 'agents', 'c2add.yaml'), 'utf8'))?.[1] ?? '';
     expect(existsSync(join(dir, 'agents', ref)), ref).toBe(true);
     rmSync(join(dir, 'agents', 'c2add.yaml'));
+  });
+
+  it("logs validates: the console log's last lines, or none yet", () => {
+    expect(jsonRun(dir, ['logs', 'clj'], 'logs', 0)).toMatchObject({ lines: [] });
+    mkdirSync(join(dir, 'state'), { recursive: true });
+    writeFileSync(join(dir, 'state', 'agent-clj.console.log'), 'booting\nlogin: \x1b]0;title\x07\n');
+    const out = jsonRun(dir, ['logs', 'clj', '-n', '1'], 'logs', 0);
+    expect(out).toMatchObject({ path: join(dir, 'state', 'agent-clj.console.log') });
+    expect(out.lines).toHaveLength(1);
   });
 
   it('secrets list in a fleet without secrets.nix: no secrets configured, not a nix-instantiate error', () => {

@@ -114,6 +114,37 @@ describe('domainXml', () => {
     expect(specHash(rehashed)).toBe(specHash(xml));
   });
 
+  it('shares: virtiofs devices on shared memory, read-only ones served by the wrapper, announced to the guest', () => {
+    const xml = domainXml({
+      ...sampleInput,
+      shares: [
+        { source: '/home/u/projects', tag: 'projects', target: '/mnt/projects', readOnly: true },
+        { source: '/srv/out', tag: 'out', target: '/mnt/out', readOnly: false },
+      ],
+      virtiofsdReadOnly: '/opt/fleet/libexec/virtiofsd-readonly',
+    });
+    expect(xml).toMatch(
+      /<memoryBacking>\s*<source type="memfd"\/>\s*<access mode="shared"\/>\s*<\/memoryBacking>/,
+    );
+    expect(xml).toMatch(
+      /<filesystem type="mount" accessmode="passthrough">\s*<driver type="virtiofs"\/>\s*<binary path="\/opt\/fleet\/libexec\/virtiofsd-readonly"\/>\s*<source dir="\/home\/u\/projects"\/>\s*<target dir="projects"\/>\s*<\/filesystem>/,
+    );
+    // libvirt 9.0 refuses <readonly/> on virtiofs; a read-write share runs libvirt's own virtiofsd.
+    expect(xml).not.toContain('<readonly');
+    expect(xml).toMatch(
+      /<filesystem type="mount" accessmode="passthrough">\s*<driver type="virtiofs"\/>\s*<source dir="\/srv\/out"\/>/,
+    );
+    expect(xml).toContain(
+      '<entry name="opt/agentfleet/shares">projects:/mnt/projects:ro out:/mnt/out:rw</entry>',
+    );
+    // Agents without shares keep the XML (and spec hash) they had: no redefinition of running domains.
+    expect(domainXml({ ...sampleInput, shares: [] })).toBe(domainXml(sampleInput));
+    expect(domainXml(sampleInput)).not.toMatch(/memoryBacking|filesystem/);
+    expect(() =>
+      domainXml({ ...sampleInput, shares: [{ source: '/a', tag: 'a', target: '/mnt/a', readOnly: true }] }),
+    ).toThrow(/no virtiofsdReadOnly wrapper/);
+  });
+
   it('refuses caller bugs: cores not matching vCPUs, bad fw_cfg keys', () => {
     expect(() =>
       domainXml({ ...sampleInput, allocation: { ...sampleInput.allocation, cores: [1] } }),

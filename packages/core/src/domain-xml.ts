@@ -3,6 +3,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { createXml as create } from './lazy-libs.js';
 import type { Allocation } from './ledger.js';
 import { type AgentSpec, type DomainType, domainName, type PortForward } from './model.js';
+import { sharesAnnouncement } from './shares.js';
 import { under, xmlElements } from './xml-dom.js';
 
 /** Namespace of agentfleet's `<metadata>` child in a domain XML. */
@@ -58,6 +59,22 @@ export interface DomainXmlInput {
   fwcfgFiles?: Record<string, string>;
   /** Host cores kept for the host (fleet.yaml reservedCores): QEMU's emulator threads go there; unpinned if none. */
   reservedCores?: readonly number[];
+  /** Host directories shared over virtiofs (agent YAML shares, sources absolute and free of symlinks). */
+  shares?: readonly DomainShare[];
+  /**
+   * What libvirt runs instead of virtiofsd for a read-only share (packages/engine/libexec/virtiofsd-readonly):
+   * libvirt 9.0 refuses <readonly/> on virtiofs, so the host's read-only guarantee comes from this wrapper.
+   */
+  virtiofsdReadOnly?: string;
+}
+
+/** One virtiofs share in a domain. */
+export interface DomainShare {
+  source: string;
+  tag: string;
+  /** Guest mount point, announced in fw_cfg for guests that do not get it from their NixOS config. */
+  target: string;
+  readOnly: boolean;
 }
 
 export interface DomainMetadata {
@@ -104,6 +121,10 @@ export function domainXml(input: DomainXmlInput): string {
     }
   }
 
+  const shares = input.shares ?? [];
+  if (shares.some((sh) => sh.readOnly) && !input.virtiofsdReadOnly)
+    throw new Error(`domainXml: agent ${agent.name} has a read-only share but no virtiofsdReadOnly wrapper`);
+
   const net = input.network;
   const libvirtPasst = net.mode === 'open' && net.portForward === 'passt';
   const dom = create().ele('domain', { type: input.domainType });
@@ -119,6 +140,12 @@ export function domainXml(input: DomainXmlInput): string {
     .ele(AGENT_METADATA_NS, 'agentfleet:agent', { name: agent.name, specHash: '', ...owner });
   dom.ele('memory', { unit: 'MiB' }).txt(String(agent.memoryMiB));
   dom.ele('currentMemory', { unit: 'MiB' }).txt(String(agent.memoryMiB));
+  // vhost-user (virtiofsd) reads and writes guest memory directly: it must be shared, file-backed memory.
+  if (shares.length > 0) {
+    const backing = dom.ele('memoryBacking');
+    backing.ele('source', { type: 'memfd' });
+    backing.ele('access', { mode: 'shared' });
+  }
   dom.ele('vcpu', { placement: 'static' }).txt(String(agent.vcpus));
   const tune = dom.ele('cputune');
   alloc.cores.forEach((core, vcpu) => {
@@ -128,9 +155,12 @@ export function domainXml(input: DomainXmlInput): string {
   // the cores kept for the host, or, with none kept, floats where the scheduler finds room.
   if (input.reservedCores && input.reservedCores.length > 0)
     tune.ele('emulatorpin', { cpuset: cpuset(input.reservedCores) });
-  if (fwcfg.length > 0) {
+  if (fwcfg.length > 0 || shares.length > 0) {
     const sysinfo = dom.ele('sysinfo', { type: 'fwcfg' });
     for (const [key, file] of fwcfg) sysinfo.ele('entry', { name: `${FWCFG_PREFIX}${key}`, file });
+    // Inline (so on QEMU's command line): tags and guest mount points only, nothing secret or from the host.
+    if (shares.length > 0)
+      sysinfo.ele('entry', { name: `${FWCFG_PREFIX}shares` }).txt(sharesAnnouncement(shares));
   }
   const os = dom.ele('os');
   os.ele('type', { arch: 'x86_64', machine: 'q35' }).txt('hvm');
@@ -151,6 +181,13 @@ export function domainXml(input: DomainXmlInput): string {
   disk.ele('driver', { name: 'qemu', type: 'qcow2', discard: 'unmap' });
   disk.ele('source', { file: input.diskPath });
   disk.ele('target', { dev: 'vda', bus: 'virtio' });
+  for (const sh of shares) {
+    const fs = dev.ele('filesystem', { type: 'mount', accessmode: 'passthrough' });
+    fs.ele('driver', { type: 'virtiofs' });
+    if (sh.readOnly) fs.ele('binary', { path: input.virtiofsdReadOnly });
+    fs.ele('source', { dir: sh.source });
+    fs.ele('target', { dir: sh.tag });
+  }
   if (libvirtPasst) {
     const nic = dev.ele('interface', { type: 'user' });
     nic.ele('mac', { address: alloc.mac });

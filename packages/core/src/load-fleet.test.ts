@@ -21,6 +21,7 @@ describe('loadFleet', () => {
       domainType: 'auto',
       portForward: 'auto',
       network: 'isolated',
+      networkFirewall: 'auto',
       diskMode: 'overlay',
       ssh: { identityFile: '~/.ssh/id_ed25519' },
     });
@@ -45,6 +46,7 @@ describe('loadFleet', () => {
         network: 'isolated',
         tags: [],
         autostart: false,
+        shares: [],
       },
     ]);
   });

@@ -19,6 +19,8 @@ export type DiskMode = 'copy' | 'overlay';
  * is the host's loopback (an explicit opt-out); `none`: no egress at all, only the SSH forward.
  */
 export type NetworkMode = 'isolated' | 'open' | 'none';
+/** Whether isolated agents' passt runs confined by fleet's nftables table (`auto`: when fleet is root). */
+export type NetworkFirewallSetting = 'auto' | 'on' | 'off';
 
 export interface FleetSshSettings {
   /** Login user for fleet's own SSH; undefined means the base image's admin login (ADMIN_USER). */
@@ -52,6 +54,7 @@ export interface FleetConfig {
   portForward: PortForwardSetting;
   /** Default network mode of the fleet's agents. */
   network: NetworkMode;
+  networkFirewall: NetworkFirewallSetting;
   diskMode: DiskMode;
   ssh: FleetSshSettings;
   /** The key that decrypts secrets for every automatic rekey; may start with `~/`. */
@@ -145,6 +148,20 @@ export interface AgentSpec {
   tags: string[];
   /** libvirt autostart: the domain starts when libvirtd does. */
   autostart: boolean;
+  /** Host directories mounted in the guest over virtiofs (see shares.ts). */
+  shares: AgentShare[];
+}
+
+/** One `shares:` entry with its defaults. */
+export interface AgentShare {
+  /** Host directory as written (absolute, `~/...` or relative to the fleet repo): the CLI resolves it. */
+  source: string;
+  /** Absolute mount point in the guest. */
+  target: string;
+  /** virtiofs tag: what the guest names in `mount -t virtiofs TAG`. */
+  tag: string;
+  /** Enforced on the host (virtiofsd serves a read-only bind mount), not only by the guest's mount option. */
+  readOnly: boolean;
 }
 
 export interface Fleet {

@@ -3,6 +3,7 @@ import { hostOfUri } from './hosts.js';
 import { memoryMiB } from './memory.js';
 import { type AgentSpec, DEFAULT_DOMAIN_PREFIX, type FleetConfig, type PortRange } from './model.js';
 import type { AgentFile, FleetFile } from './schemas.js';
+import { defaultShareTag } from './shares.js';
 
 export const DEFAULT_LIBVIRT_URI = 'qemu:///session';
 export const DEFAULT_STATE_DIR = '~/.agentvms';
@@ -31,6 +32,7 @@ export function normalizeFleet(f: FleetFile): FleetConfig {
     domainType: f.domainType ?? 'auto',
     portForward: f.portForward ?? 'auto',
     network: f.network ?? 'isolated',
+    networkFirewall: f.networkFirewall ?? 'auto',
     // An overlay is made in milliseconds whatever the image size; a copy of a ~7 GB NixOS image costs seconds and
     // its size in disk space unless the filesystem clones. The base image's identity guards overlays (plan).
     diskMode: f.diskMode ?? 'overlay',
@@ -77,6 +79,12 @@ export function normalizeAgent(a: AgentFile, name: string, file: string, config:
     network: a.network ?? config.network,
     tags: [...new Set(a.tags ?? [])].sort(),
     autostart: a.autostart ?? false,
+    shares: (a.shares ?? []).map((s) => ({
+      source: s.source,
+      target: s.target,
+      tag: s.tag ?? defaultShareTag(s.target),
+      readOnly: s.readOnly ?? true,
+    })),
   };
   const host = hostOfUri(config, spec.libvirtUri);
   if (host !== undefined) spec.host = host;

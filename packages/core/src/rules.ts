@@ -4,6 +4,7 @@ import { memoryMiB } from './memory.js';
 import type { AgentSpec, FleetConfig } from './model.js';
 import { agentNameProblem, unixUserProblem } from './names.js';
 import type { AgentFile } from './schemas.js';
+import { shareProblems } from './shares.js';
 import { libvirtUriProblem } from './uri-safety.js';
 
 export interface RuleProblem {
@@ -189,6 +190,7 @@ export const AGENT_RULES: readonly AgentRule[] = [
   emailKnown,
   referencedSecretsListed,
   secretsUnique,
+  shareProblems,
 ];
 
 /** Explicit values two agents on one host cannot both have; the later file gets the error. */

@@ -16,6 +16,11 @@ const libvirtUri = z
   .regex(/^[a-z][a-z0-9+.-]*:\/\/\S*$/, 'not a libvirt URI (e.g. qemu:///session, qemu+ssh://host/session)');
 const core = z.int().min(0).max(4095);
 
+/** Guest mount points go into fw_cfg, Nix and mount(8) unquoted: plain absolute paths only. */
+const guestPath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._/-]*$/, "an absolute guest path of letters, digits, '.', '_', '-' and '/'");
+
 const hostName = z.string().regex(new RegExp(AGENT_NAME_PATTERN), NAME_HINT);
 
 const networkMode = z
@@ -49,6 +54,12 @@ export const FleetFileSchema = z
       .optional()
       .describe('network: open only: auto probes libvirt passt support'),
     network: networkMode.optional().describe('default network mode of the agents (default isolated)'),
+    networkFirewall: z
+      .enum(['auto', 'on', 'off'])
+      .optional()
+      .describe(
+        "network: isolated: run each passt as the system user agentfleet-passt behind an nftables table that refuses its traffic to the host's own, private (RFC 1918, CGNAT), link-local and multicast addresses (root only); auto (default): on when fleet runs as root",
+      ),
     diskMode: z
       .enum(['copy', 'overlay'])
       .optional()
@@ -196,6 +207,26 @@ export const AgentFileSchema = z
       .boolean()
       .optional()
       .describe('libvirt starts the agent when libvirtd starts, e.g. after a host reboot (default false)'),
+    shares: z
+      .array(
+        z.strictObject({
+          source: path.describe(
+            'host directory: absolute, ~/..., or relative to the fleet repository (never the state dir, keys or /etc)',
+          ),
+          target: guestPath.describe('mount point in the guest, e.g. /mnt/projects'),
+          readOnly: z
+            .boolean()
+            .optional()
+            .describe('the guest cannot write, enforced on the host, not by the guest (default true)'),
+          tag: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$/, "a tag is 1-36 letters, digits, '.', '_' or '-'")
+            .optional()
+            .describe('virtiofs tag the guest mounts (default: the last part of target)'),
+        }),
+      )
+      .optional()
+      .describe('host directories mounted in the guest over virtiofs (needs qemu:///system on this machine)'),
   })
   .describe('one agentfleet agent (agents/<name>.yaml)');
 

@@ -1,5 +1,5 @@
 import { access, rm } from 'node:fs/promises';
-import { agentConsoleLog, agentDisk, agentRunDir } from './paths.js';
+import { agentConsoleLog, agentDisk, agentRunDir, partialDiskOf } from './paths.js';
 import { provisionLogPath } from './provision/agent-log.js';
 import { pregeneratedKeyPath } from './provision/pregenerated-key.js';
 
@@ -23,8 +23,11 @@ export function agentFiles(stateDir: string, agent: string, adoptedDisk?: string
   // A name is a name: it must never walk out of the state dir.
   if (!/^[a-z][a-z0-9-]*$/.test(agent)) throw new Error(`'${agent}' is not an agent name`);
   const key = pregeneratedKeyPath(stateDir, agent);
+  const disk = adoptedDisk ?? agentDisk(stateDir, agent);
   return [
-    { path: adoptedDisk ?? agentDisk(stateDir, agent), what: 'disk' },
+    { path: disk, what: 'disk' },
+    // A copy as big as the disk, left by a run killed while making it.
+    { path: partialDiskOf(disk), what: 'partial disk (a killed run was making it)' },
     { path: agentConsoleLog(stateDir, agent), what: 'console log', log: true },
     { path: provisionLogPath(stateDir, agent), what: 'provisioning log', log: true },
     { path: `${provisionLogPath(stateDir, agent)}.1`, what: 'provisioning log (rotated)', log: true },

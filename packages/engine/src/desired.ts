@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import {
   type AgentSpec,
   type Allocation,
@@ -56,13 +57,14 @@ export async function desiredAgents(
         allocation,
         choice,
         reservedCoresOn(run.fleet.config, agent.libvirtUri),
+        run.shareDirs,
       ),
       domainName: domain,
       fleet: fleetIdentity(run),
     };
     const network = input.network;
     const passtSocket = network.mode === 'isolated' ? network.socketPath : undefined;
-    // A host key made before first boot (`up --pregenerate-host-keys`) reaches the guest via
+    // A host key made before first boot (`up` by default, or kept by `reset`) reaches the guest via
     // fw_cfg, which QEMU reads from the 0600 key file: the key itself is never in the XML or argv.
     if (await hostKeys.read(agent.name)) {
       input.fwcfgFiles = { [HOST_KEY_FWCFG]: hostKeys.fwcfgPath(agent.name) };
@@ -95,6 +97,7 @@ export function agentDomainInput(
   allocation: Allocation,
   choice: HostChoice,
   reservedCores?: readonly number[],
+  shareDirs?: Readonly<Record<string, string>>,
 ): DomainXmlInput {
   const spiceSocket = agentSpiceSocket(stateDir, agent.name);
   checkSocketPath(spiceSocket);
@@ -117,7 +120,26 @@ export function agentDomainInput(
     diskPath: allocation.disk ?? agentDisk(stateDir, agent.name),
     consoleLogPath: agentConsoleLog(stateDir, agent.name),
     ...(reservedCores !== undefined && { reservedCores }),
+    ...domainShares(agent, shareDirs),
   };
+}
+
+/** Where libvirt finds the wrapper that serves a read-only share (see the script). */
+export const VIRTIOFSD_READ_ONLY = fileURLToPath(new URL('../libexec/virtiofsd-readonly', import.meta.url));
+
+/** The agent's shares with their host directories as the CLI resolved and checked them (FleetRun.shareDirs). */
+function domainShares(
+  agent: AgentSpec,
+  shareDirs: Readonly<Record<string, string>> | undefined,
+): Pick<DomainXmlInput, 'shares' | 'virtiofsdReadOnly'> {
+  if (agent.shares.length === 0) return {};
+  const shares = agent.shares.map((s) => {
+    const source = shareDirs?.[s.source];
+    if (source === undefined)
+      throw new Error(`share source '${s.source}' of agent ${agent.name} was not resolved`);
+    return { source, tag: s.tag, target: s.target, readOnly: s.readOnly };
+  });
+  return { shares, virtiofsdReadOnly: VIRTIOFSD_READ_ONLY };
 }
 
 /** The state dir's paths end up in QEMU options (where ',' separates) and in sun_path. */

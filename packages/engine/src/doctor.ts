@@ -71,6 +71,7 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
       tool('age', 'warn', '`fleet secrets edit` decrypts with it', 'apt-get install age'),
       tool('remote-viewer', 'warn', '`fleet spice` opens displays with it', 'apt-get install virt-viewer'),
     ]),
+    virtiofsdCheck(fleet),
     adminIdentityChecks(input),
     baseImageCheck(input.baseImage),
     portChecks(input, deps),
@@ -139,6 +140,25 @@ async function toolCheck(
   return found
     ? { check: name, status: 'ok', detail: found }
     : { check: name, status: missing, detail: `not found on PATH: ${why}`, remedy };
+}
+
+/** Where libvirt and fleet's read-only wrapper (libexec/virtiofsd-readonly) look for virtiofsd, in this order. */
+export const VIRTIOFSD_DIRS = ['/usr/libexec', '/usr/lib/qemu'];
+
+/** virtiofsd, when an agent has shares: libvirt runs it for every share (no check for fleets without any). */
+export async function virtiofsdCheck(fleet: Fleet, dirs = VIRTIOFSD_DIRS): Promise<DoctorCheck[]> {
+  if (!fleet.agents.some((a) => a.shares.length > 0)) return [];
+  const found = await findProgram(dirs.join(delimiter), 'virtiofsd');
+  return [
+    found
+      ? { check: 'virtiofsd', status: 'ok', detail: found }
+      : {
+          check: 'virtiofsd',
+          status: 'fail',
+          detail: `not in ${dirs.join(' or ')}: agents with shares need it`,
+          remedy: 'apt-get install qemu-system-common (Debian 12), or the virtiofsd package on newer systems',
+        },
+  ];
 }
 
 /** The key fleet logs in with, and an admin public key so secrets have someone to decrypt them. */

@@ -250,7 +250,24 @@ describe('runFleet up', () => {
     w.readiness.keyOf = (agent) => `ssh-ed25519 AAAAother-${agent}`;
     const r = await runFleet(run, w.deps, up);
     expect(r.outcomes.find((o) => o.agent === 'drago')?.error).toMatch(/does not match its pinned key/);
+    // The key was pinned at first contact, not made by fleet: no word about fw_cfg.
+    expect(r.outcomes.find((o) => o.agent === 'drago')?.error).not.toMatch(/fw_cfg/);
     expect(w.store.state.agents.drago?.hostKey).toBe('ssh-ed25519 AAAAkey-of-drago');
+  });
+
+  it('when the guest did not take the key made for it before first boot, says why and how to start over', async () => {
+    const made = 'ssh-ed25519 AAAAmade-on-the-host';
+    const w = testWorld();
+    await w.hostKeys.write('drago', { privateKey: 'unused here', publicKey: made });
+    // What `up` records before first boot; the (fake) guest then presents a key of its own.
+    w.store.state.agents.drago = { phase: 'declared', hostKey: made, updatedAt: new Date().toISOString() };
+    const r = await runFleet(fleetRun(agents), w.deps, up);
+    const error = r.outcomes.find((o) => o.agent === 'drago')?.error;
+    expect(error).toMatch(/does not match its pinned key/);
+    expect(error).toContain('did not take the host key fleet made for it and handed over via fw_cfg');
+    expect(error).toContain("'fleet up --no-pregenerate-host-keys drago'");
+    expect(w.store.state.agents.drago?.hostKey).toBe(made); // the pin stays
+    expect(r.outcomes.find((o) => o.agent === 'luce')?.ok).toBe(true);
   });
 
   it('keeps at most `concurrency` agents in flight', async () => {
@@ -331,6 +348,20 @@ describe('runFleet down / destroy', () => {
     expect(w.store.state.agents.drago).toBeUndefined();
     expect([...w.hostKeys.keys.keys()]).toEqual(['luce']);
     expect(w.store.state.agents.luce?.hostKey).toBe('ssh-ed25519 AAAAkey-of-luce');
+  });
+
+  it('destroy --purge removes the partial disk a run killed mid-copy left, though no disk was ever published', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'kill-partial-'));
+    try {
+      await writeFile(join(stateDir, '.agent-drago.qcow2.partial'), 'half a copy');
+      const w = testWorld();
+      const run = { ...fleetRun({ drago: agentYaml('drago') }, undefined, ['drago']), stateDir };
+      const r = await runFleet(run, w.deps, { ...up, goal: 'purge' });
+      expect(r.outcomes).toMatchObject([{ agent: 'drago', ok: true, steps: ['delete-files'] }]);
+      expect(await readdir(stateDir)).toEqual([]);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('down forces off a guest that ignores the ACPI request once the shutdown timeout passes', async () => {

@@ -26,7 +26,7 @@ import { findOrphans } from './orphans.js';
 import { agentPasstSocket, agentRunDir } from './paths.js';
 import { mapLimit } from './pool.js';
 import { bookProvisionStore } from './provision/book-store.js';
-import type { HostKeyStore } from './provision/pregenerated-key.js';
+import { HOST_KEY_FWCFG, type HostKeyStore } from './provision/pregenerated-key.js';
 import { StateBook } from './state-book.js';
 
 /** How long `destroy` lets a guest shut down cleanly (ACPI) before forcing it off. */
@@ -347,9 +347,10 @@ async function applyStep(
         phase: 'disk',
         disk: { path: d.disk.path, mode: d.disk.mode, base: d.disk.baseIdentity },
         // A new disk is a new guest: whatever was provisioned before is gone with the old one, and so is its host
-        // key. The pin no longer applies; the guest is pinned at first contact and provisioned (rekeyed) again.
+        // key, and it is provisioned (rekeyed) again. Its pin is the key fleet made for it before first boot (and
+        // hands over via fw_cfg), so even first contact is verified; without one, the guest is pinned at first contact.
         provision: undefined,
-        hostKey: undefined,
+        hostKey: (await deps.hostKeys.read(agent))?.publicKey,
       });
     case 'define':
       // Defining is idempotent: a same-name definition replaces the config, keeps the UUID.
@@ -498,10 +499,23 @@ async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: 
       },
     );
   } catch (err) {
-    throw new AgentStepError(`${(err as Error).message}${await consoleHint(d, deps)}`, { cause: err });
+    const hint = (await keyNotTaken(err, pinned, deps.hostKeys, d.name)) ? pregeneratedKeyHint(d.name) : '';
+    throw new AgentStepError(`${(err as Error).message}${hint}${await consoleHint(d, deps)}`, { cause: err });
   }
   await book.update(d.name, { phase: 'ssh-ready', hostKey: result.hostKey });
 }
+
+/** The guest presents another key than the one fleet made for it before first boot and pinned. */
+async function keyNotTaken(err: unknown, pinned: string | undefined, hostKeys: HostKeyStore, agent: string) {
+  if ((err as Error).name !== 'HostKeyMismatchError' || pinned === undefined) return false;
+  return (await hostKeys.read(agent))?.publicKey === pinned;
+}
+
+const pregeneratedKeyHint = (agent: string) =>
+  `\nthe guest did not take the host key fleet made for it and handed over via fw_cfg ` +
+  `(opt/agentfleet/${HOST_KEY_FWCFG}): its base image lacks the hand-over (hosts/common/host-key.nix). ` +
+  `Build the base image with it, or start the agent over with its own key: ` +
+  `'fleet destroy --purge ${agent}' then 'fleet up --no-pregenerate-host-keys ${agent}'`;
 
 async function consoleHint(d: DesiredAgent, deps: EngineDeps): Promise<string> {
   const tail = await deps.host.consoleTail(d.consoleLog, 15).catch(() => []);

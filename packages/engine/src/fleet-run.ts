@@ -21,6 +21,8 @@ export interface FleetRun {
   identityFile: string;
   /** Agents to act on; all when empty. */
   names: string[];
+  /** Each agent YAML share source as written -> its absolute host directory (resolved and checked by the CLI). */
+  shareDirs?: Readonly<Record<string, string>>;
 }
 
 export function selectedAgents(run: FleetRun): AgentSpec[] {

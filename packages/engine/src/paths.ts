@@ -1,8 +1,10 @@
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { domainName } from '@agentfleet/core/model';
 
 /** Where an agent's files live in the state dir (names the seeds' ~/.agentvms layout used). */
 export const agentDisk = (stateDir: string, agent: string) => join(stateDir, `${domainName(agent)}.qcow2`);
+/** Where a disk is built before it gets its name: a run killed mid-copy leaves it (the next create discards it). */
+export const partialDiskOf = (disk: string) => join(dirname(disk), `.${basename(disk)}.partial`);
 export const agentConsoleLog = (stateDir: string, agent: string) =>
   join(stateDir, `${domainName(agent)}.console.log`);
 export const stateFile = (stateDir: string) => join(stateDir, 'state.json');

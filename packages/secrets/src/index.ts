@@ -11,6 +11,7 @@ export {
   recipientKey,
   type SecretRule,
 } from './rules.js';
+export { addRuleText } from './rules-edit.js';
 export { SshEd25519Identity, SshEd25519Recipient } from './ssh-ed25519.js';
 export {
   PassphraseNeededError,

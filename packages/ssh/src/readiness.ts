@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { SshTarget } from '@agentfleet/core';
 import { connectShell } from './connect.js';
 import { HostKeyMismatchError, SshConnectError } from './errors.js';
+import { hedged } from './hedged.js';
 import type { SshShell } from './shell.js';
 
 /** Readiness is proven in order: something accepts TCP, it speaks SSH, we can log in. */
@@ -141,22 +142,38 @@ function closeSilent(socket: Duplex, connectedAt: number): void {
   socket.once('close', () => clearTimeout(timer));
 }
 
-/** Reads the server's "SSH-" identification line (RFC 4253 lets other lines come first). */
-function readBanner(dial: Dialer, host: string, port: number, timeoutMs: number): Promise<string> {
+/**
+ * Reads the server's "SSH-" identification line (RFC 4253 lets other lines come first). An abort (another probe got
+ * the banner) ends the wait at once; the socket is then closed as any probe's that heard nothing.
+ */
+function readBanner(
+  dial: Dialer,
+  host: string,
+  port: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<string> {
   return dial(host, port, timeoutMs).then(
     (socket) =>
       new Promise((resolve, reject) => {
         const connectedAt = Date.now();
-        socket.write(PROBE_IDENT);
         let text = '';
+        let finished = false;
         const done = (err: Error | undefined, banner?: string) => {
+          if (finished) return;
+          finished = true;
           clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
           if (text === '') closeSilent(socket, connectedAt);
           else socket.destroy();
           if (err) reject(err);
           else resolve(banner as string);
         };
+        const onAbort = () => done(signal.reason as Error);
         const timer = setTimeout(() => done(new Error('connected, but no SSH banner arrived')), timeoutMs);
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        socket.write(PROBE_IDENT);
         socket.on('error', (err) => done(err));
         socket.on('close', () => done(new Error('connection closed before an SSH banner arrived')));
         socket.on('data', (d: Buffer) => {
@@ -172,45 +189,6 @@ function readBanner(dial: Dialer, host: string, port: number, timeoutMs: number)
 
 /** How often a new banner probe starts while earlier ones still wait: the most a ready guest goes unnoticed. */
 const BANNER_HEDGE_MS = 500;
-
-/**
- * Runs `attempt` now and again every `spacingMs` while none has succeeded, each ending by `timeoutMs` from now: the
- * first success wins; it fails once every attempt started has failed (with the last error). A probe stuck in a
- * forwarder thus delays noticing the guest by at most `spacingMs`, yet a slow but live guest still gets a long wait.
- */
-function hedged<T>(
-  attempt: (timeoutMs: number) => Promise<T>,
-  timeoutMs: number,
-  spacingMs: number,
-): Promise<T> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    let running = 0;
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const launch = () => {
-      const left = timeoutMs - (Date.now() - start);
-      running++;
-      if (left > spacingMs) timer = setTimeout(launch, spacingMs);
-      attempt(Math.max(1, left)).then(
-        (value) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (err) => {
-          running--;
-          if (settled || running > 0) return;
-          settled = true;
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
-    };
-    launch();
-  });
-}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -276,7 +254,7 @@ export async function waitForSsh(target: SshTarget, opts: WaitForSshOptions = {}
     (await dial(host, port, t)).destroy(),
   );
   const banner = await runStage(who, 'banner', o.banner, opts, (t) =>
-    hedged((left) => readBanner(dial, host, port, left), t, BANNER_HEDGE_MS),
+    hedged((left, signal) => readBanner(dial, host, port, left, signal), t, BANNER_HEDGE_MS),
   );
   const login = await runStage(who, 'login', o.login, opts, async (t) =>
     connectShell(

@@ -95,7 +95,10 @@ export class FakeReadiness implements Readiness {
     if (this.failFor.has(target.agent)) throw new Error(`ssh to ${target.agent} timed out (login stage)`);
     const key = this.keyOf(target.agent);
     if (target.pinnedHostKey !== undefined && target.pinnedHostKey !== key) {
-      throw new Error(`host key of ${target.agent} does not match its pinned key`);
+      // Named as @agentfleet/ssh names it: the engine tells a changed key from other failures by it.
+      throw Object.assign(new Error(`host key of ${target.agent} does not match its pinned key`), {
+        name: 'HostKeyMismatchError',
+      });
     }
     return { hostKey: key };
   }

@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
- * Stops the passt of each named agent (found by its socket path, `.../run/agent-<name>/passt.sock`):
- * for suites that remove their domains with virsh, which leaves the passt fleet started running.
+ * Stops the passt of each named agent (found by its socket path, `.../run/agent-<name>/passt.sock`,
+ * or confined: `/run/agentfleet-passt/<fleet>-agent-<name>.sock`): for suites that remove their
+ * domains with virsh, which leaves the passt fleet started running.
  */
 export function stopPassts(agents: readonly string[]): void {
-  const suffixes = agents.map((a) => `/run/agent-${a}/passt.sock`);
+  const suffixes = agents.flatMap((a) => [`/run/agent-${a}/passt.sock`, `-agent-${a}.sock`]);
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let argv: string[];
     try {

@@ -2,9 +2,10 @@
 // reached over a veth pair, with its own sshd and a libvirtd whose runtime, state, cache, log and config
 // directories are private mounts. No default route inside; 10.0.2.2 blackholed outside while it runs.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type PrivateLibvirtd, startPrivateLibvirtd } from './private-libvirtd.js';
 
 export interface SecondHost {
   netns: string;
@@ -19,6 +20,8 @@ export interface SecondHost {
   dir: string;
   /** Every pid it started (sshd, virtlogd, libvirtd and their children are killed by pid). */
   pids(): number[];
+  /** Restarts the host's libvirtd. */
+  restartLibvirtd: PrivateLibvirtd['restart'];
   /** Kills the daemons, their children and the QEMU of each named domain (libvirt detaches those), by pid. */
   stop(domains?: readonly string[]): void;
 }
@@ -39,13 +42,10 @@ export function startSecondHost(opts: { tag: string; subnet: string; dirPrefix: 
   const address = ip(2);
   const dir = mkdtempSync(path.join(tmpdir(), opts.dirPrefix));
   let blackholed = false;
+  let daemons: PrivateLibvirtd | undefined;
   const cleanups: (() => void)[] = [];
   const stop = (domains: readonly string[] = []) => {
-    for (const pid of [...qemuPids(domains), ...pidsOf(dir)]) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {}
-    }
+    daemons?.stop(domains);
     for (const c of cleanups.reverse()) {
       try {
         c();
@@ -95,34 +95,11 @@ export function startSecondHost(opts: { tag: string; subnet: string; dirPrefix: 
         '',
       ].join('\n'),
     );
-    // The host's own libvirt config: no domains of this machine, no cgroup controllers (no systemd here).
-    const etc = path.join(dir, 'etc-libvirt');
-    cpSync('/etc/libvirt', etc, { recursive: true });
-    rmSync(path.join(etc, 'qemu'), { recursive: true, force: true });
-    const qemuConf = path.join(etc, 'qemu.conf');
-    writeFileSync(
-      qemuConf,
-      `${existsSync(qemuConf) ? readFileSync(qemuConf, 'utf8') : ''}\ncgroup_controllers = [ ]\n`,
-    );
-    const script = [
-      'set -e',
-      ...['/run/libvirt', '/var/lib/libvirt', '/var/cache/libvirt', '/var/log/libvirt'].map(
-        (d) => `mount -t tmpfs -o mode=0755 tmpfs ${d}`,
-      ),
-      `mount --bind ${etc} /etc/libvirt`,
-      'mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt/qemu /run/libvirt/qemu /run/sshd',
-      `virtlogd -d -p ${path.join(dir, 'virtlogd.pid')}`,
-      `libvirtd -d -p ${path.join(dir, 'libvirtd.pid')}`,
-      `/usr/sbin/sshd -f ${path.join(dir, 'sshd_config')}`,
-    ].join('\n');
-    const r = spawnSync(
-      'ip',
-      ['netns', 'exec', netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', script],
-      {
-        encoding: 'utf8',
-      },
-    );
-    if (r.status !== 0) throw new Error(`second host did not start: ${r.stderr}`);
+    daemons = startPrivateLibvirtd({
+      dir,
+      netns,
+      extra: ['mkdir -p /run/sshd', `/usr/sbin/sshd -f ${path.join(dir, 'sshd_config')}`],
+    });
     const uri = `qemu+libssh2://root@${address}/system?keyfile=${keyPath}&known_hosts=${knownHosts}`;
     // libvirtd answers once its socket exists: wait for it through the transport fleet will use.
     const deadline = Date.now() + 30_000;
@@ -132,43 +109,20 @@ export function startSecondHost(opts: { tag: string; subnet: string; dirPrefix: 
       if (Date.now() > deadline) throw new Error(`libvirtd on ${address} does not answer: ${v.stderr}`);
       spawnSync('sleep', ['0.3']);
     }
-    return { netns, address, uri, keyPath, knownHosts, dir, pids: () => pidsOf(dir), stop };
+    const pids = () => daemons?.pids() ?? [];
+    return {
+      netns,
+      address,
+      uri,
+      keyPath,
+      knownHosts,
+      dir,
+      pids,
+      stop,
+      restartLibvirtd: (o) => (daemons as PrivateLibvirtd).restart(o),
+    };
   } catch (err) {
     stop();
     throw err;
   }
-}
-
-/** QEMU processes of the named domains (`-name guest=<domain>,...`), found by their exact argument. */
-function qemuPids(domains: readonly string[]): number[] {
-  const ps = spawnSync('ps', ['-e', '-o', 'pid=,args='], { encoding: 'utf8' }).stdout;
-  return ps.split('\n').flatMap((line) => {
-    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
-    if (!m?.[2]) return [];
-    const args = m[2];
-    return domains.some((d) => args.includes(` guest=${d},`)) ? [Number(m[1])] : [];
-  });
-}
-
-/** The daemons' pids plus every process (QEMU, helpers) whose parent is one of them. */
-function pidsOf(dir: string): number[] {
-  const roots = ['sshd.pid', 'virtlogd.pid', 'libvirtd.pid'].flatMap((f) => {
-    const p = path.join(dir, f);
-    const n = existsSync(p) ? Number(readFileSync(p, 'utf8').trim()) : Number.NaN;
-    return Number.isInteger(n) && n > 0 ? [n] : [];
-  });
-  const out = new Set(roots);
-  const children = spawnSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).stdout;
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const line of children.split('\n')) {
-      const [pid, ppid] = line.trim().split(/\s+/).map(Number);
-      if (pid !== undefined && ppid !== undefined && out.has(ppid) && !out.has(pid)) {
-        out.add(pid);
-        grew = true;
-      }
-    }
-  }
-  return [...out];
 }

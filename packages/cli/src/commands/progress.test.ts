@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { progressSink } from './progress.js';
+import { progressSink, provisionProgress } from './progress.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -77,5 +77,29 @@ describe('progress lines during `fleet up` (not a terminal)', () => {
       // A later wait (after a restart) has its own clock.
       '08:00:12 a: ssh: waiting for listening (0s of 300s)\n',
     ]);
+  });
+});
+
+describe('provision and rebuild output (not a terminal)', () => {
+  it('each step and guest line is stamped and names its agent; a failure once, success not at all', () => {
+    const { written, clock, advance } = capture();
+    const p = provisionProgress({ interactive: false, clock, agents: ['a', 'b'], steps: 5 });
+    p.reporter.step('a', 'phase1', 'start');
+    advance(61_000);
+    p.reporter.line('a', 'building the system configuration\x1b]0;title\x07...');
+    p.status('b', 'rebuilding...');
+    p.reporter.step('a', 'phase1', 'done');
+    p.finish('a');
+    p.finish('b', 'nixos-rebuild exited 1\nlast lines...');
+    p.stop();
+    expect(written).toEqual(
+      [
+        '08:00:00 a: phase1...',
+        '08:01:01 a: | building the system configuration...',
+        '08:01:01 b: rebuilding...',
+        '08:01:01 a: phase1 done',
+        '08:01:01 b: FAILED: nixos-rebuild exited 1',
+      ].map((l) => `${l}\n`),
+    );
   });
 });

@@ -1,20 +1,15 @@
 import { provisionOne } from '@agentfleet/app/provision';
 import { type BuildOn, PROVISIONING_STEPS, type ProvisioningStep } from '@agentfleet/core';
-import { describeFailure, type ProvisionReporter } from '@agentfleet/engine';
+import { describeFailure } from '@agentfleet/engine';
 import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { collectIdentity, IDENTITY_HELP } from '../identity-option.js';
-import { printNote, printResult } from '../output.js';
+import { printResult } from '../output.js';
 import { agentName } from './agent-name.js';
 import { buildOnOption } from './build-on.js';
+import { drawsOnTerminal, provisionProgress } from './progress.js';
 import { lockHolder } from './runtime.js';
-
-/** Progress on stderr, one line per event, prefixed with the agent (stdout keeps the result). */
-export const stderrReporter: ProvisionReporter = {
-  step: (agent, step, event) => printNote(`${agent}: ${step}${event === 'start' ? '...' : ' done'}`),
-  line: (agent, line) => printNote(`${agent}: | ${line}`),
-};
 
 interface ProvisionOptions {
   from?: ProvisioningStep;
@@ -54,7 +49,8 @@ export function registerProvision(program: Command): void {
           ...(opts.buildOn !== undefined && { buildOn: opts.buildOn }),
         },
         lockHolder(ctx, `fleet ${process.argv.slice(2).join(' ')}`),
-        stderrReporter,
+        (agents) =>
+          provisionProgress({ interactive: drawsOnTerminal(ctx), agents, steps: PROVISIONING_STEPS.length }),
       );
       const human = result.ok
         ? `${name}: ${result.ran.length > 0 ? `provisioned (${result.ran.join(', ')})` : 'already provisioned'}`

@@ -6,7 +6,7 @@ import { contextOf } from '../context.js';
 import { printResult } from '../output.js';
 import { agentNames } from './agent-name.js';
 import { buildOnOption } from './build-on.js';
-import { stderrReporter } from './provision.js';
+import { drawsOnTerminal, provisionProgress } from './progress.js';
 import { lockHolder } from './runtime.js';
 import { positiveInt } from './up.js';
 
@@ -29,7 +29,7 @@ export function registerRebuild(program: Command): void {
           ...(opts.buildOn !== undefined && { buildOn: opts.buildOn }),
         },
         lockHolder(ctx, `fleet ${process.argv.slice(2).join(' ')}`),
-        stderrReporter.line,
+        (agents) => provisionProgress({ interactive: drawsOnTerminal(ctx), agents, steps: 1 }),
       );
       const failed = outcomes.filter((o) => !o.ok);
       const human = outcomes

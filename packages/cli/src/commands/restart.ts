@@ -1,5 +1,5 @@
 import { agentShells } from '@agentfleet/app/agent-shells';
-import { PasstNetworks, restartAgents } from '@agentfleet/engine';
+import { PasstNetworks, passtConfined, restartAgents } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { printNote, printResult } from '../output.js';
@@ -23,6 +23,7 @@ export function registerRestart(program: Command): void {
         names,
         writeLedger: false,
         lock: `fleet ${process.argv.slice(2).join(' ')}`,
+        startsAgents: true,
       });
       try {
         const agents = names.length > 0 ? names : rt.fleet.agents.map((a) => a.name);
@@ -31,7 +32,7 @@ export function registerRestart(program: Command): void {
           agents,
           {
             connect: rt.connections.connect,
-            networks: new PasstNetworks(),
+            networks: new PasstNetworks({ confine: passtConfined(rt.fleet.config.networkFirewall) }),
             shells: await agentShells(rt),
             log: ctx.log,
             note: (agent, message) => printNote(`${agent}: ${message}`),

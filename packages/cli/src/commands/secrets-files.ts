@@ -71,3 +71,13 @@ export function recipientNamer(ctx: CliContext): {
     },
   };
 }
+
+/**
+ * Who a new secret is encrypted to when a hand-written secrets.nix needs its rule written: every
+ * admin key (secrets/admins/*.pub) and the host key of each agent that gets it, as far as recorded.
+ */
+export function newRuleRecipients(ctx: CliContext, agents: readonly string[]): string[] {
+  const dir = secretsDirOf(ctx);
+  const hosts = keysIn(join(dir, 'hosts')).filter(([name]) => agents.includes(name));
+  return [...new Set([...keysIn(join(dir, 'admins')), ...hosts].map(([, key]) => key))];
+}

@@ -14,6 +14,7 @@ import {
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expectSchema } from '@agentfleet/testing/json-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -72,11 +73,30 @@ describe('fleet secrets', () => {
     const r = fleet(['add', 'mail', '--agents', 'drago'], { input: 'hunter2\n' });
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/wrote secrets\/mail\.age for 2 recipient\(s\); listed for drago/);
-    expect(read('agents/drago.yaml')).toMatch(/^# the primary agent\n[\s\S]*secrets:\n {2}- mail\n$/);
+    // A new list in the style of the shipped agents' files.
+    expect(read('agents/drago.yaml')).toBe(
+      '# the primary agent\ngit: { name: Drago, email: drago@example.org }\nsecrets: [mail]\n',
+    );
     expect(JSON.parse(read('hosts/agents.json')).agents.drago.secrets).toEqual(['mail']);
     expect(ageDecrypt(admin, 'mail.age')).toBe('hunter2\n');
     expect(ageDecrypt(drago, 'mail.age')).toBe('hunter2\n');
     expect(ageDecrypt(luce, 'mail.age')).toBeUndefined();
+  });
+
+  it('add --json validates against its schema', () => {
+    const before = [read('agents/drago.yaml'), read('hosts/agents.json')];
+    const r = fleet(['add', 'token', '--agents', 'drago', '--json'], { input: 't0ken' });
+    expect(expectSchema(r.stdout, 'secrets-add')).toMatchObject({
+      ok: true,
+      file: 'token.age',
+      agents: ['drago'],
+      recipients: 2,
+    });
+    expect(ageDecrypt(admin, 'token.age')).toBe('t0ken');
+    // The cases below expect mail alone.
+    rmSync(join(dir, 'secrets/token.age'));
+    writeFileSync(join(dir, 'agents/drago.yaml'), before[0] ?? '');
+    writeFileSync(join(dir, 'hosts/agents.json'), before[1] ?? '');
   });
 
   it('add refuses an existing secret or an unknown agent and writes nothing', () => {
@@ -92,16 +112,62 @@ describe('fleet secrets', () => {
     expect([read('agents/drago.yaml'), read('hosts/agents.json'), read('secrets/mail.age')]).toEqual(before);
   });
 
-  it('add puts the agent files back when secrets.nix yields no rule for the new secret', () => {
+  it('add writes the rule into a hand-written secrets.nix as one line, the rest of the file untouched', () => {
+    const rules = read('secrets/secrets.nix');
+    const luceYaml = read('agents/luce.yaml');
+    // agenix README style: comments, a let, odd spacing; the agent's YAML a flow list with a comment.
+    const handWritten = `# hand-written rules\nlet\n  alice = "${read('secrets/admins/alice.pub').trim()}";\nin\n{\n   "mail.age".publicKeys = [ alice ];   # kept as is\n\n   # end of rules\n}\n`;
+    writeFileSync(join(dir, 'secrets/secrets.nix'), handWritten);
+    writeFileSync(
+      join(dir, 'agents/luce.yaml'),
+      'git: { name: Luce, email: luce@example.org }\nsecrets: [ ]   # none yet\n',
+    );
+    try {
+      const r = fleet(['add', 'byhand', '--agents', 'drago,luce'], { input: 'x\n' });
+      expect(r.status, r.stderr).toBe(0);
+      // alice, and drago's recorded host key (luce has none yet).
+      expect(r.stdout).toMatch(/wrote secrets\/byhand\.age for 2 recipient\(s\); listed for drago, luce/);
+      const after = read('secrets/secrets.nix');
+      const entry =
+        /\n {3}"byhand\.age"\.publicKeys = \[\n {6}"ssh-ed25519 [^"]+"\n {6}"ssh-ed25519 [^"]+"\n {3}\];\n/.exec(
+          after,
+        );
+      expect(entry, after).not.toBeNull();
+      expect(after.replace(entry?.[0] ?? '', '\n')).toBe(handWritten);
+      expect(read('agents/luce.yaml')).toBe(
+        'git: { name: Luce, email: luce@example.org }\nsecrets: [ byhand ]   # none yet\n',
+      );
+      expect(ageDecrypt(admin, 'byhand.age')).toBe('x\n');
+      expect(ageDecrypt(drago, 'byhand.age')).toBe('x\n');
+      expect(ageDecrypt(luce, 'byhand.age')).toBeUndefined();
+    } finally {
+      rmSync(join(dir, 'secrets/byhand.age'), { force: true });
+      writeFileSync(join(dir, 'secrets/secrets.nix'), rules);
+      writeFileSync(join(dir, 'agents/luce.yaml'), luceYaml);
+      writeFileSync(join(dir, 'agents/drago.yaml'), read('agents/drago.yaml').replace(/\n {2}- byhand/, ''));
+      writeFileSync(
+        join(dir, 'hosts/agents.json'),
+        '{"agents":{"drago":{"secrets":["mail"]},"luce":{"secrets":[]}}}',
+      );
+    }
+  });
+
+  it('add puts every file back when it cannot write the rule into secrets.nix', () => {
     const rules = read('secrets/secrets.nix');
     const before = [read('agents/luce.yaml'), read('hosts/agents.json')];
-    // A hand-written secrets.nix that ignores agents.json: listing the secret cannot make a rule.
-    writeFileSync(join(dir, 'secrets/secrets.nix'), '{ "mail.age".publicKeys = [ ]; }\n');
+    // Rules built by an expression fleet cannot append to.
+    const built = 'let r = { "mail.age".publicKeys = [ ]; }; in r\n';
+    writeFileSync(join(dir, 'secrets/secrets.nix'), built);
     try {
       const r = fleet(['add', 'orphan', '--agents', 'luce'], { input: 'x' });
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/no rule for orphan\.age .*nothing was changed/);
-      expect([read('agents/luce.yaml'), read('hosts/agents.json')]).toEqual(before);
+      expect(r.stderr).toMatch(
+        /does not end with an attribute set.*"orphan\.age"\.publicKeys = \[ \.\.\. \];.*nothing was changed/,
+      );
+      expect([read('agents/luce.yaml'), read('hosts/agents.json'), read('secrets/secrets.nix')]).toEqual([
+        ...before,
+        built,
+      ]);
       expect(spawnSync('test', ['-e', join(dir, 'secrets/orphan.age')]).status).not.toBe(0);
     } finally {
       writeFileSync(join(dir, 'secrets/secrets.nix'), rules);
@@ -213,6 +279,12 @@ describe('fleet secrets', () => {
     const r = fleet(['edit', 'mail', '-i', admin], { editor: 'true' });
     expect(r.stdout).toMatch(/mail\.age unchanged; not re-encrypted/);
     expect(read('secrets/mail.age')).toBe(before);
+    const json = fleet(['edit', 'mail', '-i', admin, '--json'], { editor: 'true' });
+    expect(expectSchema(json.stdout, 'secrets-edit')).toMatchObject({
+      ok: true,
+      file: 'mail.age',
+      changed: false,
+    });
   });
 
   it('list shows state, agents and recipients', () => {
@@ -248,7 +320,8 @@ describe('fleet secrets', () => {
     rmSync(join(dir, 'secrets/hosts/luce.pub'));
     const r = fleet(['rekey', '--json', '-i', admin]);
     expect(r.status).toBe(1);
-    const summary = JSON.parse(r.stdout);
+    const summary = expectSchema(r.stdout, 'secrets-rekey');
+    expect(summary).toMatchObject({ ok: false, error: { code: 'failed' } });
     expect(summary.rekeyed).toEqual(['mail.age']);
     expect(summary.failed).toEqual([
       { file: 'locked.age', error: expect.stringMatching(/none of the 1 identities can decrypt it/) },
@@ -307,8 +380,8 @@ describe('fleet secrets', () => {
       join(dir, 'hosts/agents.json'),
       '{"agents":{"drago":{"secrets":["mail","db"]},"luce":{"secrets":["mail"]}}}',
     );
-    const r = fleet(['edit', 'db'], { editor: `sh -c 'printf s3cret > "$0"'` });
-    expect(r.stdout).toMatch(/wrote secrets\/db\.age for 2 recipient\(s\)/);
+    const r = fleet(['edit', 'db', '--json'], { editor: `sh -c 'printf s3cret > "$0"'` });
+    expect(expectSchema(r.stdout, 'secrets-edit')).toMatchObject({ file: 'db.age', changed: true });
     expect(ageDecrypt(drago, 'db.age')).toBe('s3cret');
     expect(ageDecrypt(luce, 'db.age')).toBeUndefined();
   });

@@ -6,6 +6,7 @@ import { regenerateAgentsJson } from '@agentfleet/app/nix-data';
 import { writeFileAtomic, writeFileAtomicSync as writeTextAtomic } from '@agentfleet/atomic-file';
 import { AGENTS_JSON_PATH, loadFleet } from '@agentfleet/core';
 import {
+  addRuleText,
   decryptSecret,
   encryptSecret,
   filesForRecipient,
@@ -14,15 +15,24 @@ import {
   type RekeySummary,
   readHeader,
   rekey,
+  type SecretRule,
+  SecretsError,
 } from '@agentfleet/secrets';
 import type { Command } from 'commander';
-import { parseDocument } from 'yaml';
 import { type CliContext, contextOf } from '../context.js';
 import { FleetError, UsageError, ValidationError } from '../errors.js';
 import { identityOption } from '../identity-option.js';
 import { printResult } from '../output.js';
 import { editPlaintext } from './secrets-edit.js';
-import { loadIdentities, readFleetRules, recipientNamer, ruleNameOf, secretsDirOf } from './secrets-files.js';
+import {
+  loadIdentities,
+  newRuleRecipients,
+  readFleetRules,
+  recipientNamer,
+  ruleNameOf,
+  secretsDirOf,
+} from './secrets-files.js';
+import { withSecretListed } from './secrets-yaml.js';
 import { formatTable } from './table.js';
 
 async function listAction(ctx: CliContext): Promise<void> {
@@ -111,7 +121,7 @@ async function rekeyAction(ctx: CliContext, opts: RekeyOptions): Promise<void> {
   if (summary.failed.length > 0) process.exitCode = 1;
 }
 
-async function editAction(ctx: CliContext, arg: string, opts: { identity: string[] }): Promise<void> {
+async function editAction(ctx: CliContext, arg: string, _opts: { identity: string[] }): Promise<void> {
   const rules = await readFleetRules(ctx);
   const name = ruleNameOf(ctx, arg, rules);
   const rule = rules[name];
@@ -150,13 +160,7 @@ function agentFilesWithSecret(ctx: CliContext, agents: string[], secret: string)
     if (!fleet.agents.some((a) => a.name === agent)) throw new UsageError(`no agent named '${agent}'`);
     const source = sources.find((s) => s.path === `agents/${agent}.yaml`);
     if (source === undefined) throw new UsageError(`agent '${agent}' has no agents/${agent}.yaml`);
-    const doc = parseDocument(source.text);
-    const current: unknown = doc.toJS()?.secrets;
-    if (!(Array.isArray(current) && current.includes(secret))) {
-      if (doc.has('secrets')) doc.addIn(['secrets'], secret);
-      else doc.set('secrets', [secret]);
-    }
-    return { path: source.path, text: doc.toString() };
+    return { path: source.path, text: withSecretListed(source.text, secret) };
   });
   const loaded = loadFleet(sources.map((s) => changed.find((c) => c.path === s.path) ?? s));
   if (!loaded.ok) throw new ValidationError(loaded.diagnostics);
@@ -169,6 +173,10 @@ async function addAction(ctx: CliContext, arg: string, opts: { agents: string })
     throw new UsageError(`'${arg}': a secret name is letters, digits, '.', '_', '-'`);
   const file = `${secret}.age`;
   const path = join(secretsDirOf(ctx), file);
+  if (!existsSync(join(secretsDirOf(ctx), 'secrets.nix')))
+    throw new UsageError(
+      'no secrets configured: secrets/secrets.nix does not exist; copy it, with hosts/keys.nix, from the agentfleet repository (or write agenix rules of your own), then run this again',
+    );
   if (existsSync(path))
     throw new UsageError(`secrets/${file} already exists; change it with: fleet secrets edit ${file}`);
   const agents = opts.agents
@@ -179,8 +187,10 @@ async function addAction(ctx: CliContext, arg: string, opts: { agents: string })
   const { changed, fleet } = agentFilesWithSecret(ctx, agents, secret);
   const plaintext = await editPlaintext(file, new Uint8Array());
   // secrets.nix derives the new rule from the agents' files, so they are written before it is read;
-  // if no rule appears, they are put back as they were: a failed add leaves nothing behind.
-  const touched = [...changed.map((c) => c.path), AGENTS_JSON_PATH].map((rel) => join(ctx.dir, rel));
+  // a hand-written secrets.nix gets the rule added as a line of its own. Whatever goes wrong, every
+  // file is put back as it was: a failed add leaves nothing behind.
+  const rulesFile = join(secretsDirOf(ctx), 'secrets.nix');
+  const touched = [...changed.map((c) => join(ctx.dir, c.path)), join(ctx.dir, AGENTS_JSON_PATH), rulesFile];
   const before = touched.map((p) => (existsSync(p) ? readFileSync(p, 'utf8') : undefined));
   const restore = () =>
     touched.forEach((p, i) => {
@@ -188,28 +198,22 @@ async function addAction(ctx: CliContext, arg: string, opts: { agents: string })
       if (text === undefined) rmSync(p, { force: true });
       else writeTextAtomic(p, text);
     });
+  const noRecipients = () =>
+    new FleetError(
+      `secrets/secrets.nix gives ${file} no recipients: no admin key and no agent host key yet; nothing was changed`,
+      'add your SSH public key as secrets/admins/<you>.pub (e.g. cp ~/.ssh/id_ed25519.pub secrets/admins/$USER.pub), then run this again',
+    );
   try {
-    for (const c of changed) writeTextAtomic(join(ctx.dir, c.path), c.text);
-    regenerateAgentsJson(ctx, fleet);
-    const rule = (
-      await readFleetRules(ctx).catch((err: unknown) => {
-        restore();
-        throw err;
-      })
-    )[file];
-    if (rule === undefined) {
+    let rule: SecretRule | undefined;
+    try {
+      for (const c of changed) writeTextAtomic(join(ctx.dir, c.path), c.text);
+      regenerateAgentsJson(ctx, fleet);
+      rule = (await readFleetRules(ctx))[file];
+      if (rule === undefined) rule = await addRule(ctx, rulesFile, file, agents, noRecipients);
+      if (rule.publicKeys.length === 0) throw noRecipients();
+    } catch (err) {
       restore();
-      throw new FleetError(
-        `secrets/secrets.nix has no rule for ${file} even after listing it for ${agents.join(', ')}; nothing was changed`,
-      );
-    }
-    if (rule.publicKeys.length === 0) {
-      // A new fleet has no admin key yet: nobody (not even its author) could ever decrypt this.
-      restore();
-      throw new FleetError(
-        `secrets/secrets.nix gives ${file} no recipients: no admin key and no agent host key yet; nothing was changed`,
-        'add your SSH public key as secrets/admins/<you>.pub (e.g. cp ~/.ssh/id_ed25519.pub secrets/admins/$USER.pub), then run this again',
-      );
+      throw err;
     }
     await writeFileAtomic(
       path,
@@ -228,6 +232,39 @@ async function addAction(ctx: CliContext, arg: string, opts: { agents: string })
   } finally {
     plaintext.fill(0);
   }
+}
+
+/**
+ * A hand-written secrets.nix (a literal attribute set, as in agenix's README) has no rule for a new
+ * secret until one is written: one line with the admins' and the agents' recorded keys, the rest
+ * of the file untouched, then read back through nix-instantiate to prove it says that.
+ */
+async function addRule(
+  ctx: CliContext,
+  rulesFile: string,
+  file: string,
+  agents: string[],
+  noRecipients: () => Error,
+): Promise<SecretRule> {
+  const keys = newRuleRecipients(ctx, agents);
+  if (keys.length === 0) throw noRecipients();
+  let text: string;
+  try {
+    text = addRuleText(readFileSync(rulesFile, 'utf8'), file, keys);
+  } catch (err) {
+    if (err instanceof SecretsError) throw new FleetError(`${err.message}; nothing was changed`);
+    throw err;
+  }
+  writeTextAtomic(rulesFile, text);
+  const rule = (await readFleetRules(ctx))[file];
+  if (rule === undefined || JSON.stringify(rule.publicKeys) !== JSON.stringify(keys)) {
+    throw new FleetError(
+      `secrets/secrets.nix does not give ${file} the keys fleet added for it (it evaluates to ${JSON.stringify(rule?.publicKeys ?? null)}); nothing was changed`,
+      `add it yourself: "${file}".publicKeys = [ ... ];`,
+    );
+  }
+  ctx.log.info({ file: 'secrets/secrets.nix', rule: file }, 'rule added');
+  return rule;
 }
 
 export function registerSecrets(program: Command): void {

@@ -27,8 +27,8 @@ export function registerUp(program: Command): void {
     .option('-c, --concurrency <n>', 'agents brought up at once', positiveInt, 4)
     .option('--no-provision', 'stop at "ssh ready": no nixos-rebuild, host-key capture or rekey')
     .option(
-      '--pregenerate-host-keys',
-      'for agents without a disk yet: make the SSH host key here, pin it and hand it to the guest via fw_cfg, so provisioning needs one nixos-rebuild',
+      '--no-pregenerate-host-keys',
+      'let new agents make their own SSH host key at first boot (pinned at first contact; provisioning then needs two nixos-rebuilds), for a base image without the fw_cfg hand-over (hosts/common/host-key.nix). By default, for each new agent on this machine, fleet makes the key here, pins it and hands it to the guest via fw_cfg',
     )
     .option(
       '--rebase',
@@ -43,7 +43,7 @@ export function registerUp(program: Command): void {
         opts: {
           concurrency: number;
           provision: boolean;
-          pregenerateHostKeys?: boolean;
+          pregenerateHostKeys: boolean;
           rebase?: boolean;
           yes?: boolean;
           buildOn?: BuildOn;
@@ -61,7 +61,7 @@ export function registerUp(program: Command): void {
           dryRun: false,
           concurrency: opts.concurrency,
           provision: opts.provision,
-          pregenerateHostKeys: opts.pregenerateHostKeys === true,
+          pregenerateHostKeys: opts.pregenerateHostKeys,
           ...(rebase && { before: rebase }),
           ...(opts.buildOn && { buildOn: opts.buildOn }),
         });

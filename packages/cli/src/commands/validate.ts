@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { readFleet, readLedger } from '@agentfleet/app/fleet-files';
 import { isLocalUri } from '@agentfleet/app/host-snapshot';
 import { agentsJsonDiagnostics } from '@agentfleet/app/nix-data';
+import { shareDirs } from '@agentfleet/app/share-dirs';
 import { hostFitDiagnostics } from '@agentfleet/core/host-fit';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
@@ -19,7 +20,11 @@ export function registerValidate(program: Command): void {
       // Agents on this machine must also fit its CPUs; remote hosts are checked by `allocate`.
       const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].filter(isLocalUri);
       const misfits = uris.flatMap((uri) => hostFitDiagnostics(fleet, { uri, cpus: availableParallelism() }));
-      const problems = [...misfits, ...agentsJsonDiagnostics(ctx, fleet)];
+      const problems = [
+        ...misfits,
+        ...agentsJsonDiagnostics(ctx, fleet),
+        ...shareDirs(ctx.dir, fleet).diagnostics,
+      ];
       if (problems.length > 0) throw new ValidationError(problems);
       const names = fleet.agents.map((a) => a.name);
       printResult(ctx, `ok: ${names.length} agent(s): ${names.join(', ')}`, { ok: true, agents: names });

@@ -1,4 +1,5 @@
 import { expandPath, LEDGER_FILE, readFleet, readLedger } from '@agentfleet/app/fleet-files';
+import { shareDirs } from '@agentfleet/app/share-dirs';
 import type { DomainType, HostFacts, NetworkMode, PortForward } from '@agentfleet/core';
 import { domainXml } from '@agentfleet/core/domain-xml';
 import { reservedCoresOn } from '@agentfleet/core/hosts';
@@ -69,6 +70,7 @@ export function registerXml(program: Command): void {
           allocation,
           choice,
           reservedCoresOn(fleet.config, spec.libvirtUri),
+          shareDirs(ctx.dir, fleet).dirs,
         ),
         domainName: domainName(name, fleet.config.domainPrefix),
         // The fleet's identity once it has one (the first `up`/`add`/`allocate` records it).

@@ -31,6 +31,7 @@ describe('agentsJson', () => {
       'git',
       'mail',
       'secrets',
+      'shares',
       'shellAliases',
       'sudo',
       'tailscale',
@@ -66,6 +67,14 @@ describe('agentsJson', () => {
     expect(parsed.agents.x.tailscale).toEqual({ authKeySecret: null, loginServer: null, tags: [] });
     expect(parsed.agents.x.sudo).toBe(false);
     expect(parsed.agents.x.shellAliases).toEqual({});
+    expect(parsed.agents.x.shares).toEqual([]);
+  });
+
+  it('writes shares as the guest mounts them: tag, mount point, mode; never the host directory', () => {
+    const shares = [{ source: '/home/u/secret-path', tag: 'p', target: '/mnt/p', readOnly: true }];
+    const text = agentsJson([{ ...drago, shares }]);
+    expect(JSON.parse(text).agents.drago.shares).toEqual([{ readOnly: true, tag: 'p', target: '/mnt/p' }]);
+    expect(text).not.toContain('secret-path');
   });
 
   it('writes the seed options an agent sets: sudo, aliases (sorted), mail servers, tailscale login server', () => {

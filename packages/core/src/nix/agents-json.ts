@@ -21,6 +21,8 @@ export interface NixAgentInput {
   shellAliases?: Record<string, string>;
   /** Names of secrets (secrets/<name>.age) the agent may decrypt. */
   secrets: string[];
+  /** virtiofs shares the guest mounts (the host directories stay out of the flake). */
+  shares?: { tag: string; target: string; readOnly: boolean }[];
 }
 
 /** Repo-relative path of the generated file. */
@@ -42,6 +44,7 @@ type AgentEntry = {
     smtp: MailServerEntry;
   } | null;
   secrets: string[];
+  shares: { readOnly: boolean; tag: string; target: string }[];
   shellAliases: Record<string, string>;
   sudo: boolean;
   tailscale: { authKeySecret: string | null; loginServer: string | null; tags: string[] } | null;
@@ -76,6 +79,7 @@ function entry(agent: NixAgentInput): AgentEntry {
         }
       : null,
     secrets: [...secrets].sort(),
+    shares: (agent.shares ?? []).map((s) => ({ readOnly: s.readOnly, tag: s.tag, target: s.target })),
     shellAliases: sortedRecord(agent.shellAliases),
     sudo: agent.sudo ?? false,
     tailscale: agent.tailscale

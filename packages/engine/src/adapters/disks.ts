@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, link, open, realpath, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { BaseIdentity, DiskInfo, DiskRequest, Disks } from '@agentfleet/core';
+import { partialDiskOf } from '../paths.js';
 import { PRIVATE_FILE_MODE } from './state-dir.js';
 import { runTied } from './tied-child.js';
 
@@ -51,7 +51,7 @@ export class LocalDisks implements Disks {
   }
 
   async create(req: DiskRequest, onProgress: (done: number, total: number) => void): Promise<void> {
-    const tmp = join(dirname(req.path), `.${basename(req.path)}.partial`);
+    const tmp = partialDiskOf(req.path);
     await unlink(tmp).catch(() => {}); // leftover of a killed run: never trusted, rebuilt
     try {
       if (req.mode === 'overlay') await makeOverlay(req.base, tmp);

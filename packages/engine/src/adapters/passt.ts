@@ -1,15 +1,30 @@
 // The `network: isolated` helper: one passt per agent, started by fleet on this machine.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { GuestNetworkSpec, GuestNetworks } from '@agentfleet/core';
+import type { GuestNetworkSpec, GuestNetworks, NetworkFirewallSetting } from '@agentfleet/core';
+import {
+  applyPasstFirewall,
+  CONFINED_SOCKET_DIR,
+  confinedSocketOf,
+  ensurePasstUser,
+  fleetKeyOf,
+  isConfinedSocketOfFleet,
+  prepareConfinedDir,
+  removePasstFirewall,
+} from './passt-firewall.js';
 
 export interface PasstOptions {
   /** The passt binary (Debian's `passt`). */
   binary?: string;
   /** How long passt may take to bind its socket. */
   readyTimeoutMs?: number;
+  /**
+   * `networkFirewall` on: passt runs as PASST_USER behind the fleet's nftables table (root only).
+   * Off: passt runs as fleet's own user and reaches whatever the host reaches but its loopback.
+   */
+  confine?: boolean;
 }
 
 /** passt's log beside its socket: its start-up report and whatever it says when it fails. */
@@ -24,10 +39,24 @@ export const passtLogOf = (socketPath: string) => join(dirname(socketPath), 'pas
 export class PasstNetworks implements GuestNetworks {
   private readonly binary: string;
   private readonly readyTimeoutMs: number;
+  private readonly confine: boolean;
+  /**
+   * Table changes and confined starts of this process, one at a time: a stop that finds no
+   * confined passt left must not remove the table under a start that has installed it but whose
+   * passt is not yet visible. (Runs of one fleet are serialised by its lock; fleets have own tables.)
+   */
+  private firewallQueue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: PasstOptions = {}) {
     this.binary = opts.binary ?? 'passt';
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
+    this.confine = opts.confine ?? false;
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.firewallQueue.then(work, work);
+    this.firewallQueue = next.catch(() => undefined);
+    return next;
   }
 
   async prepareDir(dir: string): Promise<void> {
@@ -38,10 +67,37 @@ export class PasstNetworks implements GuestNetworks {
   }
 
   async ensure(spec: GuestNetworkSpec): Promise<void> {
-    if ((await passtPids(spec.socketPath)).length > 0) return;
+    if (!this.confine) return this.start(spec);
+    if (process.getuid?.() !== 0)
+      throw new Error(
+        `passt for agent ${spec.agent}: networkFirewall: on needs fleet to run as root (it adds an nftables table ` +
+          'and runs passt as its own system user); run fleet as root, or set networkFirewall: off in fleet.yaml',
+      );
+    await this.serially(async () => {
+      const id = await ensurePasstUser();
+      // Also when passt already runs: a table removed by hand is back before the guest's next connection.
+      await applyPasstFirewall(fleetKeyOf(spec.socketPath), id);
+      await prepareConfinedDir(id);
+      await this.start(spec, id).catch(async (err) => {
+        await removeUnusedFirewall(fleetKeyOf(spec.socketPath));
+        throw err;
+      });
+    });
+  }
+
+  private async start(spec: GuestNetworkSpec, confinedAs?: { uid: number; gid: number }): Promise<void> {
+    const bindPath = confinedAs ? confinedSocketOf(spec.socketPath) : spec.socketPath;
+    const running = await passtProcesses(spec.socketPath);
+    if (running.length > 0) {
+      // A run killed between passt's bind and the link left a confined passt QEMU cannot find.
+      if (running.some((p) => p.socket === confinedSocketOf(spec.socketPath)))
+        await linkSocket(confinedSocketOf(spec.socketPath), spec.socketPath);
+      return;
+    }
     await this.prepareDir(dirname(spec.socketPath));
     // A socket file left by a passt that died would make the new one fail to bind.
     await rm(spec.socketPath, { force: true });
+    await rm(bindPath, { force: true });
     const log = openSync(passtLogOf(spec.socketPath), 'w', 0o600);
     const args = [
       '--foreground',
@@ -50,15 +106,17 @@ export class PasstNetworks implements GuestNetworks {
       '--no-map-gw',
       '--ipv4-only',
       '--socket',
-      spec.socketPath,
+      bindPath,
       '--tcp-ports',
       `127.0.0.1/${spec.sshPort}:22`,
       '--udp-ports',
       'none',
       // passt drops root to `nobody` before it binds its socket, which then cannot enter a 0700
-      // directory of root's: it runs as fleet's own user, confined by its own sandbox.
+      // directory of root's: unconfined, it runs as fleet's own user, in its own sandbox.
       '--runas',
-      `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
+      confinedAs
+        ? `${confinedAs.uid}:${confinedAs.gid}`
+        : `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
     ];
     let exited: string | undefined;
     try {
@@ -67,28 +125,29 @@ export class PasstNetworks implements GuestNetworks {
         exited = `cannot run ${this.binary} (${err.message}): install the passt package`;
       });
       child.on('exit', (code, signal) => {
-        exited ??= `passt exited (${code ?? signal}) before binding ${spec.socketPath}`;
+        exited ??= `passt exited (${code ?? signal}) before binding ${bindPath}`;
       });
       child.unref();
     } finally {
       closeSync(log);
     }
     const deadline = Date.now() + this.readyTimeoutMs;
-    while (!(await isSocket(spec.socketPath))) {
+    while (!(await isSocket(bindPath))) {
       if (exited !== undefined || Date.now() > deadline) {
-        await this.stop(spec.socketPath);
+        await this.kill(spec.socketPath);
         const said = (await readFile(passtLogOf(spec.socketPath), 'utf8').catch(() => ''))
           .split('\n')
           .filter((l) => l.trim() !== '' && !l.startsWith('Failed to send'))
           .slice(-5)
           .join('\n  ');
         throw new Error(
-          `passt for agent ${spec.agent}: ${exited ?? `no socket at ${spec.socketPath} after ${this.readyTimeoutMs} ms`}` +
+          `passt for agent ${spec.agent}: ${exited ?? `no socket at ${bindPath} after ${this.readyTimeoutMs} ms`}` +
             (said ? `\n  ${said}` : ''),
         );
       }
       await new Promise((r) => setTimeout(r, 20));
     }
+    if (confinedAs) await linkSocket(bindPath, spec.socketPath);
   }
 
   async isRunning(socketPath: string): Promise<boolean> {
@@ -96,6 +155,12 @@ export class PasstNetworks implements GuestNetworks {
   }
 
   async stop(socketPath: string): Promise<void> {
+    await this.kill(socketPath);
+    // The fleet's table goes with its last confined passt (also one a crashed run left).
+    if (process.getuid?.() === 0) await this.serially(() => removeUnusedFirewall(fleetKeyOf(socketPath)));
+  }
+
+  private async kill(socketPath: string): Promise<void> {
     const pids = await passtPids(socketPath);
     for (const pid of pids) signal(pid, 'SIGTERM');
     const deadline = Date.now() + 3000;
@@ -107,7 +172,25 @@ export class PasstNetworks implements GuestNetworks {
       await new Promise((r) => setTimeout(r, 20));
     }
     await rm(socketPath, { force: true });
+    await rm(confinedSocketOf(socketPath), { force: true });
   }
+}
+
+async function removeUnusedFirewall(fleetKey: string): Promise<void> {
+  const confined = await passtSockets();
+  if (confined.some((s) => isConfinedSocketOfFleet(s, fleetKey))) return;
+  await removePasstFirewall(fleetKey);
+}
+
+/** `networkFirewall` as this process applies it: `auto` confines passt when fleet runs as root. */
+export const passtConfined = (setting: NetworkFirewallSetting) =>
+  setting === 'on' || (setting === 'auto' && process.getuid?.() === 0);
+
+/** QEMU joins the path in its domain XML, in the state dir: a link to where the confined passt bound. */
+async function linkSocket(target: string, path: string): Promise<void> {
+  if ((await readlink(path).catch(() => undefined)) === target) return;
+  await rm(path, { force: true });
+  await symlink(target, path);
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
@@ -143,8 +226,25 @@ export async function passtSshPort(socketPath: string): Promise<number | undefin
   return undefined;
 }
 
-async function passtProcesses(socketPath: string): Promise<{ pid: number; argv: string[] }[]> {
-  const found: { pid: number; argv: string[] }[] = [];
+/** The passts serving socketPath, bound there or (confined) at its path in CONFINED_SOCKET_DIR. */
+async function passtProcesses(socketPath: string): Promise<PasstProcess[]> {
+  const paths = [socketPath, confinedSocketOf(socketPath)];
+  return (await allPassts()).filter((p) => paths.includes(p.socket));
+}
+
+/** Sockets of the live confined passts (of every fleet). */
+async function passtSockets(): Promise<string[]> {
+  return (await allPassts()).map((p) => p.socket).filter((s) => s.startsWith(`${CONFINED_SOCKET_DIR}/`));
+}
+
+interface PasstProcess {
+  pid: number;
+  argv: string[];
+  socket: string;
+}
+
+async function allPassts(): Promise<PasstProcess[]> {
+  const found: PasstProcess[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const argv = await readFile(`/proc/${entry}/cmdline`, 'utf8').then(
@@ -153,8 +253,8 @@ async function passtProcesses(socketPath: string): Promise<{ pid: number; argv: 
     );
     if (!basename(argv[0] ?? '').startsWith('passt')) continue;
     const at = argv.findIndex((a) => a === '--socket' || a === '-s');
-    if (at >= 0 && argv[at + 1] === socketPath && !(await isZombie(entry)))
-      found.push({ pid: Number(entry), argv });
+    const socket = at >= 0 ? argv[at + 1] : undefined;
+    if (socket && !(await isZombie(entry))) found.push({ pid: Number(entry), argv, socket });
   }
   return found;
 }
