@@ -9,7 +9,8 @@
         "native/domain_stats.cc",
         "native/errors.cc",
         "native/event_loop.cc",
-        "native/lifecycle_events.cc"
+        "native/lifecycle_events.cc",
+        "native/storage.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "cflags!": ["-fno-exceptions"],

@@ -82,6 +82,11 @@ export class HostAccess {
     return (await this.sshJumps()).dial(await this.requireJump(uri), host, port, timeoutMs);
   }
 
+  /** A connection to the unix socket at `path` on `uri`'s host. */
+  async dialUnix(uri: string, path: string, timeoutMs?: number): Promise<Duplex> {
+    return (await this.sshJumps()).dialUnix(await this.requireJump(uri), path, timeoutMs);
+  }
+
   /** stdout of a command on `uri`'s host. */
   async run(uri: string, command: string): Promise<string> {
     return (await this.sshJumps()).run(await this.requireJump(uri), command);

@@ -2,7 +2,6 @@ import { domainName, publicKeyLine } from '@agentfleet/core';
 import {
   FileHostKeyStore,
   JsonStateStore,
-  LocalDisks,
   ResetRefusedError,
   resetAgentDisk,
   sshUserOf,
@@ -11,6 +10,7 @@ import {
 import { type LibvirtHypervisor, LibvirtSnapshots } from '@agentfleet/libvirt';
 import { publicKeyOfPrivateKey } from '@agentfleet/ssh';
 import { UsageError } from './errors.js';
+import { HostDisks } from './host-disks.js';
 import { agentConnector } from './provisioning.js';
 import type { Runtime } from './runtime.js';
 
@@ -32,7 +32,7 @@ export async function resetDisks(
         {
           hypervisor: hv,
           snapshots: new LibvirtSnapshots(hv.connection),
-          disks: new LocalDisks(),
+          disks: new HostDisks(rt.connections, () => rt.run.ledger.fleetId),
           state: new JsonStateStore(stateFile(rt.stateDir)),
           connector: agentConnector(rt),
           stateDir: rt.stateDir,
@@ -40,7 +40,7 @@ export async function resetDisks(
           publicKeyOf: (k) => publicKeyLine(publicKeyOfPrivateKey(k)),
           sudo: sshUserOf(rt.run, agent) !== 'root',
         },
-        { agent: name, domain: domainName(name, rt.fleet.config.domainPrefix) },
+        { agent: name, domain: domainName(name, rt.fleet.config.domainPrefix), uri: agent.libvirtUri },
       );
       onReset(name, r);
     } catch (err) {

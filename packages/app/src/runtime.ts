@@ -27,7 +27,6 @@ import {
   type FleetRun,
   findOrphans,
   JsonStateStore,
-  LocalDisks,
   listensOnLoopback,
   lockFile,
   PasstNetworks,
@@ -43,6 +42,7 @@ import { Connections } from './connections.js';
 import { type AppContext, warn } from './context.js';
 import { noAgentNamed, ValidationError } from './errors.js';
 import { expandPath, LEDGER_FILE, readFleet, readLedger } from './fleet-files.js';
+import { HostDisks } from './host-disks.js';
 import { hostSnapshotWithDomains, isLocalUri, withListenerHolders } from './host-snapshot.js';
 import { regenerateAgentsJson } from './nix-data.js';
 import { shareDirs } from './share-dirs.js';
@@ -264,7 +264,7 @@ export function engineDeps(
 ): EngineDeps {
   return {
     connect: rt.connections.connect,
-    disks: new LocalDisks(),
+    disks: new HostDisks(rt.connections, () => rt.run.ledger.fleetId),
     state: new JsonStateStore(stateFile(rt.stateDir)),
     // ssh2 loads when an agent first waits for SSH: `plan` and `status` never load it.
     readiness: {

@@ -191,14 +191,18 @@ describe('allocate', () => {
 
   it('allocates per host and keeps recorded entries of hosts without a snapshot', () => {
     const remote = 'qemu+ssh://big/session';
-    const fleet = fleetOf({ a: '', b: `libvirtUri: ${remote}` });
+    const fleet = fleetOf({ a: '', b: `libvirtUri: ${remote}\nnetwork: none` });
     const both = reread(value(allocate(undefined, fleet, [host(), host({ uri: remote })])));
     expect(both.hosts[remote]?.b).toMatchObject({ sshPort: 2223, spicePort: 5900, cores: [1, 2] });
     expect(both.hosts[URI]?.a).toMatchObject({ sshPort: 2223, spicePort: 5900, cores: [1, 2] });
-    const later = fleetOf({ a: '', b: `libvirtUri: ${remote}`, c: `libvirtUri: ${remote}` });
-    expect(value(allocate(both, fleetOf({ a: '', b: `libvirtUri: ${remote}` }), host())).hosts).toEqual(
-      both.hosts,
-    );
+    const later = fleetOf({
+      a: '',
+      b: `libvirtUri: ${remote}\nnetwork: none`,
+      c: `libvirtUri: ${remote}\nnetwork: none`,
+    });
+    expect(
+      value(allocate(both, fleetOf({ a: '', b: `libvirtUri: ${remote}\nnetwork: none` }), host())).hosts,
+    ).toEqual(both.hosts);
     expect(messages(allocate(both, later, host()))).toEqual([
       'agents/c.yaml:1:1: vcpus: cannot allocate agent c: no snapshot of host qemu+ssh://big/session (is it reachable?)',
     ]);

@@ -10,7 +10,8 @@ import { placeAgents, recordedPlacements } from './placement.js';
 
 const A = 'qemu:///system';
 const B = 'qemu+ssh://root@10.216.0.2/system';
-const HOSTS = `hosts:\n  alpha: { uri: '${A}' }\n  beta: { uri: '${B}', reservedCores: [] }\n`;
+// No passt on remote hosts yet: their agents use `network: none`.
+const HOSTS = `network: none\nhosts:\n  alpha: { uri: '${A}' }\n  beta: { uri: '${B}', reservedCores: [] }\n`;
 
 function snap(uri: string, cpus: number, memoryMiB: number, over: Partial<HostSnapshot> = {}): HostSnapshot {
   return { uri, cpus, memoryMiB, listeningPorts: [], domains: [], ...over };

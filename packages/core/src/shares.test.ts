@@ -29,10 +29,11 @@ describe('shares in agent YAML', () => {
 
   it('need the system libvirt on this machine: a session or a remote host is refused by name', () => {
     for (const uri of ['qemu:///session', 'qemu+ssh://root@h/system']) {
-      expect(problems('  - { source: /srv/a, target: /mnt/a }\n', uri)).toEqual([
+      // (A remote host also gets the isolated-network refusal; the shares one is what this case is about.)
+      expect(problems('  - { source: /srv/a, target: /mnt/a }\n', uri)).toContain(
         `agents/x.yaml:4:3: shares: shares use virtiofs, which libvirt starts as root on this machine: the agent's ` +
           `libvirt URI must be qemu:///system, not ${uri} (set libvirtUri: qemu:///system, or remove shares)`,
-      ]);
+      );
     }
   });
 

@@ -9,7 +9,7 @@ describe('libvirtUriProblem', () => {
     'test:///default',
     'qemu+unix:///system?socket=/run/libvirt/libvirt-sock',
     'qemu+ssh://root@10.213.0.2/system?keyfile=/k/id&known_hosts=/k/kh&no_tty=1',
-    'qemu+libssh://u@host:2222/system?known_hosts_verify=normal&sshauth=privkey',
+    'qemu+libssh2://u@host:2222/system?known_hosts_verify=normal&sshauth=privkey',
     'qemu+libssh2://host/system',
     'qemu+tls://host.example.org/system?pkipath=/etc/pki/x&no_verify=0',
     'qemu://host.example.org/system',
@@ -29,8 +29,8 @@ describe('libvirtUriProblem', () => {
     ['qemu+ssh://host/system?proxy=netcat', /runs netcat/],
     ['qemu+tls://host/system?no_verify=1', /turns off verification/],
     ['qemu+tls://host/system?no_sanity=1', /sanity checks/],
-    ['qemu+libssh://host/system?known_hosts_verify=ignore', /accepts an unknown or changed SSH host key/],
-    ['qemu+libssh://host/system?known_hosts_verify=auto', /accepts an unknown or changed SSH host key/],
+    ['qemu+libssh2://host/system?known_hosts_verify=ignore', /accepts an unknown or changed SSH host key/],
+    ['qemu+libssh2://host/system?known_hosts_verify=auto', /accepts an unknown or changed SSH host key/],
     ['qemu+ssh://host/system?name=qemu%2Bext:///system%3Fcommand%3D/x', /names an unsafe URI/],
     // libvirt decodes parameter names and matches them case-insensitively.
     ['qemu+ssh://host/system?comm%61nd=/tmp/x', /'command=\/tmp\/x'/],
@@ -40,6 +40,10 @@ describe('libvirtUriProblem', () => {
     ['qemu+ssh://-oProxyCommand=x/system', /not a plain user@host/],
     ['qemu+ssh://-oProxyCommand=x@host/system', /not a plain user@host/],
     ['qemu+rsh://host/system', /unknown transport '\+rsh'/],
+    [
+      'qemu+libssh://root@host/system?keyfile=/k',
+      /'\+libssh' crashes libvirt's client.*use \+libssh2 or \+ssh/,
+    ],
   ])('refuses %s', (uri, why) => {
     expect(libvirtUriProblem(uri)).toMatch(why);
   });
@@ -55,6 +59,19 @@ describe('URI rules in the fleet files', () => {
     expect(r.ok).toBe(false);
     const lines = r.ok ? [] : r.diagnostics.map((d) => `${d.file}:${d.line}:${d.path}`);
     expect(lines).toEqual(['agents/a.yaml:2:libvirtUri', 'agents/fleet.yaml:1:libvirtUri']);
+  });
+  it('refuses a host over the libssh transport, naming the transport to use instead', () => {
+    const r = loadFleet([
+      {
+        path: 'agents/fleet.yaml',
+        text: "hosts:\n  there: { uri: 'qemu+libssh://root@10.0.0.2/system?keyfile=/k' }\n",
+      },
+      { path: 'agents/a.yaml', text: 'git: { email: a@x.org }\n' },
+    ]);
+    expect(r.ok).toBe(false);
+    const d = r.ok ? undefined : r.diagnostics[0];
+    expect(`${d?.file}:${d?.line}:${d?.path}`).toBe('agents/fleet.yaml:2:hosts.there.uri');
+    expect(d?.message).toMatch(/'\+libssh' crashes libvirt's client .*use \+libssh2 or \+ssh/);
   });
   it('allows exactly the URIs fleet.yaml opts into', () => {
     const files = (extra: string) => [

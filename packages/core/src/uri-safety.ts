@@ -8,9 +8,10 @@
 
 /**
  * Transports that only carry libvirt's protocol over a channel libvirt verifies (or a local
- * socket). `ext` runs `command=`; `tcp` is unencrypted and unauthenticated.
+ * socket). `ext` runs `command=`; `tcp` is unencrypted and unauthenticated; `libssh` is refused
+ * below for what its client does to the process.
  */
-const SAFE_TRANSPORTS = new Set(['', 'unix', 'tls', 'ssh', 'libssh', 'libssh2']);
+const SAFE_TRANSPORTS = new Set(['', 'unix', 'tls', 'ssh', 'libssh2']);
 const SSH_TRANSPORTS = new Set(['ssh', 'libssh', 'libssh2']);
 
 type ParamCheck = (value: string, transport: string) => string | undefined;
@@ -69,9 +70,13 @@ export function libvirtUriProblem(uri: string): string | undefined {
   if (!SAFE_TRANSPORTS.has(transport)) {
     return transport === 'ext'
       ? "transport '+ext' runs an external program to connect"
-      : transport === 'tcp'
-        ? "transport '+tcp' is unencrypted and unauthenticated; use +tls or +ssh"
-        : `unknown transport '+${transport}'`;
+      : transport === 'libssh'
+        ? // libvirt 9.0's libssh client quits a GLib main loop it already freed (GLib-CRITICAL
+          // g_main_loop_quit on every `fleet up`/`destroy` here; a SIGSEGV when the memory is reused).
+          "transport '+libssh' crashes libvirt's client (a use-after-free in its event loop); use +libssh2 or +ssh"
+        : transport === 'tcp'
+          ? "transport '+tcp' is unencrypted and unauthenticated; use +tls or +ssh"
+          : `unknown transport '+${transport}'`;
   }
   // ssh gets the user and host as arguments: one starting with '-' would be read as an option.
   const [userPart, hostPart] = authority.includes('@')

@@ -10,13 +10,14 @@ import {
   domainProjection,
   domainXml,
   type Hypervisor,
+  isLocalUri,
   reservedCoresOn,
   specHash,
 } from '@agentfleet/core';
 import { agentDomain, type FleetRun, fleetIdentity, selectedAgents } from './fleet-run.js';
 import { chooseForHost, type HostChoice } from './host-choice.js';
 import type { EngineLog } from './log.js';
-import { agentConsoleLog, agentDisk, agentPasstSocket, agentSpiceSocket } from './paths.js';
+import { agentConsoleLog, agentDisk, agentDiskOn, agentPasstSocket, agentSpiceSocket } from './paths.js';
 import { HOST_KEY_FWCFG, type HostKeyStore } from './provision/pregenerated-key.js';
 
 export class UnsupportedNetworkError extends Error {
@@ -58,6 +59,7 @@ export async function desiredAgents(
         choice,
         reservedCoresOn(run.fleet.config, agent.libvirtUri),
         run.shareDirs,
+        fleetIdentity(run).id,
       ),
       domainName: domain,
       fleet: fleetIdentity(run),
@@ -98,6 +100,7 @@ export function agentDomainInput(
   choice: HostChoice,
   reservedCores?: readonly number[],
   shareDirs?: Readonly<Record<string, string>>,
+  fleetId?: string,
 ): DomainXmlInput {
   const spiceSocket = agentSpiceSocket(stateDir, agent.name);
   checkSocketPath(spiceSocket);
@@ -105,7 +108,7 @@ export function agentDomainInput(
     agent.network === 'isolated'
       ? {
           mode: 'isolated',
-          socketPath: isolatedSocket(agent.libvirtUri, agent.name, agentPasstSocket(stateDir, agent.name)),
+          socketPath: isolatedSocket(agent, agentPasstSocket(stateDir, agent.name)),
         }
       : agent.network === 'open'
         ? { mode: 'open', portForward: choice.portForward }
@@ -117,7 +120,7 @@ export function agentDomainInput(
     network,
     spiceSocket,
     // A disk adopted by `fleet import` stays where it is.
-    diskPath: allocation.disk ?? agentDisk(stateDir, agent.name),
+    diskPath: allocation.disk ?? diskOf(stateDir, agent, fleetId),
     consoleLogPath: agentConsoleLog(stateDir, agent.name),
     ...(reservedCores !== undefined && { reservedCores }),
     ...domainShares(agent, shareDirs),
@@ -142,6 +145,17 @@ function domainShares(
   return { shares, virtiofsdReadOnly: VIRTIOFSD_READ_ONLY };
 }
 
+/** Where fleet makes the agent's disk: a remote host's disks are volumes of the fleet's pool, named by its id. */
+function diskOf(stateDir: string, agent: AgentSpec, fleetId: string | undefined): string {
+  if (isLocalUri(agent.libvirtUri)) return agentDisk(stateDir, agent.name);
+  if (fleetId === undefined) {
+    throw new NotAllocatedError(
+      `agent '${agent.name}' is on ${agent.libvirtUri}, where its disk is a volume of the fleet's pool, named by the fleet's id: run 'fleet allocate' first`,
+    );
+  }
+  return agentDiskOn(stateDir, fleetId, agent.libvirtUri, agent.name);
+}
+
 /** The state dir's paths end up in QEMU options (where ',' separates) and in sun_path. */
 function checkSocketPath(path: string): void {
   if (path.includes(',') || Buffer.byteLength(path) > SOCKET_PATH_MAX) {
@@ -152,15 +166,16 @@ function checkSocketPath(path: string): void {
 }
 
 /**
- * fleet starts the agent's passt on this machine, so `isolated` needs the libvirt host to be this
- * machine; a remote host would need passt started there (not done yet).
+ * fleet starts the agent's passt on this machine, so `isolated` needs the libvirt host to be this machine; a remote
+ * host would need passt started there (not done yet). The loader refuses agents that name a remote host; this
+ * catches one placed there by capacity. Never a silent fallback to a network that is not isolated.
  */
-function isolatedSocket(uri: string, agent: string, socket: string): string {
+function isolatedSocket(agent: AgentSpec, socket: string): string {
   checkSocketPath(socket);
-  if (/^[a-z0-9+.-]+:\/\/[^/]/.test(uri)) {
+  if (!isLocalUri(agent.libvirtUri)) {
     throw new UnsupportedNetworkError(
-      `agent '${agent}': network: isolated starts passt on this machine, but its libvirt host is ${uri}; ` +
-        `set network: none (or open, which lets the guest reach that host's loopback) for remote agents`,
+      `agent '${agent.name}': network: isolated starts passt on this machine, but its libvirt host is ${agent.libvirtUri}, where fleet cannot start it yet: ` +
+        `set network: open in ${agent.file} (the guest can then reach that host's loopback services), or network: none, or name a local host (host: ...)`,
     );
   }
   return socket;

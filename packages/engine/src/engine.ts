@@ -317,7 +317,7 @@ async function applyRemovalStep(
       return;
     case 'delete-disk':
       if (t.disk === undefined) return;
-      await deps.disks.remove(t.disk);
+      await deps.disks.remove(t.disk, t.uri);
       deleted.push(t.disk);
       return book.get(agent) ? book.forget(agent) : undefined;
     case 'delete-files':
@@ -339,8 +339,9 @@ async function applyStep(
   const agent = d.name;
   switch (step) {
     case 'create-disk':
-      await deps.disks.create({ path: d.disk.path, base: d.disk.base, mode: d.disk.mode }, (done, total) =>
-        deps.progress({ type: 'bytes', agent, done, total }),
+      await deps.disks.create(
+        { path: d.disk.path, base: d.disk.base, mode: d.disk.mode, uri: d.uri },
+        (done, total) => deps.progress({ type: 'bytes', agent, done, total }),
       );
       await removeAgentLogs(run.stateDir, agent);
       return book.update(agent, {

@@ -38,7 +38,7 @@ export async function observe(
       const summary = (await listing(d.uri)).get(d.domain);
       // The persistent definition is what the next boot uses, so drift is judged on it.
       const xml = summary ? await hv.domainXml(d.domain, { inactive: true }) : undefined;
-      const disk = await disks.inspect(d.disk.path);
+      const disk = await disks.inspect(d.disk.path, d.uri);
       const files = await existingAgentFiles(owner.stateDir, d.name, d.disk.path);
       const runtime = state.get(d.name);
       const actual: ActualAgent = {

@@ -1,7 +1,7 @@
 import { type Disks, domainMetadataOf, domainOwner, type Hypervisor, type Orphan } from '@agentfleet/core';
 import { existingAgentFiles } from './agent-files.js';
 import type { FleetRun } from './fleet-run.js';
-import { agentDisk } from './paths.js';
+import { agentDiskOn } from './paths.js';
 
 /**
  * Domains on the fleet's libvirt hosts whose metadata says this fleet (its id) defined them for
@@ -32,8 +32,8 @@ export async function findOrphans(
         const orphan: Orphan = { agent: owner.agent, domain: d.name, uri, state: d.state };
         if (disks) {
           // Only the disk fleet itself would have made for this agent, never a path read from the XML.
-          const disk = agentDisk(run.stateDir, owner.agent);
-          if ((await disks.inspect(disk)).exists) orphan.disk = disk;
+          const disk = agentDiskOn(run.stateDir, fleetId, uri, owner.agent);
+          if ((await disks.inspect(disk, uri)).exists) orphan.disk = disk;
           const files = await existingAgentFiles(run.stateDir, owner.agent).catch(() => []);
           orphan.files = files.filter((f) => f.what !== 'disk');
         }

@@ -1,10 +1,22 @@
 import { basename, dirname, join } from 'node:path';
 import { domainName } from '@agentfleet/core/model';
+import { isLocalUri } from '@agentfleet/core/ssh/host-ssh';
 
 /** Where an agent's files live in the state dir (names the seeds' ~/.agentvms layout used). */
 export const agentDisk = (stateDir: string, agent: string) => join(stateDir, `${domainName(agent)}.qcow2`);
 /** Where a disk is built before it gets its name: a run killed mid-copy leaves it (the next create discards it). */
 export const partialDiskOf = (disk: string) => join(dirname(disk), `.${basename(disk)}.partial`);
+/**
+ * The dir pool a fleet keeps its volumes in on a remote libvirt host (base image, agents' disks), named by the fleet:
+ * under the system daemon's images directory, as libvirt's own default pool is.
+ */
+export const fleetPool = (fleetId: string) => ({
+  name: `agentfleet-${fleetId}`,
+  path: `/var/lib/libvirt/images/agentfleet-${fleetId}`,
+});
+/** An agent's disk on the host `uri` names: a file in the state dir here, a volume of the fleet's pool there. */
+export const agentDiskOn = (stateDir: string, fleetId: string, uri: string, agent: string) =>
+  isLocalUri(uri) ? agentDisk(stateDir, agent) : join(fleetPool(fleetId).path, `${domainName(agent)}.qcow2`);
 export const agentConsoleLog = (stateDir: string, agent: string) =>
   join(stateDir, `${domainName(agent)}.console.log`);
 export const stateFile = (stateDir: string) => join(stateDir, 'state.json');
@@ -20,3 +32,6 @@ export const agentPasstSocket = (stateDir: string, agent: string) =>
   join(agentRunDir(stateDir, agent), 'passt.sock');
 export const agentSpiceSocket = (stateDir: string, agent: string) =>
   join(agentRunDir(stateDir, agent), 'spice.sock');
+/** This machine's end of `fleet spice`'s tunnel to a remote agent's display. */
+export const agentSpiceTunnel = (stateDir: string, agent: string) =>
+  join(agentRunDir(stateDir, agent), 'spice-tunnel.sock');

@@ -34,6 +34,8 @@ export interface ResetDeps {
 export interface ResetTarget {
   agent: string;
   domain: string;
+  /** The agent's libvirt host (its disk is a volume there when remote). */
+  uri?: string;
 }
 
 const sameKey = (a: string, b: string) =>
@@ -62,7 +64,7 @@ export async function resetAgentDisk(
   if (dom && isActive(dom.state)) await deps.hypervisor.destroy(t.domain);
   if (dom)
     for (const s of await deps.snapshots.list(t.domain)) await deps.snapshots.delete(t.domain, s.label);
-  await deps.disks.remove(rt.disk?.path ?? agentDisk(deps.stateDir, t.agent));
+  await deps.disks.remove(rt.disk?.path ?? agentDisk(deps.stateDir, t.agent), t.uri);
 
   const fresh = await deps.state.load();
   fresh.agents[t.agent] = { phase: 'declared', hostKey, updatedAt: new Date().toISOString() };

@@ -56,6 +56,19 @@ Napi::Function Connection::Define(Napi::Env env) {
           InstanceMethod<&Connection::RegisterLifecycleEvents>("registerLifecycleEvents"),
           InstanceMethod<&Connection::DeregisterEvent>("deregisterEvent"),
           InstanceMethod<&Connection::GetAllDomainStats>("getAllDomainStats"),
+          InstanceMethod<&Connection::StoragePoolInfo>("storagePoolInfo"),
+          InstanceMethod<&Connection::StoragePoolDefine>("storagePoolDefine"),
+          InstanceMethod<&Connection::StoragePoolBuild>("storagePoolBuild"),
+          InstanceMethod<&Connection::StoragePoolCreate>("storagePoolCreate"),
+          InstanceMethod<&Connection::StoragePoolRefresh>("storagePoolRefresh"),
+          InstanceMethod<&Connection::StoragePoolSetAutostart>("storagePoolSetAutostart"),
+          InstanceMethod<&Connection::StoragePoolDestroy>("storagePoolDestroy"),
+          InstanceMethod<&Connection::StoragePoolUndefine>("storagePoolUndefine"),
+          InstanceMethod<&Connection::StorageVolList>("storageVolList"),
+          InstanceMethod<&Connection::StorageVolInfo>("storageVolInfo"),
+          InstanceMethod<&Connection::StorageVolCreate>("storageVolCreate"),
+          InstanceMethod<&Connection::StorageVolDelete>("storageVolDelete"),
+          InstanceMethod<&Connection::StorageVolUpload>("storageVolUpload"),
       });
 }
 
@@ -87,15 +100,6 @@ Napi::Value Connection::Open(const Napi::CallbackInfo& info) {
       [](Napi::Env env, virConnectPtr& conn) -> Napi::Value {
         return NewInstance(env, std::make_shared<ConnState>(conn));
       });
-}
-
-template <typename T, typename Work, typename Done>
-Napi::Value Connection::Run(const Napi::CallbackInfo& info, const char* func, Work work, Done done) {
-  Napi::Env env = info.Env();
-  if (state_->closed) return Rejected(env, LvError::Binding(VIR_ERR_INVALID_CONN, func, "connection is closed"));
-  auto ref = std::make_shared<ConnRef>(state_->conn);
-  return Job<T>::Run(
-      env, [ref, work](T& out, LvError& err) { return work(ref->conn, out, err); }, done);
 }
 
 Napi::Value Connection::Close(const Napi::CallbackInfo& info) {

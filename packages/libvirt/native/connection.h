@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "handles.h"
+#include "job.h"
 
 namespace agentfleet {
 
@@ -48,9 +49,33 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value DeregisterEvent(const Napi::CallbackInfo& info);
   // domain_stats.cc
   Napi::Value GetAllDomainStats(const Napi::CallbackInfo& info);
+  // storage.cc
+  Napi::Value StoragePoolInfo(const Napi::CallbackInfo& info);
+  Napi::Value StoragePoolDefine(const Napi::CallbackInfo& info);
+  Napi::Value StoragePoolBuild(const Napi::CallbackInfo& info);
+  Napi::Value StoragePoolCreate(const Napi::CallbackInfo& info);
+  Napi::Value StoragePoolRefresh(const Napi::CallbackInfo& info);
+  Napi::Value StoragePoolSetAutostart(const Napi::CallbackInfo& info);
+  Napi::Value StoragePoolDestroy(const Napi::CallbackInfo& info);
+  Napi::Value StoragePoolUndefine(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolList(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolInfo(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolCreate(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolDelete(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolUpload(const Napi::CallbackInfo& info);
 
   std::shared_ptr<ConnState> state_;
 };
+
+// In the header: storage.cc and connection.cc both queue calls through it.
+template <typename T, typename Work, typename Done>
+Napi::Value Connection::Run(const Napi::CallbackInfo& info, const char* func, Work work, Done done) {
+  Napi::Env env = info.Env();
+  if (state_->closed) return Rejected(env, LvError::Binding(VIR_ERR_INVALID_CONN, func, "connection is closed"));
+  auto ref = std::make_shared<ConnRef>(state_->conn);
+  return Job<T>::Run(
+      env, [ref, work](T& out, LvError& err) { return work(ref->conn, out, err); }, done);
+}
 
 // Closes every connection and frees every domain handle still open in this environment.
 void CloseAllHandles(Napi::Env env);

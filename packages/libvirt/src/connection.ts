@@ -20,6 +20,7 @@ import { Domain } from './domain.js';
 import { allDomainStats, type DomainStatsRecord } from './domain-stats.js';
 import { libvirtError, withCallerStack } from './errors.js';
 import { type NativeConnection, type NativeNodeInfo, native } from './native.js';
+import { Storage } from './storage.js';
 
 native.setErrorFactory(libvirtError);
 
@@ -74,6 +75,11 @@ export async function open(uri?: string, opts: OpenOptions = {}): Promise<Connec
 export class Connection {
   /** @internal use open(). */
   constructor(private readonly native: NativeConnection) {}
+
+  /** Storage pools and volumes of this connection's host. */
+  get storage(): Storage {
+    return new Storage(this.native);
+  }
 
   /** virConnectGetURI: the canonical URI (local, no daemon round trip). */
   get uri(): string {

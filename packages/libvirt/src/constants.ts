@@ -188,12 +188,15 @@ export enum ErrorCode {
   SystemError = 38,
   Rpc = 39,
   NoDomain = 42,
+  NoStoragePool = 49,
+  NoStorageVol = 50,
   AuthFailed = 45,
   OperationInvalid = 55,
   ConfigUnsupported = 67,
   NoDomainSnapshot = 72,
   NoDomainMetadata = 80,
   OperationUnsupported = 84,
+  StorageVolExist = 90,
   XmlInvalidSchema = 92,
 }
 

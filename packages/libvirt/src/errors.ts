@@ -54,6 +54,19 @@ export class NoSuchSnapshotError extends LibvirtError {
   override name = 'NoSuchSnapshotError';
 }
 
+/** VIR_ERR_NO_STORAGE_POOL. */
+export class NoSuchStoragePoolError extends LibvirtError {
+  override name = 'NoSuchStoragePoolError';
+}
+/** VIR_ERR_NO_STORAGE_VOL. */
+export class NoSuchStorageVolError extends LibvirtError {
+  override name = 'NoSuchStorageVolError';
+}
+/** VIR_ERR_STORAGE_VOL_EXIST: a volume of that name is already in the pool (libvirt never overwrites it). */
+export class StorageVolExistsError extends LibvirtError {
+  override name = 'StorageVolExistsError';
+}
+
 const invalidConfigCodes = new Set<number>([
   ErrorCode.XmlError,
   ErrorCode.XmlDetail,
@@ -65,6 +78,8 @@ const invalidConfigCodes = new Set<number>([
 
 /** VIR_FROM_TEST (virErrorDomain). */
 const ERROR_DOMAIN_TEST_DRIVER = 12;
+/** VIR_FROM_STORAGE. */
+const ERROR_DOMAIN_STORAGE = 18;
 
 /** Picks the subclass for an error reported by the addon. */
 export function libvirtError(info: NativeErrorInfo): LibvirtError {
@@ -81,11 +96,29 @@ export function libvirtError(info: NativeErrorInfo): LibvirtError {
       return new OperationDeniedError(info);
     case ErrorCode.NoDomainSnapshot:
       return new NoSuchSnapshotError(info);
+    case ErrorCode.NoStoragePool:
+      return new NoSuchStoragePoolError(info);
+    case ErrorCode.NoStorageVol:
+      return new NoSuchStorageVolError(info);
+    case ErrorCode.StorageVolExist:
+      return new StorageVolExistsError(info, 'already-exists');
   }
   // libvirt reports a define whose name or UUID clashes with another domain as a generic
   // VIR_ERR_OPERATION_FAILED (virdomainobjlist.c); only the text tells it apart.
   if (info.code === ErrorCode.OperationFailed && /already (exists|defined) with uuid/.test(info.message)) {
     return new DomainExistsError(info, 'already-exists');
+  }
+  // A volume name already in the pool: the storage driver says VIR_ERR_STORAGE_VOL_EXIST on create but an internal
+  // error on a clone ("already in use"), the test driver a generic failure.
+  if (
+    (info.code === ErrorCode.OperationFailed &&
+      info.domain === ERROR_DOMAIN_TEST_DRIVER &&
+      /storage vol already exists/.test(info.message)) ||
+    (info.code === ErrorCode.InternalError &&
+      info.domain === ERROR_DOMAIN_STORAGE &&
+      /storage volume name '.*' already in use/.test(info.message))
+  ) {
+    return new StorageVolExistsError(info, 'already-exists');
   }
   // The test driver reports wrong-state requests as VIR_ERR_INTERNAL_ERROR where the QEMU driver
   // says VIR_ERR_OPERATION_INVALID; classify them alike so both pass one contract.

@@ -6,4 +6,6 @@ export * from './errors.js';
 export { probeKvm, probePasst } from './host-probes.js';
 export { LibvirtHypervisor } from './hypervisor.js';
 export { LibvirtSnapshots, snapshotInfo } from './snapshot-store.js';
+export { type PoolInfo, Storage, type UploadOptions, type VolumeInfo } from './storage.js';
 export { LibvirtUsage, sampleOf } from './usage-source.js';
+export { type FleetPool, VolumeDisks } from './volume-disks.js';

@@ -48,6 +48,29 @@ export interface NativeLifecycleEvent {
   detail: number;
 }
 
+export interface NativePoolInfo {
+  /** virStoragePoolState. */
+  state: number;
+  capacity: number;
+  allocation: number;
+  available: number;
+  active: boolean;
+  persistent: boolean;
+  autostart: boolean;
+  xml: string;
+}
+
+export interface NativeVolInfo {
+  name: string;
+  path: string;
+  key: string;
+  /** virStorageVolType. */
+  type: number;
+  capacity: number;
+  allocation: number;
+  xml: string;
+}
+
 export interface NativeConnection {
   close(): Promise<void>;
   isClosed(): boolean;
@@ -78,6 +101,31 @@ export interface NativeConnection {
     types: number,
     flags: number,
   ): Promise<{ name: string; uuid: string; params: Record<string, number | boolean | string> }[]>;
+  storagePoolInfo(name: string): Promise<NativePoolInfo>;
+  storagePoolDefine(xml: string, flags: number): Promise<string>;
+  storagePoolBuild(name: string, flags: number): Promise<void>;
+  storagePoolCreate(name: string, flags: number): Promise<void>;
+  storagePoolRefresh(name: string, flags: number): Promise<void>;
+  /** The flags argument is the autostart switch (1 on, 0 off). */
+  storagePoolSetAutostart(name: string, on: number): Promise<void>;
+  storagePoolDestroy(name: string): Promise<void>;
+  storagePoolUndefine(name: string): Promise<void>;
+  storageVolList(pool: string): Promise<string[]>;
+  storageVolInfo(pool: string, name: string): Promise<NativeVolInfo>;
+  storageVolCreate(
+    pool: string,
+    xml: string,
+    cloneFrom: string | null,
+    flags: number,
+  ): Promise<NativeVolInfo>;
+  storageVolDelete(pool: string, name: string, flags: number): Promise<void>;
+  storageVolUpload(
+    pool: string,
+    name: string,
+    file: string,
+    length: number,
+    onProgress: ((sent: number) => void) | null,
+  ): Promise<number>;
 }
 
 export interface NativeDomain {

@@ -48,6 +48,12 @@ export class SshJumps {
     return shell.forwardOut(host, port, timeoutMs === undefined ? {} : { timeoutMs });
   }
 
+  /** A connection to the unix socket at `path` on the jump host. */
+  async dialUnix(j: JumpHost, path: string, timeoutMs?: number): Promise<Duplex> {
+    const shell = await this.shell(j);
+    return shell.forwardOutUnix(path, timeoutMs === undefined ? {} : { timeoutMs });
+  }
+
   /** stdout of `command` on the jump host; a non-zero exit is an error with its stderr. */
   async run(j: JumpHost, command: string): Promise<string> {
     const shell = await this.shell(j);

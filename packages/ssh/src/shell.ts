@@ -129,6 +129,22 @@ export class SshShell implements RemoteShell {
     );
   }
 
+  /**
+   * A connection from the server to the unix socket at `path` on its side (a `direct-streamlocal@openssh.com`
+   * channel, what `ssh -L local.sock:remote.sock` uses): how fleet reaches a remote agent's SPICE socket.
+   */
+  forwardOutUnix(path: string, opts: { timeoutMs?: number } = {}): Promise<Duplex> {
+    return this.guard<Duplex>(
+      `forward to unix socket ${path}`,
+      opts.timeoutMs ?? this.deadlines.execMs,
+      (resolve, reject) => {
+        this.client.openssh_forwardOutStreamLocal(path, (err, channel) =>
+          err ? reject(err) : resolve(channel),
+        );
+      },
+    );
+  }
+
   exec(
     command: string,
     onOutput?: (chunk: string, stream: OutputStream) => void,

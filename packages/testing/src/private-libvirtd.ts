@@ -43,7 +43,9 @@ export function startPrivateLibvirtd(opts: {
   // Its own libvirt config: no domains or networks of this machine, no cgroup controllers (no systemd here).
   const etc = path.join(dir, 'etc-libvirt');
   cpSync('/etc/libvirt', etc, { recursive: true });
+  // No domains or storage pools of this machine.
   rmSync(path.join(etc, 'qemu'), { recursive: true, force: true });
+  rmSync(path.join(etc, 'storage'), { recursive: true, force: true });
   const qemuConf = path.join(etc, 'qemu.conf');
   writeFileSync(
     qemuConf,

@@ -71,6 +71,7 @@ export function registerXml(program: Command): void {
           choice,
           reservedCoresOn(fleet.config, spec.libvirtUri),
           shareDirs(ctx.dir, fleet).dirs,
+          ledger.fleetId,
         ),
         domainName: domainName(name, fleet.config.domainPrefix),
         // The fleet's identity once it has one (the first `up`/`add`/`allocate` records it).

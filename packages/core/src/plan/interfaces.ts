@@ -26,14 +26,18 @@ export interface DiskRequest {
   path: string;
   base: string;
   mode: DiskMode;
+  /** The libvirt host the disk is for (a remote host's disks are volumes there); this machine when absent. */
+  uri?: string;
 }
 
+/** Agent disks; `uri` names the libvirt host whose disk is meant (this machine when absent). */
 export interface Disks {
-  inspect(path: string): Promise<DiskInfo>;
+  inspect(path: string, uri?: string): Promise<DiskInfo>;
+  /** The base image on this machine, where every disk is made from. */
   baseIdentity(base: string): Promise<BaseIdentity>;
   /** Creates the disk; must refuse (throw) when `path` already exists. */
   create(req: DiskRequest, onProgress: (done: number, total: number) => void): Promise<void>;
-  remove(path: string): Promise<void>;
+  remove(path: string, uri?: string): Promise<void>;
 }
 
 export interface StateStore {
