@@ -9,8 +9,10 @@ function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin;
   return new Promise((resolve, reject) => {
     let answer = '';
-    process.stderr.write(question);
+    // Echo off before the prompt shows: an answer typed the moment it appears is never echoed, even
+    // when this process is descheduled (or paused for GC) between the two.
     stdin.setRawMode(true);
+    process.stderr.write(question);
     stdin.resume();
     const done = (err?: Error) => {
       stdin.setRawMode(false);
