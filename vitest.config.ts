@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // `testing` is the private test-support package (fakes, contract suite, harness, oracles).
-const pkgs = ['core', 'libvirt', 'ssh', 'secrets', 'engine', 'cli', 'testing'];
+const pkgs = ['atomic-file', 'core', 'libvirt', 'ssh', 'secrets', 'engine', 'app', 'cli', 'testing'];
 const everywhere = (suffix: string) => [`packages/*/src/**/*${suffix}`, `test/**/*${suffix}`];
 
 export default defineConfig({

@@ -14,10 +14,10 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFleet } from '@agentfleet/app/fleet-files';
 import { AGENTS_JSON_PATH, agentsJson, type NixAgentInput } from '@agentfleet/core';
 import { evalNixJson, nixSources, parseNixFile } from '@agentfleet/testing/nix-eval';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFleet } from '../packages/cli/src/fleet-files.js';
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)));
 

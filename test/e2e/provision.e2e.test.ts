@@ -4,6 +4,7 @@
 // state kept in a real state.json.
 import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { secretsRekeyer } from '@agentfleet/app/provisioning';
 import { parsePublicKeyLine, publicKeyLine } from '@agentfleet/core';
 import {
   bookProvisionStore,
@@ -21,7 +22,6 @@ import {
   vmConnector,
 } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { secretsRekeyer } from '../../packages/cli/src/commands/provisioning.js';
 
 const AGENT = 'drago';
 const SECRET = 'api-token';

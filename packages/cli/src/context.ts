@@ -1,3 +1,4 @@
+import type { AppContext } from '@agentfleet/app/context';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 import { findFleetDir } from './fleet-dir.js';
@@ -10,11 +11,11 @@ import {
   type Logger,
   type LogLevel,
 } from './logging.js';
+import { printNote } from './output.js';
+import { askPassphrase } from './passphrase.js';
 
 /** What every command gets: where the fleet repo is, how to print, where to log. */
-export interface CliContext {
-  /** Absolute path of the fleet repository (the directory containing agents/fleet.yaml). */
-  dir: string;
+export interface CliContext extends AppContext {
   json: boolean;
   log: Logger;
   /** The command as the --json envelope names it (`up`, `secrets add`). */
@@ -48,6 +49,9 @@ export function contextOf(command: Command): CliContext {
     log: createLogger(level, format),
     command: commandPathOf(command),
     identities: opts.identity ?? [],
+    warn: (message) => process.stderr.write(`warning: ${message}\n`),
+    note: printNote,
+    askPassphrase,
   };
 }
 

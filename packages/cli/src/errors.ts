@@ -1,33 +1,15 @@
 import { constants } from 'node:os';
-import type { Diagnostic } from '@agentfleet/core';
-import { formatDiagnostic } from '@agentfleet/core/diagnostics';
+import { noAgentNamed, UsageError, ValidationError } from '@agentfleet/app/errors';
 import { FleetLockedError } from '@agentfleet/engine/adapters/lock';
 import type { JsonError } from './output.js';
+
+// The application's errors, which this module maps to exit codes and JSON error codes.
+export { noAgentNamed, UsageError, ValidationError };
 
 /** Exit codes the CLI promises (docs/json.md): 0 ok, 1 failure, 2 usage or invalid input. */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
-
-/** The user asked for something that cannot mean anything (unknown agent, bad option value). */
-export class UsageError extends Error {
-  override name = 'UsageError';
-  constructor(
-    message: string,
-    /** What to run or change instead. */
-    readonly remedy?: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The user's files are invalid; carries every diagnostic found. */
-export class ValidationError extends Error {
-  override name = 'ValidationError';
-  constructor(readonly diagnostics: Diagnostic[]) {
-    super(diagnostics.map(formatDiagnostic).join('\n'));
-  }
-}
 
 /** The operation itself failed (host, libvirt, ssh...). */
 export class FleetError extends Error {

@@ -1,6 +1,5 @@
 // Passphrase-protected admin keys: asked for on the terminal, once per key and run, never echoed,
 // never on argv, never logged. Without a terminal there is no one to ask: a clear refusal instead.
-import { type AgeIdentity, readIdentityFile } from '@agentfleet/secrets';
 import { FleetError } from './errors.js';
 
 const asked = new Map<string, Promise<string>>();
@@ -10,8 +9,10 @@ function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin;
   return new Promise((resolve, reject) => {
     let answer = '';
-    process.stderr.write(question);
+    // Echo off before the prompt shows: an answer typed the moment it appears is never echoed, even
+    // when this process is descheduled (or paused for GC) between the two.
     stdin.setRawMode(true);
+    process.stderr.write(question);
     stdin.resume();
     const done = (err?: Error) => {
       stdin.setRawMode(false);
@@ -51,11 +52,4 @@ export function askPassphrase(path: string): Promise<string> {
     asked.set(path, p);
   }
   return p;
-}
-
-/** Every identity in `paths`, asking for passphrases on the terminal where a key has one. */
-export async function readAdminIdentities(paths: readonly string[]): Promise<AgeIdentity[]> {
-  const out: AgeIdentity[] = [];
-  for (const path of paths) out.push(...(await readIdentityFile(path, askPassphrase)));
-  return out;
 }

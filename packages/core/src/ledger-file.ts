@@ -19,7 +19,6 @@ const AllocationSchema = z.strictObject({
 });
 
 export const FLEET_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{7,63}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const LedgerSchema = z.strictObject({
   version: z.literal(1),
@@ -46,71 +45,13 @@ export function parseLedger(text: string, file: string): Result<Ledger> {
 
 /** YAML text of a ledger, deterministic (sorted) so diffs stay small. */
 export function renderLedger(ledger: Ledger): string {
-  const hosts = sortedHosts(ledger);
-  return (
-    renderLedgerFast(ledger.version, hosts, ledger.fleetId) ??
-    renderLedgerYaml(ledger.version, hosts, ledger.fleetId)
-  );
-}
-
-function sortedHosts(ledger: Ledger): Ledger['hosts'] {
-  const hosts: Ledger['hosts'] = {};
-  for (const uri of Object.keys(ledger.hosts).sort()) {
-    const entries = Object.entries(ledger.hosts[uri] ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
-    if (entries.length > 0) hosts[uri] = Object.fromEntries(entries);
-  }
-  return hosts;
-}
-
-/** Keys the `yaml` library writes as plain scalars: agent names (not null/true/false) and plain URIs. */
-const PLAIN_NAME = /^[a-z](?:[a-z0-9-]{0,29}[a-z0-9])?$/;
-const PLAIN_URI = /^[a-z][a-z0-9+.-]*:\/\/[A-Za-z0-9._~/@+-]{0,200}$/;
-const NOT_PLAIN = new Set(['null', 'true', 'false']);
-const isCount = (n: unknown): n is number =>
-  Number.isSafeInteger(n) && (n as number) >= 0 && !Object.is(n, -0);
-
-/**
- * The ledger as the `yaml` library writes it (renderLedgerYaml), built directly for ledgers
- * whose every key and value has one obvious spelling; undefined otherwise. Loading and running
- * the library's stringifier costs ~100 ms on 500 agents, more than allocating them.
- * `ledger-file.test.ts` checks both write the same text.
- */
-export function renderLedgerFast(
-  version: number,
-  hosts: Ledger['hosts'],
-  fleetId?: string,
-): string | undefined {
-  const uris = Object.keys(hosts);
-  if (version !== 1 || uris.length === 0) return undefined;
-  if (fleetId !== undefined && !UUID.test(fleetId)) return undefined;
-  const out = [`# ${HEADER.replaceAll('\n', '\n# ')}`, '', `version: ${version}`];
-  if (fleetId !== undefined) out.push(`fleetId: ${fleetId}`);
-  out.push('hosts:');
-  for (const uri of uris) {
-    if (!PLAIN_URI.test(uri) || uri.endsWith(':')) return undefined;
-    out.push(`  ${uri}:`);
-    for (const [name, alloc] of Object.entries(hosts[uri] ?? {})) {
-      if (!PLAIN_NAME.test(name) || NOT_PLAIN.has(name)) return undefined;
-      out.push(`    ${name}:`);
-      const fields = Object.entries(alloc);
-      if (fields.length === 0) return undefined;
-      for (const [key, value] of fields) {
-        if ((key === 'sshPort' || key === 'spicePort') && isCount(value)) out.push(`      ${key}: ${value}`);
-        else if (key === 'cores' && Array.isArray(value) && value.length > 0 && value.every(isCount))
-          out.push(`      cores: [${value.join(', ')}]`);
-        else if (key === 'mac' && typeof value === 'string' && MAC_PATTERN.test(value))
-          out.push(`      mac: "${value}"`);
-        else return undefined;
-      }
-    }
-  }
-  return `${out.join('\n')}\n`;
-}
-
-/** The ledger written by the `yaml` library: the reference renderLedgerFast follows. */
-export function renderLedgerYaml(version: number, hosts: Ledger['hosts'], fleetId?: string): string {
   const { Document, Scalar, visit } = yamlLib();
-  const doc = new Document({ version, ...(fleetId !== undefined && { fleetId }), hosts });
+  const fleetId = ledger.fleetId;
+  const doc = new Document({
+    version: ledger.version,
+    ...(fleetId !== undefined && { fleetId }),
+    hosts: sortedHosts(ledger),
+  });
   doc.commentBefore = ` ${HEADER.replaceAll('\n', '\n ')}`;
   visit(doc, {
     Seq(_key, node) {
@@ -122,4 +63,13 @@ export function renderLedgerYaml(version: number, hosts: Ledger['hosts'], fleetI
     },
   });
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+function sortedHosts(ledger: Ledger): Ledger['hosts'] {
+  const hosts: Ledger['hosts'] = {};
+  for (const uri of Object.keys(ledger.hosts).sort()) {
+    const entries = Object.entries(ledger.hosts[uri] ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    if (entries.length > 0) hosts[uri] = Object.fromEntries(entries);
+  }
+  return hosts;
 }

@@ -1,6 +1,6 @@
 // Resource use of running agents, from two samples of the hypervisor's counters. Pure: the
 // libvirt adapter produces the samples (virConnectGetAllDomainStats), the engine times them.
-import type { DomainState } from './ports.js';
+import type { DomainState } from './hypervisor.js';
 
 /** One domain's counters at one instant; null where the hypervisor reports nothing (shut off). */
 export interface UsageSample {

@@ -18,7 +18,7 @@ import { agentDomain, type FleetRun, fleetIdentity, selectedAgents } from './fle
 import { chooseForHost, type HostChoice } from './host-choice.js';
 import type { EngineLog } from './log.js';
 import { agentConsoleLogOn, agentDisk, agentDiskOn, agentPasstSocket, agentSpiceSocket } from './paths.js';
-import { HOST_KEY_FWCFG, pregeneratedKeyPath, readPregeneratedKey } from './provision/pregenerated-key.js';
+import { HOST_KEY_FWCFG, type HostKeyStore } from './provision/pregenerated-key.js';
 
 export class UnsupportedNetworkError extends Error {
   override name = 'UnsupportedNetworkError';
@@ -37,6 +37,7 @@ export async function desiredAgents(
   connect: (uri: string) => Promise<Hypervisor>,
   baseIdentity: BaseIdentity,
   log: EngineLog,
+  hostKeys: HostKeyStore,
 ): Promise<DesiredAgent[]> {
   const choices = new Map<string, HostChoice>();
   const out: DesiredAgent[] = [];
@@ -67,8 +68,8 @@ export async function desiredAgents(
     const passtSocket = network.mode === 'isolated' ? network.socketPath : undefined;
     // A host key made before first boot (`up` by default, or kept by `reset`) reaches the guest via
     // fw_cfg, which QEMU reads from the 0600 key file: the key itself is never in the XML or argv.
-    if (await readPregeneratedKey(run.stateDir, agent.name)) {
-      input.fwcfgFiles = { [HOST_KEY_FWCFG]: pregeneratedKeyPath(run.stateDir, agent.name) };
+    if (await hostKeys.read(agent.name)) {
+      input.fwcfgFiles = { [HOST_KEY_FWCFG]: hostKeys.fwcfgPath(agent.name) };
     }
     const xml = domainXml(input);
     out.push({

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { agentYaml, fleetRun, testWorld } from '@agentfleet/testing/engine-deps';
 import { describe, expect, it } from 'vitest';
 import { runFleet } from './engine.js';
-import { writePregeneratedKey } from './provision/pregenerated-key.js';
 
 const agents = { drago: agentYaml('drago'), luce: agentYaml('luce') };
 const up = { goal: 'up' as const, dryRun: false, concurrency: 4, pollMs: 1 };
@@ -26,6 +25,16 @@ describe('runFleet up', () => {
     });
     // First contact: nothing pinned yet.
     expect(w.readiness.calls.map((c) => c.pinnedHostKey)).toEqual([undefined, undefined]);
+  });
+
+  it('a host key made before first boot reaches the guest as a fw_cfg file, never in the XML', async () => {
+    const w = testWorld();
+    await w.hostKeys.write('drago', { privateKey: 'SECRET-KEY', publicKey: 'ssh-ed25519 AAAApre' });
+    await runFleet(fleetRun(agents), w.deps, up);
+    const drago = (await w.hv.domainXml('agent-drago')) ?? '';
+    expect(drago).toContain(`file="${w.hostKeys.fwcfgPath('drago')}"`);
+    expect(drago).not.toContain('SECRET-KEY');
+    expect(await w.hv.domainXml('agent-luce')).not.toContain('hostkeys');
   });
 
   it('a new disk starts the logs afresh: no console or provisioning line of an earlier guest remains', async () => {
@@ -247,24 +256,18 @@ describe('runFleet up', () => {
   });
 
   it('when the guest did not take the key made for it before first boot, says why and how to start over', async () => {
-    const stateDir = await mkdtemp(join(tmpdir(), 'bn-pregen-'));
-    try {
-      const made = 'ssh-ed25519 AAAAmade-on-the-host';
-      await writePregeneratedKey(stateDir, 'drago', { privateKey: 'unused here', publicKey: made });
-      const w = testWorld();
-      // What `up` records before first boot; the (fake) guest then presents a key of its own.
-      w.store.state.agents.drago = { phase: 'declared', hostKey: made, updatedAt: new Date().toISOString() };
-      const run = { ...fleetRun(agents), stateDir };
-      const r = await runFleet(run, w.deps, up);
-      const error = r.outcomes.find((o) => o.agent === 'drago')?.error;
-      expect(error).toMatch(/does not match its pinned key/);
-      expect(error).toContain('did not take the host key fleet made for it and handed over via fw_cfg');
-      expect(error).toContain("'fleet up --no-pregenerate-host-keys drago'");
-      expect(w.store.state.agents.drago?.hostKey).toBe(made); // the pin stays
-      expect(r.outcomes.find((o) => o.agent === 'luce')?.ok).toBe(true);
-    } finally {
-      await rm(stateDir, { recursive: true, force: true });
-    }
+    const made = 'ssh-ed25519 AAAAmade-on-the-host';
+    const w = testWorld();
+    await w.hostKeys.write('drago', { privateKey: 'unused here', publicKey: made });
+    // What `up` records before first boot; the (fake) guest then presents a key of its own.
+    w.store.state.agents.drago = { phase: 'declared', hostKey: made, updatedAt: new Date().toISOString() };
+    const r = await runFleet(fleetRun(agents), w.deps, up);
+    const error = r.outcomes.find((o) => o.agent === 'drago')?.error;
+    expect(error).toMatch(/does not match its pinned key/);
+    expect(error).toContain('did not take the host key fleet made for it and handed over via fw_cfg');
+    expect(error).toContain("'fleet up --no-pregenerate-host-keys drago'");
+    expect(w.store.state.agents.drago?.hostKey).toBe(made); // the pin stays
+    expect(r.outcomes.find((o) => o.agent === 'luce')?.ok).toBe(true);
   });
 
   it('keeps at most `concurrency` agents in flight', async () => {
@@ -338,9 +341,12 @@ describe('runFleet down / destroy', () => {
     await runFleet(run, w.deps, up);
     await runFleet({ ...run, names: ['drago'] }, w.deps, { ...up, goal: 'destroy' });
     w.disks.disks.delete('/state/agent-drago.qcow2'); // deleted by hand
+    await w.hostKeys.write('drago', { privateKey: 'PRIVATE', publicKey: 'ssh-ed25519 AAAApre' });
+    await w.hostKeys.write('luce', { privateKey: 'PRIVATE', publicKey: 'ssh-ed25519 AAAAluce' });
     const r = await runFleet({ ...run, names: ['drago'] }, w.deps, { ...up, goal: 'purge' });
     expect(r.plan.actions.map((a) => a.kind)).toEqual(['noop']);
     expect(w.store.state.agents.drago).toBeUndefined();
+    expect([...w.hostKeys.keys.keys()]).toEqual(['luce']);
     expect(w.store.state.agents.luce?.hostKey).toBe('ssh-ed25519 AAAAkey-of-luce');
   });
 

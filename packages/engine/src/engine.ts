@@ -26,7 +26,7 @@ import { findOrphans } from './orphans.js';
 import { agentPasstSocket, agentRunDir } from './paths.js';
 import { mapLimit } from './pool.js';
 import { bookProvisionStore } from './provision/book-store.js';
-import { HOST_KEY_FWCFG, readPregeneratedKey, removePregeneratedKey } from './provision/pregenerated-key.js';
+import { HOST_KEY_FWCFG, type HostKeyStore } from './provision/pregenerated-key.js';
 import { StateBook } from './state-book.js';
 
 /** How long `destroy` lets a guest shut down cleanly (ACPI) before forcing it off. */
@@ -41,6 +41,8 @@ export interface EngineDeps {
   host: HostProbe;
   /** The per-agent passt of `network: isolated`, and the private directory of each agent's sockets. */
   networks: GuestNetworks;
+  /** Host keys made before first boot: handed to the guest via fw_cfg, gone with the disk. */
+  hostKeys: HostKeyStore;
   /** The hand-over after "ssh ready"; without one, `up` ends there. */
   provisioner?: Provisioner;
   progress: ProgressSink;
@@ -124,6 +126,7 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
           // Only `up` makes disks from the base image: stopping or destroying never depends on it (it may be gone).
           opts.goal === 'up' ? await deps.disks.baseIdentity(run.baseImage) : unreadBase(run.baseImage),
           deps.log,
+          deps.hostKeys,
         );
   phase('desired domains built');
   const actual = await observe(desired, deps.connect, deps.disks, book, {
@@ -154,7 +157,7 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
     deps.progress({ type: 'agent', agent, status: 'failed', error });
     outcomes.push({ agent, ok: false, steps: [], error });
   }
-  if (opts.goal === 'purge') await forgetDisklessAgents(plan, outcomes, run, book);
+  if (opts.goal === 'purge') await forgetDisklessAgents(plan, outcomes, deps.hostKeys, book);
   return { plan, confirmed: true, outcomes, state: book };
 }
 
@@ -197,11 +200,16 @@ const unreadBase = (path: string): BaseIdentity => ({ path, size: -1, mtimeMs: 0
  * A purge whose disk was already gone (deleted by hand, or purged before) has no delete-disk step,
  * yet the pinned host key and provisioning progress belonged to that disk too.
  */
-async function forgetDisklessAgents(plan: Plan, outcomes: AgentOutcome[], run: FleetRun, book: StateBook) {
+async function forgetDisklessAgents(
+  plan: Plan,
+  outcomes: AgentOutcome[],
+  hostKeys: HostKeyStore,
+  book: StateBook,
+) {
   const failed = new Set(outcomes.filter((o) => !o.ok).map((o) => o.agent));
   for (const a of plan.actions) {
     if (a.before?.disk.exists || failed.has(a.agent)) continue;
-    await removePregeneratedKey(run.stateDir, a.agent);
+    await hostKeys.remove(a.agent);
     if (book.get(a.agent)) await book.forget(a.agent);
   }
 }
@@ -343,7 +351,7 @@ async function applyStep(
         // key, and it is provisioned (rekeyed) again. Its pin is the key fleet made for it before first boot (and
         // hands over via fw_cfg), so even first contact is verified; without one, the guest is pinned at first contact.
         provision: undefined,
-        hostKey: (await readPregeneratedKey(run.stateDir, agent))?.publicKey,
+        hostKey: (await deps.hostKeys.read(agent))?.publicKey,
       });
     case 'define':
       // Defining is idempotent: a same-name definition replaces the config, keeps the UUID.
@@ -492,16 +500,16 @@ async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: 
       },
     );
   } catch (err) {
-    const hint = (await keyNotTaken(err, pinned, run.stateDir, d.name)) ? pregeneratedKeyHint(d.name) : '';
+    const hint = (await keyNotTaken(err, pinned, deps.hostKeys, d.name)) ? pregeneratedKeyHint(d.name) : '';
     throw new AgentStepError(`${(err as Error).message}${hint}${await consoleHint(d, deps)}`, { cause: err });
   }
   await book.update(d.name, { phase: 'ssh-ready', hostKey: result.hostKey });
 }
 
 /** The guest presents another key than the one fleet made for it before first boot and pinned. */
-async function keyNotTaken(err: unknown, pinned: string | undefined, stateDir: string, agent: string) {
+async function keyNotTaken(err: unknown, pinned: string | undefined, hostKeys: HostKeyStore, agent: string) {
   if ((err as Error).name !== 'HostKeyMismatchError' || pinned === undefined) return false;
-  return (await readPregeneratedKey(stateDir, agent))?.publicKey === pinned;
+  return (await hostKeys.read(agent))?.publicKey === pinned;
 }
 
 const pregeneratedKeyHint = (agent: string) =>

@@ -45,7 +45,7 @@ export interface ImportResult {
  */
 export async function importAgent(
   run: FleetRun,
-  deps: Pick<EngineDeps, 'connect' | 'disks' | 'state' | 'log'>,
+  deps: Pick<EngineDeps, 'connect' | 'disks' | 'state' | 'log' | 'hostKeys'>,
   name: string,
   opts: { dryRun: boolean; writeLedger: (ledger: Ledger) => Promise<void> | void },
 ): Promise<ImportResult> {
@@ -108,7 +108,7 @@ export async function importAgent(
   };
   const adoptedRun = { ...run, ledger, names: [name] };
   const baseIdentity = await deps.disks.baseIdentity(run.baseImage);
-  const [desired] = await desiredAgents(adoptedRun, deps.connect, baseIdentity, deps.log);
+  const [desired] = await desiredAgents(adoptedRun, deps.connect, baseIdentity, deps.log, deps.hostKeys);
   if (!desired) throw new ImportError(`agent '${name}' has no desired state`);
   const result = { ...base, alreadyOurs: false, fields: adopted.fields, ledger };
   const changes = diffResources(projection, desired.resources);

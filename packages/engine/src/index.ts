@@ -1,4 +1,3 @@
-export * from './adapters/atomic-file.js';
 export * from './adapters/console-log.js';
 export * from './adapters/disks.js';
 export * from './adapters/listeners.js';

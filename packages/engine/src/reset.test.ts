@@ -1,20 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { emptyFleetState, type FleetState } from '@agentfleet/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readPregeneratedKey, writePregeneratedKey } from './provision/pregenerated-key.js';
+import { MemoryHostKeys } from '@agentfleet/testing/engine-deps';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { GUEST_HOST_KEY, ResetRefusedError, resetAgentDisk } from './reset.js';
 
 // Fakes of the ports; the same workflow runs on a real VM in test/e2e/day2.e2e.test.ts.
 const PIN = 'ssh-ed25519 AAAApinned';
-let stateDir: string;
+let hostKeys: MemoryHostKeys;
 let calls: string[];
 let state: FleetState;
 let guestKey: { priv: string; pub: string; code: number };
 
-beforeEach(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'day2b-reset-'));
+beforeEach(() => {
+  hostKeys = new MemoryHostKeys();
   calls = [];
   state = emptyFleetState();
   state.agents.drago = {
@@ -30,7 +27,6 @@ beforeEach(async () => {
   };
   guestKey = { priv: 'PRIVATE', pub: `${PIN} root@x`, code: 0 };
 });
-afterEach(() => rm(stateDir, { recursive: true, force: true }));
 
 function deps(domainState: 'running' | 'shutoff' = 'running') {
   return {
@@ -65,7 +61,8 @@ function deps(domainState: 'running' | 'shutoff' = 'running') {
         };
       },
     } as never,
-    stateDir,
+    stateDir: '/state',
+    hostKeys,
     publicKeyOf: () => guestKey.pub,
     sudo: true,
   };
@@ -82,12 +79,12 @@ describe('resetAgentDisk', () => {
       'delete-snapshot agent-drago s1',
       'remove /d/agent-drago.qcow2',
     ]);
-    expect(await readPregeneratedKey(stateDir, 'drago')).toEqual({ privateKey: 'PRIVATE', publicKey: PIN });
+    expect(await hostKeys.read('drago')).toEqual({ privateKey: 'PRIVATE', publicKey: PIN });
     expect(state.agents.drago).toEqual({ phase: 'declared', hostKey: PIN, updatedAt: expect.any(String) });
   });
 
   it('uses a pre-generated key that matches the pin without asking the guest (works shut off)', async () => {
-    await writePregeneratedKey(stateDir, 'drago', { privateKey: 'P', publicKey: PIN });
+    await hostKeys.write('drago', { privateKey: 'P', publicKey: PIN });
     expect((await resetAgentDisk(deps('shutoff'), target)).took).toBe('kept');
     expect(calls).toEqual(['delete-snapshot agent-drago s1', 'remove /d/agent-drago.qcow2']);
   });
@@ -99,7 +96,7 @@ describe('resetAgentDisk', () => {
     guestKey.pub = 'ssh-ed25519 AAAAother';
     await expect(resetAgentDisk(deps(), target)).rejects.toBeInstanceOf(ResetRefusedError);
     // A pre-generated key that is not the pin.
-    await writePregeneratedKey(stateDir, 'drago', { privateKey: 'P', publicKey: 'ssh-ed25519 AAAAother' });
+    await hostKeys.write('drago', { privateKey: 'P', publicKey: 'ssh-ed25519 AAAAother' });
     await expect(resetAgentDisk(deps(), target)).rejects.toThrow(/not the pinned one/);
     // Never pinned: no identity to keep.
     delete state.agents.drago?.hostKey;

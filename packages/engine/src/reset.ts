@@ -6,7 +6,7 @@
 import type { AgentConnector, Disks, Hypervisor, SnapshotStore, StateStore } from '@agentfleet/core';
 import { isActive } from '@agentfleet/core/plan/compute';
 import { agentDisk } from './paths.js';
-import { readPregeneratedKey, writePregeneratedKey } from './provision/pregenerated-key.js';
+import type { HostKeyStore } from './provision/pregenerated-key.js';
 
 /** Where the test image and the NixOS module (hosts/common/access.nix) keep the host key. */
 export const GUEST_HOST_KEY = '/var/ssh/ssh_host_ed25519_key';
@@ -23,6 +23,8 @@ export interface ResetDeps {
   state: StateStore;
   connector: AgentConnector;
   stateDir: string;
+  /** Where the kept key waits for the new disk's first boot (fw_cfg). */
+  hostKeys: HostKeyStore;
   /** "ssh-ed25519 AAAA..." of an OpenSSH private key (packages/ssh). */
   publicKeyOf(privateKey: string): string;
   /** The login user is not root: read the key with sudo. */
@@ -71,7 +73,7 @@ export async function resetAgentDisk(
 }
 
 async function keepHostKey(deps: ResetDeps, t: ResetTarget, hostKey: string): Promise<'kept' | 'guest'> {
-  const pre = await readPregeneratedKey(deps.stateDir, t.agent);
+  const pre = await deps.hostKeys.read(t.agent);
   if (pre) {
     if (!sameKey(pre.publicKey, hostKey)) {
       throw new ResetRefusedError(
@@ -103,6 +105,6 @@ async function keepHostKey(deps: ResetDeps, t: ResetTarget, hostKey: string): Pr
       `agent '${t.agent}': ${GUEST_HOST_KEY} in the guest (${pub}) is not the key it presents and fleet pinned (${hostKey}); not resetting`,
     );
   }
-  await writePregeneratedKey(deps.stateDir, t.agent, { privateKey, publicKey: hostKey });
+  await deps.hostKeys.write(t.agent, { privateKey, publicKey: hostKey });
   return 'guest';
 }

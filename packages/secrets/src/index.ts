@@ -1,5 +1,4 @@
 export { type AgeHeader, decryptSecret, encryptSecret, isArmored, readHeader } from './age-file.js';
-export { writeFileAtomic } from './atomic-write.js';
 export { SecretsError } from './errors.js';
 export { type AgeIdentity, parseIdentities, readIdentityFile } from './identities.js';
 export { type ParsedRecipient, parseRecipient, type RecipientKind } from './recipients.js';

@@ -3,8 +3,8 @@
 // shows those recipients are left alone, so a rekey does not churn git.
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { commitTemp, flushTemp, type PendingFile, syncDirectory, writeTemp } from '@agentfleet/atomic-file';
 import { type AgeHeader, decryptSecret, encryptSecret, readHeader } from './age-file.js';
-import { commitTemp, flushTemp, type PendingFile, syncDirectory, writeTemp } from './atomic-write.js';
 import type { AgeIdentity } from './identities.js';
 import { type ParsedRecipient, recipientParser } from './recipients.js';
 import type { Rules } from './rules.js';

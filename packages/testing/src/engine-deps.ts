@@ -16,7 +16,13 @@ import {
   type ReadinessTarget,
   type StateStore,
 } from '@agentfleet/core';
-import { type EngineDeps, type FleetRun, silentLog } from '@agentfleet/engine';
+import {
+  type EngineDeps,
+  type FleetRun,
+  type HostKeyPair,
+  type HostKeyStore,
+  silentLog,
+} from '@agentfleet/engine';
 import { FakeHypervisor } from './fake-hypervisor.js';
 
 export class MemoryDisks implements Disks {
@@ -42,6 +48,23 @@ export class MemoryDisks implements Disks {
   }
   async remove(path: string): Promise<void> {
     this.disks.delete(path);
+  }
+}
+
+/** Pre-generated host keys in memory: the engine's tests touch no state dir. */
+export class MemoryHostKeys implements HostKeyStore {
+  readonly keys = new Map<string, HostKeyPair>();
+  async read(agent: string): Promise<HostKeyPair | undefined> {
+    return this.keys.get(agent);
+  }
+  async write(agent: string, pair: HostKeyPair): Promise<void> {
+    this.keys.set(agent, pair);
+  }
+  async remove(agent: string): Promise<void> {
+    this.keys.delete(agent);
+  }
+  fwcfgPath(agent: string): string {
+    return `/state/hostkeys/agent-${agent}_ed25519`;
   }
 }
 
@@ -162,6 +185,7 @@ export interface TestWorld {
   readiness: FakeReadiness;
   host: FakeHostProbe;
   networks: FakeGuestNetworks;
+  hostKeys: MemoryHostKeys;
   events: ProgressEvent[];
   deps: EngineDeps;
 }
@@ -173,6 +197,7 @@ export function testWorld(): TestWorld {
   const readiness = new FakeReadiness();
   const host = new FakeHostProbe();
   const networks = new FakeGuestNetworks();
+  const hostKeys = new MemoryHostKeys();
   const events: ProgressEvent[] = [];
   return {
     hv,
@@ -181,6 +206,7 @@ export function testWorld(): TestWorld {
     readiness,
     host,
     networks,
+    hostKeys,
     events,
     deps: {
       connect: async () => hv,
@@ -189,6 +215,7 @@ export function testWorld(): TestWorld {
       readiness,
       host,
       networks,
+      hostKeys,
       progress: (e) => events.push(e),
       log: silentLog,
     },

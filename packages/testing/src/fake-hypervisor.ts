@@ -105,27 +105,27 @@ export class FakeHypervisor implements Hypervisor {
 
   async start(name: string): Promise<void> {
     const d = this.lookup(name);
-    if (isActive(d.state)) throw new HypervisorError('operation-invalid', 'domain is already running');
+    if (hasQemuProcess(d.state)) throw new HypervisorError('operation-invalid', 'domain is already running');
     d.state = 'running';
     d.liveXml = d.persistentXml;
   }
 
   async shutdown(name: string): Promise<void> {
     const d = this.lookup(name);
-    if (!isActive(d.state)) throw new HypervisorError('operation-invalid', 'domain is not running');
+    if (!hasQemuProcess(d.state)) throw new HypervisorError('operation-invalid', 'domain is not running');
     // A guest that honours ACPI powers off; the fake's guest always does, at once.
     this.stopped(d);
   }
 
   async destroy(name: string): Promise<void> {
     const d = this.lookup(name);
-    if (!isActive(d.state)) throw new HypervisorError('operation-invalid', 'domain is not running');
+    if (!hasQemuProcess(d.state)) throw new HypervisorError('operation-invalid', 'domain is not running');
     this.stopped(d);
   }
 
   async reboot(name: string): Promise<void> {
     const d = this.lookup(name);
-    if (!isActive(d.state)) throw new HypervisorError('operation-invalid', 'domain is not running');
+    if (!hasQemuProcess(d.state)) throw new HypervisorError('operation-invalid', 'domain is not running');
     // The fake's guest honours ACPI at once; the domain stays running, as a real reboot keeps QEMU.
     d.reboots += 1;
   }
@@ -153,7 +153,7 @@ export class FakeHypervisor implements Hypervisor {
       throw new HypervisorError('operation-invalid', 'cannot undefine transient domain');
     }
     // An active domain becomes transient and vanishes when it stops, as in libvirt.
-    if (isActive(d.state)) d.persistentXml = undefined;
+    if (hasQemuProcess(d.state)) d.persistentXml = undefined;
     else this.domains.delete(name);
   }
 
@@ -185,7 +185,9 @@ export class FakeHypervisor implements Hypervisor {
   }
 }
 
-const isActive = (s: DomainState): boolean => s !== 'shutoff' && s !== 'nostate' && s !== 'crashed';
+// virDomainIsActive: the domain has a QEMU process (a shutting-down domain still has one); not
+// core's isActive, which says whether the plan counts an agent as up.
+const hasQemuProcess = (s: DomainState): boolean => s !== 'shutoff' && s !== 'nostate' && s !== 'crashed';
 
 interface ParsedDomain {
   name: string;

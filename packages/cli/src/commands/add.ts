@@ -1,19 +1,11 @@
-import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadFleet, recordedPlacements } from '@agentfleet/core';
-import { acquireLock, lockFile } from '@agentfleet/engine';
+import { addAgent } from '@agentfleet/app/add';
 import { type Command, Option } from 'commander';
 import { stringify } from 'yaml';
-import { writeFileAtomic } from '../atomic-write.js';
 import { contextOf } from '../context.js';
-import { UsageError, ValidationError } from '../errors.js';
-import { expandPath, readFleet, readFleetSources } from '../fleet-files.js';
 import { printResult } from '../output.js';
 import { agentName } from './agent-name.js';
-import { Connections } from './connections.js';
-import { regenerateAgentsJson } from './nix-data.js';
-import { allocateLedger, writeLedger } from './runtime.js';
 import { positiveInt } from './up.js';
 
 interface AddOptions {
@@ -42,8 +34,6 @@ export function registerAdd(program: Command): void {
     .addOption(new Option('--no-desktop', 'no GNOME desktop'))
     .action(async (name: string, opts: AddOptions, command: Command) => {
       const ctx = contextOf(command);
-      const file = `agents/${name}.yaml`;
-      if (existsSync(join(ctx.dir, file))) throw new UsageError(`${file} already exists`);
       const doc: Record<string, unknown> = {};
       if (opts.description !== undefined) doc.description = opts.description;
       if (opts.memory !== undefined) doc.memory = opts.memory;
@@ -59,32 +49,13 @@ export function registerAdd(program: Command): void {
       }
       const text = `# yaml-language-server: $schema=${agentSchemaRef(ctx.dir)}\n${Object.keys(doc).length ? stringify(doc) : '{}\n'}`;
 
-      // Validate the fleet as it will be, before writing anything.
-      const loaded = loadFleet([...readFleetSources(ctx.dir), { path: file, text }]);
-      if (!loaded.ok) throw new ValidationError(loaded.diagnostics);
-      const fleet = loaded.value;
-
-      const release = await acquireLock(
-        lockFile(expandPath(ctx.dir, readFleet(ctx.dir).config.stateDir)),
-        `fleet add ${name}`,
+      // The fleet as it will be is validated before anything is written.
+      const { file, allocation: alloc } = await addAgent(ctx, name, text, `fleet add ${name}`);
+      printResult(
+        ctx,
+        `added ${file}${alloc ? ` (ssh ${alloc.sshPort}, spice ${alloc.spicePort}, cores ${alloc.cores.join(',')})` : ''}; bring it up with: fleet up ${name}`,
+        { ok: true, file, allocation: alloc },
       );
-      const connections = new Connections();
-      try {
-        const ledger = await allocateLedger(ctx, fleet, connections, false, []);
-        writeFileAtomic(join(ctx.dir, file), text);
-        writeLedger(ctx, ledger);
-        regenerateAgentsJson(ctx, fleet);
-        const agent = recordedPlacements(fleet, ledger).agents.find((a) => a.name === name);
-        const alloc = agent && ledger.hosts[agent.libvirtUri]?.[name];
-        printResult(
-          ctx,
-          `added ${file}${alloc ? ` (ssh ${alloc.sshPort}, spice ${alloc.spicePort}, cores ${alloc.cores.join(',')})` : ''}; bring it up with: fleet up ${name}`,
-          { ok: true, file, allocation: alloc },
-        );
-      } finally {
-        await connections.closeAll();
-        await release();
-      }
     });
 }
 

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
+import { expandPath, readFleet, readLedger } from '@agentfleet/app/fleet-files';
 import { type AgentSpec, allocationOf, domainName, type Fleet } from '@agentfleet/core';
 import { agentConsoleLogOn, knownHostsFile, sshConfigFile } from '@agentfleet/engine';
 import type { CliContext } from '../context.js';
-import { UsageError } from '../errors.js';
-import { expandPath, readFleet, readLedger } from '../fleet-files.js';
+import { noAgentNamed, UsageError } from '../errors.js';
 
 export interface AgentHandle {
   fleet: Fleet;
@@ -17,11 +17,7 @@ export interface AgentHandle {
 export function agentHandle(ctx: CliContext, name: string): AgentHandle {
   const fleet = readFleet(ctx.dir);
   const agent = fleet.agents.find((a) => a.name === name);
-  if (!agent) {
-    throw new UsageError(
-      `no agent named '${name}' (agents: ${fleet.agents.map((a) => a.name).join(', ') || 'none'})`,
-    );
-  }
+  if (!agent) throw noAgentNamed([name], fleet);
   const alloc = allocationOf(readLedger(ctx.dir), agent.libvirtUri, name);
   if (!alloc) throw new UsageError(`agent '${name}' has no allocation yet: run 'fleet up ${name}'`);
   return {

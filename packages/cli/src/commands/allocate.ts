@@ -1,9 +1,9 @@
+import { allocateFleet } from '@agentfleet/app/allocate';
+import { LEDGER_FILE } from '@agentfleet/app/fleet-files';
 import { renderLedger } from '@agentfleet/core/ledger-file';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
-import { LEDGER_FILE, readFleet } from '../fleet-files.js';
 import { printResult } from '../output.js';
-import { regenerateAgentsJson } from './nix-data.js';
 
 export function registerAllocate(program: Command): void {
   program
@@ -11,18 +11,7 @@ export function registerAllocate(program: Command): void {
     .description(`allocate ports, cores and MACs for new agents and record them in ${LEDGER_FILE}`)
     .action(async (_opts, command: Command) => {
       const ctx = contextOf(command);
-      const fleet = readFleet(ctx.dir);
-      // libvirt (a native addon) loads only once the files are known to be valid.
-      const { allocateLedger, Connections } = await import('./runtime.js');
-      // Checked against this machine's listeners and every libvirt domain on each local URI;
-      // remote hosts keep their recorded entries.
-      const connections = new Connections();
-      try {
-        const ledger = await allocateLedger(ctx, fleet, connections, true, 'all');
-        regenerateAgentsJson(ctx, fleet);
-        printResult(ctx, renderLedger(ledger), { ok: true, ledger });
-      } finally {
-        await connections.closeAll();
-      }
+      const ledger = await allocateFleet(ctx);
+      printResult(ctx, renderLedger(ledger), { ok: true, ledger });
     });
 }

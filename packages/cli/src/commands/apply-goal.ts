@@ -1,190 +1,62 @@
-import {
-  allocationOf,
-  type BuildOn,
-  type Plan,
-  type PlanGoal,
-  type ProgressSink,
-  type Provisioner,
-  planHasWork,
-  planToJson,
-  publicKeyLine,
-  renderPlan,
-} from '@agentfleet/core';
-import {
-  committedHostKey,
-  InFlightAgents,
-  JsonStateStore,
-  knownHostsFile,
-  pinnedHostKey,
-  type RunResult,
-  runFleet,
-  type SshEntry,
-  sshConfigFile,
-  sshUserOf,
-  stateFile,
-  writeSshFiles,
-} from '@agentfleet/engine';
+import { type GoalOutcome, type GoalRequest, runGoal } from '@agentfleet/app/goal';
+import type { Runtime } from '@agentfleet/app/runtime';
+import { planHasWork, planToJson, renderPlan } from '@agentfleet/core';
+import type { RunResult } from '@agentfleet/engine';
 import { paletteFor } from '../colour.js';
 import type { CliContext } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../errors.js';
 import { printResult } from '../output.js';
 import { colourPlan } from './plan-colour.js';
-import { engineDeps, openRuntime, type Runtime } from './runtime.js';
+import { lockHolder } from './runtime.js';
 
-export interface GoalOptions {
-  names: string[];
-  goal: PlanGoal;
-  dryRun: boolean;
-  concurrency?: number;
-  /** Continue into provisioning once an agent answers SSH (`up`; `plan` shows those steps). */
-  provision?: boolean;
-  /** Where systems are built (`--build-on`; default fleet.yaml's provision.build). */
-  buildOn?: BuildOn;
-  /** Make new local agents' SSH host keys here before first boot (one rebuild instead of two; `up`: unless --no-pregenerate-host-keys). */
-  pregenerateHostKeys?: boolean;
-  /** Asked before anything is deleted (destroy, remove); see confirmDeletion. */
-  confirm?: (plan: Plan) => Promise<boolean>;
-  /** Work under the run's lock before the plan is computed (reset, rebase: the disk goes first). */
-  before?: (rt: Runtime) => Promise<void>;
+export interface GoalOptions extends GoalRequest {
   /** Dry run: exit 2 when the plan has work (terraform's -detailed-exitcode). */
   detailedExitCode?: boolean;
 }
 
 /**
- * `plan`, `up`, `down` and `destroy` in one path: compute the plan, print it, and unless
- * this is a dry run apply it. The command line text is the lock holder's description.
+ * `plan`, `up`, `down` and `destroy`: the application's runGoal with the CLI's progress bars,
+ * plan printing, Ctrl-C handling and report. The command line text is the lock holder's description.
  */
-export async function applyGoal(
+export async function applyGoal<T>(
   ctx: CliContext,
   opts: GoalOptions,
   /** More work under the same lock once the plan is applied (e.g. `remove` deleting files). */
-  after?: (rt: Runtime, result: RunResult) => Promise<void>,
-): Promise<void> {
-  const rt = await openRuntime(ctx, {
-    names: opts.names,
-    writeLedger: !opts.dryRun,
-    syncAgentsJson: opts.goal === 'up' && !opts.dryRun,
-    allowOrphans: opts.goal === 'destroy' || opts.goal === 'purge',
-    startsAgents: opts.goal === 'up',
-    checkShares: opts.goal === 'up',
-    ...(!opts.dryRun && { lock: `fleet ${process.argv.slice(2).join(' ')}` }),
-  });
-  // Since the process started: Node, imports, reading the fleet, allocation against the live hosts.
-  ctx.log.debug({ ms: Math.round(performance.now()) }, 'runtime open');
+  after?: (rt: Runtime, result: RunResult) => Promise<T>,
+): Promise<GoalOutcome<T>> {
   const interactive = !ctx.json && process.stderr.isTTY === true;
   // A plan prints only its result: no progress rendering to load.
   const bars = opts.dryRun
     ? { sink: () => {}, stop: () => {} }
     : (await import('./progress.js')).progressSink({ interactive });
-  rt.interrupts?.atStop(bars.stop);
-  // Who a shared host build waits for (build: host).
-  const inFlight = new InFlightAgents();
-  const sink: ProgressSink = (e) => {
-    rt.interrupts?.record(e);
-    inFlight.observe(e);
-    // The plan is the first thing a user reads; in --json it is part of the result instead.
-    if (e.type === 'plan' && !ctx.json && !opts.dryRun)
-      process.stdout.write(`${colourPlan(renderPlan(e.plan), paletteFor(process.stdout))}\n`);
-    bars.sink(e);
-  };
-  let result: RunResult;
-  try {
-    if (opts.pregenerateHostKeys && !opts.dryRun) {
-      const { pregenerateHostKeys } = await import('./host-key-pregen.js');
-      for (const name of await pregenerateHostKeys(rt))
-        process.stderr.write(`${name}: host key pre-generated\n`);
-    }
-    if (opts.before && !opts.dryRun) await opts.before(rt);
-    result = await runFleet(
-      rt.run,
-      engineDeps(
-        ctx,
-        rt,
-        sink,
-        opts.provision ? lazyProvisioner(ctx, rt, opts.buildOn, inFlight) : undefined,
-      ),
-      {
-        goal: opts.goal,
-        dryRun: opts.dryRun,
-        concurrency: opts.concurrency ?? 4,
-        ...(opts.confirm && { confirm: opts.confirm }),
+  const outcome = await runGoal(
+    ctx,
+    opts,
+    {
+      ...lockHolder(ctx, `fleet ${process.argv.slice(2).join(' ')}`),
+      progress: (e) => {
+        // The plan is the first thing a user reads; in --json it is part of the result instead.
+        if (e.type === 'plan' && !ctx.json && !opts.dryRun)
+          process.stdout.write(`${colourPlan(renderPlan(e.plan), paletteFor(process.stdout))}\n`);
+        bars.sink(e);
       },
-    );
-    bars.stop();
-    try {
-      if (after && !opts.dryRun && result.confirmed && result.outcomes.every((o) => o.ok))
-        await after(rt, result);
-    } finally {
-      // Every applied goal may pin or forget keys (up records, destroy --purge forgets): after the
-      // follow-up, which retires a purged agent's committed key, so no pin of it is written back.
-      if (!opts.dryRun) await refreshSshFiles(rt);
-      // Since the process started, as 'runtime open': what follows is only closing connections and exiting.
-      ctx.log.debug({ ms: Math.round(performance.now()) }, 'ssh_config and known_hosts written');
-    }
-  } finally {
-    bars.stop();
-    await rt.close();
-  }
-  // After `remove` deleted its files, "Nothing to do" (no domain left to destroy) would read as a lie.
-  report(ctx, opts, result, rt, after !== undefined);
-}
-
-/**
- * The fleet's provisioner, loaded (ssh2, age, the secrets code) when the first agent gets to provisioning: a plan,
- * or an `up` with nothing to provision, never loads it.
- */
-function lazyProvisioner(
-  ctx: CliContext,
-  rt: Runtime,
-  buildOn: BuildOn | undefined,
-  inFlight: InFlightAgents,
-): Provisioner {
-  let loaded: Promise<Provisioner> | undefined;
-  return {
-    async provision(agent, pctx) {
-      loaded ??= import('./provisioning.js').then((m) => m.fleetProvisioner(ctx, rt, buildOn, inFlight));
-      return (await loaded).provision(agent, pctx);
+      stopProgress: bars.stop,
+      hostKeyPregenerated: (name) => process.stderr.write(`${name}: host key pre-generated\n`),
     },
-  };
+    after,
+  ).finally(bars.stop);
+  // After `remove` deleted its files, "Nothing to do" (no domain left to destroy) would read as a lie.
+  report(ctx, opts, outcome.result, outcome.sshConfig, after !== undefined);
+  return outcome;
 }
 
-/** ssh_config + known_hosts for every agent whose key is pinned (not just those in this run). */
-export async function refreshSshFiles(rt: Runtime): Promise<void> {
-  const state = await new JsonStateStore(stateFile(rt.stateDir)).load();
-  const entries: SshEntry[] = [];
-  for (const agent of rt.fleet.agents) {
-    const alloc = allocationOf(rt.run.ledger, agent.libvirtUri, agent.name);
-    if (!alloc) continue;
-    const login = await rt.connections.hosts.login(agent.libvirtUri);
-    // A lost state.json keeps the pin committed in secrets/hosts, as the SSH wait does.
-    const hostKey = await pinnedHostKey(state.agents[agent.name], () =>
-      committedHostKey(rt.run.fleetDir, agent.name),
-    );
-    entries.push({
-      agent: agent.name,
-      port: alloc.sshPort,
-      user: sshUserOf(rt.run, agent),
-      identityFile: rt.run.identityFile,
-      hostKey,
-      ...(login && {
-        via: {
-          alias: `libvirt-host-${login.host}${login.port === 22 ? '' : `-${login.port}`}`,
-          host: login.host,
-          port: login.port,
-          user: login.user,
-          identityFile: login.identityFile,
-          hostKey: publicKeyLine(login.hostKey),
-        },
-      }),
-    });
-  }
-  await writeSshFiles(entries, {
-    sshConfig: sshConfigFile(rt.stateDir),
-    knownHosts: knownHostsFile(rt.stateDir),
-  });
-}
-
-function report(ctx: CliContext, opts: GoalOptions, result: RunResult, rt: Runtime, didMore: boolean): void {
+function report(
+  ctx: CliContext,
+  opts: GoalOptions,
+  result: RunResult,
+  sshConfig: string,
+  didMore: boolean,
+): void {
   const failed = result.outcomes.filter((o) => !o.ok);
   if (opts.dryRun) {
     // A blocked agent is a plan `up` cannot carry out: scripts must not read it as success.
@@ -230,7 +102,7 @@ function report(ctx: CliContext, opts: GoalOptions, result: RunResult, rt: Runti
     );
   }
   if (opts.goal === 'up' && failed.length < result.outcomes.length) {
-    lines.push('', `Connect with: fleet ssh <name>   (or: ssh -F ${sshConfigFile(rt.stateDir)} <name>)`);
+    lines.push('', `Connect with: fleet ssh <name>   (or: ssh -F ${sshConfig} <name>)`);
   }
   printResult(
     ctx,

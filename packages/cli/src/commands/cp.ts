@@ -1,16 +1,10 @@
+import { agentShells } from '@agentfleet/app/agent-shells';
 import { copyRequest } from '@agentfleet/core';
-import {
-  CopyRefusedError,
-  copyFiles,
-  type FileTransfer,
-  JsonStateStore,
-  stateFile,
-} from '@agentfleet/engine';
+import { CopyRefusedError, copyFiles, type FileTransfer } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printResult } from '../output.js';
-import { agentConnector } from './provisioning.js';
 import { openRuntime } from './runtime.js';
 
 export function registerCp(program: Command): void {
@@ -39,13 +33,14 @@ Examples:
       if ('problem' in req) throw new UsageError(req.problem);
       const rt = await openRuntime(ctx, { names: [req.agent], writeLedger: false, syncAgentsJson: false });
       try {
-        const pinned = (await new JsonStateStore(stateFile(rt.stateDir)).load()).agents[req.agent]?.hostKey;
+        const shells = await agentShells(rt);
+        const pinned = await shells.pinnedKey(req.agent);
         if (!pinned)
           throw new UsageError(
             `no pinned host key for '${req.agent}' yet: run 'fleet up ${req.agent}' first`,
           );
         // The connector's sessions are packages/ssh SshShells, which carry SFTP transfers beyond the core port.
-        const shell = (await agentConnector(rt).connect(req.agent, {
+        const shell = (await shells.connector.connect(req.agent, {
           pinnedHostKey: pinned,
         })) as unknown as FileTransfer & {
           close(): Promise<void>;

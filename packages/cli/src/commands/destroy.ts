@@ -1,10 +1,11 @@
+import { retireAgentHostKeys } from '@agentfleet/app/host-keys';
 import type { Command } from 'commander';
-import { collectIdentity, IDENTITY_HELP } from '../admin-identity.js';
 import { contextOf } from '../context.js';
+import { collectIdentity, IDENTITY_HELP } from '../identity-option.js';
 import { agentNames } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
 import { confirmDeletion } from './confirm.js';
-import { retireAgentHostKeys } from './host-keys.js';
+import { printRetiredHostKeys } from './retired-keys.js';
 
 export function registerDestroy(program: Command): void {
   program
@@ -29,7 +30,9 @@ export function registerDestroy(program: Command): void {
             confirm: confirmDeletion(`fleet destroy${opts.purge ? ' --purge' : ''}`, opts.yes),
           },
           // The host key belonged to the deleted disk.
-          opts.purge ? (rt) => retireAgentHostKeys(ctx, rt, names) : undefined,
+          opts.purge
+            ? async (rt) => printRetiredHostKeys(ctx, await retireAgentHostKeys(ctx, rt, names))
+            : undefined,
         );
       },
     );

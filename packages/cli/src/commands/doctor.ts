@@ -1,11 +1,11 @@
+import { Connections } from '@agentfleet/app/connections';
+import { expandPath, readFleet, readLedger } from '@agentfleet/app/fleet-files';
 import { type DoctorCheck, runDoctor, tcpListeners } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { paletteFor } from '../colour.js';
 import { contextOf } from '../context.js';
 import { EXIT_FAILURE } from '../errors.js';
-import { expandPath, readFleet, readLedger } from '../fleet-files.js';
 import { printResult } from '../output.js';
-import { Connections } from './connections.js';
 
 export function registerDoctor(program: Command): void {
   program

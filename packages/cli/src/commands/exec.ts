@@ -1,3 +1,4 @@
+import { agentShells } from '@agentfleet/app/agent-shells';
 import { sanitizeTerminalText } from '@agentfleet/core/terminal-text';
 import {
   execOnAgents,
@@ -12,7 +13,6 @@ import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printResult } from '../output.js';
 import { agentName } from './agent-name.js';
-import { agentShells } from './agent-shells.js';
 import { openRuntime } from './runtime.js';
 import { positiveInt } from './up.js';
 

@@ -1,18 +1,11 @@
-import {
-  ImportError,
-  type ImportResult,
-  importAgent,
-  JsonStateStore,
-  LocalDisks,
-  stateFile,
-} from '@agentfleet/engine';
+import { LEDGER_FILE } from '@agentfleet/app/fleet-files';
+import { importDomain } from '@agentfleet/app/import';
+import type { ImportResult } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
-import { UsageError } from '../errors.js';
-import { LEDGER_FILE } from '../fleet-files.js';
 import { printResult } from '../output.js';
 import { agentName } from './agent-name.js';
-import { openRuntime, writeLedger } from './runtime.js';
+import { lockHolder } from './runtime.js';
 
 export function registerImport(program: Command): void {
   program
@@ -24,30 +17,10 @@ export function registerImport(program: Command): void {
     .option('--dry-run', 'show what would be recorded and what would change, change nothing', false)
     .action(async (name: string, opts: { dryRun: boolean }, command: Command) => {
       const ctx = contextOf(command);
-      const rt = await openRuntime(ctx, {
-        names: [name],
-        writeLedger: false,
-        ...(!opts.dryRun && { lock: `fleet import ${name}` }),
-        startsAgents: true,
+      const result = await importDomain(ctx, name, {
+        dryRun: opts.dryRun,
+        lock: lockHolder(ctx, `fleet import ${name}`),
       });
-      let result: ImportResult;
-      try {
-        result = await importAgent(
-          rt.run,
-          {
-            connect: rt.connections.connect,
-            disks: new LocalDisks(),
-            state: new JsonStateStore(stateFile(rt.stateDir)),
-            log: ctx.log,
-          },
-          name,
-          { dryRun: opts.dryRun, writeLedger: (ledger) => writeLedger(ctx, ledger) },
-        );
-      } catch (err) {
-        throw err instanceof ImportError ? new UsageError(err.message) : err;
-      } finally {
-        await rt.close();
-      }
       printResult(ctx, render(result), { ok: true, ...result, ledger: undefined });
     });
 }

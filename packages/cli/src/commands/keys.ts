@@ -1,17 +1,7 @@
-import {
-  bookProvisionStore,
-  JsonStateStore,
-  readAgentUserKey,
-  StateBook,
-  sshUserOf,
-  stateFile,
-} from '@agentfleet/engine';
+import { agentUserKey } from '@agentfleet/app/keys';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
-import { UsageError } from '../errors.js';
 import { printResult } from '../output.js';
-import { agentConnector } from './provisioning.js';
-import { openRuntime } from './runtime.js';
 
 export function registerKeys(program: Command): void {
   program
@@ -20,19 +10,7 @@ export function registerKeys(program: Command): void {
     .argument('<name>', 'agent')
     .action(async (name: string, _opts, command: Command) => {
       const ctx = contextOf(command);
-      const rt = await openRuntime(ctx, { names: [name], writeLedger: false, syncAgentsJson: false });
-      try {
-        const agent = rt.fleet.agents.find((a) => a.name === name);
-        if (!agent) throw new UsageError(`no agent named '${name}'`);
-        const book = await StateBook.open(new JsonStateStore(stateFile(rt.stateDir)));
-        const publicKey = await readAgentUserKey(agentConnector(rt), bookProvisionStore(book), {
-          agent: name,
-          user: agent.user,
-          sudo: sshUserOf(rt.run, agent) !== 'root',
-        });
-        printResult(ctx, publicKey, { agent: name, user: agent.user, publicKey });
-      } finally {
-        await rt.close();
-      }
+      const { user, publicKey } = await agentUserKey(ctx, name);
+      printResult(ctx, publicKey, { agent: name, user, publicKey });
     });
 }

@@ -1,3 +1,5 @@
+import { agentShells } from '@agentfleet/app/agent-shells';
+import { HostAccess } from '@agentfleet/app/host-access';
 import { isLocalUri } from '@agentfleet/core/ssh/host-ssh';
 import { sanitizeTerminalText } from '@agentfleet/core/terminal-text';
 import { agentJournal, fileSize, followFile, requireRunning, tailFile } from '@agentfleet/engine';
@@ -8,8 +10,6 @@ import { UsageError } from '../errors.js';
 import { printResult } from '../output.js';
 import { agentHandle, consoleLogOf } from './agent-files.js';
 import { agentName } from './agent-name.js';
-import { agentShells } from './agent-shells.js';
-import { HostAccess } from './host-access.js';
 import { openRuntime } from './runtime.js';
 import { positiveInt } from './up.js';
 

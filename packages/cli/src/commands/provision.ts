@@ -1,23 +1,15 @@
+import { provisionOne } from '@agentfleet/app/provision';
 import { type BuildOn, PROVISIONING_STEPS, type ProvisioningStep } from '@agentfleet/core';
-import {
-  bookProvisionStore,
-  describeFailure,
-  JsonStateStore,
-  provisionAgent,
-  StateBook,
-  stateFile,
-} from '@agentfleet/engine';
+import { describeFailure } from '@agentfleet/engine';
 import { type Command, Option } from 'commander';
-import { collectIdentity, IDENTITY_HELP } from '../admin-identity.js';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
+import { collectIdentity, IDENTITY_HELP } from '../identity-option.js';
 import { printResult } from '../output.js';
 import { agentName } from './agent-name.js';
-import { refreshSshFiles } from './apply-goal.js';
 import { buildOnOption } from './build-on.js';
 import { drawsOnTerminal, provisionProgress } from './progress.js';
-import { hostBuildOf, provisionerDeps } from './provisioning.js';
-import { openRuntime } from './runtime.js';
+import { lockHolder } from './runtime.js';
 
 interface ProvisionOptions {
   from?: ProvisioningStep;
@@ -48,54 +40,22 @@ export function registerProvision(program: Command): void {
             `if the VM was recreated on purpose, confirm with: fleet provision ${name} --rekey --yes`,
         );
       }
-      const rt = await openRuntime(ctx, {
-        names: [name],
-        writeLedger: false,
-        lock: `fleet ${process.argv.slice(2).join(' ')}`,
-        syncAgentsJson: true,
-      });
-      try {
-        const agent = rt.fleet.agents.find((a) => a.name === name);
-        if (!agent) throw new UsageError(`no agent named '${name}'`);
-        const book = await StateBook.open(new JsonStateStore(stateFile(rt.stateDir)));
-        if (book.get(name)?.hostKey === undefined) {
-          throw new UsageError(`${name} has never answered SSH: run 'fleet up ${name}' first`);
-        }
-        const host = await hostBuildOf(ctx, rt, opts.buildOn);
-        const progress = provisionProgress({
-          interactive: drawsOnTerminal(ctx),
-          agents: [name],
-          steps: PROVISIONING_STEPS.length,
-        });
-        rt.interrupts?.atStop(progress.stop);
-        let result: Awaited<ReturnType<typeof provisionAgent>>;
-        try {
-          result = await provisionAgent(
-            {
-              ...provisionerDeps(ctx, rt),
-              store: bookProvisionStore(book),
-              reporter: progress.reporter,
-              ...(host && { host }),
-            },
-            {
-              agent: name,
-              secrets: agent.secrets,
-              ...(opts.from !== undefined && { from: opts.from }),
-              ...(opts.rekey && { rekey: true }),
-            },
-          );
-          progress.finish(name, result.ok ? undefined : describeFailure(result));
-        } finally {
-          progress.stop();
-        }
-        await refreshSshFiles(rt);
-        const human = result.ok
-          ? `${name}: ${result.ran.length > 0 ? `provisioned (${result.ran.join(', ')})` : 'already provisioned'}`
-          : `${name}: FAILED\n  ${describeFailure(result).replaceAll('\n', '\n  ')}`;
-        printResult(ctx, human, result);
-        if (!result.ok) process.exitCode = 1;
-      } finally {
-        await rt.close();
-      }
+      const result = await provisionOne(
+        ctx,
+        {
+          name,
+          ...(opts.from !== undefined && { from: opts.from }),
+          ...(opts.rekey && { rekey: true }),
+          ...(opts.buildOn !== undefined && { buildOn: opts.buildOn }),
+        },
+        lockHolder(ctx, `fleet ${process.argv.slice(2).join(' ')}`),
+        (agents) =>
+          provisionProgress({ interactive: drawsOnTerminal(ctx), agents, steps: PROVISIONING_STEPS.length }),
+      );
+      const human = result.ok
+        ? `${name}: ${result.ran.length > 0 ? `provisioned (${result.ran.join(', ')})` : 'already provisioned'}`
+        : `${name}: FAILED\n  ${describeFailure(result).replaceAll('\n', '\n  ')}`;
+      printResult(ctx, human, result);
+      if (!result.ok) process.exitCode = 1;
     });
 }

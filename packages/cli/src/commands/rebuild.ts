@@ -1,21 +1,13 @@
+import { rebuildFleet } from '@agentfleet/app/provision';
 import type { BuildOn } from '@agentfleet/core';
-import {
-  bookProvisionStore,
-  describeFailure,
-  JsonStateStore,
-  rebuildAgents,
-  StateBook,
-  selectedAgents,
-  stateFile,
-} from '@agentfleet/engine';
+import { describeFailure } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { printResult } from '../output.js';
 import { agentNames } from './agent-name.js';
 import { buildOnOption } from './build-on.js';
 import { drawsOnTerminal, provisionProgress } from './progress.js';
-import { hostBuildOf, provisionerDeps } from './provisioning.js';
-import { openRuntime } from './runtime.js';
+import { lockHolder } from './runtime.js';
 import { positiveInt } from './up.js';
 
 export function registerRebuild(program: Command): void {
@@ -29,52 +21,25 @@ export function registerRebuild(program: Command): void {
     .addOption(buildOnOption())
     .action(async (names: string[], opts: { concurrency: number; buildOn?: BuildOn }, command: Command) => {
       const ctx = contextOf(command);
-      const rt = await openRuntime(ctx, {
-        names,
-        writeLedger: false,
-        lock: `fleet ${process.argv.slice(2).join(' ')}`,
-        syncAgentsJson: true,
-      });
-      try {
-        const book = await StateBook.open(new JsonStateStore(stateFile(rt.stateDir)));
-        const agents = selectedAgents(rt.run).map((a) => a.name);
-        const host = await hostBuildOf(ctx, rt, opts.buildOn);
-        const progress = provisionProgress({ interactive: drawsOnTerminal(ctx), agents, steps: 1 });
-        rt.interrupts?.atStop(progress.stop);
-        const started = new Set<string>();
-        let outcomes: Awaited<ReturnType<typeof rebuildAgents>>;
-        try {
-          outcomes = await rebuildAgents(
-            {
-              ...provisionerDeps(ctx, rt),
-              store: bookProvisionStore(book),
-              line: (agent, line) => {
-                // Agents beyond --concurrency wait their turn: one rebuilds once its output starts.
-                if (!started.has(agent)) progress.status(agent, 'rebuilding...');
-                started.add(agent);
-                progress.reporter.line(agent, line);
-              },
-              ...(host && { host }),
-            },
-            agents,
-            opts.concurrency,
-          );
-          for (const o of outcomes) progress.finish(o.agent, o.ok ? undefined : describeFailure(o));
-        } finally {
-          progress.stop();
-        }
-        const failed = outcomes.filter((o) => !o.ok);
-        const human = outcomes
-          .map((o) =>
-            o.ok
-              ? `${o.agent}: rebuilt`
-              : `${o.agent}: FAILED\n  ${describeFailure(o).replaceAll('\n', '\n  ')}`,
-          )
-          .join('\n');
-        printResult(ctx, human, { ok: failed.length === 0, outcomes });
-        if (failed.length > 0) process.exitCode = 1;
-      } finally {
-        await rt.close();
-      }
+      const outcomes = await rebuildFleet(
+        ctx,
+        {
+          names,
+          concurrency: opts.concurrency,
+          ...(opts.buildOn !== undefined && { buildOn: opts.buildOn }),
+        },
+        lockHolder(ctx, `fleet ${process.argv.slice(2).join(' ')}`),
+        (agents) => provisionProgress({ interactive: drawsOnTerminal(ctx), agents, steps: 1 }),
+      );
+      const failed = outcomes.filter((o) => !o.ok);
+      const human = outcomes
+        .map((o) =>
+          o.ok
+            ? `${o.agent}: rebuilt`
+            : `${o.agent}: FAILED\n  ${describeFailure(o).replaceAll('\n', '\n  ')}`,
+        )
+        .join('\n');
+      printResult(ctx, human, { ok: failed.length === 0, outcomes });
+      if (failed.length > 0) process.exitCode = 1;
     });
 }

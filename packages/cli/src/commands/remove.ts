@@ -1,18 +1,12 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadFleet } from '@agentfleet/core';
+import { finishRemoval, removalOf } from '@agentfleet/app/remove';
 import type { Command } from 'commander';
-import { collectIdentity, IDENTITY_HELP } from '../admin-identity.js';
 import { contextOf } from '../context.js';
-import { ValidationError } from '../errors.js';
-import { readFleetSources } from '../fleet-files.js';
+import { collectIdentity, IDENTITY_HELP } from '../identity-option.js';
 import { agentHandle } from './agent-files.js';
 import { agentName } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
 import { confirmDeletion } from './confirm.js';
-import { forgetProvisioning, retireAgentHostKeys } from './host-keys.js';
-import { regenerateAgentsJson } from './nix-data.js';
-import { allocateLedger } from './runtime.js';
+import { printRetiredHostKeys } from './retired-keys.js';
 
 export function registerRemove(program: Command): void {
   program
@@ -25,10 +19,7 @@ export function registerRemove(program: Command): void {
     .action(async (name: string, opts: { purge: boolean; yes: boolean }, command: Command) => {
       const ctx = contextOf(command);
       const h = agentHandle(ctx, name);
-      const file = h.agent.file;
-      const rest = loadFleet(readFleetSources(ctx.dir).filter((s) => s.path !== file));
-      if (!rest.ok) throw new ValidationError(rest.diagnostics);
-      const remaining = rest.value;
+      const removal = removalOf(ctx, name, h.agent.file);
       await applyGoal(
         ctx,
         {
@@ -36,18 +27,12 @@ export function registerRemove(program: Command): void {
           goal: opts.purge ? 'purge' : 'destroy',
           dryRun: false,
           confirm: confirmDeletion(`fleet remove${opts.purge ? ' --purge' : ''}`, opts.yes, [
-            `${name}: delete ${file} and its ledger entry`,
+            `${name}: delete ${removal.file} and its ledger entry`,
           ]),
         },
         async (rt) => {
-          // Domain gone: its host key stops being a recipient first (agents.json still names the
-          // agent then, so the rules see the key go), then the declaration, allocation, Nix data.
-          await retireAgentHostKeys(ctx, rt, [name]);
-          if (!opts.purge) await forgetProvisioning(rt, name);
-          rmSync(join(ctx.dir, file));
-          await allocateLedger(ctx, remaining, rt.connections, true, []);
-          regenerateAgentsJson(ctx, remaining);
-          if (!ctx.json) process.stdout.write(`removed ${file} and its ledger entry\n`);
+          printRetiredHostKeys(ctx, await finishRemoval(ctx, rt, removal, opts.purge));
+          if (!ctx.json) process.stdout.write(`removed ${removal.file} and its ledger entry\n`);
         },
       );
     });

@@ -1,17 +1,12 @@
 import { createInterface } from 'node:readline/promises';
-import { domainName, publicKeyLine } from '@agentfleet/core';
-import { JsonStateStore, ResetRefusedError, resetAgentDisk, sshUserOf, stateFile } from '@agentfleet/engine';
-import { type LibvirtHypervisor, LibvirtSnapshots } from '@agentfleet/libvirt';
-import { publicKeyOfPrivateKey } from '@agentfleet/ssh';
+import { resetDisks } from '@agentfleet/app/reset';
+import type { Runtime } from '@agentfleet/app/runtime';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printNote } from '../output.js';
 import { agentName } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
-import { HostDisks } from './host-disks.js';
-import { agentConnector } from './provisioning.js';
-import type { Runtime } from './runtime.js';
 
 /**
  * Asks before a disk goes (yes with --yes; on a terminal, ask; otherwise refuse with exit 2), then,
@@ -37,32 +32,11 @@ export function resetBefore(command: string, names: string[], yes: boolean): (rt
         rl.close();
       }
     }
-    for (const name of names) {
-      const agent = rt.fleet.agents.find((a) => a.name === name);
-      if (!agent) throw new UsageError(`no agent named '${name}'`);
-      const hv = (await rt.connections.connect(agent.libvirtUri)) as LibvirtHypervisor;
-      try {
-        const r = await resetAgentDisk(
-          {
-            hypervisor: hv,
-            snapshots: new LibvirtSnapshots(hv.connection),
-            disks: new HostDisks(rt.connections, () => rt.run.ledger.fleetId),
-            state: new JsonStateStore(stateFile(rt.stateDir)),
-            connector: agentConnector(rt),
-            stateDir: rt.stateDir,
-            publicKeyOf: (k) => publicKeyLine(publicKeyOfPrivateKey(k)),
-            sudo: sshUserOf(rt.run, agent) !== 'root',
-          },
-          { agent: name, domain: domainName(name, rt.fleet.config.domainPrefix), uri: agent.libvirtUri },
-        );
-        printNote(
-          `${name}: disk removed; host key ${r.hostKey.slice(0, 30)}... ${r.took === 'guest' ? 'taken from the guest and ' : ''}handed to the new disk`,
-        );
-      } catch (err) {
-        if (err instanceof ResetRefusedError) throw new UsageError(err.message);
-        throw err;
-      }
-    }
+    await resetDisks(rt, names, (name, r) =>
+      printNote(
+        `${name}: disk removed; host key ${r.hostKey.slice(0, 30)}... ${r.took === 'guest' ? 'taken from the guest and ' : ''}handed to the new disk`,
+      ),
+    );
   };
 }
 

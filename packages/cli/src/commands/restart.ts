@@ -1,9 +1,9 @@
+import { agentShells } from '@agentfleet/app/agent-shells';
 import { PasstNetworks, passtConfined, restartAgents } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { printNote, printResult } from '../output.js';
 import { agentNames } from './agent-name.js';
-import { agentShells } from './agent-shells.js';
 import { openRuntime } from './runtime.js';
 import { positiveInt } from './up.js';
 

@@ -1,158 +1,29 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  allocate,
-  coreSpreadWarnings,
-  domainName,
-  type Fleet,
-  fleetUris,
-  type HostSnapshot,
-  type Ledger,
-  type ProgressSink,
-  type Provisioner,
-  placeAgents,
-  recordedPlacements,
-  renderLedger,
-  reservedCoresOn,
-} from '@agentfleet/core';
-import {
-  acquireLock,
-  agentPasstSocket,
-  committedHostKey,
-  type EngineDeps,
-  ensureFleetId,
-  type FleetRun,
-  findOrphans,
-  JsonStateStore,
-  listensOnLoopback,
-  lockFile,
-  PasstNetworks,
-  passtConfined,
-  passtSshPort,
-  removeStaleTemps,
-  securePrivateDir,
-  stateFile,
-  tailFile,
-  tcpListeners,
-} from '@agentfleet/engine';
-import { writeFileAtomic } from '../atomic-write.js';
+import type { LockHolder } from '@agentfleet/app/provision';
+import { openRuntime as openAppRuntime, type Runtime, type RuntimeOptions } from '@agentfleet/app/runtime';
 import { paletteFor } from '../colour.js';
 import type { CliContext } from '../context.js';
-import { UsageError, ValidationError } from '../errors.js';
-import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
-import { hostSnapshotWithDomains, isLocalUri, withListenerHolders } from '../host-snapshot.js';
-import { guardInterrupts, type InterruptGuard } from '../interrupt.js';
+import { guardInterrupts } from '../interrupt.js';
 import { envelope } from '../output.js';
-import { shareDirs } from '../share-dirs.js';
-import { Connections } from './connections.js';
-import { HostDisks } from './host-disks.js';
-import { regenerateAgentsJson } from './nix-data.js';
 
-export { Connections };
-
-/** The fleet repo's directories fleet writes atomically: ledger, agents.json, rekeyed secrets, committed host keys. */
-const REPO_WRITE_DIRS = ['agents', 'hosts', 'secrets', 'secrets/hosts'];
-
-export interface Runtime {
-  fleet: Fleet;
-  run: FleetRun;
-  connections: Connections;
-  stateDir: string;
-  /** Ctrl-C/SIGTERM handling of a run that holds the lock (absent for read-only commands). */
-  interrupts?: InterruptGuard;
-  close(): Promise<void>;
+/** The application's openRuntime with the CLI's Ctrl-C handling for runs that take the lock. */
+export function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promise<Runtime> {
+  return openAppRuntime(ctx, { ...opts, ...(opts.lock !== undefined && lockHolder(ctx, opts.lock)) });
 }
 
-export interface RuntimeOptions {
-  names: string[];
-  /** Write a changed ledger (mutating commands); `plan` allocates in memory only. */
-  writeLedger: boolean;
-  /** Take the state dir's lock, naming this command as the holder. */
-  lock?: string;
-  /** Regenerate hosts/agents.json from the YAML first (commands that upload the flake). */
-  syncAgentsJson?: boolean;
-  /** `destroy` may name an orphan: an undeclared agent whose domain we defined is still there. */
-  allowOrphans?: boolean;
-  /**
-   * The command may start the named agents (every agent when none is named): their recorded ports are checked
-   * against what listens on the host now. Other commands, and other agents, ignore a process on a recorded port.
-   */
-  startsAgents?: boolean;
-  /** Refuse share sources that are missing or must never be shared (commands that define domains). */
-  checkShares?: boolean;
-}
-
-/** Reads the fleet, allocates new agents against the live hosts, takes the lock if asked. */
-export async function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promise<Runtime> {
-  const declared = readFleet(ctx.dir);
-  const undeclared = opts.names.filter((n) => !declared.agents.some((a) => a.name === n));
-  const unknownError = (unknown: string[]) =>
-    new UsageError(
-      `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} (agents: ${declared.agents.map((a) => a.name).join(', ') || 'none'})`,
-    );
-  if (undeclared.length > 0 && !opts.allowOrphans) throw unknownError(undeclared);
-  const shares = shareDirs(ctx.dir, declared);
-  if (opts.checkShares && shares.diagnostics.length > 0) throw new ValidationError(shares.diagnostics);
-  const stateDir = expandPath(ctx.dir, declared.config.stateDir);
-  const connections = new Connections();
-  let release = async () => {};
-  const interrupts =
-    opts.lock === undefined
-      ? undefined
-      : guardInterrupts({
-          resume: opts.lock,
-          release: async () => {
-            await connections.closeAll();
-            await release();
-          },
-          report: (message, remedy) => reportInterrupt(ctx, message, remedy),
-        });
-  try {
-    if (opts.lock) {
-      // Every run that may write the state dir first makes it private (and tightens an old one).
-      await securePrivateDir(stateDir);
-      release = await acquireLock(lockFile(stateDir), opts.lock);
-      // Under the lock no other fleet writes here: temps of a killed run are leftovers. So are those it left in
-      // the fleet repo (a rekey or a ledger write killed between write and rename), which git would show.
-      for (const d of [stateDir, ...REPO_WRITE_DIRS.map((r) => join(ctx.dir, r))]) await removeStaleTemps(d);
-    }
-    const starting = opts.startsAgents ? (opts.names.length > 0 ? opts.names : 'all') : [];
-    const ledger = await allocateLedger(ctx, declared, connections, opts.writeLedger, starting);
-    const fleet = recordedPlacements(declared, ledger);
-    if (opts.syncAgentsJson) regenerateAgentsJson(ctx, fleet);
-    const run: FleetRun = {
-      fleet,
-      ledger,
-      fleetDir: ctx.dir,
-      stateDir,
-      baseImage: expandPath(ctx.dir, fleet.config.baseImage),
-      identityFile: expandPath(ctx.dir, fleet.config.ssh.identityFile),
-      names: opts.names,
-      shareDirs: shares.dirs,
-    };
-    if (undeclared.length > 0) {
-      const orphans = new Set((await findOrphans(run, connections.connect)).map((o) => o.agent));
-      const unknown = undeclared.filter((n) => !orphans.has(n));
-      if (unknown.length > 0) throw unknownError(unknown);
-    }
-    return {
-      fleet,
-      run,
-      connections,
-      stateDir,
-      ...(interrupts && { interrupts }),
-      close: async () => {
-        interrupts?.dispose();
-        await connections.closeAll();
-        await release();
-      },
-    };
-  } catch (err) {
-    interrupts?.dispose();
-    await connections.closeAll();
-    await release();
-    throw err;
-  }
+/**
+ * A run that takes the lock as `holder` (the command line): Ctrl-C releases the lock and says how
+ * to resume (the holder, run again).
+ */
+export function lockHolder(ctx: CliContext, holder: string): Required<LockHolder> {
+  return {
+    holder,
+    guard: (release) =>
+      guardInterrupts({
+        resume: holder,
+        release,
+        report: (message, remedy) => reportInterrupt(ctx, message, remedy),
+      }),
+  };
 }
 
 /** The last word of an interrupted run: on stderr for people, as the error envelope with --json. */
@@ -163,128 +34,4 @@ function reportInterrupt(ctx: CliContext, message: string, remedy: string): void
     const error = { code: 'interrupted' as const, message, remedy };
     process.stdout.write(`${JSON.stringify(envelope(ctx.command, {}, error), null, 2)}\n`);
   }
-}
-
-/**
- * The next ledger for `fleet`, allocated against what the local hosts hold right now;
- * `write` records it in agents/ledger.yaml when it changed (atomically). A process listening on an agent's recorded
- * port is a conflict only for the agents in `starting` (those the command may start): a squatter on one agent's port
- * must not stop `down`, `destroy`, `ssh` or `up` of another, nor a command that starts nothing.
- */
-export async function allocateLedger(
-  ctx: CliContext,
-  fleet: Fleet,
-  connections: Connections,
-  write: boolean,
-  starting: readonly string[] | 'all',
-): Promise<Ledger> {
-  // The fleet's id is made with its first ledger; plan (which writes nothing) uses a fresh one,
-  // which no domain carries yet: exactly right for a fleet that has defined nothing.
-  const prev = ensureFleetId(readLedger(ctx.dir));
-  const uris = fleetUris(
-    fleet.config,
-    fleet.agents.map((a) => a.libvirtUri),
-  );
-  const local = uris.some(isLocalUri);
-  const listeners = local ? await tcpListeners() : [];
-  const owners = local ? await passtOwners(ctx, fleet) : new Map<number, string>();
-  const hosts: HostSnapshot[] = await Promise.all(
-    uris.map(async (uri) => {
-      const hv = await connections.connect(uri);
-      const here = isLocalUri(uri)
-        ? listeners
-        : (await connections.hosts.listeners(uri)).map((port) => ({ port }));
-      const notStarted = recordedPortsOfOthers(prev, fleet, uri, starting);
-      return hostSnapshotWithDomains(
-        uri,
-        hv,
-        here.filter((l) => !notStarted.has(l.port)),
-        prev.fleetId as string,
-        isLocalUri(uri) ? owners : new Map(),
-      );
-    }),
-  );
-  // Agents fleet places go where they fit first; the ledger then records them under their host's URI.
-  const placed = placeAgents(prev, fleet, hosts);
-  if (!placed.ok) throw new ValidationError(placed.diagnostics);
-  const result = allocate(prev, placed.value, hosts);
-  if (!result.ok) {
-    // Only on failure: name the processes holding the ports in the way (reads /proc/*/fd).
-    const named = allocate(prev, placed.value, await withListenerHolders(hosts, listeners));
-    throw new ValidationError(named.ok ? result.diagnostics : named.diagnostics);
-  }
-  // Said by every command that allocates (plan, up, allocate, add): a stacked core slows every boot on it.
-  for (const h of hosts)
-    for (const w of coreSpreadWarnings(result.value, h, reservedCoresOn(fleet.config, h.uri), LEDGER_FILE))
-      process.stderr.write(`warning: ${w}\n`);
-  if (write) writeLedger(ctx, result.value);
-  return result.value;
-}
-
-/** The ports recorded or declared on `uri` for agents not in `starting`: what listens there is not this command's business. */
-function recordedPortsOfOthers(
-  ledger: Ledger,
-  fleet: Fleet,
-  uri: string,
-  starting: readonly string[] | 'all',
-): Set<number> {
-  const ports = new Set<number>();
-  if (starting === 'all') return ports;
-  const others = (name: string) => !starting.includes(name);
-  for (const [name, a] of Object.entries(ledger.hosts[uri] ?? {}))
-    if (others(name)) for (const p of [a.sshPort, a.spicePort]) ports.add(p);
-  for (const a of fleet.agents)
-    if (a.libvirtUri === uri && others(a.name))
-      for (const p of [a.sshPort, a.spicePort]) if (p !== undefined) ports.add(p);
-  return ports;
-}
-
-/** The SSH forwards this fleet's own passts hold, so an agent's own listener is no conflict. */
-async function passtOwners(ctx: CliContext, fleet: Fleet): Promise<Map<number, string>> {
-  const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
-  const owners = new Map<number, string>();
-  for (const a of fleet.agents) {
-    const port = await passtSshPort(agentPasstSocket(stateDir, a.name));
-    if (port !== undefined) owners.set(port, domainName(a.name));
-  }
-  return owners;
-}
-
-export function writeLedger(ctx: CliContext, ledger: Ledger): void {
-  const path = join(ctx.dir, LEDGER_FILE);
-  const text = renderLedger(ledger);
-  const before = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-  if (text === before) return;
-  writeFileAtomic(path, text);
-  ctx.log.info({ file: LEDGER_FILE }, 'ledger updated');
-}
-
-export function engineDeps(
-  ctx: CliContext,
-  rt: Runtime,
-  progress: ProgressSink,
-  provisioner?: Provisioner,
-): EngineDeps {
-  return {
-    connect: rt.connections.connect,
-    disks: new HostDisks(rt.connections, () => rt.run.ledger.fleetId),
-    state: new JsonStateStore(stateFile(rt.stateDir)),
-    // ssh2 loads when an agent first waits for SSH: `plan` and `status` never load it.
-    readiness: {
-      wait: async (t, onStage) =>
-        (await import('./adapters.js')).sshReadiness(rt.connections.hosts).wait(t, onStage),
-    },
-    host: {
-      listensOnLoopback: async (port, uri) =>
-        isLocalUri(uri)
-          ? listensOnLoopback(port)
-          : (await rt.connections.hosts.listeners(uri)).includes(port),
-      consoleTail: tailFile,
-    },
-    networks: new PasstNetworks({ confine: passtConfined(rt.fleet.config.networkFirewall) }),
-    ...(provisioner && { provisioner }),
-    progress,
-    log: ctx.log,
-    committedHostKey: (agent) => committedHostKey(ctx.dir, agent),
-  };
 }

@@ -2,12 +2,11 @@
 // admins' and agents' public keys kept as data, and the identities that decrypt.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { adminIdentityPaths, readAdminIdentities } from '@agentfleet/app/admin-identity';
+import { readFleet } from '@agentfleet/app/fleet-files';
 import { type AgeIdentity, type Rules, readRules, recipientKey } from '@agentfleet/secrets';
-import { adminIdentityPaths } from '../admin-identity.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { readFleet } from '../fleet-files.js';
-import { readAdminIdentities } from '../passphrase.js';
 
 export const secretsDirOf = (ctx: CliContext): string => join(ctx.dir, 'secrets');
 
@@ -36,7 +35,7 @@ export async function loadIdentities(ctx: CliContext): Promise<AgeIdentity[]> {
       'no identity to decrypt with: pass -i FILE, set adminIdentity in agents/fleet.yaml, or create ~/.ssh/id_ed25519',
     );
   }
-  return readAdminIdentities(chosen);
+  return readAdminIdentities(chosen, ctx.askPassphrase);
 }
 
 /** Keys kept as data, one "TYPE BASE64 [comment]" per line, in `dir`/<name>.pub. */

@@ -1,6 +1,9 @@
 // `fleet secrets ...`: agenix-compatible secrets, kept thin over packages/secrets.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFleet, readFleetSources } from '@agentfleet/app/fleet-files';
+import { regenerateAgentsJson } from '@agentfleet/app/nix-data';
+import { writeFileAtomic, writeFileAtomicSync as writeTextAtomic } from '@agentfleet/atomic-file';
 import { AGENTS_JSON_PATH, loadFleet } from '@agentfleet/core';
 import {
   addRuleText,
@@ -14,16 +17,12 @@ import {
   rekey,
   type SecretRule,
   SecretsError,
-  writeFileAtomic,
 } from '@agentfleet/secrets';
 import type { Command } from 'commander';
-import { identityOption } from '../admin-identity.js';
-import { writeFileAtomic as writeTextAtomic } from '../atomic-write.js';
 import { type CliContext, contextOf } from '../context.js';
 import { FleetError, UsageError, ValidationError } from '../errors.js';
-import { readFleet, readFleetSources } from '../fleet-files.js';
+import { identityOption } from '../identity-option.js';
 import { printResult } from '../output.js';
-import { regenerateAgentsJson } from './nix-data.js';
 import { editPlaintext } from './secrets-edit.js';
 import {
   loadIdentities,

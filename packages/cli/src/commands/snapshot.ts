@@ -1,3 +1,4 @@
+import { Connections } from '@agentfleet/app/connections';
 import {
   type AgentDomain,
   deleteSnapshot,
@@ -13,7 +14,6 @@ import { UsageError } from '../errors.js';
 import { printResult } from '../output.js';
 import { agentHandle, domainOf } from './agent-files.js';
 import { agentName } from './agent-name.js';
-import { Connections } from './connections.js';
 import { formatTable } from './table.js';
 
 const SNAPSHOT_HELP = `

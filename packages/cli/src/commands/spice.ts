@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
+import { HostAccess } from '@agentfleet/app/host-access';
+import { writeFileAtomicSync as writeFileAtomic } from '@agentfleet/atomic-file';
 import { isLocalUri } from '@agentfleet/core/ssh/host-ssh';
 import { agentSpiceSocket, agentSpiceTunnel } from '@agentfleet/engine/paths';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../atomic-write.js';
 import { contextOf } from '../context.js';
 import { FleetError } from '../errors.js';
 import { printNote, printResult } from '../output.js';
 import { agentHandle, domainOf } from './agent-files.js';
 import { agentName } from './agent-name.js';
-import { HostAccess } from './host-access.js';
 import { openSpiceTunnel } from './spice-tunnel.js';
 
 export function registerSpice(program: Command): void {
@@ -91,7 +91,7 @@ export function registerSpice(program: Command): void {
 
 /** The socket libvirt made for a running domain's display on its host (the live XML names it). */
 async function liveSpiceSocket(uri: string, domain: string): Promise<string> {
-  const { Connections } = await import('./connections.js');
+  const { Connections } = await import('@agentfleet/app/connections');
   const connections = new Connections();
   try {
     const xml = await (await connections.connect(uri)).domainXml(domain);

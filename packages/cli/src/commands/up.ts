@@ -1,8 +1,8 @@
 import type { BuildOn } from '@agentfleet/core';
 import { type Command, InvalidArgumentError } from 'commander';
-import { collectIdentity, IDENTITY_HELP } from '../admin-identity.js';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
+import { collectIdentity, IDENTITY_HELP } from '../identity-option.js';
 import { agentNames } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
 import { buildOnOption } from './build-on.js';

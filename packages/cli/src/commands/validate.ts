@@ -1,13 +1,13 @@
 import { availableParallelism } from 'node:os';
+import { readFleet, readLedger } from '@agentfleet/app/fleet-files';
+import { isLocalUri } from '@agentfleet/app/host-snapshot';
+import { agentsJsonDiagnostics } from '@agentfleet/app/nix-data';
+import { shareDirs } from '@agentfleet/app/share-dirs';
 import { hostFitDiagnostics } from '@agentfleet/core/host-fit';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { ValidationError } from '../errors.js';
-import { readFleet, readLedger } from '../fleet-files.js';
-import { isLocalUri } from '../host-snapshot.js';
 import { printResult } from '../output.js';
-import { shareDirs } from '../share-dirs.js';
-import { agentsJsonDiagnostics } from './nix-data.js';
 
 export function registerValidate(program: Command): void {
   program

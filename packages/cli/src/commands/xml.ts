@@ -1,3 +1,5 @@
+import { expandPath, LEDGER_FILE, readFleet, readLedger } from '@agentfleet/app/fleet-files';
+import { shareDirs } from '@agentfleet/app/share-dirs';
 import type { DomainType, HostFacts, NetworkMode, PortForward } from '@agentfleet/core';
 import { domainXml } from '@agentfleet/core/domain-xml';
 import { reservedCoresOn } from '@agentfleet/core/hosts';
@@ -7,10 +9,8 @@ import { agentDomainInput } from '@agentfleet/engine/desired';
 import { chooseForHost } from '@agentfleet/engine/host-choice';
 import { type Command, Option } from 'commander';
 import { contextOf } from '../context.js';
-import { UsageError } from '../errors.js';
-import { expandPath, LEDGER_FILE, readFleet, readLedger } from '../fleet-files.js';
+import { noAgentNamed, UsageError } from '../errors.js';
 import { printResult } from '../output.js';
-import { shareDirs } from '../share-dirs.js';
 import { agentName } from './agent-name.js';
 
 interface XmlOptions {
@@ -47,11 +47,7 @@ export function registerXml(program: Command): void {
       const ctx = contextOf(command);
       const fleet = readFleet(ctx.dir);
       const agent = fleet.agents.find((a) => a.name === name);
-      if (!agent) {
-        throw new UsageError(
-          `no agent named '${name}' (agents: ${fleet.agents.map((a) => a.name).join(', ')})`,
-        );
-      }
+      if (!agent) throw noAgentNamed([name], fleet);
       const ledger = readLedger(ctx.dir);
       const allocation = allocationOf(ledger, agent.libvirtUri, name);
       if (!allocation)
@@ -87,7 +83,7 @@ export function registerXml(program: Command): void {
 }
 
 async function hostFacts(uri: string): Promise<HostFacts> {
-  const { Connections } = await import('./connections.js');
+  const { Connections } = await import('@agentfleet/app/connections');
   const connections = new Connections();
   try {
     return await (await connections.connect(uri)).facts();

@@ -1,5 +1,5 @@
+import type { DomainState } from '../hypervisor.js';
 import { domainTakenMessage } from '../ownership.js';
-import type { DomainState } from '../ports.js';
 import { phaseAtLeast } from './state.js';
 import type {
   ActionKind,

@@ -1,5 +1,5 @@
 export * from './compute.js';
-export * from './ports.js';
+export * from './interfaces.js';
 export * from './projection.js';
 export * from './render.js';
 export * from './state.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ProvisionProgress } from '../provision/steps.js';
-import type { BaseIdentity } from './ports.js';
+import type { BaseIdentity } from './interfaces.js';
 
 /**
  * Per-agent progress through bring-up, in order. Provisioning extends the list after

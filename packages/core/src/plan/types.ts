@@ -1,6 +1,6 @@
+import type { DomainState } from '../hypervisor.js';
 import type { DiskMode } from '../model.js';
-import type { DomainState } from '../ports.js';
-import type { BaseIdentity } from './ports.js';
+import type { BaseIdentity } from './interfaces.js';
 import type { Phase } from './state.js';
 
 /** What the fleet declares for one agent, fully resolved (allocation, paths, XML). */

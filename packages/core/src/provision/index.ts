@@ -1,4 +1,4 @@
 export * from './hostkey.js';
-export * from './ports.js';
+export * from './interfaces.js';
 export * from './progress-schema.js';
 export * from './steps.js';

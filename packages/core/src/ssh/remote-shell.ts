@@ -1,7 +1,7 @@
 // The SSH port: what the engine needs from a logged-in session to an agent. packages/ssh implements it with ssh2;
 // tests may substitute fakes. It extends provisioning's AgentShell so one session serves bring-up and provisioning.
 import type { SshPublicKey } from '../provision/hostkey.js';
-import type { AgentShell } from '../provision/ports.js';
+import type { AgentShell } from '../provision/interfaces.js';
 
 export interface RemoteShell extends AgentShell {
   /** Reads a remote file (SFTP) as UTF-8. */

@@ -1,3 +1,4 @@
+import { writeFileAtomic } from '@agentfleet/atomic-file';
 import {
   type KnownHost,
   parsePublicKeyLine,
@@ -5,7 +6,6 @@ import {
   renderSshConfig,
   type SshConfigHost,
 } from '@agentfleet/core';
-import { writeFileAtomic } from './atomic-file.js';
 import { PRIVATE_FILE_MODE } from './state-dir.js';
 
 export interface SshEntry {

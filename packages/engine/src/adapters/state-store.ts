@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@agentfleet/atomic-file';
 import type { FleetState, StateStore } from '@agentfleet/core';
 import { emptyFleetState, parseFleetState } from '@agentfleet/core/plan/state';
-import { writeFileAtomic } from './atomic-file.js';
 import { PRIVATE_FILE_MODE } from './state-dir.js';
 
 /** state.json in the state dir; every write replaces the file atomically. */

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../adapters/atomic-file.js';
+import { writeFileAtomic } from '@agentfleet/atomic-file';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../adapters/state-dir.js';
 
 /** fw_cfg entry (opt/agentfleet/<name>) the guest takes its SSH host key from. */
@@ -20,34 +20,52 @@ export interface HostKeyPair {
 export const pregeneratedKeyPath = (stateDir: string, agent: string) =>
   join(stateDir, 'hostkeys', `agent-${agent}_ed25519`);
 
-export async function readPregeneratedKey(stateDir: string, agent: string): Promise<HostKeyPair | undefined> {
-  const path = pregeneratedKeyPath(stateDir, agent);
-  try {
-    const [privateKey, publicKey] = await Promise.all([
-      readFile(path, 'utf8'),
-      readFile(`${path}.pub`, 'utf8'),
-    ]);
-    return { privateKey, publicKey: publicKey.trim() };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+/**
+ * Where the engine keeps host keys made on the host before first boot (`up --pregenerate-host-keys`,
+ * `reset`). Behind an interface so the engine's in-memory tests touch no real path.
+ */
+export interface HostKeyStore {
+  read(agent: string): Promise<HostKeyPair | undefined>;
+  write(agent: string, pair: HostKeyPair): Promise<void>;
+  /** Gone with the agent's disk (`destroy --purge`); no error when there is none. */
+  remove(agent: string): Promise<void>;
+  /** The private key's file, which QEMU hands to the guest through fw_cfg (never the key itself). */
+  fwcfgPath(agent: string): string;
+}
+
+/** The state dir's `hostkeys/` (0700, keys 0600). */
+export class FileHostKeyStore implements HostKeyStore {
+  constructor(private readonly stateDir: string) {}
+
+  fwcfgPath(agent: string): string {
+    return pregeneratedKeyPath(this.stateDir, agent);
   }
-}
 
-/** Public half first: a run killed in between leaves no private key without its public one. */
-export async function writePregeneratedKey(
-  stateDir: string,
-  agent: string,
-  pair: HostKeyPair,
-): Promise<void> {
-  const path = pregeneratedKeyPath(stateDir, agent);
-  await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
-  await writeFileAtomic(`${path}.pub`, `${pair.publicKey}\n`, PRIVATE_FILE_MODE);
-  await writeFileAtomic(path, pair.privateKey, PRIVATE_FILE_MODE);
-}
+  async read(agent: string): Promise<HostKeyPair | undefined> {
+    const path = pregeneratedKeyPath(this.stateDir, agent);
+    try {
+      const [privateKey, publicKey] = await Promise.all([
+        readFile(path, 'utf8'),
+        readFile(`${path}.pub`, 'utf8'),
+      ]);
+      return { privateKey, publicKey: publicKey.trim() };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
 
-export async function removePregeneratedKey(stateDir: string, agent: string): Promise<void> {
-  const path = pregeneratedKeyPath(stateDir, agent);
-  await rm(path, { force: true });
-  await rm(`${path}.pub`, { force: true });
+  /** Public half first: a run killed in between leaves no private key without its public one. */
+  async write(agent: string, pair: HostKeyPair): Promise<void> {
+    const path = pregeneratedKeyPath(this.stateDir, agent);
+    await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
+    await writeFileAtomic(`${path}.pub`, `${pair.publicKey}\n`, PRIVATE_FILE_MODE);
+    await writeFileAtomic(path, pair.privateKey, PRIVATE_FILE_MODE);
+  }
+
+  async remove(agent: string): Promise<void> {
+    const path = pregeneratedKeyPath(this.stateDir, agent);
+    await rm(path, { force: true });
+    await rm(`${path}.pub`, { force: true });
+  }
 }

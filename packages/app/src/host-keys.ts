@@ -7,11 +7,9 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonStateStore, StateBook, stateFile } from '@agentfleet/engine';
 import { type AgeIdentity, filesForRecipient, readRules, rekey } from '@agentfleet/secrets';
-import { adminIdentityPaths } from '../admin-identity.js';
-import type { CliContext } from '../context.js';
-import { readAdminIdentities } from '../passphrase.js';
+import { adminIdentityPaths, readAdminIdentities } from './admin-identity.js';
+import type { AppContext } from './context.js';
 import type { Runtime } from './runtime.js';
-import { secretsDirOf } from './secrets-files.js';
 
 export interface RetiredHostKeys {
   /** Agents whose hosts/<agent>.pub was deleted. */
@@ -29,6 +27,7 @@ export async function retireHostKeys(
   secretsDir: string,
   identityPaths: readonly string[],
   agents: readonly string[],
+  askPassphrase?: (path: string) => Promise<string>,
 ): Promise<RetiredHostKeys> {
   const pubOf = (agent: string) => join(secretsDir, 'hosts', `${agent}.pub`);
   const retired = agents.filter((a) => existsSync(pubOf(a)));
@@ -61,7 +60,7 @@ export async function retireHostKeys(
     };
   }
   try {
-    const identities: AgeIdentity[] = await readAdminIdentities(identityPaths);
+    const identities: AgeIdentity[] = await readAdminIdentities(identityPaths, askPassphrase);
     const summary = await rekey({
       secretsDir,
       rules: await readRules(rulesFile),
@@ -79,19 +78,18 @@ export async function retireHostKeys(
   }
 }
 
-/** retireHostKeys for the CLI: the admin identities provisioning uses, and the outcome printed. */
-export async function retireAgentHostKeys(ctx: CliContext, rt: Runtime, agents: readonly string[]) {
-  const r = await retireHostKeys(
-    secretsDirOf(ctx),
+/** retireHostKeys with the admin identities provisioning uses (destroy --purge, remove --purge). */
+export function retireAgentHostKeys(
+  ctx: AppContext,
+  rt: Runtime,
+  agents: readonly string[],
+): Promise<RetiredHostKeys> {
+  return retireHostKeys(
+    join(ctx.dir, 'secrets'),
     adminIdentityPaths(ctx, rt.fleet, rt.run.identityFile),
     agents,
+    ctx.askPassphrase,
   );
-  if (r.retired.length > 0 && !ctx.json) {
-    const files = r.retired.map((a) => `secrets/hosts/${a}.pub`).join(', ');
-    const rekeyed = r.rekeyed.length > 0 ? `; re-encrypted without it: ${r.rekeyed.join(', ')}` : '';
-    process.stdout.write(`removed ${files}${rekeyed}\n`);
-  }
-  if (r.warning !== undefined) process.stderr.write(`warning: ${r.warning}\n`);
 }
 
 /**

@@ -1,13 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isLocalUri, publicKeyLine } from '@agentfleet/core';
-import {
-  agentDisk,
-  JsonStateStore,
-  readPregeneratedKey,
-  selectedAgents,
-  stateFile,
-  writePregeneratedKey,
-} from '@agentfleet/engine';
+import { agentDisk, FileHostKeyStore, JsonStateStore, selectedAgents, stateFile } from '@agentfleet/engine';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -21,15 +14,16 @@ export async function pregenerateHostKeys(rt: Runtime): Promise<string[]> {
   const store = new JsonStateStore(stateFile(rt.stateDir));
   const state = await store.load();
   const made: string[] = [];
+  const hostKeys = new FileHostKeyStore(rt.stateDir);
   for (const agent of selectedAgents(rt.run)) {
     if (!isLocalUri(agent.libvirtUri)) continue;
     if (existsSync(agentDisk(rt.stateDir, agent.name)) || state.agents[agent.name]?.disk) continue;
-    if (await readPregeneratedKey(rt.stateDir, agent.name)) continue;
+    if (await hostKeys.read(agent.name)) continue;
     // ssh2 loads only when a key is made: an `up` of existing agents never needs it here.
     const { generateEd25519KeyPair } = await import('@agentfleet/ssh');
     const pair = generateEd25519KeyPair(`root@agent-${agent.name}`);
     const publicKey = publicKeyLine(pair.publicKey);
-    await writePregeneratedKey(rt.stateDir, agent.name, { privateKey: pair.privateKey, publicKey });
+    await hostKeys.write(agent.name, { privateKey: pair.privateKey, publicKey });
     state.agents[agent.name] = {
       ...(state.agents[agent.name] ?? { phase: 'declared' }),
       hostKey: publicKey,

@@ -1,6 +1,7 @@
+// The one atomic file writer of agentfleet (engine, secrets, app and cli all write through it).
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { closeSync, fsync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -31,7 +32,8 @@ export interface PendingFile {
  * write it. Synchronous: on a few KiB this takes microseconds.
  */
 export function writeTemp(path: string, data: string | Uint8Array, mode: number): PendingFile {
-  // The writer's pid in the name (as fleet's other atomic writers do): a temp a killed run left is known stale.
+  // `.<file>.<pid>.<8 hex>.tmp`: the flake upload skips these, and a run holding the state dir's
+  // lock deletes those a killed run left (engine's stale-temps).
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const pending: PendingFile = { path, temp, fd: openSync(temp, 'wx', mode) };
   try {
@@ -82,8 +84,45 @@ export function discardTemp(pending: PendingFile): void {
  * disk before its name points at it) while the journal commits that fsyncs force are shared.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  const pending = writeTemp(path, data, mode);
-  await flushTemp(pending);
-  await commitTemp(pending);
+  await mkdir(dirname(path), { recursive: true });
+  try {
+    const pending = writeTemp(path, data, mode);
+    await flushTemp(pending);
+    await commitTemp(pending);
+  } catch (err) {
+    // Each step has removed its temp file already: whatever failed, no temp stays behind.
+    throw named(err, path);
+  }
   await syncDirectory(dirname(path));
+}
+
+/**
+ * writeFileAtomic for callers between synchronous steps (the ledger, agent YAML, agents.json):
+ * the same temp file, fsync, rename and directory fsync, without yielding to the event loop.
+ */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o644): void {
+  let pending: PendingFile | undefined;
+  try {
+    pending = writeTemp(path, data, mode);
+    fsyncSync(pending.fd as number);
+    closeSync(pending.fd as number);
+    pending.fd = undefined;
+    renameSync(pending.temp, pending.path);
+  } catch (err) {
+    if (pending) discardTemp(pending);
+    throw named(err, path);
+  }
+  const fd = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** fs errors of a write or rename name no file: the message then says which one could not be written. */
+function named(err: unknown, path: string): unknown {
+  if (err instanceof Error && !err.message.includes(path))
+    err.message = `cannot write ${path}: ${err.message}`;
+  return err;
 }

@@ -1,9 +1,9 @@
-// Wires provisioning's ports (core/provision) to the concrete adapters: ssh2 sessions pinned to
+// Wires provisioning's interfaces (core/provision/interfaces.ts) to the concrete adapters: ssh2 sessions pinned to
 // the recorded host key, and packages/secrets' rekey over the fleet's secrets/ directory.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@agentfleet/atomic-file';
 import {
   type AgentConnector,
   type AgentSpec,
@@ -23,16 +23,12 @@ import {
   type ProvisionerDeps,
   sshConfigFile,
   sshUserOf,
-  writeFileAtomic,
 } from '@agentfleet/engine';
 import { type AgeIdentity, filesForRecipient, readRules, rekey } from '@agentfleet/secrets';
 import { connectShell, waitForSsh } from '@agentfleet/ssh';
-import { adminIdentityPaths } from '../admin-identity.js';
-import type { CliContext } from '../context.js';
-import { UsageError } from '../errors.js';
-import { printNote } from '../output.js';
-import { readAdminIdentities } from '../passphrase.js';
-import { refreshSshFiles } from './apply-goal.js';
+import { adminIdentityPaths, readAdminIdentities } from './admin-identity.js';
+import { type AppContext, note } from './context.js';
+import { UsageError } from './errors.js';
 import type { Runtime } from './runtime.js';
 
 function agentOf(rt: Runtime, name: string): AgentSpec {
@@ -97,7 +93,11 @@ export function agentConnector(rt: Runtime): AgentConnector {
  * Host keys as data under `secretsDir`/hosts/<agent>.pub (which secrets.nix reads), and the
  * agent's secrets rekeyed with packages/secrets' API using the admin identities.
  */
-export function secretsRekeyer(secretsDir: string, identityPaths: readonly string[]): SecretsRekeyer {
+export function secretsRekeyer(
+  secretsDir: string,
+  identityPaths: readonly string[],
+  askPassphrase?: (path: string) => Promise<string>,
+): SecretsRekeyer {
   // Agents provisioned in parallel may share a secret: one rekey at a time, each evaluating the
   // rules after the previous one wrote, so a later rekey never drops a key an earlier one added.
   let queue: Promise<unknown> = Promise.resolve();
@@ -118,7 +118,7 @@ export function secretsRekeyer(secretsDir: string, identityPaths: readonly strin
         const pub = (await readFile(join(secretsDir, 'hosts', `${agent}.pub`), 'utf8')).trim();
         const rules = await readRules(rulesFile);
         const files = new Set(filesForRecipient(rules, pub));
-        const identities: AgeIdentity[] = await readAdminIdentities(identityPaths);
+        const identities: AgeIdentity[] = await readAdminIdentities(identityPaths, askPassphrase);
         const summary = await rekey({ secretsDir, rules, identities, only: (file) => files.has(file) });
         return {
           rekeyed: summary.rekeyed,
@@ -134,10 +134,14 @@ export function secretsRekeyer(secretsDir: string, identityPaths: readonly strin
 }
 
 /** Everything provisioning needs except the per-run store and reporter. */
-export function provisionerDeps(ctx: CliContext, rt: Runtime): ProvisionerDeps {
+export function provisionerDeps(ctx: AppContext, rt: Runtime): ProvisionerDeps {
   return {
     connector: agentConnector(rt),
-    secrets: secretsRekeyer(join(ctx.dir, 'secrets'), adminIdentityPaths(ctx, rt.fleet, rt.run.identityFile)),
+    secrets: secretsRekeyer(
+      join(ctx.dir, 'secrets'),
+      adminIdentityPaths(ctx, rt.fleet, rt.run.identityFile),
+      ctx.askPassphrase,
+    ),
     stateDir: rt.stateDir,
     fleetDir: ctx.dir,
     flake: rt.fleet.config.flake,
@@ -148,7 +152,7 @@ export function provisionerDeps(ctx: CliContext, rt: Runtime): ProvisionerDeps {
 
 /** `fleet up`'s hand-over: continue into provisioning once an agent answers SSH. */
 export async function fleetProvisioner(
-  ctx: CliContext,
+  ctx: AppContext,
   rt: Runtime,
   buildOn: BuildOn | undefined,
   inFlight: InFlightAgents,
@@ -162,7 +166,7 @@ export async function fleetProvisioner(
  * reaching agents through the fleet's ssh_config, refreshed first so it pins the keys recorded so far.
  */
 export function hostBuildOf(
-  ctx: CliContext,
+  ctx: AppContext,
   rt: Runtime,
   buildOn?: BuildOn,
   inFlight?: InFlightAgents,
@@ -171,10 +175,11 @@ export function hostBuildOf(
     build: buildOn ?? rt.fleet.config.provision.build,
     source: { flake: rt.fleet.config.flake, fleetDir: ctx.dir, stateDir: rt.stateDir },
     sshConfig: async () => {
+      const { refreshSshFiles } = await import('./ssh-files.js');
       await refreshSshFiles(rt);
       return sshConfigFile(rt.stateDir);
     },
-    note: printNote,
+    note: (text) => note(ctx, text),
     ...(inFlight && { inFlight }),
   });
 }

@@ -10,7 +10,7 @@ import {
   type SshPublicKey,
 } from '@agentfleet/core';
 import type { JumpHost, SshJumps } from '@agentfleet/ssh';
-import { UsageError } from '../errors.js';
+import { UsageError } from './errors.js';
 
 /**
  * The known_hosts files libvirt's ssh transport trusts (OpenSSH's defaults): a remote libvirt host is already

@@ -3,7 +3,7 @@ import { isLocalUri, parsePublicKeyLine, publicKeyLine, type Readiness } from '@
 import { waitForSsh } from '@agentfleet/ssh';
 import type { HostAccess } from './host-access.js';
 
-// The SSH adapter for the engine's readiness port (connections.ts holds the libvirt one).
+// The SSH adapter for the engine's Readiness interface (connections.ts holds the libvirt one).
 
 /** Readiness through ssh2: listening -> banner -> login, the host key pinned or recorded at first contact. */
 export function sshReadiness(hosts: HostAccess): Readiness {

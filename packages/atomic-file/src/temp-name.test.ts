@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { expect, it } from 'vitest';
-import { discardTemp, writeTemp } from './atomic-write.js';
+import { discardTemp, writeTemp } from './index.js';
 
 it("names its temp file after the writer's pid, so a temp a killed run left is known stale", async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kill-atomic-'));

@@ -1,7 +1,7 @@
 // Ports the engine drives while applying a plan. Adapters live in the engine and ssh packages;
 // tests substitute in-memory fakes. Nothing here performs I/O.
 import type { DiskMode } from '../model.js';
-import type { ProvisionStore } from '../provision/ports.js';
+import type { ProvisionStore } from '../provision/interfaces.js';
 import type { FleetState } from './state.js';
 import type { Plan, StepKind } from './types.js';
 

@@ -1,8 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { writeFileAtomicSync as writeFileAtomic } from '@agentfleet/atomic-file';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from './atomic-write.js';
 
 const dirs: string[] = [];
 const tempDir = () => {

@@ -1,15 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync as writeFileAtomic } from '@agentfleet/atomic-file';
 import type { Diagnostic, Fleet } from '@agentfleet/core';
 import { AGENTS_JSON_PATH, agentsJson } from '@agentfleet/core/nix/agents-json';
-import { writeFileAtomic } from '../atomic-write.js';
-import type { CliContext } from '../context.js';
+import type { AppContext } from './context.js';
 
 /**
  * hosts/agents.json (what the flake and secrets.nix read) as the YAML says it should be, or
  * undefined when the repo has no hosts/ (no Nix side to feed) or the file already says it.
  */
-function staleAgentsJson(ctx: CliContext, fleet: Fleet): string | undefined {
+function staleAgentsJson(ctx: AppContext, fleet: Fleet): string | undefined {
   if (!existsSync(join(ctx.dir, 'hosts'))) return undefined;
   const path = join(ctx.dir, AGENTS_JSON_PATH);
   const text = agentsJson(fleet.agents);
@@ -20,7 +20,7 @@ function staleAgentsJson(ctx: CliContext, fleet: Fleet): string | undefined {
  * Brings hosts/agents.json in line with agents/*.yaml: an agent added or edited by hand must not
  * provision with a stale file (nixos-rebuild would not find agent-<name>). Untouched when equal.
  */
-export function regenerateAgentsJson(ctx: CliContext, fleet: Fleet): void {
+export function regenerateAgentsJson(ctx: AppContext, fleet: Fleet): void {
   const text = staleAgentsJson(ctx, fleet);
   if (text === undefined) return;
   writeFileAtomic(join(ctx.dir, AGENTS_JSON_PATH), text);
@@ -28,7 +28,7 @@ export function regenerateAgentsJson(ctx: CliContext, fleet: Fleet): void {
 }
 
 /** `fleet validate`'s check that hosts/agents.json follows the YAML. */
-export function agentsJsonDiagnostics(ctx: CliContext, fleet: Fleet): Diagnostic[] {
+export function agentsJsonDiagnostics(ctx: AppContext, fleet: Fleet): Diagnostic[] {
   if (staleAgentsJson(ctx, fleet) === undefined) return [];
   return [
     {
