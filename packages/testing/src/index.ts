@@ -1,7 +1,7 @@
 export { type RunError, repoRoot, run } from './exec.js';
 export { ensureLibvirtd, systemUri } from './libvirtd.js';
 export { opensshArgs, opensshExec, presentedHostKey, writeKnownHosts } from './openssh.js';
-export { stopPassts } from './passt.js';
+export { passtPidsOf, stopPassts } from './passt.js';
 export { freePort, waitForListen } from './ports.js';
 export { type SpiceHandshake, spiceHandshake, spiceHandshakeUnix } from './spice.js';
 export { type Sshd, startSshd } from './sshd.js';
