@@ -142,7 +142,11 @@ describe.sequential('faults under a running command', () => {
       expect(held.signal, held.output).toBe('SIGKILL');
       const again = await fleetOk(dir, ['up']);
       expect(again.stdout).toContain('Nothing to do');
-      expect(await settles(() => (fds().join() === before.join() ? [] : [fds()]))).toEqual([]);
+      // passt 2023-03-09 keeps a forwarded connection's socket until its guest side has closed too (a TCG guest
+      // under load takes its time): a leak is a count that stays up, so the bound is generous.
+      expect(
+        await settles(() => (fds().join() === before.join() ? [] : [{ before, now: fds() }]), 90_000),
+      ).toEqual([]);
     },
     LIMIT,
   );
