@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, systemUri } from '@agentfleet/testing';
+import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri } from '@agentfleet/testing';
 import { fleet, fleetMain } from '@agentfleet/testing/fleet-cli';
 import { writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -26,8 +26,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!dir) return;
-  await fleet(dir, ['destroy', agent, '--purge']);
+  await fleet(dir, ['destroy', agent, '--purge', '--yes']);
   // Whatever destroy could not remove must not outlive the test.
+  stopPassts([agent]);
   for (const cmd of [['destroy'], ['undefine', '--nvram']])
     try {
       execFileSync('virsh', ['-c', systemUri, ...cmd, `agent-${agent}`], { stdio: 'ignore' });

@@ -199,7 +199,7 @@ beforeAll(async () => {
 }, VM_TIMEOUT);
 
 afterAll(async () => {
-  if (dir) await fleetInHost(['destroy', '--purge', A, B]).catch(() => undefined);
+  if (dir) await fleetInHost(['destroy', '--purge', '--yes', A, B]).catch(() => undefined);
   for (const n of [A, B]) {
     try {
       virsh('destroy', `agent-${n}`);
