@@ -1,10 +1,10 @@
-// `fleet rebuild` of N = 1, 2, 4 agents with `--build-on host` (one `nix build` of every selected
-// agent's toplevel here, `nix copy` over the pinned SSH, switch-to-configuration in the guest) versus
+// `fleet rebuild` of N = 1, 2, 4 agents with `--build-on host` (one `nix eval` of every selected
+// agent's toplevel and one `nix-store --realise` here, `nix copy` over the pinned SSH, switch-to-configuration in the guest) versus
 // `--build-on guest` (flake uploaded over SFTP, `nixos-rebuild switch` in each guest), side by side:
 // the modes alternate with the order flipped every round, each run after a change of the flake (a new
 // salt, so every run has something new to build), medians of the wall time. Evaluations are counted:
 // on the host, the calls a counting `nix` on PATH records that evaluate the flake's
-// nixosConfigurations (`nix eval` of the drv paths, then `nix build`: printed as eval+build); in the
+// nixosConfigurations (`nix eval`, or `nix build` of a flake: printed as eval+build); in the
 // guests, the `nixos-rebuild switch` calls the test image's stand-in logs (on NixOS each is one
 // evaluation and build of that agent's system, inside its VM).
 // The flake is @agentfleet/testing's host-build flake (no nixpkgs: toplevels built with /bin/sh).

@@ -1,5 +1,5 @@
 // `build: host` end to end, through the built CLI, on two tiny VMs shared by every case: the host
-// builds both agents' toplevels in one real `nix build` (Debian nix-bin; the test flake stands in
+// builds both agents' toplevels from one real `nix eval` and one `nix-store --realise` (Debian nix-bin; the test flake stands in
 // for NixOS, see host-build-flake.ts), `nix copy` puts the closures into the guests' own Nix store
 // over the fleet's pinned ssh_config, and the guests switch to them (the marker their
 // switch-to-configuration leaves is read back through `fleet ssh`). Evaluations are counted with a
@@ -45,7 +45,8 @@ const lastCopy = async (agent: string) => {
   const copy = log.slice(log.lastIndexOf(' nix --extra-experimental-features nix-command flakes copy '));
   return copy.slice(0, copy.indexOf('switch-to-configuration'));
 };
-const toplevelArgs = (call: string) => call.split(' ').filter((w) => w.includes('#nixosConfigurations.'));
+/** The agents one evaluation covers (its `--apply` names each agent's configuration). */
+const toplevelArgs = (call: string) => [...call.matchAll(/cs\."agent-/g)];
 
 beforeAll(async () => {
   await ensureLibvirtd();
@@ -86,11 +87,11 @@ afterAll(async () => {
 
 describe.sequential('build: host', () => {
   it(
-    'fleet up --build-on host: one nix build per phase for both agents, copied in and activated',
+    'fleet up --build-on host: one evaluation and one build per phase for both agents, copied in and activated',
     async () => {
       // The two-phase flow, both phases built on the host.
       await fleetOk(dir, ['up', '--build-on', 'host', '--no-pregenerate-host-keys']);
-      const builds = await counter.builds();
+      const builds = await counter.evaluations();
       // Phase 1, then phase 2 after the rekey: each one evaluation for the whole fleet, not one per agent.
       expect(builds).toHaveLength(2);
       for (const call of builds) expect(toplevelArgs(call)).toHaveLength(2);
@@ -116,13 +117,13 @@ describe.sequential('build: host', () => {
   );
 
   it(
-    'fleet rebuild with provision.build: host in fleet.yaml builds once and copies nothing new',
+    'fleet rebuild with provision.build: host in fleet.yaml evaluates and builds once and copies nothing new',
     async () => {
       const fleetYaml = join(dir, 'agents', 'fleet.yaml');
       await writeFile(fleetYaml, `${await readFile(fleetYaml, 'utf8')}provision: { build: host }\n`);
-      const before = (await counter.builds()).length;
+      const before = (await counter.evaluations()).length;
       await fleetOk(dir, ['rebuild']);
-      const builds = await counter.builds();
+      const builds = await counter.evaluations();
       expect(builds).toHaveLength(before + 1);
       expect(toplevelArgs(builds.at(-1) ?? '')).toHaveLength(2);
       for (const agent of [A, B]) {

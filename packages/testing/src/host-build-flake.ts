@@ -62,7 +62,7 @@ ${entries}
  * A directory on PATH with a `nix` that appends its arguments to `<dir>/calls` and runs the real
  * one: how tests count the `nix build` invocations (evaluations) fleet makes.
  */
-export async function countingNix(): Promise<{ dir: string; builds: () => Promise<string[]> }> {
+export async function countingNix(): Promise<{ dir: string; evaluations: () => Promise<string[]> }> {
   const dir = join(tmpdir(), `nix-count-${process.pid}-${Date.now()}`);
   await mkdir(dir, { recursive: true });
   const calls = join(dir, 'calls');
@@ -71,6 +71,10 @@ export async function countingNix(): Promise<{ dir: string; builds: () => Promis
   await chmod(join(dir, 'nix'), 0o755);
   return {
     dir,
-    builds: async () => (await readFile(calls, 'utf8')).split('\n').filter((l) => / build /.test(` ${l} `)),
+    // What evaluates the fleet's configurations (`nix copy` and the checks do not).
+    evaluations: async () =>
+      (await readFile(calls, 'utf8'))
+        .split('\n')
+        .filter((l) => / (eval|build) /.test(` ${l} `) && l.includes('#nixosConfigurations')),
   };
 }

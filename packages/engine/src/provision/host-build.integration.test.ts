@@ -34,18 +34,22 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** The real nix, with every invocation's arguments recorded. */
+/** The real nix, with every invocation recorded as [program, ...args]. */
 function counted(): { nix: NixRunner; calls: string[][] } {
   const calls: string[][] = [];
   return {
     calls,
-    nix: (args, onLine, env) => {
-      calls.push([...args]);
-      return runNix(args, onLine, env);
+    nix: (args, onLine, env, program = 'nix') => {
+      calls.push([program, ...args]);
+      return runNix(args, onLine, env, program);
     },
   };
 }
-const builds = (calls: string[][]) => calls.filter((c) => c.includes('build'));
+/** Flake evaluations (`nix eval`; `nix build` of a flake would evaluate it again, and is never run). */
+const evals = (calls: string[][]) =>
+  calls.filter((c) => c[0] === 'nix' && (c.includes('eval') || c.includes('build')));
+/** Builds of derivations already evaluated. */
+const builds = (calls: string[][]) => calls.filter((c) => c[0] === 'nix-store' && c.includes('--realise'));
 const logOf = () => {
   let text = '';
   return {
@@ -57,15 +61,16 @@ const logOf = () => {
 };
 
 describe('buildToplevels (real nix)', () => {
-  it('builds every agent in one nix build, from the flake as git would commit it', async () => {
+  it('builds every agent from one evaluation and one build, from the flake as git would commit it', async () => {
     const { nix, calls } = counted();
     const logs = new Map([
       ['bha', logOf()],
       ['bhb', logOf()],
     ]);
     const built = await buildToplevels({ flake: '.', fleetDir: root, stateDir, nix }, ['bha', 'bhb'], logs);
+    expect(evals(calls)).toHaveLength(1);
     expect(builds(calls)).toHaveLength(1);
-    expect(builds(calls)[0]).toContain('--no-link');
+    expect(builds(calls)[0]?.filter((x) => x.endsWith('.drv'))).toHaveLength(2);
     for (const a of ['bha', 'bhb']) {
       const r = built.get(a);
       expect(r?.ok, JSON.stringify(r)).toBe(true);
@@ -75,7 +80,7 @@ describe('buildToplevels (real nix)', () => {
       expect(logs.get(a)?.text()).toContain('nix --extra-experimental-features');
     }
     // The build saw the staged copy, not the repository, and no state dir in it.
-    const source = builds(calls)[0]?.find((a) => a.startsWith('path:')) ?? '';
+    const source = evals(calls)[0]?.find((a) => a.startsWith('path:')) ?? '';
     expect(source).toMatch(/^path:.*agentfleet-flake-/);
     await expect(access(source.slice('path:'.length).replace(/#.*$/, ''))).rejects.toThrow();
   });
@@ -88,10 +93,11 @@ describe('buildToplevels (real nix)', () => {
     ]);
     const built = await buildToplevels({ flake: '.', fleetDir: root, stateDir, nix }, ['bha', 'bhbad'], logs);
     expect(built.get('bha')?.ok).toBe(true);
-    expect(built.get('bhbad')).toEqual({ ok: false, message: 'nix build on the host exited with 1' });
+    expect(built.get('bhbad')).toEqual({ ok: false, message: 'the build on the host exited with 100' }); // nix-store: 100 = a build failed
     expect(logs.get('bhbad')?.text()).toContain('bhbad does not build');
-    // Joint build, then one per agent to tell which failed.
+    // Joint evaluation and build, then one per agent to tell which failed.
     expect(builds(calls)).toHaveLength(3);
+    expect(evals(calls)).toHaveLength(3);
   });
 
   it('honours the pinned flake.lock with --no-update-lock-file', async () => {
@@ -100,7 +106,7 @@ describe('buildToplevels (real nix)', () => {
       const { nix, calls } = counted();
       const built = await buildToplevels({ flake: '.', fleetDir: root, stateDir, nix }, ['bha'], new Map());
       expect(built.get('bha')?.ok).toBe(true);
-      expect(builds(calls)[0]).toContain('--no-update-lock-file');
+      expect(evals(calls)[0]).toContain('--no-update-lock-file');
     } finally {
       await rm(join(root, 'flake.lock'));
     }
@@ -142,7 +148,8 @@ describe('HostBuilder in a fleet up (InFlightAgents)', () => {
     const b = builder.toplevel('bhb', logOf());
     expect((await a).ok && (await b).ok).toBe(true);
     expect(builds(calls)).toHaveLength(1);
-    expect(builds(calls)[0]?.filter((x) => x.includes('#nixosConfigurations'))).toHaveLength(2);
+    expect(evals(calls)).toHaveLength(1);
+    expect(builds(calls)[0]?.filter((x) => x.endsWith('.drv'))).toHaveLength(2);
   });
 
   it('an agent that fails before asking no longer holds the others', async () => {

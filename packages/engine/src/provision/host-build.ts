@@ -23,16 +23,16 @@ export interface HostBuildSource {
 
 export type BuiltToplevel = { ok: true; path: string } | { ok: false; message: string };
 
-const toplevelAttr = (agent: string) => `nixosConfigurations.agent-${agent}.config.system.build.toplevel`;
-
 /**
- * Builds every named agent's `config.system.build.toplevel` on this host in ONE `nix build`
- * (one evaluation of the flake and its inputs, one store, every shared path built once). A local
- * flake is built from exactly the files an upload would send (what git would commit, never the
- * state dir), staged in a private temp dir, with `--no-update-lock-file` when the repository has a
- * flake.lock; without one, nix resolves the inputs and fleet keeps the lock it wrote, as with
- * guest builds. When the joint build fails, each agent is built alone to tell which one broke:
- * a failure stops that agent only.
+ * Builds every named agent's `config.system.build.toplevel` on this host from ONE evaluation: one
+ * `nix eval` yields every agent's derivation and output path (so results pair with agents by name,
+ * whatever order a builder reports them in), and one `nix-store --realise` builds them all (one
+ * store, every shared path built once, no second evaluation). A local flake is evaluated from
+ * exactly the files an upload would send (what git would commit, never the state dir), staged in a
+ * private temp dir, with `--no-update-lock-file` when the repository has a flake.lock; without one,
+ * nix resolves the inputs and fleet keeps the lock it wrote, as with guest builds. When the joint
+ * evaluation or build fails, each agent is taken alone to tell which one broke: a failure stops
+ * that agent only.
  */
 export async function buildToplevels(
   src: HostBuildSource,
@@ -43,29 +43,18 @@ export async function buildToplevels(
   const toAll = (line: string) => {
     for (const log of logs.values()) log.write(`${line}\n`);
   };
-  const build = async (
+  const logTo = (agent: string) => (line: string) => logs.get(agent)?.write(`${line}\n`);
+  type Targets = Record<string, { drv: string; out: string }>;
+  const evaluate = async (
     ref: string,
     frozen: boolean,
     which: readonly string[],
     onLine: (l: string) => void,
-  ) => {
-    const args = [
-      ...NIX_FEATURES,
-      'build',
-      '--no-link',
-      '--json',
-      ...(frozen ? ['--no-update-lock-file'] : []),
-      ...which.map((a) => `${ref}#${toplevelAttr(a)}`),
-    ];
-    onLine(`$ nix ${args.join(' ')}`);
-    return nix(args, onLine);
-  };
-  /**
-   * Each agent's toplevel derivation, from one evaluation: `nix build --json` lists its results in
-   * no particular order (seen: agent a handed agent b's system), so they are paired by drvPath.
-   */
-  const derivations = async (ref: string, frozen: boolean): Promise<Map<string, string> | undefined> => {
-    const apply = `cs: { ${agents.map((a) => `"${a}" = cs."agent-${a}".config.system.build.toplevel.drvPath;`).join(' ')} }`;
+  ): Promise<Targets | number> => {
+    const attrs = which.map(
+      (a) =>
+        `"${a}" = let t = cs."agent-${a}".config.system.build.toplevel; in { drv = t.drvPath; out = t.outPath; };`,
+    );
     const args = [
       ...NIX_FEATURES,
       'eval',
@@ -73,39 +62,52 @@ export async function buildToplevels(
       ...(frozen ? ['--no-update-lock-file'] : []),
       `${ref}#nixosConfigurations`,
       '--apply',
-      apply,
+      `cs: { ${attrs.join(' ')} }`,
     ];
-    toAll(`$ nix ${args.join(' ')}`);
-    const r = await nix(args, toAll);
-    if (r.code !== 0) return undefined;
-    return new Map(Object.entries(JSON.parse(r.stdout) as Record<string, string>));
+    onLine(`$ nix ${args.join(' ')}`);
+    const r = await nix(args, onLine);
+    return r.code === 0 ? (JSON.parse(r.stdout) as Targets) : r.code;
+  };
+  const realise = async (drvs: readonly string[], onLine: (l: string) => void) => {
+    const args = ['--realise', ...drvs];
+    onLine(`$ nix-store ${args.join(' ')}`);
+    return (await nix(args, onLine, undefined, 'nix-store')).code;
+  };
+  const failed = (step: string, code: number): BuiltToplevel => ({
+    ok: false,
+    message: `${step} on the host exited with ${code}`,
+  });
+  /** One agent alone: its own evaluation and build, its output in its own log. */
+  const alone = async (ref: string, frozen: boolean, agent: string): Promise<BuiltToplevel> => {
+    const t = await evaluate(ref, frozen, [agent], logTo(agent));
+    if (typeof t === 'number') return failed('nix eval', t);
+    const target = t[agent];
+    if (!target) return { ok: false, message: 'nix eval printed no derivation' };
+    const code = await realise([target.drv], logTo(agent));
+    return code === 0 ? { ok: true, path: target.out } : failed('the build', code);
   };
   const buildAll = async (ref: string, frozen: boolean) => {
     const out = new Map<string, BuiltToplevel>();
-    const drvs = agents.length > 1 ? await derivations(ref, frozen) : undefined;
-    const joint = await build(ref, frozen, agents, toAll);
-    if (joint.code === 0) {
-      const built = outPaths(joint.stdout);
-      for (const a of agents) {
-        const path = agents.length === 1 ? built[0]?.out : built.find((b) => b.drvPath === drvs?.get(a))?.out;
-        out.set(a, path ? { ok: true, path } : { ok: false, message: 'nix build printed no output path' });
+    const targets = await evaluate(ref, frozen, agents, toAll);
+    if (typeof targets !== 'number') {
+      const drvs = agents.flatMap((a) => (targets[a] ? [targets[a].drv] : []));
+      const code = await realise(drvs, toAll);
+      if (code === 0) {
+        for (const a of agents) {
+          const t = targets[a];
+          out.set(
+            a,
+            t ? { ok: true, path: t.out } : { ok: false, message: 'nix eval printed no derivation' },
+          );
+        }
+        return out;
       }
-      return out;
+      if (agents.length === 1) return out.set(agents[0] as string, failed('the build', code));
+    } else if (agents.length === 1) {
+      return out.set(agents[0] as string, failed('nix eval', targets));
     }
-    if (agents.length === 1) {
-      out.set(agents[0] as string, { ok: false, message: `nix build on the host exited with ${joint.code}` });
-      return out;
-    }
-    toAll(`nix build of ${agents.length} agents failed (${joint.code}); building each alone to find which`);
-    for (const a of agents) {
-      const log = logs.get(a);
-      const alone = await build(ref, frozen, [a], (l) => log?.write(`${l}\n`));
-      const path = alone.code === 0 ? outPaths(alone.stdout)[0]?.out : undefined;
-      out.set(
-        a,
-        path ? { ok: true, path } : { ok: false, message: `nix build on the host exited with ${alone.code}` },
-      );
-    }
+    toAll(`the joint build of ${agents.length} agents failed; taking each alone to find which`);
+    for (const a of agents) out.set(a, await alone(ref, frozen, a));
     return out;
   };
 
@@ -126,15 +128,6 @@ export async function buildToplevels(
       await rm(staging, { recursive: true, force: true });
     }
   });
-}
-
-/** `nix build --json`: one entry per built derivation, in no promised order. */
-function outPaths(stdout: string): { drvPath?: string; out?: string }[] {
-  const parsed = JSON.parse(stdout) as { drvPath?: string; outputs?: { out?: string } }[];
-  return parsed.map((p) => ({
-    ...(p.drvPath !== undefined && { drvPath: p.drvPath }),
-    ...(p.outputs?.out !== undefined && { out: p.outputs.out }),
-  }));
 }
 
 /** The flake as an upload would send it, in a private temp dir (nix copies a `path:` flake whole). */

@@ -16,11 +16,13 @@ export type NixRunner = (
   args: readonly string[],
   onLine: (line: string) => void,
   env?: Record<string, string>,
+  /** `nix-store` realises derivations already evaluated, the same way in every Nix version. */
+  program?: 'nix' | 'nix-store',
 ) => Promise<NixRun>;
 
-export const runNix: NixRunner = (args, onLine, env) =>
+export const runNix: NixRunner = (args, onLine, env, program = 'nix') =>
   new Promise((resolve, reject) => {
-    const child = spawn('nix', [...args], {
+    const child = spawn(program, [...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
