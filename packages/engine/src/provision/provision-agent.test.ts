@@ -411,17 +411,15 @@ describe('build: host (nix on the host faked; real in host-build.integration and
     if (program === 'nix-store') onLine('building...');
     return { code: 0, stdout: '' };
   };
-  const hostDeps = () =>
-    deps({
-      host: {
-        builder: new HostBuilder(
-          { flake: 'github:example/fleet', fleetDir: dir, stateDir: join(dir, 'state'), nix: fakeNix },
-          { gatherMs: 0 },
-        ),
-        sshConfig: async () => '/state/ssh_config',
-        nix: fakeNix,
-      },
-    });
+  const host = () => ({
+    builder: new HostBuilder(
+      { flake: 'github:example/fleet', fleetDir: dir, stateDir: join(dir, 'state'), nix: fakeNix },
+      { gatherMs: 0 },
+    ),
+    sshConfig: async () => '/state/ssh_config',
+    nix: fakeNix,
+  });
+  const hostDeps = () => deps({ host: host() });
   beforeEach(() => {
     nixCalls.length = 0;
   });
@@ -461,14 +459,7 @@ describe('build: host (nix on the host faked; real in host-build.integration and
       {
         ...deps(),
         line: () => {},
-        host: {
-          builder: new HostBuilder(
-            { flake: 'github:example/fleet', fleetDir: dir, stateDir: join(dir, 'state'), nix: fakeNix },
-            { gatherMs: 0 },
-          ),
-          sshConfig: async () => '/state/ssh_config',
-          nix: fakeNix,
-        },
+        host: host(),
       },
       ['drago', 'luce'],
       1,
