@@ -37,7 +37,7 @@ export async function addAgent(
   );
   const connections = new Connections();
   try {
-    const ledger = await allocateLedger(ctx, fleet, connections, false, []);
+    const { ledger } = await allocateLedger(ctx, fleet, connections, false, []);
     writeFileAtomicSync(join(ctx.dir, file), text);
     writeLedger(ctx, ledger);
     regenerateAgentsJson(ctx, fleet);

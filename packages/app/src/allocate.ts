@@ -14,7 +14,7 @@ export async function allocateFleet(ctx: AppContext): Promise<Ledger> {
   const { allocateLedger, Connections } = await import('./runtime.js');
   const connections = new Connections();
   try {
-    const ledger = await allocateLedger(ctx, fleet, connections, true, 'all');
+    const { ledger } = await allocateLedger(ctx, fleet, connections, true, 'all');
     regenerateAgentsJson(ctx, fleet);
     return ledger;
   } finally {

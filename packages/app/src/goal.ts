@@ -62,6 +62,8 @@ export async function runGoal<T = undefined>(
     syncAgentsJson: req.goal === 'up' && !req.dryRun,
     allowOrphans: req.goal === 'destroy' || req.goal === 'purge',
     startsAgents: req.goal === 'up',
+    // One agent's port or core held by an outsider blocks that agent in the plan; the others come up.
+    heldBlocksAgent: true,
     checkShares: req.goal === 'up',
     ...(!req.dryRun && { lock: hooks.holder }),
     ...(hooks.guard && { guard: hooks.guard }),

@@ -16,7 +16,8 @@ export async function pregenerateHostKeys(rt: Runtime): Promise<string[]> {
   const made: string[] = [];
   const hostKeys = new FileHostKeyStore(rt.stateDir);
   for (const agent of selectedAgents(rt.run)) {
-    if (!isLocalUri(agent.libvirtUri)) continue;
+    // A blocked agent (a port of its held by another process) gets nothing made for it in this run.
+    if (!isLocalUri(agent.libvirtUri) || rt.run.held?.[agent.name]) continue;
     if (existsSync(agentDisk(rt.stateDir, agent.name)) || state.agents[agent.name]?.disk) continue;
     if (await hostKeys.read(agent.name)) continue;
     // ssh2 loads only when a key is made: an `up` of existing agents never needs it here.

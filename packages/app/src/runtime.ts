@@ -2,11 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync as writeFileAtomic } from '@agentfleet/atomic-file';
 import {
-  allocate,
+  type Allocated,
+  allocateWithHeld,
   coreSpreadWarnings,
   domainName,
   type Fleet,
   fleetUris,
+  type HeldResource,
   type HostSnapshot,
   type Ledger,
   type ProgressEvent,
@@ -16,6 +18,7 @@ import {
   recordedPlacements,
   renderLedger,
   reservedCoresOn,
+  sortDiagnostics,
 } from '@agentfleet/core';
 import {
   acquireLock,
@@ -26,6 +29,7 @@ import {
   FileHostKeyStore,
   type FleetRun,
   findOrphans,
+  hostKeysDir,
   JsonStateStore,
   listensOnLoopback,
   lockFile,
@@ -86,10 +90,13 @@ export interface RuntimeOptions {
   /** `destroy` may name an orphan: an undeclared agent whose domain we defined is still there. */
   allowOrphans?: boolean;
   /**
-   * The command may start the named agents (every agent when none is named): their recorded ports are checked
-   * against what listens on the host now. Other commands, and other agents, ignore a process on a recorded port.
+   * The command may start the named agents (every agent when none is named): their recorded ports and cores are
+   * checked against what holds them on the host now (processes, domains not this fleet's). Other commands, and
+   * other agents, ignore them. A held one refuses the command, unless `heldBlocksAgent`.
    */
   startsAgents?: boolean;
+  /** With `startsAgents`: an agent whose port or core is held is only blocked (`run.held`), the others go on (up, plan). */
+  heldBlocksAgent?: boolean;
   /** Refuse share sources that are missing or must never be shared (commands that define domains). */
   checkShares?: boolean;
   /** With `lock`: made once the lock is wanted, given what releases the lock and connections. */
@@ -119,12 +126,16 @@ export async function openRuntime(ctx: AppContext, opts: RuntimeOptions): Promis
       // Every run that may write the state dir first makes it private (and tightens an old one).
       await securePrivateDir(stateDir);
       release = await acquireLock(lockFile(stateDir), opts.lock);
-      // Under the lock no other fleet writes here: temps of a killed run are leftovers. So are those it left in
-      // the fleet repo (a rekey or a ledger write killed between write and rename), which git would show.
-      for (const d of [stateDir, ...REPO_WRITE_DIRS.map((r) => join(ctx.dir, r))]) await removeStaleTemps(d);
+      // Under the lock no other fleet writes here: temps of a killed run are leftovers (a host key's among them).
+      // So are those it left in the fleet repo (a rekey or a ledger write killed between write and rename), which
+      // git would show.
+      const dirs = [stateDir, hostKeysDir(stateDir), ...REPO_WRITE_DIRS.map((r) => join(ctx.dir, r))];
+      for (const d of dirs) await removeStaleTemps(d);
     }
     const starting = opts.startsAgents ? (opts.names.length > 0 ? opts.names : 'all') : [];
-    const ledger = await allocateLedger(ctx, declared, connections, opts.writeLedger, starting);
+    const { ledger, held } = await allocateLedger(ctx, declared, connections, opts.writeLedger, starting, {
+      heldBlocksAgent: opts.heldBlocksAgent === true,
+    });
     const fleet = recordedPlacements(declared, ledger);
     if (opts.syncAgentsJson) regenerateAgentsJson(ctx, fleet);
     const run: FleetRun = {
@@ -136,6 +147,7 @@ export async function openRuntime(ctx: AppContext, opts: RuntimeOptions): Promis
       identityFile: expandPath(ctx.dir, fleet.config.ssh.identityFile),
       names: opts.names,
       shareDirs: shares.dirs,
+      ...(held.length > 0 && { held: heldReasons(held) }),
     };
     if (undeclared.length > 0) {
       const orphans = new Set((await findOrphans(run, connections.connect)).map((o) => o.agent));
@@ -164,9 +176,11 @@ export async function openRuntime(ctx: AppContext, opts: RuntimeOptions): Promis
 
 /**
  * The next ledger for `fleet`, allocated against what the local hosts hold right now;
- * `write` records it in agents/ledger.yaml when it changed (atomically). A process listening on an agent's recorded
- * port is a conflict only for the agents in `starting` (those the command may start): a squatter on one agent's port
- * must not stop `down`, `destroy`, `ssh` or `up` of another, nor a command that starts nothing.
+ * `write` records it in agents/ledger.yaml when it changed (atomically). A port or core of an agent in `starting`
+ * (those the command may start) that something outside the fleet holds is an error naming the holder, or with
+ * `heldBlocksAgent` returned in `held` (that agent alone is blocked); for the other agents it does not matter: a
+ * squatter on one agent's port must not stop `down`, `destroy`, `ssh` or `up` of another, nor a command that
+ * starts nothing.
  */
 export async function allocateLedger(
   ctx: AppContext,
@@ -174,7 +188,8 @@ export async function allocateLedger(
   connections: Connections,
   write: boolean,
   starting: readonly string[] | 'all',
-): Promise<Ledger> {
+  opts: { heldBlocksAgent?: boolean } = {},
+): Promise<Allocated> {
   // The fleet's id is made with its first ledger; plan (which writes nothing) uses a fresh one,
   // which no domain carries yet: exactly right for a fleet that has defined nothing.
   const prev = ensureFleetId(readLedger(ctx.dir));
@@ -191,11 +206,10 @@ export async function allocateLedger(
       const here = isLocalUri(uri)
         ? listeners
         : (await connections.hosts.listeners(uri)).map((port) => ({ port }));
-      const notStarted = recordedPortsOfOthers(prev, fleet, uri, starting);
       return hostSnapshotWithDomains(
         uri,
         hv,
-        here.filter((l) => !notStarted.has(l.port)),
+        here,
         prev.fleetId as string,
         isLocalUri(uri) ? owners : new Map(),
       );
@@ -204,36 +218,33 @@ export async function allocateLedger(
   // Agents fleet places go where they fit first; the ledger then records them under their host's URI.
   const placed = placeAgents(prev, fleet, hosts);
   if (!placed.ok) throw new ValidationError(placed.diagnostics);
-  const result = allocate(prev, placed.value, hosts);
-  if (!result.ok) {
-    // Only on failure: name the processes holding the ports in the way (reads /proc/*/fd).
-    const named = allocate(prev, placed.value, await withListenerHolders(hosts, listeners));
-    throw new ValidationError(named.ok ? result.diagnostics : named.diagnostics);
-  }
+  const startingSet = starting === 'all' ? 'all' : new Set(starting);
+  let result = allocateWithHeld(prev, placed.value, hosts, startingSet);
+  // Only when something is in the way: name the processes holding the ports (reads /proc/*/fd).
+  if (!result.ok || result.value.held.length > 0)
+    result = allocateWithHeld(prev, placed.value, await withListenerHolders(hosts, listeners), startingSet);
+  if (!result.ok) throw new ValidationError(result.diagnostics);
+  const { held } = result.value;
+  if (held.length > 0 && !opts.heldBlocksAgent)
+    throw new ValidationError(sortDiagnostics(held.map((h) => h.diagnostic)));
   // Said by every command that allocates (plan, up, allocate, add): a stacked core slows every boot on it.
   for (const h of hosts)
-    for (const w of coreSpreadWarnings(result.value, h, reservedCoresOn(fleet.config, h.uri), LEDGER_FILE))
+    for (const w of coreSpreadWarnings(
+      result.value.ledger,
+      h,
+      reservedCoresOn(fleet.config, h.uri),
+      LEDGER_FILE,
+    ))
       warn(ctx, w);
-  if (write) writeLedger(ctx, result.value);
+  if (write) writeLedger(ctx, result.value.ledger);
   return result.value;
 }
 
-/** The ports recorded or declared on `uri` for agents not in `starting`: what listens there is not this command's business. */
-function recordedPortsOfOthers(
-  ledger: Ledger,
-  fleet: Fleet,
-  uri: string,
-  starting: readonly string[] | 'all',
-): Set<number> {
-  const ports = new Set<number>();
-  if (starting === 'all') return ports;
-  const others = (name: string) => !starting.includes(name);
-  for (const [name, a] of Object.entries(ledger.hosts[uri] ?? {}))
-    if (others(name)) for (const p of [a.sshPort, a.spicePort]) ports.add(p);
-  for (const a of fleet.agents)
-    if (a.libvirtUri === uri && others(a.name))
-      for (const p of [a.sshPort, a.spicePort]) if (p !== undefined) ports.add(p);
-  return ports;
+/** Each held agent's reasons, as `up` and `plan` show them for the agent they block. */
+function heldReasons(held: readonly HeldResource[]): Record<string, string[]> {
+  const reasons: Record<string, string[]> = {};
+  for (const h of held) reasons[h.agent] = [...(reasons[h.agent] ?? []), h.diagnostic.message];
+  return reasons;
 }
 
 /** The SSH forwards this fleet's own passts hold, so an agent's own listener is no conflict. */

@@ -193,7 +193,7 @@ describe('fleet allocate', () => {
     // The holder is named: this test's own process holds the listener.
     expect(r.stderr).toMatch(
       new RegExp(
-        `^agents/b\\.yaml:4:15: ports\\.ssh: SSH port ${busyPort} of agent b is in use by process ${process.pid} \\(.*\\) \\(listening on the host\\)\n$`,
+        `^agents/b\\.yaml:4:15: ports\\.ssh: SSH port ${busyPort} of agent b is in use by process ${process.pid} \\(.*\\) \\(listening on the host\\): stop it, or give the agent another port \\(ports\\.ssh in agents/b\\.yaml\\)\n$`,
       ),
     );
     expect(r.status).toBe(2);
@@ -203,7 +203,7 @@ describe('fleet allocate', () => {
     });
   });
 
-  it("a process on one agent's port stops only the commands that would start that agent, and is named there", () => {
+  it("a process on one agent's port blocks only that agent, where it would start, naming the process and remedy", () => {
     const dir = tempFleet({
       'agents/fleet.yaml':
         'libvirtUri: test:///default\nstateDir: ./state\nbaseImage: ./base.qcow2\nreservedCores: []\n' +
@@ -216,11 +216,23 @@ describe('fleet allocate', () => {
       const r = runCli(args, dir);
       expect(r.status, `fleet ${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
-    for (const args of [['plan'], ['up', 'a']]) {
-      const r = runCli(args, dir);
-      expect(r.stderr).toContain(`SSH port ${busyPort} of agent a is in use by process ${process.pid} (`);
-      expect(r.status).toBe(2);
-    }
+    const held =
+      `SSH port ${busyPort} of agent a is in use by process ${process.pid} \\(` +
+      `[^\n]*\\) \\(listening on the host\\): stop it, or give the agent another port \\(ports\\.ssh in agents/a\\.yaml\\)`;
+    // The whole fleet's plan: a is blocked (exit 1, as any blocked plan), b would still be created.
+    const plan = runCli(['plan'], dir);
+    expect(plan.stdout).toMatch(new RegExp(`a is BLOCKED\n\\s*# ${held}`));
+    expect(plan.stdout).toContain('+ agent b will be created');
+    expect(plan.status).toBe(1);
+    // `up a` fails that agent with the same words, and makes nothing for it (not even a host key).
+    const up = runCli(['up', 'a'], dir);
+    expect(up.stdout).toMatch(new RegExp(`a: FAILED\n\\s+${held}`));
+    expect(up.status).toBe(1);
+    expect(existsSync(join(dir, 'state', 'hostkeys'))).toBe(false);
+    // `fleet allocate` hands out resources for every agent: there a held one is still an error.
+    const allocate = runCli(['allocate'], dir);
+    expect(allocate.stderr).toMatch(new RegExp(`agents/a\\.yaml:4:15: ports\\.ssh: ${held}`));
+    expect(allocate.status).toBe(2);
   });
 });
 
@@ -254,11 +266,33 @@ describe('fleet allocate against libvirt domains (qemu:///session)', () => {
     writeFileSync(join(dir, 'agents/c.yaml'), 'git: { email: c@example.com }\nvcpus: 1\n');
     const r = runCli(['allocate'], dir);
     expect(r.stderr).toContain(
-      `agents/b.yaml:4:15: ports.ssh: SSH port 43100 of agent b is in use by domain ${domain}\n`,
+      `agents/b.yaml:4:15: ports.ssh: SSH port 43100 of agent b is in use by domain ${domain}: stop it, or give the agent another port (ports.ssh in agents/b.yaml)\n`,
     );
     expect(r.stderr).toContain(`agents/c.yaml:2:8: vcpus: agent c needs 1 exclusive core(s)`);
     expect(r.stderr).toMatch(new RegExp(`core 1 used by [^;]*domain ${domain}`));
     expect(r.status).toBe(2);
+  });
+
+  it("a foreign domain on an agent's recorded port blocks neither down nor destroy, only that agent's start", () => {
+    const dir = tempFleet({
+      'agents/fleet.yaml':
+        'stateDir: ./state\nbaseImage: ./base.qcow2\nreservedCores: []\n' +
+        'sshPorts: { start: 43100, end: 43105 }\nspicePorts: { start: 46100, end: 46105 }\n',
+      'agents/a.yaml': `${agentYaml('a')}ports: { ssh: 43100 }\n`,
+      'base.qcow2': '',
+    });
+    for (const args of [
+      ['down'],
+      ['down', 'a'],
+      ['destroy', 'a', '--yes'],
+      ['destroy', 'a', '--purge', '--yes'],
+    ]) {
+      const r = runCli(args, dir);
+      expect(r.status, `fleet ${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
+    }
+    const plan = runCli(['plan'], dir);
+    expect(plan.stdout).toContain(`SSH port 43100 of agent a is in use by domain ${domain}: stop it`);
+    expect(plan.status).toBe(1);
   });
 });
 

@@ -1,6 +1,6 @@
 import { fleetOf } from '@agentfleet/testing/fleets';
 import { describe, expect, it } from 'vitest';
-import { allocate } from './allocate.js';
+import { allocate, allocateWithHeld } from './allocate.js';
 import { formatDiagnostic, type Result } from './diagnostics.js';
 import type { HostSnapshot } from './host-snapshot.js';
 import type { Ledger } from './ledger.js';
@@ -17,7 +17,7 @@ function value(r: Result<Ledger>): Ledger {
   return r.value;
 }
 
-function messages(r: Result<Ledger>): string[] {
+function messages(r: Result<unknown>): string[] {
   return r.ok ? [] : r.diagnostics.map(formatDiagnostic);
 }
 
@@ -80,7 +80,8 @@ describe('allocate', () => {
     const l = reread(value(allocate(undefined, fleet, host())));
     const r = allocate(l, fleet, host({ listeningPorts: [{ port: 2224, owner: 'sshd' }] }));
     expect(messages(r)).toEqual([
-      'agents/ledger.yaml:13:16: hosts.qemu:///session.b.sshPort: SSH port 2224 of agent b is in use by sshd (listening on the host)',
+      'agents/ledger.yaml:13:16: hosts.qemu:///session.b.sshPort: SSH port 2224 of agent b is in use by sshd ' +
+        '(listening on the host): stop it, or give the agent another port (ports.ssh in agents/b.yaml)',
     ]);
   });
 
@@ -88,8 +89,70 @@ describe('allocate', () => {
     const fleet = fleetOf({ a: 'ports: { spice: 5905 }\ncores: [3, 4]' });
     const r = allocate(undefined, fleet, host({ domains: [{ name: 'foo', ports: [5905], cores: [4] }] }));
     expect(messages(r)).toEqual([
-      'agents/a.yaml:2:17: ports.spice: SPICE port 5905 of agent a is in use by domain foo',
-      'agents/a.yaml:3:12: cores.1: core 4 of agent a is also pinned by domain foo',
+      'agents/a.yaml:2:17: ports.spice: SPICE port 5905 of agent a is in use by domain foo: stop it, or give the ' +
+        'agent another port (ports.spice in agents/a.yaml)',
+      'agents/a.yaml:3:12: cores.1: core 4 of agent a is also pinned by domain foo: stop it, or give the agent ' +
+        'other cores (cores in agents/a.yaml, or shareCores: true)',
+    ]);
+  });
+
+  it('keeps held resources in the ledger and reports them only for the agents that may start', () => {
+    const fleet = fleetOf({ a: '', b: '', c: '' });
+    const l = reread(value(allocate(undefined, fleet, host())));
+    // A process on b's SSH port, a hand-made domain on a's SPICE port and core: outsiders, not this fleet.
+    const taken = host({
+      listeningPorts: [{ port: 2224, owner: 'process 7 (nc -l 2224)' }],
+      domains: [{ name: 'handmade', ports: [5900], cores: [1] }],
+    });
+    const all = allocateWithHeld(l, fleet, taken, 'all');
+    if (!all.ok) throw new Error(messages(all).join('\n'));
+    expect(all.value.ledger).toEqual({ version: 1, hosts: l.hosts });
+    expect(all.value.held.map((h) => [h.agent, h.diagnostic.path, h.diagnostic.message])).toEqual([
+      [
+        'a',
+        'hosts.qemu:///session.a.spicePort',
+        'SPICE port 5900 of agent a is in use by domain handmade: stop it, or give the agent another port ' +
+          '(ports.spice in agents/a.yaml)',
+      ],
+      [
+        'a',
+        'hosts.qemu:///session.a.cores.0',
+        'core 1 of agent a is also pinned by domain handmade: stop it, or give the agent other cores ' +
+          '(cores in agents/a.yaml, or shareCores: true)',
+      ],
+      [
+        'b',
+        'hosts.qemu:///session.b.sshPort',
+        'SSH port 2224 of agent b is in use by process 7 (nc -l 2224) (listening on the host): stop it, or give ' +
+          'the agent another port (ports.ssh in agents/b.yaml)',
+      ],
+    ]);
+    // Starting c only (or nothing: down, destroy): a's and b's holders are none of its business.
+    for (const starting of [new Set(['c']), new Set<string>()]) {
+      const some = allocateWithHeld(l, fleet, taken, starting);
+      expect(some.ok && some.value).toEqual({ ledger: { version: 1, hosts: l.hosts }, held: [] });
+    }
+    // A new agent steers clear of them all.
+    const four = fleetOf({ a: '', b: '', c: '', d: '' });
+    const d = allocateWithHeld(l, four, host({ ...taken, cpus: 12 }), new Set(['d']));
+    expect(d.ok && d.value.ledger.hosts[URI]?.d).toMatchObject({ sshPort: 2226, spicePort: 5903 });
+    // The allocating command itself (every agent may start) still refuses, naming both parties.
+    expect(messages(allocate(l, fleet, taken))).toHaveLength(3);
+  });
+
+  it("lists the starting agents' held resources beside an error, never those of the others", () => {
+    const fleet = fleetOf({ a: '', b: '', c: 'ports: { ssh: 2223 }' });
+    const l = reread(value(allocate(undefined, fleetOf({ a: '', b: '' }), host())));
+    const taken = host({ listeningPorts: [{ port: 2224 }] });
+    const failed = (starting: ReadonlySet<string> | 'all') =>
+      messages(allocateWithHeld(l, fleet, taken, starting));
+    expect(failed(new Set(['b']))).toEqual([
+      'agents/c.yaml:2:15: ports.ssh: SSH port 2223 of agent c is in use by agent a',
+      'agents/ledger.yaml:13:16: hosts.qemu:///session.b.sshPort: SSH port 2224 of agent b is in use by a process ' +
+        'listening on the host: stop it, or give the agent another port (ports.ssh in agents/b.yaml)',
+    ]);
+    expect(failed(new Set(['a']))).toEqual([
+      'agents/c.yaml:2:15: ports.ssh: SSH port 2223 of agent c is in use by agent a',
     ]);
   });
 

@@ -21,19 +21,54 @@ interface Draft {
 }
 
 /**
- * Next ledger from the previous one, the declarations and what is taken on each host.
- *
- * Recorded and explicit resources are placed first and never move; a recorded or explicit
- * resource that is now taken is an error naming both parties. Only then do agents without an
- * entry get the lowest free ports and cores. Agents on a URI without a snapshot keep their
- * recorded entries; new agents there cannot be allocated. Agents removed from the fleet drop
- * out of the ledger, freeing their resources.
+ * A recorded or explicit port or core of an agent that something outside this fleet holds right now: a process
+ * listening on the host, or a domain that is not this fleet's (hand-made, another fleet's). The ledger keeps the
+ * resource (resources never move), but the agent cannot start until it is free.
+ */
+export interface HeldResource {
+  agent: string;
+  /** Names the holder and the remedy; located at the YAML field or the ledger entry. */
+  diagnostic: Diagnostic;
+}
+
+export interface Allocated {
+  ledger: Ledger;
+  /** Held resources of the agents that may start (see allocateWithHeld). */
+  held: HeldResource[];
+}
+
+/**
+ * Next ledger from the previous one, the declarations and what is taken on each host, for a command that may start
+ * every agent: a recorded or explicit resource something else holds now is an error naming both parties.
  */
 export function allocate(
   prev: Ledger | undefined,
   fleet: Fleet,
   hosts: HostSnapshot | readonly HostSnapshot[],
 ): Result<Ledger> {
+  const r = allocateWithHeld(prev, fleet, hosts, 'all');
+  if (!r.ok) return r;
+  if (r.value.held.length > 0) return fail(sortDiagnostics(r.value.held.map((h) => h.diagnostic)));
+  return ok(r.value.ledger);
+}
+
+/**
+ * Next ledger from the previous one, the declarations and what is taken on each host.
+ *
+ * Recorded and explicit resources are placed first and never move; one another agent of this fleet also claims is
+ * an error naming both. One that something outside the fleet holds now (HeldResource) stays the agent's and is
+ * reported in `held` for the agents in `starting` only: that agent alone cannot start, and stopping, destroying or
+ * reaching an agent needs none of its ports free. Only then do agents without an entry get the lowest free ports
+ * and cores. Agents on a URI without a snapshot keep their recorded entries; new agents there cannot be allocated.
+ * Agents removed from the fleet drop out of the ledger, freeing their resources. On failure the diagnostics hold
+ * the errors and the starting agents' held resources.
+ */
+export function allocateWithHeld(
+  prev: Ledger | undefined,
+  fleet: Fleet,
+  hosts: HostSnapshot | readonly HostSnapshot[],
+  starting: ReadonlySet<string> | 'all',
+): Result<Allocated> {
   const previous = prev ?? emptyLedger();
   const snapshots = new Map((Array.isArray(hosts) ? hosts : [hosts]).map((h: HostSnapshot) => [h.uri, h]));
   const diagnostics: Diagnostic[] = [];
@@ -45,6 +80,8 @@ export function allocate(
     hosts: {},
   };
 
+  const held: HeldResource[] = [];
+  const starts = (agent: string) => starting === 'all' || starting.has(agent);
   const uris = [...new Set(fleet.agents.map((a) => a.libvirtUri))].sort();
   const drafts = new Map<string, Draft[]>();
   // MACs first, across hosts: recorded ones are kept, so new ones must avoid all of them.
@@ -79,8 +116,18 @@ export function allocate(
         macs.set(d.mac, d.agent.name);
       }
     }
-    diagnostics.push(...problems.map((p) => where(p.agent, p.field, p.message)));
-    if (problems.length > 0) continue;
+    const errors = problems.filter((p) => !p.held);
+    const heldHere = problems
+      .filter((p) => p.held && starts(p.agent.name))
+      .map((p) => ({ agent: p.agent.name, diagnostic: where(p.agent, p.field, p.message) }));
+    held.push(...heldHere);
+    if (errors.length > 0) {
+      diagnostics.push(
+        ...errors.map((p) => where(p.agent, p.field, p.message)),
+        ...heldHere.map((h) => h.diagnostic),
+      );
+      continue;
+    }
     next.hosts[uri] = Object.fromEntries(
       list.map((d) => {
         // An adopted disk (`fleet import`) stays recorded for as long as the agent does.
@@ -89,7 +136,7 @@ export function allocate(
       }),
     );
   }
-  return diagnostics.length > 0 ? fail(sortDiagnostics(diagnostics)) : ok(next);
+  return diagnostics.length > 0 ? fail(sortDiagnostics(diagnostics)) : ok({ ledger: next, held });
 }
 
 function finished(d: Draft): Allocation {
@@ -102,8 +149,15 @@ interface Problem {
   agent: AgentSpec;
   field: Field;
   message: string;
+  /** The resource stays the agent's; something outside the fleet holds it now (see HeldResource). */
+  held?: boolean;
 }
 type Field = PortKind | `cores.${number}` | 'cores' | 'mac';
+
+/** A problem; a held one (with `remedy`) when something outside the fleet holds the resource. */
+function problem(agent: AgentSpec, field: Field, message: string, remedy: string | false): Problem {
+  return remedy ? { agent, field, held: true, message: `${message}: ${remedy}` } : { agent, field, message };
+}
 
 function placeRecorded(list: Draft[], previous: Ledger, host: HostClaims, fleet: Fleet): Problem[] {
   const problems: Problem[] = [];
@@ -115,29 +169,25 @@ function placeRecorded(list: Draft[], previous: Ledger, host: HostClaims, fleet:
       if (port === undefined) continue;
       const holder = host.portHolder(a.name, port);
       if (holder) {
-        problems.push({
-          agent: a,
-          field: kind,
-          message: `${LABEL[kind]} port ${port} of agent ${a.name} is in use by ${holder}`,
-        });
-      } else {
-        host.claimPort(a.name, port);
-        d[PORT_FIELD[kind]] = port;
+        const message = `${LABEL[kind]} port ${port} of agent ${a.name} is in use by ${holder.name}`;
+        const remedy = `stop it, or give the agent another port (ports.${kind} in ${a.file})`;
+        problems.push(problem(a, kind, message, holder.outside && remedy));
+        if (!holder.outside) continue;
       }
+      host.claimPort(a.name, port);
+      d[PORT_FIELD[kind]] = port;
     }
     const cores = (a.cores ?? rec?.cores ?? []).slice(0, a.vcpus);
     cores.forEach((core, i) => {
-      const problem = host.coreProblem(a, core, reservedCoresOn(fleet.config, host.uri));
-      if (problem) {
-        problems.push({
-          agent: a,
-          field: `cores.${i}`,
-          message: `core ${core} of agent ${a.name} ${problem}`,
-        });
-      } else {
-        host.claimCore(a, core);
-        d.cores.push(core);
+      const taken = host.coreProblem(a, core, reservedCoresOn(fleet.config, host.uri));
+      if (taken) {
+        const message = `core ${core} of agent ${a.name} ${taken.why}`;
+        const remedy = `stop it, or give the agent other cores (cores in ${a.file}, or shareCores: true)`;
+        problems.push(problem(a, `cores.${i}`, message, taken.outside && remedy));
+        if (!taken.outside) return;
       }
+      host.claimCore(a, core);
+      d.cores.push(core);
     });
   }
   return problems;
@@ -226,20 +276,29 @@ class HostClaims {
     for (const l of snapshot?.listeningPorts ?? []) this.listeners.set(l.port, l.owner);
   }
 
-  /** Who, other than `agent` itself, holds `port`; undefined when it is free for `agent`. */
-  portHolder(agent: string, port: number): string | undefined {
+  /**
+   * Who, other than `agent` itself, holds `port` (`outside`: not this fleet's: a foreign domain or a process on the
+   * host); undefined when it is free for `agent`.
+   */
+  portHolder(agent: string, port: number): { name: string; outside: boolean } | undefined {
     const other = this.agentPorts.get(port);
-    if (other !== undefined && other !== agent) return `agent ${other}`;
+    if (other !== undefined && other !== agent) return { name: `agent ${other}`, outside: false };
     const ownDomain = this.ownDomainPorts.get(port);
     if (ownDomain?.agent === agent) return undefined;
     if (ownDomain !== undefined)
-      return `domain ${ownDomain.domain} (agent ${ownDomain.agent}'s running domain)`;
+      return {
+        name: `domain ${ownDomain.domain} (agent ${ownDomain.agent}'s running domain)`,
+        outside: false,
+      };
     const foreign = this.foreignPorts.get(port);
-    if (foreign) return foreign;
+    if (foreign) return { name: foreign, outside: true };
     if (this.listeners.has(port)) {
       const owner = this.listeners.get(port);
       if (owner === `agent-${agent}` || owner === `domain agent-${agent}`) return undefined;
-      return owner ? `${owner} (listening on the host)` : 'a process listening on the host';
+      return {
+        name: owner ? `${owner} (listening on the host)` : 'a process listening on the host',
+        outside: true,
+      };
     }
     return undefined;
   }
@@ -253,16 +312,24 @@ class HostClaims {
     return undefined;
   }
 
-  /** Why `agent` may not pin `core`, phrased to follow "core N of agent X". */
-  coreProblem(agent: AgentSpec, core: number, reserved: readonly number[]): string | undefined {
-    if (reserved.includes(core)) return 'is reserved for the host (fleet.yaml reservedCores)';
+  /**
+   * Why `agent` may not pin `core`, phrased to follow "core N of agent X" (`outside`: a domain not this fleet's
+   * pins it).
+   */
+  coreProblem(
+    agent: AgentSpec,
+    core: number,
+    reserved: readonly number[],
+  ): { why: string; outside: boolean } | undefined {
+    if (reserved.includes(core))
+      return { why: 'is reserved for the host (fleet.yaml reservedCores)', outside: false };
     const missing = this.snapshot && missingCoreProblem(core, this.uri, this.snapshot.cpus);
-    if (missing) return missing;
+    if (missing) return { why: missing, outside: false };
     const users = (this.agentCores.get(core) ?? []).filter((u) => u.agent !== agent.name);
     const blocking = agent.shareCores ? users.filter((u) => u.exclusive) : users;
-    if (blocking[0]) return `is also pinned by agent ${blocking[0].agent}`;
+    if (blocking[0]) return { why: `is also pinned by agent ${blocking[0].agent}`, outside: false };
     const foreign = agent.shareCores ? undefined : this.foreignCores.get(core)?.[0];
-    return foreign ? `is also pinned by ${foreign}` : undefined;
+    return foreign ? { why: `is also pinned by ${foreign}`, outside: true } : undefined;
   }
 
   claimCore(agent: AgentSpec, core: number, fresh = false): void {

@@ -27,6 +27,19 @@ describe('runFleet up', () => {
     expect(w.readiness.calls.map((c) => c.pinnedHostKey)).toEqual([undefined, undefined]);
   });
 
+  it('an agent whose port an outsider holds fails alone, with the reason, and nothing is made for it', async () => {
+    const w = testWorld();
+    const reason = 'SSH port 2224 of agent luce is in use by process 7 (nc) (listening on the host): stop it';
+    const r = await runFleet({ ...fleetRun(agents), held: { luce: [reason] } }, w.deps, up);
+    expect(r.outcomes.map((o) => [o.agent, o.ok, o.error])).toEqual([
+      ['drago', true, undefined],
+      ['luce', false, reason],
+    ]);
+    expect((await w.hv.listDomains()).map((d) => d.name)).toEqual(['agent-drago']);
+    expect([...w.disks.disks.keys()]).toEqual(['/state/agent-drago.qcow2']);
+    expect(w.store.state.agents.luce).toBeUndefined();
+  });
+
   it('a host key made before first boot reaches the guest as a fw_cfg file, never in the XML', async () => {
     const w = testWorld();
     await w.hostKeys.write('drago', { privateKey: 'SECRET-KEY', publicKey: 'ssh-ed25519 AAAApre' });

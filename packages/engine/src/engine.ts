@@ -141,6 +141,7 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
     provision: deps.provisioner !== undefined,
     orphans,
     named,
+    ...(run.held && { held: run.held }),
   });
   deps.progress({ type: 'plan', plan });
   if (opts.dryRun) return { plan, confirmed: true, outcomes: [], state: book };

@@ -23,6 +23,11 @@ export interface FleetRun {
   names: string[];
   /** Each agent YAML share source as written -> its absolute host directory (resolved and checked by the CLI). */
   shareDirs?: Readonly<Record<string, string>>;
+  /**
+   * Agents that must not start: a recorded or explicit port or core of theirs is held by something outside the
+   * fleet (a process on the host, a domain not this fleet's). Agent -> reasons naming the holder and the remedy.
+   */
+  held?: Readonly<Record<string, readonly string[]>>;
 }
 
 export function selectedAgents(run: FleetRun): AgentSpec[] {

@@ -12,6 +12,8 @@ it('a locking command removes the temps of dead writers from the state dir and t
   }).stdout;
   const stale = [
     `state/.state.json.${dead}.0a1b2c3d.tmp`,
+    // A host key made before first boot, killed between write and rename: a private key's temp.
+    `state/hostkeys/.agent-klt_ed25519.${dead}.0a1b2c3d.tmp`,
     `agents/.ledger.yaml.${dead}.0a1b2c3d.tmp`,
     `hosts/.agents.json.${dead}.0a1b2c3d.tmp`,
     `secrets/.token.age.${dead}.0a1b2c3d.tmp`,

@@ -167,6 +167,41 @@ describe('computePlan up', () => {
     ).toContain('# base image changed: disk /s/agent-drago.qcow2 was made from /img/base.qcow2');
   });
 
+  it('blocks only the agents an outsider holds a port of, and only when they would boot', () => {
+    const held = {
+      luce: ['SSH port 2224 of agent luce is in use by process 7 (nc) (listening on the host): stop it'],
+    };
+    const stopped = upAndReady('nova');
+    stopped.domain = { ...domainOf(stopped), state: 'shutoff' };
+    const plan = computePlan({
+      goal: 'up',
+      desired: [desired('drago'), desired('luce'), desired('nova')],
+      actual: [stopped],
+      provision: true,
+      held: { ...held, nova: ['core 1 of agent nova is also pinned by domain x: stop it'] },
+    });
+    expect(plan.actions.map((a) => [a.agent, a.kind, a.steps])).toEqual([
+      ['drago', 'create', ['create-disk', 'define', 'start', 'await-ssh', 'provision']],
+      ['luce', 'blocked', []],
+      ['nova', 'blocked', []],
+    ]);
+    expect(plan.actions[1]?.reasons).toEqual(held.luce);
+    // Running, it needs no start: what holds its port now is not in the way of what is left to do.
+    const running = computePlan({
+      goal: 'up',
+      desired: [desired('luce')],
+      actual: [upAndReady('luce', { provisioned: false })],
+      provision: true,
+      held,
+    });
+    expect(running.actions[0]?.steps).toEqual(['provision']);
+    // Neither stopping nor destroying needs a free port.
+    for (const goal of ['down', 'destroy', 'purge'] as const) {
+      const p = computePlan({ goal, desired: [desired('luce')], actual: [upAndReady('luce')], held });
+      expect(p.actions[0]?.kind, goal).not.toBe('blocked');
+    }
+  });
+
   it('adds the provisioning hand-over only when a provisioner is wired', () => {
     const plan = computePlan({ goal: 'up', desired: [desired('drago')], actual: [], provision: true });
     expect(plan.actions[0]?.steps.at(-1)).toBe('provision');

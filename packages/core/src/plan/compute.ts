@@ -29,6 +29,11 @@ export interface PlanInput {
   orphans?: Orphan[];
   /** Orphans named on the command line: destroy/purge removes them, like declared agents. */
   named?: string[];
+  /**
+   * Agents whose recorded or explicit port or core something outside the fleet holds now, with the reasons: `up`
+   * must not start them (the others go on). Stopping, destroying or an agent already running does not care.
+   */
+  held?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Desired vs actual -> one action per agent. Pure: `plan` prints it, `up`/`down` apply it. */
@@ -36,7 +41,7 @@ export function computePlan(input: PlanInput): Plan {
   const actualByName = new Map(input.actual.map((a) => [a.name, a]));
   const actions = input.desired.map((d) => {
     const actual = actualByName.get(d.name) ?? { name: d.name, disk: { exists: false } };
-    if (input.goal === 'up') return planUp(d, actual, input.provision ?? false);
+    if (input.goal === 'up') return planUp(d, actual, input.provision ?? false, input.held?.[d.name]);
     if (input.goal === 'down') return planDown(d, actual);
     return planDestroy(d, actual, input.goal === 'purge');
   });
@@ -60,7 +65,12 @@ function action(
   return { agent: d.name, kind, steps, reasons, changes, before: a, after: d };
 }
 
-function planUp(d: DesiredAgent, a: ActualAgent, provision: boolean): AgentAction {
+function planUp(
+  d: DesiredAgent,
+  a: ActualAgent,
+  provision: boolean,
+  held: readonly string[] | undefined,
+): AgentAction {
   if (a.foreign) return action(d, a, 'blocked', [], [foreignReason(d, a.foreign)]);
   const blocked = baseProblem(d, a);
   if (blocked) return action(d, a, 'blocked', [], [blocked]);
@@ -113,6 +123,8 @@ function planUp(d: DesiredAgent, a: ActualAgent, provision: boolean): AgentActio
   }
 
   const booting = steps.includes('start') || steps.includes('restart');
+  // Checked before anything is made for it: a blocked agent gets no disk and no definition either.
+  if (booting && held && held.length > 0) return action(d, a, 'blocked', [], [...held]);
   if (booting || !phaseAtLeast(a.phase, 'ssh-ready') || a.hostKey === undefined) {
     steps.push('await-ssh');
     if (!booting) reasons.push('running but SSH readiness not yet recorded');

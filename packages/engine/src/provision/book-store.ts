@@ -12,7 +12,10 @@ export function bookProvisionStore(book: StateBook): ProvisionStore {
     async update(agent, change) {
       if (book.get(agent) === undefined) throw new Error(`${agent}: no state recorded; run fleet up first`);
       const next = change(await read(agent));
-      await book.update(agent, { provision: next });
+      // Provisioned to the end (`fleet provision` after a failed `up`, say): the failure an earlier run recorded no
+      // longer describes the agent, and `status` must not keep labelling it failed.
+      const settled = next.done === 'ready' && next.failure === undefined;
+      await book.update(agent, { provision: next, ...(settled && { lastError: undefined }) });
       return next;
     },
     async pinnedHostKey(agent) {

@@ -18,7 +18,10 @@ export interface HostKeyPair {
  * (+ `.pub`). It belongs to the agent's disk and goes away with it (`destroy --purge`).
  */
 export const pregeneratedKeyPath = (stateDir: string, agent: string) =>
-  join(stateDir, 'hostkeys', `agent-${agent}_ed25519`);
+  join(hostKeysDir(stateDir), `agent-${agent}_ed25519`);
+
+/** Where the host keys made before first boot live (atomic writes: a killed run may leave temps there). */
+export const hostKeysDir = (stateDir: string) => join(stateDir, 'hostkeys');
 
 /**
  * Where the engine keeps host keys made on the host before first boot (`up --pregenerate-host-keys`,
