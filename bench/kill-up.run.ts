@@ -8,22 +8,11 @@
 // Agents on a libvirtd of this run's own, fleet's default isolated network, copied disks.
 // Usage: npm run build && KILLS=30 AGENTS=1 npx vitest run -c bench/vitest.config.ts bench/kill-up.run.ts
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ensureTestImage } from '@agentfleet/testing';
-import {
-  leftoverFiles,
-  openFds,
-  runFleetUntil,
-  settles,
-  strayProcesses,
-} from '@agentfleet/testing/fault-runs';
+import { readdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { openFds, runFleetUntil, startFaultFleet } from '@agentfleet/testing/fault-runs';
 import { fleet } from '@agentfleet/testing/fleet-cli';
-import { passtPidsOf } from '@agentfleet/testing/passt';
-import { type PrivateLibvirtd, startPrivateLibvirtd } from '@agentfleet/testing/private-libvirtd';
-import { makeSecretsFleet, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { expect, it } from 'vitest';
 
 const KILLS = Number(process.env.KILLS ?? 20);
@@ -78,54 +67,11 @@ interface Round {
 }
 
 it('fleet up killed at random points: the next run recovers every time', async () => {
-  const image = await ensureTestImage();
-  const daemonDir = await mkdtemp(join(tmpdir(), 'kill-bench-libvirtd-'));
-  let daemon: PrivateLibvirtd | undefined;
   const agents = Array.from({ length: AGENTS }, () => `klb${randomBytes(2).toString('hex')}`);
-  const secretOf = (a: string) => `${a}-token`;
-  const repo = await makeSecretsFleet(
-    Object.fromEntries(agents.map((a) => [a, [secretOf(a)]])),
-    Object.fromEntries(agents.map((a) => [secretOf(a), `secret of ${a}\n`])),
-    image.privateKeyPath,
-  );
-  const dir = repo.dir;
-  const stateDir = join(dir, 'state');
+  const fleetRun = await startFaultFleet({ agents, sshBase: SSH_BASE, tmpPrefix: 'kill-bench-libvirtd-' });
+  const { dir, stateDir, daemon, problems } = fleetRun;
   const rounds: Round[] = [];
   try {
-    daemon = startPrivateLibvirtd({ dir: daemonDir });
-    await daemon.ready();
-    await writeFleetConfig(dir, image, stateDir, SSH_BASE, {
-      libvirtUri: daemon.uri,
-      diskMode: 'copy',
-      sshPorts: `{ start: ${SSH_BASE}, end: ${SSH_BASE + 19} }`,
-      spicePorts: `{ start: ${SSH_BASE + 50}, end: ${SSH_BASE + 69} }`,
-    });
-    for (const a of agents) await writeAgent(dir, a, [secretOf(a)]);
-
-    const state = () => JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).agents;
-    /** What is wrong after a run that should have brought every agent up. */
-    const problems = async (): Promise<string[]> => {
-      const out: string[] = [];
-      for (const a of agents) {
-        const s = state()[a];
-        if (s?.provision?.done !== 'ready') out.push(`${a}: provision.done is ${s?.provision?.done}`);
-        const pinFile = join(dir, 'secrets', 'hosts', `${a}.pub`);
-        const pin = existsSync(pinFile) ? readFileSync(pinFile, 'utf8').trim() : '(none)';
-        if (s?.hostKey !== pin) out.push(`${a}: state pins ${s?.hostKey}, secrets/hosts has ${pin}`);
-        if (!readFileSync(join(stateDir, 'known_hosts'), 'utf8').includes(pin))
-          out.push(`${a}: known_hosts lacks the pin`);
-        const secret = await fleet(dir, ['ssh', a, '--', `cat /run/agenix/${secretOf(a)}`]);
-        if (secret.stdout !== `secret of ${a}\n`)
-          out.push(`${a}: secret not decrypted (${secret.stderr.trim()})`);
-      }
-      if (existsSync(join(stateDir, 'fleet.lock'))) out.push('fleet.lock left');
-      out.push(...leftoverFiles(dir).map((f) => `left file ${f}`));
-      out.push(...(await settles(() => strayProcesses(dir))).map((p) => `left process ${p}`));
-      const passts = passtPidsOf(agents).length;
-      if (passts !== agents.length) out.push(`${passts} passt processes for ${agents.length} agents`);
-      return out;
-    };
-
     // A whole bring-up from nothing, timed: the span the random kills are drawn from.
     const t0 = performance.now();
     const first = await fleet(dir, ['up']);
@@ -138,8 +84,8 @@ it('fleet up killed at random points: the next run recovers every time', async (
       const purge = await fleet(dir, ['destroy', ...agents, '--purge', '--yes']);
       expect(purge.code, purge.stdout + purge.stderr).toBe(0);
       // `--purge` removes every file of the agent (a half-copied disk a kill left included).
-      const kept = readdirSync(stateDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
-        agents.some((a) => f.includes(a)),
+      const kept = readdirSync(stateDir, { recursive: true, encoding: 'utf8' }).filter((file) =>
+        agents.some((a) => file.includes(a)),
       );
       expect(kept, `left after destroy --purge in ${stateDir}`).toEqual([]);
       const target =
@@ -213,11 +159,6 @@ it('fleet up killed at random points: the next run recovers every time', async (
     if (process.env.KILL_RESULT) await writeFile(process.env.KILL_RESULT, JSON.stringify(summary, null, 2));
     expect(summary.failures).toEqual([]);
   } finally {
-    // Through fleet first: stopping passt also removes its firewall table.
-    await fleet(dir, ['destroy', ...agents, '--purge', '--yes']);
-    daemon?.stop(agents.map((a) => `agent-${a}`));
-    for (const pid of passtPidsOf(agents)) process.kill(pid, 'SIGKILL');
-    await rm(dir, { recursive: true, force: true });
-    await rm(daemonDir, { recursive: true, force: true });
+    await fleetRun.remove();
   }
 });

@@ -1,26 +1,26 @@
 // Faults under a running command, through the built CLI on real libvirt + QEMU (TCG) with the tiny image: `fleet up`
-// SIGKILLed as it enters each of its phases, and libvirtd restarted under `fleet down` and `fleet up`. One agent
+// SIGKILLed as it enters each of its phases, libvirtd restarted under `fleet down` and `fleet up`, and a process or
+// a foreign domain on agents' recorded ports (a second agent, never booted, is blocked alone). One agent
 // VM, on a libvirtd of this file's own (the shared qemu:///system daemon is never restarted), with fleet's default
 // isolated network (passt) and a copied disk, so every phase has something to leave behind.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ensureTestImage } from '@agentfleet/testing';
 import {
+  type FaultFleet,
   type FleetChild,
-  leftoverFiles,
   openFds,
   runFleetUntil,
   settles,
+  startFaultFleet,
   strayProcesses,
 } from '@agentfleet/testing/fault-runs';
 import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
 import { passtPidsOf } from '@agentfleet/testing/passt';
-import { type PrivateLibvirtd, startPrivateLibvirtd } from '@agentfleet/testing/private-libvirtd';
-import { makeSecretsFleet, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
+import type { PrivateLibvirtd } from '@agentfleet/testing/private-libvirtd';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const LIMIT = 400_000;
@@ -28,19 +28,17 @@ const LIMIT = 400_000;
 const HUNG_MS = 240_000;
 const agent = `kl${randomBytes(3).toString('hex')}`;
 const domain = `agent-${agent}`;
-const SECRET = `${agent}-token`;
-const PLAINTEXT = `secret of ${agent}\n`;
-// This file's port block is 41200-41299 (the randomized bench/kill-up.mjs takes 41230-41249 and 41280-41299).
+// This file's port block is 41200-41299 (the randomized bench/kill-up.run.ts takes 41230-41249 and 41280-41299).
 const sshBase = 41200 + Math.floor(Math.random() * 10);
 
-let daemon: PrivateLibvirtd | undefined;
-let daemonDir: string;
+let faults: FaultFleet | undefined;
+let daemon: PrivateLibvirtd;
 let dir: string;
 let stateDir: string;
 
 const virsh = (...args: string[]) =>
-  execFileSync('virsh', ['-c', (daemon as PrivateLibvirtd).uri, ...args], { encoding: 'utf8' }).trim();
-const agentState = () => JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).agents[agent];
+  execFileSync('virsh', ['-c', daemon.uri, ...args], { encoding: 'utf8' }).trim();
+const agentState = () => faults?.agentState(agent);
 
 const passts = () => passtPidsOf([agent]);
 const strays = () => strayProcesses(dir);
@@ -53,31 +51,11 @@ const runUntil = (args: string[], marker: RegExp, at: (child: FleetChild) => unk
   runFleetUntil(dir, args, marker, at, HUNG_MS);
 
 beforeAll(async () => {
-  const image = await ensureTestImage();
-  daemonDir = await mkdtemp(join(tmpdir(), 'kill-libvirtd-'));
-  daemon = startPrivateLibvirtd({ dir: daemonDir });
-  await daemon.ready();
-  const repo = await makeSecretsFleet({ [agent]: [SECRET] }, { [SECRET]: PLAINTEXT }, image.privateKeyPath);
-  dir = repo.dir;
-  stateDir = join(dir, 'state');
-  await writeFleetConfig(dir, image, stateDir, sshBase, {
-    libvirtUri: daemon.uri,
-    // A copy, not an overlay: the disk step runs a child (cp) that a killed fleet must not leave behind.
-    diskMode: 'copy',
-    sshPorts: `{ start: ${sshBase}, end: ${sshBase + 19} }`,
-    spicePorts: `{ start: ${sshBase + 50}, end: ${sshBase + 69} }`,
-  });
-  await writeAgent(dir, agent, [SECRET]);
+  faults = await startFaultFleet({ agents: [agent], sshBase, tmpPrefix: 'kill-libvirtd-' });
+  ({ daemon, dir, stateDir } = faults);
 }, LIMIT);
 
-afterAll(async () => {
-  // Through fleet first: stopping passt also removes its firewall table.
-  if (dir && daemon) await fleet(dir, ['destroy', agent, '--purge', '--yes']);
-  daemon?.stop([domain]);
-  if (stateDir) for (const pid of passts()) process.kill(pid, 'SIGKILL');
-  if (dir) await rm(dir, { recursive: true, force: true });
-  if (daemonDir) await rm(daemonDir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => faults?.remove(), 60_000);
 
 describe.sequential('faults under a running command', () => {
   it(
@@ -117,18 +95,11 @@ describe.sequential('faults under a running command', () => {
       const last = await fleet(dir, ['up']);
       const said = `${history.join('\n')}\n--- last run\n${last.stdout}${last.stderr}`;
       expect(last.code, said).toBe(0);
-      expect(agentState().provision.done, said).toBe('ready');
       expect(virsh('domstate', domain)).toBe('running');
-      // Pinned once, consistently: state, the committed pin and known_hosts agree, and SSH with it works.
-      const pin = readFileSync(join(dir, 'secrets', 'hosts', `${agent}.pub`), 'utf8').trim();
-      expect(agentState().hostKey).toBe(pin);
-      expect(readFileSync(join(stateDir, 'known_hosts'), 'utf8')).toContain(pin);
-      expect((await fleetOk(dir, ['ssh', agent, '--', `cat /run/agenix/${SECRET}`])).stdout).toBe(PLAINTEXT);
-      // Nothing left behind: no lock, no temp file or partial disk, one passt, one listener on the agent's port.
-      expect(existsSync(join(stateDir, 'fleet.lock'))).toBe(false);
-      expect(leftoverFiles(dir)).toEqual([]);
-      expect(await settles(strays)).toEqual([]);
-      expect(passts()).toHaveLength(1);
+      // Provisioned, pinned once and consistently (state, the committed pin and known_hosts agree, and SSH with it
+      // decrypts the secret), nothing left behind (lock, temp file, partial disk, process), one passt...
+      expect(await faults?.problems(), said).toEqual([]);
+      // ...and one listener on the agent's port.
       const port = (await fleetOk(dir, ['status', '--json'])).stdout.match(/"sshPort":\s*(\d+)/)?.[1];
       const listeners = spawnSync('ss', ['-Htln', `sport = :${port}`], { encoding: 'utf8' }).stdout;
       expect(listeners.trim().split('\n'), listeners).toHaveLength(1);
@@ -149,7 +120,10 @@ describe.sequential('faults under a running command', () => {
         const now = fds();
         return now.some((n, i) => n === undefined || n > (before[i] ?? 0)) ? [{ before, now }] : [];
       };
-      expect(before.every((n) => n !== undefined && n > 0), `${before}`).toBe(true);
+      expect(
+        before.every((n) => n !== undefined && n > 0),
+        `${before}`,
+      ).toBe(true);
       expect(await settles(grown, 90_000)).toEqual([]);
     },
     LIMIT,
@@ -178,7 +152,7 @@ describe.sequential('faults under a running command', () => {
       expect(up.code, up.output).toBe(0);
       expect(doneAt(up.output, 'start'), up.output).toBeGreaterThan(up.restarted.upAt);
       expect(virsh('domstate', domain)).toBe('running');
-      expect(agentState().phase).toBe('ssh-ready');
+      expect(agentState()?.phase).toBe('ssh-ready');
       expect(passts()).toHaveLength(1);
 
       // A daemon that is not back within fleet's reconnect window (30 s): a clear failure, no hang, lock released.
@@ -194,6 +168,75 @@ describe.sequential('faults under a running command', () => {
       expect(virsh('domstate', domain)).toBe('shut off');
       expect(await settles(passts)).toEqual([]);
       expect(await settles(strays)).toEqual([]);
+    },
+    LIMIT,
+  );
+
+  it(
+    "a process on one agent's recorded port fails that agent alone, naming the process and the remedy, while up " +
+      "brings the others up; a foreign domain on an agent's port blocks neither down nor destroy, only its start",
+    async () => {
+      // A second agent, allocated (its ports recorded) but never booted: this test needs no second VM.
+      const other = `${agent}q`;
+      await writeFile(
+        join(dir, 'agents', `${other}.yaml`),
+        `memory: 256MiB\nvcpus: 1\nshareCores: true\ngit: { email: ${other}@example.org }\n`,
+      );
+      const foreign = `kl-foreign-${randomBytes(3).toString('hex')}`;
+      const squatter = createServer();
+      try {
+        const ledger = JSON.parse((await fleetOk(dir, ['--json', 'allocate'])).stdout).ledger.hosts[
+          daemon.uri
+        ];
+        const [port, ownPort] = [ledger[other].sshPort, ledger[agent].sshPort];
+        await new Promise<void>((resolve, reject) => {
+          squatter.once('error', reject);
+          squatter.listen(port, '127.0.0.1', resolve);
+        });
+
+        // `up` of the whole fleet: the agent comes up, the other fails alone (exit 1), each with its line.
+        const up = await fleet(dir, ['up']);
+        const said = up.stdout + up.stderr;
+        expect(up.code, said).toBe(1);
+        expect(up.stdout, said).toMatch(new RegExp(`^${agent}: ok \\(start, await-ssh`, 'm'));
+        expect(up.stdout, said).toContain(
+          `${other}: FAILED\n  SSH port ${port} of agent ${other} is in use by process ${process.pid} (`,
+        );
+        expect(up.stdout, said).toContain(
+          `(listening on the host): stop it, or give the agent another port (ports.ssh in agents/${other}.yaml)`,
+        );
+        expect(virsh('domstate', domain)).toBe('running');
+        // Nothing was made for the blocked agent: no domain, disk or host key.
+        expect(virsh('list', '--all', '--name')).not.toContain(`agent-${other}`);
+        expect(existsSync(join(stateDir, `agent-${other}.qcow2`))).toBe(false);
+        expect(existsSync(join(stateDir, 'hostkeys', `agent-${other}_ed25519`))).toBe(false);
+
+        // A domain that is not this fleet's (hand-made, never started) claims the running agent's SSH port.
+        const xml = join(dir, `${foreign}.xml`);
+        await writeFile(
+          xml,
+          `<domain type='qemu'><name>${foreign}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>` +
+            `<os><type arch='x86_64'>hvm</type></os>` +
+            `<devices><graphics type='spice' port='${ownPort}' autoport='no'/></devices></domain>`,
+        );
+        virsh('define', xml);
+        for (const args of [['down'], ['destroy', other, '--yes']]) {
+          const r = await fleet(dir, args);
+          expect(r.code, `fleet ${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
+        }
+        expect(virsh('domstate', domain)).toBe('shut off');
+        // Starting it again is where the foreign domain is in the way: the plan says so.
+        const plan = await fleet(dir, ['plan', agent]);
+        expect(plan.code, plan.stdout + plan.stderr).toBe(1);
+        expect(plan.stdout).toContain(
+          `SSH port ${ownPort} of agent ${agent} is in use by domain ${foreign}: stop it`,
+        );
+      } finally {
+        squatter.close();
+        spawnSync('virsh', ['-c', daemon.uri, 'undefine', foreign], { stdio: 'ignore' });
+        await fleet(dir, ['destroy', other, '--purge', '--yes']);
+        await rm(join(dir, 'agents', `${other}.yaml`), { force: true });
+      }
     },
     LIMIT,
   );
