@@ -1,5 +1,5 @@
-// Faults an operator meets, through the built CLI on real libvirt + QEMU (TCG) with the tiny image: a guest that
-// reboots in the middle of provisioning, a lost state.json with a changed guest key, a disk deleted by hand and
+// Faults an operator meets, through the built CLI on real libvirt + QEMU (TCG) with the tiny image: a failed `up`
+// whose label goes once provisioning finishes, a guest that reboots in the middle of provisioning, a lost state.json with a changed guest key, a disk deleted by hand and
 // libvirtd restarted. One agent VM serves every case, on a libvirtd of this file's own: restarting it touches no
 // other test's daemon.
 import { randomBytes } from 'node:crypto';
@@ -30,6 +30,8 @@ let daemonDir: string | undefined;
 
 const agentState = async () => JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')).agents[agent];
 const inAgent = async (command: string) => (await fleetOk(dir, ['ssh', agent, '--', command])).stdout;
+const agentStatus = async () =>
+  JSON.parse((await fleetOk(dir, ['--json', 'status', agent])).stdout).agents[0];
 
 beforeAll(async () => {
   image = await ensureTestImage();
@@ -61,6 +63,18 @@ describe.sequential('reliability under faults', () => {
   it(
     'a guest rebooted during phase 1: provisioning waits for it, retries the step once, finishes, frees the lock',
     async () => {
+      // First a failed `up` (phase 1 refused by the image's stand-in nixos-rebuild): `status` labels the agent
+      // failed until the provisioning below finishes it, and no longer after (issue #12: stale "(failed)" labels).
+      await writeFile(join(dir, 'FAIL_REBUILD'), '');
+      try {
+        await fleet(dir, ['provision', agent, '--from', 'phase1']);
+        const failed = await fleet(dir, ['up']);
+        expect(failed.code, failed.stdout + failed.stderr).toBe(1);
+      } finally {
+        await rm(join(dir, 'FAIL_REBUILD'), { force: true });
+      }
+      expect((await agentStatus()).lastError).toMatch(/phase1/);
+      expect((await fleetOk(dir, ['status', agent])).stdout).toContain('(phase1 failed)');
       // Bulk in the flake makes phase 1's upload last long enough to reboot the guest in the middle of it
       // (4 MiB and a 1 s delay let a quiet machine finish the upload first).
       await writeFile(join(dir, 'bulk.bin'), randomBytes(16 * 1024 * 1024));
@@ -102,6 +116,8 @@ describe.sequential('reliability under faults', () => {
         expect(existsSync(join(stateDir, 'fleet.lock'))).toBe(false);
         expect((await agentState()).provision.done).toBe('ready');
         expect(await inAgent(`cat /run/agenix/${SECRET}`)).toBe(PLAINTEXT);
+        expect(await agentStatus()).toMatchObject({ phase: 'ready', failedStep: null, lastError: null });
+        expect((await fleetOk(dir, ['status', agent])).stdout).not.toContain('failed');
       } finally {
         await rm(join(dir, 'bulk.bin'), { force: true });
       }
