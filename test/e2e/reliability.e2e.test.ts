@@ -109,6 +109,11 @@ describe.sequential('reliability under faults', () => {
           () => '',
         );
         output += `\n--- provision log\n${log}`;
+        // And what the guest said after the reboot (once, at load 13, it never answered SSH again).
+        const consoleLog = await readFile(join(stateDir, `agent-${agent}.console.log`), 'utf8').catch(
+          () => '',
+        );
+        output += `\n--- console (last lines)\n${consoleLog.split('\n').slice(-40).join('\n')}`;
         expect(output).not.toMatch(/\n\s+at .*\.js:\d+/); // no raw stack trace
         expect(code, output).toBe(0);
         expect(output).toContain(`${agent}: provisioned (phase1, hostkey, rekeyed, phase2, ready)`);
