@@ -402,11 +402,19 @@ async function startAndCheckPort(
 ) {
   // QEMU creates the SPICE socket there, and joins passt's.
   await deps.networks.prepareDir(agentRunDir(run.stateDir, d.name));
+  // The parts of `start` are timed apart: bring-up with passt (and its firewall) is measured against hostfwd.
+  let started = performance.now();
+  const took = (part: string) => {
+    deps.log.debug({ agent: d.name, part, ms: Math.round(performance.now() - started) }, `${d.name}: ${part}`);
+    started = performance.now();
+  };
   if (d.passtSocket) {
     await deps.networks.ensure({ agent: d.name, socketPath: d.passtSocket, sshPort: d.sshPort });
+    took('passt ready');
   }
   try {
     await hv.start(d.domain);
+    took('domain started');
   } catch (err) {
     await stopNetwork(d, run, deps);
     throw err;
@@ -427,6 +435,7 @@ async function startAndCheckPort(
     await sleep(pause);
     pause = Math.min(pause * 2, opts.pollMs ?? 200);
   }
+  took('ssh port listening');
 }
 
 async function stopDomain(
