@@ -1,8 +1,8 @@
+import { agentHandle } from '@agentfleet/app/agent-handle';
 import { finishRemoval, removalOf } from '@agentfleet/app/remove';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { collectIdentity, IDENTITY_HELP } from '../identity-option.js';
-import { agentHandle } from './agent-files.js';
 import { agentName } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
 import { confirmDeletion } from './confirm.js';
