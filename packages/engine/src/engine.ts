@@ -4,6 +4,7 @@ import {
   computePlan,
   type DesiredAgent,
   type Disks,
+  type FollowUp,
   type GuestNetworks,
   type HostProbe,
   type Hypervisor,
@@ -71,6 +72,8 @@ export interface RunOptions {
   confirm?: (plan: Plan) => Promise<boolean>;
   /** ACPI shutdown budget of destroy's power-off step (default DESTROY_SHUTDOWN_SECONDS). */
   powerOffSeconds?: number;
+  /** The caller's work after a successful apply (destroy --purge, remove): shown with the plan, done by the caller. */
+  followUps?: FollowUp[];
 }
 
 export interface AgentOutcome {
@@ -142,6 +145,7 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
     orphans,
     named,
   });
+  if (opts.followUps && opts.followUps.length > 0) plan.followUps = opts.followUps;
   deps.progress({ type: 'plan', plan });
   if (opts.dryRun) return { plan, confirmed: true, outcomes: [], state: book };
   // The plan just shown is the plan applied: a dry run and the real run cannot disagree.
