@@ -92,7 +92,7 @@ export async function runGoal<T = undefined>(
   try {
     if (req.pregenerateHostKeys && !req.dryRun) {
       const { pregenerateHostKeys } = await import('./host-key-pregen.js');
-      for (const name of await pregenerateHostKeys(rt)) hooks.hostKeyPregenerated?.(name);
+      for (const name of await pregenerateHostKeys(rt.run)) hooks.hostKeyPregenerated?.(name);
     }
     if (req.before && !req.dryRun) await req.before(rt);
     const result = await runFleet(
