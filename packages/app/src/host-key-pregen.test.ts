@@ -13,7 +13,7 @@ const run = (names: string[] = []): FleetRun => ({
     'ap-disk': '',
     'ap-booted': '',
     'ap-keyed': '',
-    'ap-far': 'libvirtUri: qemu+ssh://far.example.org/system',
+    'ap-far': 'libvirtUri: qemu+ssh://far.example.org/system\nnetwork: none',
   }),
   ledger: emptyLedger(),
   fleetDir: '/fleet',

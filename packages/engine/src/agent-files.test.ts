@@ -34,7 +34,9 @@ describe('LocalAgentFiles', () => {
     await store.remove(existing);
     await store.remove(existing); // gone already: no error
     expect(await store.existing(files)).toEqual([]);
-    expect((await readdir(dir)).sort()).toEqual(['agent-luce.console.log', 'logs']);
+    // The agent's runtime directory went; the state dir's run/ holding it stays for the others.
+    expect((await readdir(dir)).sort()).toEqual(['agent-luce.console.log', 'logs', 'run']);
+    expect(await readdir(join(dir, 'run'))).toEqual([]);
   });
 
   it('removeAgentLogs deletes only the logs', async () => {
