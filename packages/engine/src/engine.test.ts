@@ -1,8 +1,6 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { agentYaml, fleetRun, testWorld } from '@agentfleet/testing/engine-deps';
 import { describe, expect, it } from 'vitest';
+import { agentFiles } from './agent-files.js';
 import { runFleet } from './engine.js';
 
 const agents = { drago: agentYaml('drago'), luce: agentYaml('luce') };
@@ -38,28 +36,18 @@ describe('runFleet up', () => {
   });
 
   it('a new disk starts the logs afresh: no console or provisioning line of an earlier guest remains', async () => {
-    const stateDir = await mkdtemp(join(tmpdir(), 'reliab2-logs-'));
-    try {
-      await mkdir(join(stateDir, 'logs'));
-      const old = [
-        'agent-drago.console.log',
-        'logs/agent-drago.provision.log',
-        'logs/agent-drago.provision.log.1',
-      ];
-      for (const f of old) await writeFile(join(stateDir, f), 'a previous guest\n');
-      await writeFile(join(stateDir, 'agent-luce.console.log'), 'another agent\n');
-      const w = testWorld();
-      const r = await runFleet(
-        { ...fleetRun({ drago: agentYaml('drago') }, undefined, ['drago']), stateDir },
-        w.deps,
-        up,
-      );
-      expect(r.outcomes.map((o) => o.ok)).toEqual([true]);
-      expect((await readdir(stateDir)).sort()).toEqual(['agent-luce.console.log', 'logs']);
-      expect(await readdir(join(stateDir, 'logs'))).toEqual([]);
-    } finally {
-      await rm(stateDir, { recursive: true, force: true });
-    }
+    const w = testWorld();
+    const logs = agentFiles('/state', 'drago').filter((f) => f.log);
+    expect(logs.map((f) => f.what)).toEqual([
+      'console log',
+      'provisioning log',
+      'provisioning log (rotated)',
+    ]);
+    for (const f of logs) w.files.paths.add(f.path);
+    w.files.paths.add('/state/agent-luce.console.log');
+    const r = await runFleet(fleetRun({ drago: agentYaml('drago') }, undefined, ['drago']), w.deps, up);
+    expect(r.outcomes.map((o) => o.ok)).toEqual([true]);
+    expect([...w.files.paths]).toEqual(['/state/agent-luce.console.log']);
   });
 
   it('a failed state.json write fails that agent only, named; the others finish', async () => {
@@ -351,17 +339,14 @@ describe('runFleet down / destroy', () => {
   });
 
   it('destroy --purge removes the partial disk a run killed mid-copy left, though no disk was ever published', async () => {
-    const stateDir = await mkdtemp(join(tmpdir(), 'kill-partial-'));
-    try {
-      await writeFile(join(stateDir, '.agent-drago.qcow2.partial'), 'half a copy');
-      const w = testWorld();
-      const run = { ...fleetRun({ drago: agentYaml('drago') }, undefined, ['drago']), stateDir };
-      const r = await runFleet(run, w.deps, { ...up, goal: 'purge' });
-      expect(r.outcomes).toMatchObject([{ agent: 'drago', ok: true, steps: ['delete-files'] }]);
-      expect(await readdir(stateDir)).toEqual([]);
-    } finally {
-      await rm(stateDir, { recursive: true, force: true });
-    }
+    const w = testWorld();
+    w.files.paths.add('/state/.agent-drago.qcow2.partial');
+    const run = fleetRun({ drago: agentYaml('drago') }, undefined, ['drago']);
+    const r = await runFleet(run, w.deps, { ...up, goal: 'purge' });
+    expect(r.outcomes).toMatchObject([
+      { agent: 'drago', ok: true, steps: ['delete-files'], deleted: ['/state/.agent-drago.qcow2.partial'] },
+    ]);
+    expect(w.files.paths.size).toBe(0);
   });
 
   it('down forces off a guest that ignores the ACPI request once the shutdown timeout passes', async () => {

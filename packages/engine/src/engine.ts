@@ -4,6 +4,7 @@ import {
   computePlan,
   type DesiredAgent,
   type Disks,
+  type FollowUp,
   type GuestNetworks,
   type HostProbe,
   type Hypervisor,
@@ -16,7 +17,7 @@ import {
   type StateStore,
   type StepKind,
 } from '@agentfleet/core';
-import { removeAgentFiles, removeAgentLogs } from './agent-files.js';
+import { type AgentFileStore, removeAgentLogs } from './agent-files.js';
 import { pinnedHostKey } from './committed-pin.js';
 import { desiredAgents } from './desired.js';
 import { type FleetRun, fleetIdentity, selectedAgents, sshUserOf } from './fleet-run.js';
@@ -43,6 +44,8 @@ export interface EngineDeps {
   networks: GuestNetworks;
   /** Host keys made before first boot: handed to the guest via fw_cfg, gone with the disk. */
   hostKeys: HostKeyStore;
+  /** The agents' other files in the state dir (logs, the runtime directory): listed and deleted by a purge. */
+  files: AgentFileStore;
   /** The hand-over after "ssh ready"; without one, `up` ends there. */
   provisioner?: Provisioner;
   progress: ProgressSink;
@@ -71,6 +74,8 @@ export interface RunOptions {
   confirm?: (plan: Plan) => Promise<boolean>;
   /** ACPI shutdown budget of destroy's power-off step (default DESTROY_SHUTDOWN_SECONDS). */
   powerOffSeconds?: number;
+  /** The caller's work after a successful apply (destroy --purge, remove): shown with the plan, done by the caller. */
+  followUps?: FollowUp[];
 }
 
 export interface AgentOutcome {
@@ -111,7 +116,7 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
           )
       : undefined,
   );
-  const orphans = await findOrphans(run, deps.connect, deps.disks);
+  const orphans = await findOrphans(run, deps.connect, { disks: deps.disks, files: deps.files });
   phase('state and orphans read');
   // destroy/purge may name an orphan (its YAML is gone); every other goal acts on declared agents.
   const destroying = opts.goal === 'destroy' || opts.goal === 'purge';
@@ -129,7 +134,7 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
           deps.hostKeys,
         );
   phase('desired domains built');
-  const actual = await observe(desired, deps.connect, deps.disks, book, {
+  const actual = await observe(desired, deps.connect, deps.disks, deps.files, book, {
     fleetId: identity.id,
     stateDir: run.stateDir,
   });
@@ -142,6 +147,7 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
     orphans,
     named,
   });
+  if (opts.followUps && opts.followUps.length > 0) plan.followUps = opts.followUps;
   deps.progress({ type: 'plan', plan });
   if (opts.dryRun) return { plan, confirmed: true, outcomes: [], state: book };
   // The plan just shown is the plan applied: a dry run and the real run cannot disagree.
@@ -321,7 +327,7 @@ async function applyRemovalStep(
       deleted.push(t.disk);
       return book.get(agent) ? book.forget(agent) : undefined;
     case 'delete-files':
-      await removeAgentFiles(t.files);
+      await deps.files.remove(t.files);
       deleted.push(...t.files.map((f) => f.path));
       return book.get(agent) ? book.forget(agent) : undefined;
   }
@@ -343,7 +349,7 @@ async function applyStep(
         { path: d.disk.path, base: d.disk.base, mode: d.disk.mode, uri: d.uri },
         (done, total) => deps.progress({ type: 'bytes', agent, done, total }),
       );
-      await removeAgentLogs(run.stateDir, agent);
+      await removeAgentLogs(deps.files, run.stateDir, agent);
       return book.update(agent, {
         phase: 'disk',
         disk: { path: d.disk.path, mode: d.disk.mode, base: d.disk.baseIdentity },
