@@ -435,42 +435,46 @@ describe.sequential('isolation of an agent (network: isolated, the default)', ()
     expect(ours.filter((c) => c.includes('PRIVATE KEY'))).toEqual([]);
   });
 
-  it('the private key lives only in the guest: on the host only its disk holds it, and a non-root user finds it nowhere', async () => {
-    const privateKey = await fleetOkInHost(['ssh', A, '--', 'cat', '/var/ssh/ssh_host_ed25519_key']);
-    expect(privateKey).toContain('PRIVATE KEY');
-    // The key's body in base64, 64 characters (48 bytes) a line: the fourth line holds most of the secret seed
-    // (bytes 161-192 of an ed25519 key), unlike the public key, which is everywhere.
-    const secret = privateKey
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => /^[A-Za-z0-9+/=]{60,}$/.test(l))[3] as string;
-    expect(secret).toBeDefined();
-    // As root: the state dir holds it in A's disk only (the guest's own copy, 0600).
-    const rootSees = grepFiles('root', secret, [dir, '/var/log/libvirt', '/run/libvirt']);
-    expect(rootSees).toEqual([join(stateDir, `agent-${A}.qcow2`)]);
-    // As nobody: nothing anywhere fleet, libvirt or QEMU write, nor any process's command line or environment.
-    const control = mkdtempSync(join(tmpdir(), 'net-control-'));
-    try {
-      chmodSync(control, 0o755);
-      writeFileSync(join(control, 'planted'), `${secret}\n`, { mode: 0o644 });
-      const procs = readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .flatMap((p) => [`/proc/${p}/cmdline`, `/proc/${p}/environ`]);
-      const nobodySees = grepFiles('nobody', secret, [
-        control,
-        dir,
-        '/var/log/libvirt',
-        '/run/libvirt',
-        '/var/lib/libvirt',
-        '/etc/libvirt',
-        ...procs,
-      ]);
-      // The planted copy shows the search works as nobody; it is the only hit.
-      expect(nobodySees).toEqual([join(control, 'planted')]);
-    } finally {
-      rmSync(control, { recursive: true, force: true });
-    }
-  });
+  it(
+    'the private key lives only in the guest: on the host only its disk holds it, and a non-root user finds it nowhere',
+    async () => {
+      const privateKey = await fleetOkInHost(['ssh', A, '--', 'cat', '/var/ssh/ssh_host_ed25519_key']);
+      expect(privateKey).toContain('PRIVATE KEY');
+      // The key's body in base64, 64 characters (48 bytes) a line: the fourth line holds most of the secret seed
+      // (bytes 161-192 of an ed25519 key), unlike the public key, which is everywhere.
+      const secret = privateKey
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => /^[A-Za-z0-9+/=]{60,}$/.test(l))[3] as string;
+      expect(secret).toBeDefined();
+      // As root: the state dir holds it in A's disk only (the guest's own copy, 0600).
+      const rootSees = grepFiles('root', secret, [dir, '/var/log/libvirt', '/run/libvirt']);
+      expect(rootSees).toEqual([join(stateDir, `agent-${A}.qcow2`)]);
+      // As nobody: nothing anywhere fleet, libvirt or QEMU write, nor any process's command line or environment.
+      const control = mkdtempSync(join(tmpdir(), 'net-control-'));
+      try {
+        chmodSync(control, 0o755);
+        writeFileSync(join(control, 'planted'), `${secret}\n`, { mode: 0o644 });
+        const procs = readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .flatMap((p) => [`/proc/${p}/cmdline`, `/proc/${p}/environ`]);
+        const nobodySees = grepFiles('nobody', secret, [
+          control,
+          dir,
+          '/var/log/libvirt',
+          '/run/libvirt',
+          '/var/lib/libvirt/qemu',
+          '/etc/libvirt',
+          ...procs,
+        ]);
+        // The planted copy shows the search works as nobody; it is the only hit.
+        expect(nobodySees).toEqual([join(control, 'planted')]);
+      } finally {
+        rmSync(control, { recursive: true, force: true });
+      }
+    },
+    VM_TIMEOUT,
+  );
 
   it(
     "down leaves no passt behind; with networkFirewall: off A comes back with passt as fleet's user, and the residual answers",
@@ -498,21 +502,25 @@ describe.sequential('isolation of an agent (network: isolated, the default)', ()
     VM_TIMEOUT,
   );
 
-  it('a later boot of A (restarted just above) presents the same pinned key from its own disk: neither its QEMU nor its live XML names the key file', async () => {
-    const pid = readFileSync(`/run/libvirt/qemu/agent-${A}.pid`, 'utf8').trim();
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    expect(cmdline).toContain(stateDir);
-    expect(cmdline).not.toContain('hostkeys');
-    expect(cmdline).not.toContain('ssh_host_ed25519_key');
-    expect(virsh('dumpxml', `agent-${A}`)).not.toContain('hostkeys');
-    // The console log is appended: the first boot took the key from fw_cfg, the second from its disk.
-    const serial = readFileSync(join(stateDir, `agent-${A}.console.log`), 'utf8');
-    expect(hostKeyLines(serial)).toEqual([`(fw_cfg) ${firstPin[A]}`, `(disk) ${firstPin[A]}`]);
-    // `up` waited for SSH pinned to it (else it would have failed), and the pin did not move.
-    expect(pinnedKey(A)).toBe(firstPin[A]);
-    const presented = await fleetOkInHost(['ssh', A, '--', 'cat', '/var/ssh/ssh_host_ed25519_key.pub']);
-    expect(presented.trim().startsWith(`${firstPin[A]} `)).toBe(true);
-  });
+  it(
+    'a later boot of A (restarted just above) presents the same pinned key from its own disk: neither its QEMU nor its live XML names the key file',
+    async () => {
+      const pid = readFileSync(`/run/libvirt/qemu/agent-${A}.pid`, 'utf8').trim();
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      expect(cmdline).toContain(stateDir);
+      expect(cmdline).not.toContain('hostkeys');
+      expect(cmdline).not.toContain('ssh_host_ed25519_key');
+      expect(virsh('dumpxml', `agent-${A}`)).not.toContain('hostkeys');
+      // The console log is appended: the first boot took the key from fw_cfg, the second from its disk.
+      const serial = readFileSync(join(stateDir, `agent-${A}.console.log`), 'utf8');
+      expect(hostKeyLines(serial)).toEqual([`(fw_cfg) ${firstPin[A]}`, `(disk) ${firstPin[A]}`]);
+      // `up` waited for SSH pinned to it (else it would have failed), and the pin did not move.
+      expect(pinnedKey(A)).toBe(firstPin[A]);
+      const presented = await fleetOkInHost(['ssh', A, '--', 'cat', '/var/ssh/ssh_host_ed25519_key.pub']);
+      expect(presented.trim().startsWith(`${firstPin[A]} `)).toBe(true);
+    },
+    VM_TIMEOUT,
+  );
 
   it(
     'network: none: fleet still reaches A over SSH; from inside A nothing answers, not the host loopback nor an attached network',
