@@ -27,7 +27,7 @@ import { findOrphans } from './orphans.js';
 import { agentPasstSocket, agentRunDir } from './paths.js';
 import { mapLimit } from './pool.js';
 import { bookProvisionStore } from './provision/book-store.js';
-import { HOST_KEY_FWCFG, type HostKeyStore } from './provision/pregenerated-key.js';
+import { HOST_KEY_FWCFG, type HostKeyStore, sameKeyLine } from './provision/pregenerated-key.js';
 import { StateBook } from './state-book.js';
 
 /** How long `destroy` lets a guest shut down cleanly (ACPI) before forcing it off. */
@@ -42,7 +42,7 @@ export interface EngineDeps {
   host: HostProbe;
   /** The per-agent passt of `network: isolated`, and the private directory of each agent's sockets. */
   networks: GuestNetworks;
-  /** Host keys made before first boot: handed to the guest via fw_cfg, gone with the disk. */
+  /** Host keys made before first boot: handed to the guest via fw_cfg, gone once it presents them (or with the disk). */
   hostKeys: HostKeyStore;
   /** The agents' other files in the state dir (logs, the runtime directory): listed and deleted by a purge. */
   files: AgentFileStore;
@@ -164,7 +164,37 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
     outcomes.push({ agent, ok: false, steps: [], error });
   }
   if (opts.goal === 'purge') await forgetDisklessAgents(plan, outcomes, deps.hostKeys, book);
+  if (opts.goal === 'up') await finishVerifiedHandovers(plan, outcomes, deps, book);
   return { plan, confirmed: true, outcomes, state: book };
+}
+
+/**
+ * A hand-over still pending on a running agent that this run did not wait for (left by a fleet from before the
+ * hand-over was one-shot): its recorded SSH readiness was a contact verified by that very key, so it is finished now,
+ * not only at the agent's next boot.
+ */
+async function finishVerifiedHandovers(
+  plan: Plan,
+  outcomes: AgentOutcome[],
+  deps: EngineDeps,
+  book: StateBook,
+) {
+  const failed = new Set(outcomes.filter((o) => !o.ok).map((o) => o.agent));
+  for (const a of plan.actions) {
+    const d = a.after;
+    if (!d?.hostKeyHandover || a.kind === 'blocked' || a.steps.includes('await-ssh') || failed.has(a.agent))
+      continue;
+    if (!isActive(a.before?.domain?.state) || book.get(a.agent)?.phase !== 'ssh-ready') continue;
+    // The agent itself is fine: a failure here (the definition) is finished by the next run, which finds the key gone.
+    try {
+      await finishHostKeyHandover(d, await deps.connect(d.uri), deps, book);
+    } catch (err) {
+      deps.log.warn(
+        { agent: a.agent, err: (err as Error).message },
+        'finishing the host-key hand-over failed',
+      );
+    }
+  }
 }
 
 /**
@@ -358,6 +388,7 @@ async function applyStep(
         // hands over via fw_cfg), so even first contact is verified; without one, the guest is pinned at first contact.
         provision: undefined,
         hostKey: (await deps.hostKeys.read(agent))?.publicKey,
+        hostKeyHandedOver: undefined,
       });
     case 'define':
       // Defining is idempotent: a same-name definition replaces the config, keeps the UUID.
@@ -374,7 +405,8 @@ async function applyStep(
       await startAndCheckPort(d, hv, run, deps, opts);
       return book.update(agent, { phase: 'started', startedAt: new Date().toISOString() });
     case 'await-ssh':
-      return awaitSsh(d, run, deps, book);
+      await awaitSsh(d, run, deps, book);
+      return finishHostKeyHandover(d, hv, deps, book);
     case 'provision': {
       const hostKey = book.get(agent)?.hostKey;
       if (!deps.provisioner || !hostKey)
@@ -519,6 +551,23 @@ async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: 
     throw new AgentStepError(`${(err as Error).message}${hint}${await consoleHint(d, deps)}`, { cause: err });
   }
   await book.update(d.name, { phase: 'ssh-ready', hostKey: result.hostKey });
+}
+
+/**
+ * The guest presented the key fleet made for it and handed over through fw_cfg: it installed that key on its own
+ * disk before its SSH server started (hosts/common/host-key.nix, the test image's init), so from now on the private
+ * key lives only in the guest. The host's copy goes, and so does the fw_cfg entry from the definition (the running
+ * QEMU read the file when it started; the next boot no longer names it). The key goes first, so a run killed at any
+ * point leaves none behind: the next `up` redefines (and restarts) a domain still naming the file without the entry.
+ */
+async function finishHostKeyHandover(d: DesiredAgent, hv: Hypervisor, deps: EngineDeps, book: StateBook) {
+  const handover = d.hostKeyHandover;
+  const presented = book.get(d.name)?.hostKey;
+  if (!handover || presented === undefined || !sameKeyLine(presented, handover.publicKey)) return;
+  await deps.hostKeys.remove(d.name);
+  await book.update(d.name, { hostKeyHandedOver: true });
+  await hv.define(handover.xml);
+  deps.log.debug({ agent: d.name }, `${d.name}: host key handed over; the host's copy is removed`);
 }
 
 /** The guest presents another key than the one fleet made for it before first boot and pinned. */

@@ -25,6 +25,12 @@ export interface DesiredAgent {
   passtSocket?: string;
   /** libvirt starts the domain when libvirtd starts (YAML `autostart`). */
   autostart: boolean;
+  /**
+   * `xml` hands the guest a host key fleet made (fw_cfg, from a 0600 file): once the guest presents `publicKey`,
+   * it has its own copy on its disk, so the domain is redefined as `xml` here (the same domain without the entry,
+   * from its next boot on) and the host's copy is removed.
+   */
+  hostKeyHandover?: { publicKey: string; xml: string };
 }
 
 /** What exists for one agent right now. */
