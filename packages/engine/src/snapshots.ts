@@ -2,10 +2,12 @@
 // agent's own disk through the SnapshotStore port. A label names one snapshot of one agent.
 import {
   defaultSnapshotLabel,
+  isHypervisorError,
   type SnapshotInfo,
   type SnapshotStore,
   snapshotLabelProblem,
 } from '@agentfleet/core';
+import { AgentNotRunningError } from './day2/power.js';
 
 /** A request the user can fix (bad or unknown label): the CLI exits 2 with the message. */
 export class SnapshotUsageError extends Error {
@@ -17,6 +19,16 @@ export interface AgentDomain {
   domain: string;
 }
 
+/** The agent's snapshots; an agent never brought up has no domain to hold any (the remedy, not libvirt's words). */
+async function snapshotsOf(store: SnapshotStore, a: AgentDomain): Promise<SnapshotInfo[]> {
+  try {
+    return await store.list(a.domain);
+  } catch (err) {
+    if (isHypervisorError(err, 'no-such-domain')) throw new AgentNotRunningError(a.agent, 'undefined');
+    throw err;
+  }
+}
+
 function checkLabel(label: string): void {
   const problem = snapshotLabelProblem(label);
   if (problem) throw new SnapshotUsageError(problem);
@@ -24,7 +36,7 @@ function checkLabel(label: string): void {
 
 async function existing(store: SnapshotStore, a: AgentDomain, label: string): Promise<SnapshotInfo> {
   checkLabel(label);
-  const all = await store.list(a.domain);
+  const all = await snapshotsOf(store, a);
   const found = all.find((s) => s.label === label);
   if (!found) {
     throw new SnapshotUsageError(
@@ -43,7 +55,7 @@ export async function takeSnapshot(
 ): Promise<SnapshotInfo> {
   const name = label ?? defaultSnapshotLabel(now);
   checkLabel(name);
-  if ((await store.list(a.domain)).some((s) => s.label === name)) {
+  if ((await snapshotsOf(store, a)).some((s) => s.label === name)) {
     throw new SnapshotUsageError(
       `agent '${a.agent}' already has a snapshot '${name}': pick another label or delete it first (fleet snapshot ${a.agent} ${name} --delete)`,
     );
@@ -56,7 +68,7 @@ export async function takeSnapshot(
 }
 
 export function listSnapshots(store: SnapshotStore, a: AgentDomain): Promise<SnapshotInfo[]> {
-  return store.list(a.domain);
+  return snapshotsOf(store, a);
 }
 
 /** Puts the agent's disk (and, for a snapshot of a running agent, its memory) back to `label`. */
