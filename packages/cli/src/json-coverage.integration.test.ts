@@ -144,7 +144,7 @@ describe('outputs that need no VM', () => {
     expect(human.stdout).toContain('spicePort: 43710 (kept)');
   });
 
-  it("remove validates (destroy's shape) and deletes the agent's YAML", () => {
+  it("remove validates (destroy's shape) and deletes the YAML of an agent never brought up (no `fleet up` first)", () => {
     const dir = tempFleet({
       'agents/fleet.yaml': fleetYaml('test:///default'),
       'agents/clj.yaml': agentYaml('clj'),

@@ -2,7 +2,7 @@ import { finishRemoval, removalOf } from '@agentfleet/app/remove';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { collectIdentity, IDENTITY_HELP } from '../identity-option.js';
-import { agentHandle } from './agent-files.js';
+import { declaredAgent } from './agent-files.js';
 import { agentName } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
 import { confirmDeletion } from './confirm.js';
@@ -18,7 +18,7 @@ export function registerRemove(program: Command): void {
     .option('-i, --identity <file>', IDENTITY_HELP, collectIdentity, [])
     .action(async (name: string, opts: { purge: boolean; yes: boolean }, command: Command) => {
       const ctx = contextOf(command);
-      const h = agentHandle(ctx, name);
+      const h = declaredAgent(ctx, name);
       const removal = removalOf(ctx, name, h.agent.file);
       await applyGoal(
         ctx,
