@@ -95,9 +95,11 @@ describe('which commands have a schema', () => {
 });
 
 describe('outputs that need no VM', () => {
-  it('import adopts a domain no fleet owns: `fleet import carla` as README writes it; raw QEMU arguments are named, not shown', () => {
-    // libvirt's test driver loaded from a file: each connection (each fleet run) starts from the
-    // domain defined there, which no fleet owns, on a real qcow2 disk.
+  /**
+   * A fleet declaring carla, on libvirt's test driver loaded from a file: each connection (each fleet
+   * run) starts from the domain agent-carla defined there, which no fleet owns, on a real qcow2 disk.
+   */
+  function fleetWithHandMadeDomain(): { dir: string; disk: string } {
     const dir = tempFleet({ 'agents/carla.yaml': agentYaml('carla'), 'base.qcow2': '' });
     const disk = join(dir, 'hand.qcow2');
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
@@ -119,7 +121,11 @@ describe('outputs that need no VM', () => {
 `,
     );
     writeFileSync(join(dir, 'agents', 'fleet.yaml'), fleetYaml(`test://${node}`));
+    return { dir, disk };
+  }
 
+  it("import adopts a domain no fleet owns: --dry-run, the import, and README's `fleet import carla` as written; raw QEMU arguments are named, not shown", () => {
+    const { dir, disk } = fleetWithHandMadeDomain();
     const dry = jsonRun(dir, ['import', 'carla', '--dry-run'], 'import', 0);
     expect(dry).toMatchObject({ agent: 'carla', domain: 'agent-carla', applied: false, alreadyOurs: false });
     expect(dry.fields).toEqual(
@@ -133,12 +139,14 @@ describe('outputs that need no VM', () => {
     expect(dry.changes).toContainEqual({ field: 'qemu-args' });
     expect(JSON.stringify(dry)).not.toMatch(/-netdev|passt\.sock|"ledger"/);
     expect(existsSync(join(dir, 'agents', 'ledger.yaml'))).toBe(false);
-
     const applied = jsonRun(dir, ['import', 'carla'], 'import', 0);
     expect(applied).toMatchObject({ applied: true, running: true });
     expect(readFileSync(join(dir, 'agents', 'ledger.yaml'), 'utf8')).toContain(`disk: ${disk}`);
-    // The test driver forgets the redefinition when the run ends, so README's line finds the domain unowned again.
-    const human = runCli(['import', 'carla'], dir);
+
+    // A fresh fleet: the test driver forgets the redefinition when a run ends, and a domain that is
+    // not this fleet's holding the ports the ledger now records would be a conflict.
+    const readme = fleetWithHandMadeDomain();
+    const human = runCli(['import', 'carla'], readme.dir);
     expect(human.status, human.stderr).toBe(0);
     expect(human.stdout).toContain('Imported domain agent-carla on test://');
     expect(human.stdout).toContain('spicePort: 43710 (kept)');
