@@ -177,23 +177,22 @@ describe('outputs that need no VM', () => {
       message: "agent 'clj' has no allocation yet: run 'fleet up clj'",
     });
     expect(runCli(['allocate'], dir).status).toBe(0);
-    const noDomain = { code: 'failed', message: 'agent clj has no domain; run `fleet up clj`' };
-    expect(jsonRun(dir, ['snapshots', 'clj'], 'snapshots', 1).error).toEqual({
-      ...noDomain,
-      remedy: 'run `fleet up clj`',
-    });
-    expect(jsonRun(dir, ['snapshot', 'clj', 'first'], 'snapshot', 1).error).toMatchObject(noDomain);
-    expect(jsonRun(dir, ['revert', 'clj', 'first'], 'revert', 1).error).toMatchObject(noDomain);
+    const noDomain = { code: 'failed', message: 'agent clj has no domain yet', remedy: 'run `fleet up clj`' };
+    expect(jsonRun(dir, ['snapshots', 'clj'], 'snapshots', 1).error).toEqual(noDomain);
+    expect(jsonRun(dir, ['snapshot', 'clj', 'first'], 'snapshot', 1).error).toEqual(noDomain);
+    expect(jsonRun(dir, ['revert', 'clj', 'first'], 'revert', 1).error).toEqual(noDomain);
+    // What restart and exec say of each agent (engine/day2/power.ts).
+    const notUp = 'agent clj has no domain; run `fleet up clj`';
     expect(jsonRun(dir, ['snapshot', 'clj', '--delete'], 'snapshot', 2).error).toMatchObject({
       code: 'usage',
     });
     expect(jsonRun(dir, ['restart', 'clj'], 'restart', 1).agents).toEqual([
-      { agent: 'clj', ok: false, error: noDomain.message },
+      { agent: 'clj', ok: false, error: notUp },
     ]);
     expect(jsonRun(dir, ['exec', 'clj', '--', 'true'], 'exec', 1)).toMatchObject({
       command: 'exec',
       argv: ['true'],
-      agents: [{ agent: 'clj', error: noDomain.message }],
+      agents: [{ agent: 'clj', error: notUp }],
     });
     expect(jsonRun(dir, ['keys', 'clj'], 'keys', 1).error).toMatchObject({
       message: expect.stringContaining('run fleet up clj first'),
@@ -208,7 +207,7 @@ describe('outputs that need no VM', () => {
     // The human form says the same, without libvirt's "Domain not found".
     const human = runCli(['snapshots', 'clj'], dir);
     expect(human.status).toBe(1);
-    expect(human.stderr).toContain('agent clj has no domain; run `fleet up clj`');
+    expect(human.stderr).toContain('agent clj has no domain yet\n  run `fleet up clj`');
     expect(human.stderr).not.toContain('Domain not found');
   });
 });

@@ -83,7 +83,7 @@ describe('snapshot workflows', () => {
       deleteSnapshot(store, a, 'one'),
     ]) {
       await expect(attempt).rejects.toMatchObject({
-        message: 'agent drago has no domain; run `fleet up drago`',
+        message: 'agent drago has no domain yet',
         remedy: 'run `fleet up drago`',
       });
     }

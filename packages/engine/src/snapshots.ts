@@ -7,11 +7,20 @@ import {
   type SnapshotStore,
   snapshotLabelProblem,
 } from '@agentfleet/core';
-import { AgentNotRunningError } from './day2/power.js';
 
 /** A request the user can fix (bad or unknown label): the CLI exits 2 with the message. */
 export class SnapshotUsageError extends Error {
   override name = 'SnapshotUsageError';
+}
+
+/** An agent never brought up (or destroyed) has no domain to hold snapshots: a failure with its remedy. */
+export class AgentWithoutDomainError extends Error {
+  override name = 'AgentWithoutDomainError';
+  readonly remedy: string;
+  constructor(agent: string) {
+    super(`agent ${agent} has no domain yet`);
+    this.remedy = `run \`fleet up ${agent}\``;
+  }
 }
 
 export interface AgentDomain {
@@ -19,12 +28,12 @@ export interface AgentDomain {
   domain: string;
 }
 
-/** The agent's snapshots; an agent never brought up has no domain to hold any (the remedy, not libvirt's words). */
+/** The agent's snapshots; an agent without a domain gets the remedy, not libvirt's "Domain not found". */
 async function snapshotsOf(store: SnapshotStore, a: AgentDomain): Promise<SnapshotInfo[]> {
   try {
     return await store.list(a.domain);
   } catch (err) {
-    if (isHypervisorError(err, 'no-such-domain')) throw new AgentNotRunningError(a.agent, 'undefined');
+    if (isHypervisorError(err, 'no-such-domain')) throw new AgentWithoutDomainError(a.agent);
     throw err;
   }
 }

@@ -4,8 +4,6 @@ import { agentDomain, type FleetRun, selectedAgents } from '../fleet-run.js';
 /** The agent's domain is not running, so nothing inside it can answer (SSH, console, journal). */
 export class AgentNotRunningError extends Error {
   override name = 'AgentNotRunningError';
-  /** What brings it up (--json's `error.remedy`; the message says it too). */
-  readonly remedy: string;
   constructor(
     readonly agent: string,
     readonly state: DomainState | 'undefined',
@@ -15,7 +13,6 @@ export class AgentNotRunningError extends Error {
         ? `agent ${agent} has no domain; run \`fleet up ${agent}\``
         : `agent ${agent} is ${state === 'shutoff' ? 'shut off' : state}; run \`fleet up ${agent}\``,
     );
-    this.remedy = `run \`fleet up ${agent}\``;
   }
 }
 
