@@ -94,7 +94,8 @@ describe('which commands have a schema', () => {
   });
 });
 
-describe('outputs that need no VM', () => {
+// A dozen CLI processes a case: generous for a loaded 2-core machine; it measures nothing.
+describe('outputs that need no VM', { timeout: 180_000 }, () => {
   /**
    * A fleet declaring carla, on libvirt's test driver loaded from a file: each connection (each fleet
    * run) starts from the domain agent-carla defined there, which no fleet owns, on a real qcow2 disk.
