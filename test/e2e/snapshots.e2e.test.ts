@@ -156,7 +156,10 @@ beforeAll(async () => {
   const repo = await makeSecretsFleet({ [agent]: [] }, {}, image.privateKeyPath);
   dir = repo.dir;
   stateDir = join(dir, 'state');
-  await writeFleetConfig(dir, image, stateDir, 41000 + Math.floor(Math.random() * 40) * 20);
+  // The admin key configured once, as README says, for `secrets rekey` and every automatic rekey.
+  await writeFleetConfig(dir, image, stateDir, 41000 + Math.floor(Math.random() * 40) * 20, {
+    adminIdentity: image.privateKeyPath,
+  });
   await writeAgent(dir, agent, []);
   // Isolation is not under test here: slirp's hostfwd keeps the one VM simple (see isolation.e2e). The
   // tag is README's `fleet exec --tag ci`.
@@ -304,13 +307,13 @@ describe.sequential('day-2 operations on one agent', () => {
         if (line.endsWith('uname -a')) expect(r.stdout).toMatch(/^Linux /);
       }
 
-      const df = await fleetOk(dir, readme('exec --tag ci -- df -h /'));
-      expect(df.stdout).toMatch(new RegExp(`^${agent} \\| .*/$`, 'm'));
-      expect(df.stdout).toMatch(new RegExp(`^${agent}\\s+exit 0$`, 'm'));
-      const dfJson = (await fleetOk(dir, ['--json', 'exec', '--tag', 'ci', '--', 'df', '-h', '/'])).stdout;
-      expect(expectSchema(dfJson, 'exec')).toMatchObject({
+      const free = await fleetOk(dir, readme('exec --tag ci -- free -m'));
+      expect(free.stdout).toMatch(new RegExp(`^${agent} \\| Mem: `, 'm'));
+      expect(free.stdout).toMatch(new RegExp(`^${agent}\\s+exit 0$`, 'm'));
+      const freeJson = (await fleetOk(dir, ['--json', 'exec', '--tag', 'ci', '--', 'free', '-m'])).stdout;
+      expect(expectSchema(freeJson, 'exec')).toMatchObject({
         command: 'exec',
-        argv: ['df', '-h', '/'],
+        argv: ['free', '-m'],
         agents: [{ agent, code: 0 }],
       });
 
