@@ -148,6 +148,8 @@ async function viewerConnects(words: string[]): Promise<void> {
     }
     xvfb.kill();
   }
+  // The viewer is gone, and so (once QEMU notices) is its connection.
+  await until(() => connections() === 0, 60_000, `a connection to ${socket} outlived its viewer`);
 }
 
 beforeAll(async () => {
