@@ -14,11 +14,17 @@ export interface AgentHandle {
   spicePort: number;
 }
 
-/** An agent by name with its allocation, for operations on one agent that has been brought up. */
-export function agentHandle(ctx: AppContext, name: string): AgentHandle {
+/** A declared agent by name, allocated or not (`remove` takes back an agent never brought up, too). */
+export function declaredAgent(ctx: AppContext, name: string): { fleet: Fleet; agent: AgentSpec } {
   const fleet = readFleet(ctx.dir);
   const agent = fleet.agents.find((a) => a.name === name);
   if (!agent) throw noAgentNamed([name], fleet);
+  return { fleet, agent };
+}
+
+/** An agent by name with its allocation, for commands that act on one running agent. */
+export function agentHandle(ctx: AppContext, name: string): AgentHandle {
+  const { fleet, agent } = declaredAgent(ctx, name);
   const alloc = allocationOf(readLedger(ctx.dir), agent.libvirtUri, name);
   if (!alloc) throw new UsageError(`agent '${name}' has no allocation yet: run 'fleet up ${name}'`);
   return {

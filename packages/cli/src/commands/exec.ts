@@ -73,7 +73,7 @@ export function registerExec(program: Command): void {
         failed.length > 0
           ? { code: 'failed' as const, message: `failed on ${failed.join(', ')}` }
           : undefined;
-      printResult(ctx, `\n${human}`, { command: words, agents: outcomes }, error);
+      printResult(ctx, `\n${human}`, { argv: words, agents: outcomes }, error);
       if (!execSucceeded(outcomes)) process.exitCode = 1;
     });
 }

@@ -1,4 +1,4 @@
-import { agentHandle } from '@agentfleet/app/agent-handle';
+import { declaredAgent } from '@agentfleet/app/agent-handle';
 import { removalOf, removalWork } from '@agentfleet/app/remove';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
@@ -18,7 +18,7 @@ export function registerRemove(program: Command): void {
     .option('-i, --identity <file>', IDENTITY_HELP, collectIdentity, [])
     .action(async (name: string, opts: { purge: boolean; yes: boolean }, command: Command) => {
       const ctx = contextOf(command);
-      const h = agentHandle(ctx, name);
+      const h = declaredAgent(ctx, name);
       const removal = removalOf(ctx, name, h.agent.file);
       const work = removalWork(ctx, removal, opts.purge);
       await applyGoal(

@@ -1,4 +1,4 @@
-import type { ActionKind, AgentAction, FollowUp, Plan } from './types.js';
+import type { ActionKind, AgentAction, FieldChange, FollowUp, Plan } from './types.js';
 
 const SYMBOL: Record<ActionKind, string> = {
   create: '+',
@@ -86,6 +86,11 @@ export function summary(plan: Plan): string {
  */
 const OPAQUE_FIELDS = new Set(['qemu-args']);
 
+/** A change to a domain's definition as --json shows it (`plan`, `import`): opaque fields without values. */
+export function changeToJson(c: FieldChange): FieldChange {
+  return OPAQUE_FIELDS.has(c.field) ? { field: c.field } : c;
+}
+
 /**
  * The plan as --json's stable data (docs/json.md): what happens to each agent and where it will
  * listen, without the desired XML, spec hashes or raw QEMU arguments.
@@ -98,7 +103,7 @@ export function planToJson(plan: Plan): unknown {
       kind: a.kind,
       steps: a.steps,
       reasons: a.reasons,
-      changes: a.changes.map((c) => (OPAQUE_FIELDS.has(c.field) ? { field: c.field } : c)),
+      changes: a.changes.map(changeToJson),
       state: a.before?.domain?.state ?? null,
       phase: a.before?.provisioned ? 'ready' : (a.before?.phase ?? 'declared'),
       sshPort: a.after?.sshPort ?? null,
