@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { silentLog } from '@agentfleet/engine';
+import { acquireLock, lockFile, silentLog } from '@agentfleet/engine';
 import { repoRoot } from '@agentfleet/testing';
 import { sshKeygen } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +37,10 @@ beforeAll(() => {
     mkdirSync(join(dir, d), { recursive: true });
   copyFileSync(join(repoRoot, 'secrets/secrets.nix'), join(dir, 'secrets/secrets.nix'));
   copyFileSync(join(repoRoot, 'hosts/keys.nix'), join(dir, 'hosts/keys.nix'));
-  writeFileSync(join(dir, 'agents/fleet.yaml'), 'libvirtUri: test:///default\n');
+  writeFileSync(
+    join(dir, 'agents/fleet.yaml'),
+    `libvirtUri: test:///default\nstateDir: ${join(dir, 'state')}\n`,
+  );
   writeFileSync(join(dir, 'agents/ap-drago.yaml'), 'git: { email: d@example.org }\nsecrets: [ ]\n');
   writeFileSync(join(dir, 'agents/ap-luce.yaml'), 'git: { email: l@example.org }\n');
   writeFileSync(
@@ -149,5 +152,34 @@ describe('the secrets workflow', () => {
     } finally {
       rmSync(bare, { recursive: true, force: true });
     }
+  });
+
+  it('while another command holds the fleet lock (an `up` pinning a host key), a change to secrets/ is refused and nothing is written', async () => {
+    const release = await acquireLock(lockFile(join(dir, 'state')), 'fleet up');
+    const before = readFileSync(join(dir, 'secrets/mail.age'));
+    try {
+      await expect(rekeySecrets(ctx, { force: true })).rejects.toThrow(
+        /another fleet command is running.*fleet up/s,
+      );
+      await expect(editSecret(ctx, 'mail.age', async () => text('changed\n'))).rejects.toThrow(
+        /another fleet command is running/,
+      );
+      expect(readFileSync(join(dir, 'secrets/mail.age'))).toEqual(before);
+    } finally {
+      await release();
+    }
+  });
+
+  it('editSecret does not undo a rekey that wrote the file while the editor was open', async () => {
+    let rekeyed: Buffer | undefined;
+    await expect(
+      editSecret(ctx, 'mail.age', async () => {
+        await rekeySecrets(ctx, { force: true });
+        rekeyed = readFileSync(join(dir, 'secrets/mail.age'));
+        return text('lost?\n');
+      }),
+    ).rejects.toThrow(/changed while it was being edited/);
+    expect(readFileSync(join(dir, 'secrets/mail.age'))).toEqual(rekeyed);
+    expect(decrypt(admin, 'mail.age')).not.toBe('lost?\n');
   });
 });

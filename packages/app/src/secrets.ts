@@ -3,7 +3,8 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeFileAtomicSync as writeTextAtomic } from '@agentfleet/atomic-file';
-import { AGENTS_JSON_PATH, loadFleet } from '@agentfleet/core';
+import { AGENTS_JSON_PATH, type Fleet, loadFleet } from '@agentfleet/core';
+import { acquireLock, lockFile } from '@agentfleet/engine';
 import {
   addRuleText,
   decryptSecret,
@@ -19,7 +20,7 @@ import {
 } from '@agentfleet/secrets';
 import type { AppContext } from './context.js';
 import { FleetError, UsageError, ValidationError } from './errors.js';
-import { readFleet, readFleetSources } from './fleet-files.js';
+import { expandPath, readFleet, readFleetSources } from './fleet-files.js';
 import { regenerateAgentsJson } from './nix-data.js';
 import {
   loadIdentities,
@@ -109,7 +110,26 @@ export async function rekeySecrets(
     only = (file) => files.has(file);
   }
   const identities = await loadIdentities(ctx);
-  return rekey({ secretsDir, rules, identities, only, force: opts.force });
+  return underFleetLock(ctx, 'fleet secrets rekey', () =>
+    rekey({ secretsDir, rules, identities, only, force: opts.force }),
+  );
+}
+
+/**
+ * The fleet lock around a change to secrets/: `up` and `provision` re-encrypt secrets when they pin a
+ * host key, and two writers of one .age file lose one's change. Taken for the writes only, never while
+ * an editor is open (a lock held for minutes would refuse every other command).
+ */
+async function underFleetLock<T>(ctx: AppContext, command: string, work: () => Promise<T>): Promise<T> {
+  const release = await acquireLock(
+    lockFile(expandPath(ctx.dir, readFleet(ctx.dir).config.stateDir)),
+    command,
+  );
+  try {
+    return await work();
+  } finally {
+    await release();
+  }
 }
 
 /**
@@ -130,12 +150,22 @@ export async function editSecret(
   const before = exists
     ? await decryptSecret(readFileSync(path), await loadIdentities(ctx), file)
     : new Uint8Array();
+  const read = exists ? readFileSync(path) : undefined;
   const after = await edit(file, before);
   try {
     if (exists && Buffer.compare(before, after) === 0)
       return { file, changed: false, recipients: rule.publicKeys.length };
     const encrypted = await encryptSecret(after, rule.publicKeys.map(parseRecipient), rule.armor);
-    await writeFileAtomic(path, encrypted);
+    await underFleetLock(ctx, `fleet secrets edit ${file}`, async () => {
+      // A rekey (or another edit) that wrote the file while the editor was open would be undone.
+      const now = existsSync(path) ? readFileSync(path) : undefined;
+      if ((now === undefined) !== (read === undefined) || (now && read && Buffer.compare(now, read) !== 0))
+        throw new FleetError(
+          `secrets/${file} changed while it was being edited (a rekey or another edit wrote it); your change was not saved`,
+          `run fleet secrets edit ${file} again`,
+        );
+      await writeFileAtomic(path, encrypted);
+    });
     return { file, changed: true, recipients: rule.publicKeys.length };
   } finally {
     before.fill(0);
@@ -184,6 +214,30 @@ export async function addSecret(
     throw new UsageError(`secrets/${file} already exists; change it with: fleet secrets edit ${file}`);
   const { changed, fleet } = agentFilesWithSecret(ctx, agents, secret);
   const plaintext = await edit(file, new Uint8Array());
+  try {
+    return await underFleetLock(ctx, `fleet secrets add ${file}`, () =>
+      writeNewSecret(ctx, { file, path, agents, changed, fleet, plaintext }),
+    );
+  } finally {
+    plaintext.fill(0);
+  }
+}
+
+async function writeNewSecret(
+  ctx: AppContext,
+  n: {
+    file: string;
+    path: string;
+    agents: readonly string[];
+    changed: { path: string; text: string }[];
+    fleet: Fleet;
+    plaintext: Uint8Array;
+  },
+): Promise<{ file: string; agents: string[]; recipients: number }> {
+  const { file, path, agents, changed, fleet, plaintext } = n;
+  // Made while the editor was open (the check before it was a courtesy).
+  if (existsSync(path))
+    throw new UsageError(`secrets/${file} already exists; change it with: fleet secrets edit ${file}`);
   // secrets.nix derives the new rule from the agents' files, so they are written before it is read;
   // a hand-written secrets.nix gets the rule added as a line of its own. Whatever goes wrong, every
   // file is put back as it was: a failed add leaves nothing behind.
@@ -201,26 +255,22 @@ export async function addSecret(
       `secrets/secrets.nix gives ${file} no recipients: no admin key and no agent host key yet; nothing was changed`,
       'add your SSH public key as secrets/admins/<you>.pub (e.g. cp ~/.ssh/id_ed25519.pub secrets/admins/$USER.pub), then run this again',
     );
+  let rule: SecretRule | undefined;
   try {
-    let rule: SecretRule | undefined;
-    try {
-      for (const c of changed) writeTextAtomic(join(ctx.dir, c.path), c.text);
-      regenerateAgentsJson(ctx, fleet);
-      rule = (await readFleetRules(ctx))[file];
-      if (rule === undefined) rule = await addRule(ctx, rulesFile, file, agents, noRecipients);
-      if (rule.publicKeys.length === 0) throw noRecipients();
-    } catch (err) {
-      restore();
-      throw err;
-    }
-    await writeFileAtomic(
-      path,
-      await encryptSecret(plaintext, rule.publicKeys.map(parseRecipient), rule.armor),
-    );
-    return { file, agents: [...agents], recipients: rule.publicKeys.length };
-  } finally {
-    plaintext.fill(0);
+    for (const c of changed) writeTextAtomic(join(ctx.dir, c.path), c.text);
+    regenerateAgentsJson(ctx, fleet);
+    rule = (await readFleetRules(ctx))[file];
+    if (rule === undefined) rule = await addRule(ctx, rulesFile, file, agents, noRecipients);
+    if (rule.publicKeys.length === 0) throw noRecipients();
+  } catch (err) {
+    restore();
+    throw err;
   }
+  await writeFileAtomic(
+    path,
+    await encryptSecret(plaintext, rule.publicKeys.map(parseRecipient), rule.armor),
+  );
+  return { file, agents: [...agents], recipients: rule.publicKeys.length };
 }
 
 /**
