@@ -1,5 +1,6 @@
 import { agentShells } from '@agentfleet/app/agent-shells';
-import { PasstNetworks, passtConfined, restartAgents } from '@agentfleet/engine';
+import { guestNetworks } from '@agentfleet/app/runtime';
+import { restartAgents } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { printNote, printResult } from '../output.js';
@@ -32,7 +33,7 @@ export function registerRestart(program: Command): void {
           agents,
           {
             connect: rt.connections.connect,
-            networks: new PasstNetworks({ confine: passtConfined(rt.fleet.config.networkFirewall) }),
+            networks: guestNetworks(rt),
             shells: await agentShells(rt),
             log: ctx.log,
             note: (agent, message) => printNote(`${agent}: ${message}`),

@@ -117,4 +117,14 @@ export interface Plan {
   actions: AgentAction[];
   /** Undeclared agents' domains not named on the command line: only listed. */
   orphans?: Orphan[];
+  /** Base image volumes on remote hosts no agent uses once the actions are done: removed after them. */
+  unusedBases?: UnusedBase[];
+}
+
+/** A base image volume in the fleet's pool on a remote host that no agent's disk uses any more. */
+export interface UnusedBase {
+  uri: string;
+  /** The fleet.yaml host `uri` belongs to, when it is one. */
+  host?: string;
+  volume: string;
 }
