@@ -118,6 +118,8 @@ export function startSecondHost(opts: {
         'KbdInteractiveAuthentication no',
         'PermitRootLogin prohibit-password',
         'AllowTcpForwarding yes',
+        // As Debian's sshd_config has it: fleet puts files on a host over SFTP (a pre-generated host key).
+        'Subsystem sftp internal-sftp',
         'LogLevel ERROR',
         '',
       ].join('\n'),

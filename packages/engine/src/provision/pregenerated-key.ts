@@ -82,11 +82,16 @@ export class FileHostKeyStore implements HostKeyStore {
 
   async placeOn(agent: string, uri: string): Promise<void> {
     if (isLocalUri(uri)) return;
-    await this.hostFiles(agent, uri).put(
-      uri,
-      pregeneratedKeyPath(this.stateDir, agent),
-      this.fwcfgPath(agent, uri),
-    );
+    const remote = this.fwcfgPath(agent, uri);
+    await this.hostFiles(agent, uri)
+      .put(uri, pregeneratedKeyPath(this.stateDir, agent), remote)
+      .catch((err: Error) => {
+        throw new Error(
+          `cannot put the pre-generated host key of agent '${agent}' at ${remote} on its host ${uri} (${err.message}): ` +
+            "its QEMU reads it there. The host's sshd must offer SFTP (Subsystem sftp); or start over without it: " +
+            `'fleet destroy --purge ${agent}' then 'fleet up --no-pregenerate-host-keys ${agent}'`,
+        );
+      });
   }
 
   async removeOn(agent: string, uri: string): Promise<void> {
