@@ -155,6 +155,12 @@ describe.sequential('day-2 operations on one agent', () => {
       expect(after.out).toContain(`installed /var/ssh/ssh_host_ed25519_key from fw_cfg (${key})`);
       const st = JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')).agents[agent];
       expect(st.provision).toMatchObject({ done: 'ready', hostKey: key });
+      // One-shot: once the new disk presented the key, the host's copy and the fw_cfg entry went again.
+      expect(st.hostKeyHandedOver).toBe(true);
+      await expect(readFile(join(stateDir, 'hostkeys', `agent-${agent}_ed25519`))).rejects.toThrow(/ENOENT/);
+      expect(
+        execFileSync('virsh', ['-c', systemUri, 'dumpxml', '--inactive', domain], { encoding: 'utf8' }),
+      ).not.toContain('hostkeys');
     },
     LIMIT,
   );

@@ -18,6 +18,8 @@ import {
   type StateStore,
 } from '@agentfleet/core';
 import {
+  type AgentFile,
+  type AgentFileStore,
   type EngineDeps,
   type FleetRun,
   type HostKeyPair,
@@ -76,6 +78,17 @@ export class MemoryHostKeys implements HostKeyStore {
   }
   async removeOn(agent: string, uri: string): Promise<void> {
     this.placed.delete(`${agent}@${uri}`);
+  }
+}
+
+/** The agents' state-dir files as a set of paths: the engine's tests touch no state dir. */
+export class MemoryAgentFiles implements AgentFileStore {
+  readonly paths = new Set<string>();
+  async existing(files: readonly AgentFile[]): Promise<AgentFile[]> {
+    return files.filter((f) => this.paths.has(f.path));
+  }
+  async remove(files: readonly AgentFile[]): Promise<void> {
+    for (const f of files) this.paths.delete(f.path);
   }
 }
 
@@ -197,6 +210,7 @@ export interface TestWorld {
   host: FakeHostProbe;
   networks: FakeGuestNetworks;
   hostKeys: MemoryHostKeys;
+  files: MemoryAgentFiles;
   events: ProgressEvent[];
   deps: EngineDeps;
 }
@@ -209,6 +223,7 @@ export function testWorld(): TestWorld {
   const host = new FakeHostProbe();
   const networks = new FakeGuestNetworks();
   const hostKeys = new MemoryHostKeys();
+  const files = new MemoryAgentFiles();
   const events: ProgressEvent[] = [];
   return {
     hv,
@@ -218,6 +233,7 @@ export function testWorld(): TestWorld {
     host,
     networks,
     hostKeys,
+    files,
     events,
     deps: {
       connect: async () => hv,
@@ -227,6 +243,7 @@ export function testWorld(): TestWorld {
       host,
       networks,
       hostKeys,
+      files,
       progress: (e) => events.push(e),
       log: silentLog,
     },

@@ -1,4 +1,4 @@
-import type { ActionKind, AgentAction, Plan } from './types.js';
+import type { ActionKind, AgentAction, FollowUp, Plan } from './types.js';
 
 const SYMBOL: Record<ActionKind, string> = {
   create: '+',
@@ -26,6 +26,7 @@ const VERB: Record<ActionKind, string> = {
 export function renderPlan(plan: Plan): string {
   const lines: string[] = [];
   for (const a of plan.actions) lines.push(...renderAction(a), '');
+  for (const f of plan.followUps ?? []) lines.push(...renderFollowUp(f), '');
   for (const o of plan.orphans ?? []) {
     lines.push(
       `? agent ${o.agent} is orphaned (not managed; \`fleet destroy ${o.agent} --purge\` removes it)`,
@@ -58,6 +59,14 @@ function renderAction(a: AgentAction): string[] {
   return out;
 }
 
+function renderFollowUp(f: FollowUp): string[] {
+  const what =
+    f.kind === 'retire-host-keys'
+      ? `host keys of ${f.agents.join(', ')} will be retired`
+      : `agent ${f.agent} will be forgotten`;
+  return [`- then ${what}`, ...f.reasons.map((r) => `    # ${r}`)];
+}
+
 export function summary(plan: Plan): string {
   const count = (k: ActionKind) => plan.actions.filter((a) => a.kind === k).length;
   const parts = [
@@ -74,6 +83,8 @@ export function summary(plan: Plan): string {
   if (orphans > 0) parts.push(`${orphans} orphaned`);
   const bases = plan.unusedBases?.length ?? 0;
   if (bases > 0) parts.push(`${bases} unused base volume${bases === 1 ? '' : 's'} to remove`);
+  const followUps = plan.followUps?.length ?? 0;
+  if (followUps > 0) parts.push(`then ${followUps} follow-up${followUps > 1 ? 's' : ''}`);
   return `Plan (${plan.goal}): ${parts.join(', ')}.`;
 }
 
@@ -103,7 +114,8 @@ export function planToJson(plan: Plan): unknown {
       cores: a.after?.cores ?? [],
     })),
     orphans: plan.orphans ?? [],
-    unusedBases: plan.unusedBases ?? [],
+    ...(plan.followUps && plan.followUps.length > 0 && { followUps: plan.followUps }),
+    ...(plan.unusedBases && plan.unusedBases.length > 0 && { unusedBases: plan.unusedBases }),
   };
 }
 
