@@ -95,7 +95,7 @@ describe('runFleet and the per-agent passt', () => {
     expect(w.networks.running.size).toBe(0);
   });
 
-  it('an agent on a remote host: its passt runs there (socket in the fleet run dir there), its pre-generated key is put there before start; purge takes both away', async () => {
+  it('an agent on a remote host: its passt runs there (socket in the fleet run dir there), its pre-generated key is put there before start and goes with the hand-over; purge takes what is left', async () => {
     const w = testWorld();
     const uri = 'qemu+ssh://root@hostb.example/system';
     const run = fleetRun({ drago: agentYaml('drago') }, fleetYaml(`libvirtUri: '${uri}'`));
@@ -117,6 +117,11 @@ describe('runFleet and the per-agent passt', () => {
     expect(xml).toContain(`addr.path=${socket}`);
     expect(xml).toContain(`file="${w.hostKeys.fwcfgPath('drago', uri)}"`);
     expect(xml).not.toContain('SECRET-KEY');
+    // The guest presented the key: the hand-over removed the host's copy (and this machine's).
+    expect(w.hostKeys.placed.size).toBe(0);
+    expect(await w.hostKeys.read('drago')).toBeUndefined();
+    // A copy left there (a run killed mid-hand-over) goes with the disk.
+    await w.hostKeys.placeOn('drago', uri);
     await runFleet(run, w.deps, { ...up, goal: 'purge' });
     expect(w.networks.running.size).toBe(0);
     expect(w.hostKeys.placed.size).toBe(0);
