@@ -1,6 +1,7 @@
 import type { BuildOn, FollowUp, Plan, PlanGoal, ProgressSink, Provisioner } from '@agentfleet/core';
 import { InFlightAgents, type RunResult, runFleet, sshConfigFile } from '@agentfleet/engine';
 import type { AppContext } from './context.js';
+import { HostDisks } from './host-disks.js';
 import { engineDeps, openRuntime, type RunGuard, type Runtime } from './runtime.js';
 import { refreshSshFiles } from './ssh-files.js';
 
@@ -91,8 +92,13 @@ export async function runGoal<T = undefined>(
   };
   try {
     if (req.pregenerateHostKeys && !req.dryRun) {
-      const { pregenerateHostKeys } = await import('./host-key-pregen.js');
-      for (const name of await pregenerateHostKeys(rt.run)) hooks.hostKeyPregenerated?.(name);
+      const { pregenerateHostKeys, stateDirStores } = await import('./host-key-pregen.js');
+      // Remote agents' disks are volumes on their hosts: looked up there.
+      const stores = {
+        ...stateDirStores(rt.stateDir),
+        disks: new HostDisks(rt.connections, () => rt.run.ledger.fleetId),
+      };
+      for (const name of await pregenerateHostKeys(rt.run, stores)) hooks.hostKeyPregenerated?.(name);
     }
     if (req.before && !req.dryRun) await req.before(rt);
     const result = await runFleet(

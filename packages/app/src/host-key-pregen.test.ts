@@ -44,25 +44,35 @@ function stores() {
 }
 
 describe('pregenerateHostKeys', () => {
-  it('makes a key for each local agent without a disk or a key yet and pins it in state.json', async () => {
+  it('makes a key for each agent without a disk or a key yet and pins it in state.json', async () => {
     const s = stores();
-    expect(await pregenerateHostKeys(run(), s)).toEqual(['ap-new']);
+    expect(await pregenerateHostKeys(run(), s)).toEqual(['ap-far', 'ap-new']);
     expect(s.hostKeys.keys.get('ap-new')).toEqual({
       privateKey: 'PRIVATE ap-new',
-      publicKey: 'ssh-ed25519 K1',
+      publicKey: 'ssh-ed25519 K2',
     });
-    expect(s.state.state.agents['ap-new']).toMatchObject({ phase: 'declared', hostKey: 'ssh-ed25519 K1' });
-    // The others keep what they have: a disk's own key, a key made before, a remote host's own.
+    expect(s.state.state.agents['ap-new']).toMatchObject({ phase: 'declared', hostKey: 'ssh-ed25519 K2' });
+    // The others keep what they have: a disk's own key, a key made before.
     expect(s.hostKeys.keys.get('ap-keyed')?.publicKey).toBe('ssh-ed25519 KEPT');
-    expect([...s.hostKeys.keys.keys()].sort()).toEqual(['ap-keyed', 'ap-new']);
-    expect(Object.keys(s.state.state.agents).sort()).toEqual(['ap-booted', 'ap-new']);
+    expect([...s.hostKeys.keys.keys()].sort()).toEqual(['ap-far', 'ap-keyed', 'ap-new']);
+    expect(Object.keys(s.state.state.agents).sort()).toEqual(['ap-booted', 'ap-far', 'ap-new']);
     // Run again: nothing more to make.
     expect(await pregenerateHostKeys(run(), s)).toEqual([]);
   });
 
   it('only the named agents', async () => {
     const s = stores();
-    expect(await pregenerateHostKeys(run(['ap-disk', 'ap-far']), s)).toEqual([]);
+    expect(await pregenerateHostKeys(run(['ap-disk', 'ap-keyed']), s)).toEqual([]);
     expect(s.hostKeys.keys.size).toBe(1);
+  });
+
+  it("a remote agent whose volume exists on its host (the fleet's pool there) keeps its guest's own key", async () => {
+    const s = stores();
+    const volume = '/var/lib/libvirt/images/agentfleet-f1/agent-ap-far.qcow2';
+    s.disks.disks.set(volume, { path: volume, mode: 'overlay', base: '/img/base.qcow2' });
+    const withId = { ...run(['ap-far']), ledger: { ...emptyLedger(), fleetId: 'f1' } };
+    expect(await pregenerateHostKeys(withId, s)).toEqual([]);
+    s.disks.disks.delete(volume);
+    expect(await pregenerateHostKeys(withId, s)).toEqual(['ap-far']);
   });
 });

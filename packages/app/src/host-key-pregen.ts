@@ -1,6 +1,6 @@
 import { type Disks, isLocalUri, publicKeyLine, type StateStore } from '@agentfleet/core';
 import {
-  agentDisk,
+  agentDiskOn,
   FileHostKeyStore,
   type FleetRun,
   type HostKeyPair,
@@ -15,7 +15,7 @@ import {
 export interface PregenStores {
   state: StateStore;
   hostKeys: HostKeyStore;
-  /** This machine's disks (only local agents get a key made here). */
+  /** Where each agent's disk would be: this machine's files, a remote host's volumes. */
   disks: Pick<Disks, 'inspect'>;
   /** Makes a key pair for the agent (default: ssh2's ed25519). */
   makeKeyPair?(agent: string): Promise<HostKeyPair>;
@@ -38,11 +38,11 @@ async function ed25519KeyPair(agent: string): Promise<HostKeyPair> {
 }
 
 /**
- * `up` (unless --no-pregenerate-host-keys): for each selected agent on this machine that has no disk
- * yet, make its SSH host key here, pin it before first boot (so even first contact is verified) and
- * let the domain hand it to the guest through fw_cfg; provisioning then records and rekeys it and
- * needs one rebuild. An agent on another libvirt host is left to make its own: QEMU there reads
- * fw_cfg files from that host's disk, where this state dir's key file is not.
+ * `up` (unless --no-pregenerate-host-keys): for each selected agent that has no disk yet, make its
+ * SSH host key here, pin it before first boot (so even first contact is verified) and let the domain
+ * hand it to the guest through fw_cfg; provisioning then records and rekeys it and needs one rebuild.
+ * For an agent on a remote host, QEMU there reads the fw_cfg file from that host's disk: the engine
+ * puts a 0600 copy there over SFTP before the domain starts (and removes it with the hand-over).
  */
 export async function pregenerateHostKeys(
   run: FleetRun,
@@ -52,11 +52,7 @@ export async function pregenerateHostKeys(
   const made: string[] = [];
   const makeKeyPair = stores.makeKeyPair ?? ed25519KeyPair;
   for (const agent of selectedAgents(run)) {
-    if (!isLocalUri(agent.libvirtUri)) continue;
-    if (
-      state.agents[agent.name]?.disk ||
-      (await stores.disks.inspect(agentDisk(run.stateDir, agent.name))).exists
-    )
+    if (state.agents[agent.name]?.disk || (await hasDisk(run, stores, agent.name, agent.libvirtUri)))
       continue;
     if (await stores.hostKeys.read(agent.name)) continue;
     const pair = await makeKeyPair(agent.name);
@@ -70,4 +66,12 @@ export async function pregenerateHostKeys(
   }
   if (made.length > 0) await stores.state.save(state);
   return made;
+}
+
+/** A disk already made (its guest has a key of its own): a file here, a volume of the fleet's pool on a remote host. */
+async function hasDisk(run: FleetRun, stores: PregenStores, agent: string, uri: string): Promise<boolean> {
+  // Without the fleet's id there is no pool on any remote host yet, so no volume.
+  if (!isLocalUri(uri) && run.ledger.fleetId === undefined) return false;
+  const path = agentDiskOn(run.stateDir, run.ledger.fleetId as string, uri, agent);
+  return (await stores.disks.inspect(path, uri)).exists;
 }

@@ -1,9 +1,9 @@
 // `fleet restart`: an ACPI reboot of running agents, under the state dir's lock.
-import { PasstNetworks, passtConfined, type RestartOutcome, restartAgents } from '@agentfleet/engine';
+import { type RestartOutcome, restartAgents } from '@agentfleet/engine';
 import { agentShells } from './agent-shells.js';
 import { type AppContext, note } from './context.js';
 import type { LockHolder } from './provision.js';
-import { openRuntime } from './runtime.js';
+import { guestNetworks, openRuntime } from './runtime.js';
 
 /**
  * Reboots each named agent (default: all), `concurrency` at once; a guest still up after
@@ -29,7 +29,7 @@ export async function restartFleet(
       agents,
       {
         connect: rt.connections.connect,
-        networks: new PasstNetworks({ confine: passtConfined(rt.fleet.config.networkFirewall) }),
+        networks: guestNetworks(rt),
         shells: await agentShells(rt),
         log: ctx.log,
         note: (agent, message) => note(ctx, `${agent}: ${message}`),

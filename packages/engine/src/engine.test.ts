@@ -30,7 +30,7 @@ describe('runFleet up', () => {
     await w.hostKeys.write('drago', { privateKey: 'SECRET-KEY', publicKey: 'ssh-ed25519 AAAApre' });
     await runFleet(fleetRun(agents), w.deps, up);
     const drago = (await w.hv.domainXml('agent-drago')) ?? '';
-    expect(drago).toContain(`file="${w.hostKeys.fwcfgPath('drago')}"`);
+    expect(drago).toContain(`file="${w.hostKeys.fwcfgPath('drago', 'qemu:///session')}"`);
     expect(drago).not.toContain('SECRET-KEY');
     expect(await w.hv.domainXml('agent-luce')).not.toContain('hostkeys');
   });

@@ -18,13 +18,14 @@ import {
   type StepKind,
 } from '@agentfleet/core';
 import { type AgentFileStore, removeAgentLogs } from './agent-files.js';
+import { removeUnusedBases, unusedBaseVolumes } from './base-gc.js';
 import { pinnedHostKey } from './committed-pin.js';
 import { desiredAgents } from './desired.js';
 import { type FleetRun, fleetIdentity, selectedAgents, sshUserOf } from './fleet-run.js';
 import type { EngineLog } from './log.js';
 import { observe } from './observe.js';
 import { findOrphans } from './orphans.js';
-import { agentPasstSocket, agentRunDir } from './paths.js';
+import { agentPasstSocketOn, agentRunDir } from './paths.js';
 import { mapLimit } from './pool.js';
 import { bookProvisionStore } from './provision/book-store.js';
 import { HOST_KEY_FWCFG, type HostKeyStore, sameKeyLine } from './provision/pregenerated-key.js';
@@ -147,6 +148,8 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
     orphans,
     named,
   });
+  const unusedBases = await unusedBaseVolumes(plan, opts.goal, run, deps.disks, deps.log);
+  if (unusedBases.length > 0) plan.unusedBases = unusedBases;
   if (opts.followUps && opts.followUps.length > 0) plan.followUps = opts.followUps;
   deps.progress({ type: 'plan', plan });
   if (opts.dryRun) return { plan, confirmed: true, outcomes: [], state: book };
@@ -164,6 +167,7 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
     outcomes.push({ agent, ok: false, steps: [], error });
   }
   if (opts.goal === 'purge') await forgetDisklessAgents(plan, outcomes, deps.hostKeys, book);
+  await removeUnusedBases(plan, deps.disks, deps.log);
   if (opts.goal === 'up') await finishVerifiedHandovers(plan, outcomes, deps, book);
   return { plan, confirmed: true, outcomes, state: book };
 }
@@ -203,10 +207,16 @@ async function finishVerifiedHandovers(
  */
 async function stopIdleNetworks(plan: Plan, run: FleetRun, deps: EngineDeps) {
   const idle = [
-    ...plan.actions.filter((a) => !isActive(a.before?.domain?.state)).map((a) => a.agent),
-    ...(plan.orphans ?? []).filter((o) => !isActive(o.state)).map((o) => o.agent),
+    ...plan.actions
+      .filter((a) => !isActive(a.before?.domain?.state))
+      .map((a) => ({ agent: a.agent, uri: a.orphan?.uri ?? a.after?.uri })),
+    ...(plan.orphans ?? []).filter((o) => !isActive(o.state)),
   ];
-  await Promise.all(idle.map((agent) => deps.networks.stop(agentPasstSocket(run.stateDir, agent))));
+  await Promise.all(
+    idle.map(({ agent, uri = run.fleet.config.libvirtUri }) =>
+      deps.networks.stop(passtSocketOf(run, uri, agent), uri),
+    ),
+  );
 }
 
 /**
@@ -219,7 +229,7 @@ async function lostNetworks(plan: Plan, deps: EngineDeps): Promise<Map<string, s
   for (const a of plan.actions) {
     const socket = a.after?.passtSocket;
     if (!socket || !isActive(a.before?.domain?.state) || a.steps.includes('restart')) continue;
-    if (await deps.networks.isRunning(socket)) continue;
+    if (await deps.networks.isRunning(socket, a.after?.uri as string)) continue;
     lost.set(
       a.agent,
       `the passt of agent ${a.agent} is gone while its domain runs, so the guest has no network and no SSH ` +
@@ -246,6 +256,8 @@ async function forgetDisklessAgents(
   for (const a of plan.actions) {
     if (a.before?.disk.exists || failed.has(a.agent)) continue;
     await hostKeys.remove(a.agent);
+    const uri = a.orphan?.uri ?? a.after?.uri;
+    if (uri !== undefined) await hostKeys.removeOn(a.agent, uri);
     if (book.get(a.agent)) await book.forget(a.agent);
   }
 }
@@ -267,8 +279,7 @@ async function applyAction(
     for (const step of action.steps) {
       deps.progress({ type: 'step', agent, step, status: 'start' });
       const started = performance.now();
-      if (REMOVAL_STEPS.has(step))
-        await applyRemovalStep(step, target, hv, run.stateDir, deps, book, opts, deleted);
+      if (REMOVAL_STEPS.has(step)) await applyRemovalStep(step, target, hv, run, deps, book, opts, deleted);
       else await applyStep(step, action.after as DesiredAgent, hv, run, deps, book, opts);
       deps.log.debug({ agent, step, ms: Math.round(performance.now() - started) }, `${agent}: ${step} done`);
       deps.progress({ type: 'step', agent, step, status: 'done' });
@@ -333,28 +344,31 @@ async function applyRemovalStep(
   step: StepKind,
   t: RemovalTarget,
   hv: Hypervisor,
-  stateDir: string,
+  run: FleetRun,
   deps: EngineDeps,
   book: StateBook,
   opts: RunOptions,
   deleted: string[],
 ): Promise<void> {
   const agent = t.agent;
+  const stopPasst = () => deps.networks.stop(passtSocketOf(run, t.uri, agent), t.uri);
   switch (step) {
     case 'power-off':
       await shutDown(hv, t.domain, agent, opts.powerOffSeconds ?? DESTROY_SHUTDOWN_SECONDS, deps, opts);
-      await deps.networks.stop(agentPasstSocket(stateDir, agent));
+      await stopPasst();
       if (book.get(agent)) await book.update(agent, { phase: 'defined' });
       return;
     case 'undefine':
       await hv.undefine(t.domain);
-      await deps.networks.stop(agentPasstSocket(stateDir, agent));
+      await stopPasst();
       if (book.get(agent)) await book.update(agent, { phase: book.get(agent)?.disk ? 'disk' : 'declared' });
       return;
     case 'delete-disk':
       if (t.disk === undefined) return;
       await deps.disks.remove(t.disk, t.uri);
       deleted.push(t.disk);
+      // The copy of its pre-generated key on a remote host belongs to the disk too (this machine's is in `files`).
+      await deps.hostKeys.removeOn(agent, t.uri);
       return book.get(agent) ? book.forget(agent) : undefined;
     case 'delete-files':
       await deps.files.remove(t.files);
@@ -429,7 +443,11 @@ async function applyStep(
 
 /** Whatever the agent's mode is now, a passt it had (it may have been isolated before) goes. */
 const stopNetwork = (d: DesiredAgent, run: FleetRun, deps: EngineDeps) =>
-  deps.networks.stop(agentPasstSocket(run.stateDir, d.name));
+  deps.networks.stop(passtSocketOf(run, d.uri, d.name), d.uri);
+
+/** An agent's passt socket on its host (this state dir, or the fleet's run dir on a remote host). */
+const passtSocketOf = (run: FleetRun, uri: string, agent: string) =>
+  agentPasstSocketOn(run.stateDir, run.ledger.fleetId, uri, agent);
 
 async function startAndCheckPort(
   d: DesiredAgent,
@@ -449,8 +467,10 @@ async function startAndCheckPort(
     );
     started = performance.now();
   };
+  // A remote host's QEMU reads the pre-generated key's fw_cfg file from that host's disk (desiredAgents names it).
+  if (await deps.hostKeys.read(d.name)) await deps.hostKeys.placeOn(d.name, d.uri);
   if (d.passtSocket) {
-    await deps.networks.ensure({ agent: d.name, socketPath: d.passtSocket, sshPort: d.sshPort });
+    await deps.networks.ensure({ agent: d.name, uri: d.uri, socketPath: d.passtSocket, sshPort: d.sshPort });
     took('passt ready');
   }
   try {
@@ -567,6 +587,8 @@ async function finishHostKeyHandover(d: DesiredAgent, hv: Hypervisor, deps: Engi
   const handover = d.hostKeyHandover;
   const presented = book.get(d.name)?.hostKey;
   if (!handover || presented === undefined || !sameKeyLine(presented, handover.publicKey)) return;
+  // A remote host's copy first: while this machine's file is there, the next run still knows to remove it.
+  await deps.hostKeys.removeOn(d.name, d.uri);
   await deps.hostKeys.remove(d.name);
   await book.update(d.name, { hostKeyHandedOver: true });
   await hv.define(handover.xml);

@@ -10,6 +10,7 @@ import {
   type GuestNetworkSpec,
   type GuestNetworks,
   type HostProbe,
+  isLocalUri,
   loadFleet,
   type ProgressEvent,
   type Readiness,
@@ -65,8 +66,18 @@ export class MemoryHostKeys implements HostKeyStore {
   async remove(agent: string): Promise<void> {
     this.keys.delete(agent);
   }
-  fwcfgPath(agent: string): string {
-    return `/state/hostkeys/agent-${agent}_ed25519`;
+  /** Agents whose key was put on (and removed from) a remote host: `agent@uri`. */
+  readonly placed = new Set<string>();
+  fwcfgPath(agent: string, uri: string): string {
+    return isLocalUri(uri)
+      ? `/state/hostkeys/agent-${agent}_ed25519`
+      : `/var/lib/agentfleet/f/hostkeys/agent-${agent}_ed25519`;
+  }
+  async placeOn(agent: string, uri: string): Promise<void> {
+    if (!isLocalUri(uri)) this.placed.add(`${agent}@${uri}`);
+  }
+  async removeOn(agent: string, uri: string): Promise<void> {
+    this.placed.delete(`${agent}@${uri}`);
   }
 }
 

@@ -34,6 +34,12 @@ export function renderPlan(plan: Plan): string {
       '',
     );
   }
+  for (const b of plan.unusedBases ?? [])
+    lines.push(
+      `- base volume ${b.volume} on ${b.host ?? b.uri} will be removed`,
+      `    # no agent's disk uses it any more${b.host !== undefined ? ` (${b.uri})` : ''}`,
+      '',
+    );
   lines.push(summary(plan));
   return `${lines.join('\n')}\n`;
 }
@@ -75,6 +81,8 @@ export function summary(plan: Plan): string {
   if (blocked > 0) parts.push(`${blocked} blocked`);
   const orphans = plan.orphans?.length ?? 0;
   if (orphans > 0) parts.push(`${orphans} orphaned`);
+  const bases = plan.unusedBases?.length ?? 0;
+  if (bases > 0) parts.push(`${bases} unused base volume${bases === 1 ? '' : 's'} to remove`);
   const followUps = plan.followUps?.length ?? 0;
   if (followUps > 0) parts.push(`then ${followUps} follow-up${followUps > 1 ? 's' : ''}`);
   return `Plan (${plan.goal}): ${parts.join(', ')}.`;
@@ -112,9 +120,10 @@ export function planToJson(plan: Plan): unknown {
     })),
     orphans: plan.orphans ?? [],
     ...(plan.followUps && plan.followUps.length > 0 && { followUps: plan.followUps }),
+    ...(plan.unusedBases && plan.unusedBases.length > 0 && { unusedBases: plan.unusedBases }),
   };
 }
 
 export function planHasWork(plan: Plan): boolean {
-  return plan.actions.some((a) => a.steps.length > 0);
+  return plan.actions.some((a) => a.steps.length > 0) || (plan.unusedBases?.length ?? 0) > 0;
 }

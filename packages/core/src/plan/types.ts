@@ -136,4 +136,14 @@ export interface Plan {
   orphans?: Orphan[];
   /** What follows once every agent's steps succeeded, in order. */
   followUps?: FollowUp[];
+  /** Base image volumes on remote hosts no agent uses once the actions are done: removed after them. */
+  unusedBases?: UnusedBase[];
+}
+
+/** A base image volume in the fleet's pool on a remote host that no agent's disk uses any more. */
+export interface UnusedBase {
+  uri: string;
+  /** The fleet.yaml host `uri` belongs to, when it is one. */
+  host?: string;
+  volume: string;
 }
