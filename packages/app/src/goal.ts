@@ -1,6 +1,7 @@
-import type { BuildOn, Plan, PlanGoal, ProgressSink, Provisioner } from '@agentfleet/core';
+import type { BuildOn, FollowUp, Plan, PlanGoal, ProgressSink, Provisioner } from '@agentfleet/core';
 import { InFlightAgents, type RunResult, runFleet, sshConfigFile } from '@agentfleet/engine';
 import type { AppContext } from './context.js';
+import { HostDisks } from './host-disks.js';
 import { engineDeps, openRuntime, type RunGuard, type Runtime } from './runtime.js';
 import { refreshSshFiles } from './ssh-files.js';
 
@@ -20,6 +21,18 @@ export interface GoalRequest {
   confirm?: (plan: Plan) => Promise<boolean>;
   /** Work under the run's lock before the plan is computed (reset, rebase: the disk goes first). */
   before?: (rt: Runtime) => Promise<void>;
+  /** Shown with the plan: what `after` will do (a FollowUpWork's `followUps`). */
+  followUps?: FollowUp[];
+}
+
+/**
+ * Work that follows a destroy (purgeWork, removalWork): `followUps` for the plan to show
+ * (GoalRequest.followUps), `run` to do them as runGoal's `after`. Both from one place, so the plan
+ * says what is done.
+ */
+export interface FollowUpWork<T> {
+  followUps: FollowUp[];
+  run(rt: Runtime): Promise<T>;
 }
 
 /** How a front-end follows a run. */
@@ -81,8 +94,13 @@ export async function runGoal<T = undefined>(
   };
   try {
     if (req.pregenerateHostKeys && !req.dryRun) {
-      const { pregenerateHostKeys } = await import('./host-key-pregen.js');
-      for (const name of await pregenerateHostKeys(rt)) hooks.hostKeyPregenerated?.(name);
+      const { pregenerateHostKeys, stateDirStores } = await import('./host-key-pregen.js');
+      // Remote agents' disks are volumes on their hosts: looked up there.
+      const stores = {
+        ...stateDirStores(rt.stateDir),
+        disks: new HostDisks(rt.connections, () => rt.run.ledger.fleetId),
+      };
+      for (const name of await pregenerateHostKeys(rt.run, stores)) hooks.hostKeyPregenerated?.(name);
     }
     if (req.before && !req.dryRun) await req.before(rt);
     const result = await runFleet(
@@ -93,6 +111,7 @@ export async function runGoal<T = undefined>(
         dryRun: req.dryRun,
         concurrency: req.concurrency ?? 4,
         ...(req.confirm && { confirm: req.confirm }),
+        ...(req.followUps && { followUps: req.followUps }),
       },
     );
     stop();

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
+import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import {
   findKnownHost,
@@ -9,6 +10,7 @@ import {
   parseSsListeners,
   type SshPublicKey,
 } from '@agentfleet/core';
+import { type HostFiles, shq } from '@agentfleet/engine';
 import type { JumpHost, SshJumps } from '@agentfleet/ssh';
 import { UsageError } from './errors.js';
 
@@ -33,7 +35,7 @@ export interface HostLogin {
  * SSH to remote libvirt hosts, shared by a command's steps: their listening ports (allocation, port checks) and
  * connections to their loopback (agents' forwards). ssh2 loads on first use: local fleets never load it.
  */
-export class HostAccess {
+export class HostAccess implements HostFiles {
   private jumps: Promise<SshJumps> | undefined;
 
   /** The login for `uri`'s host, its key pinned from known_hosts; undefined for a local URI. */
@@ -90,6 +92,24 @@ export class HostAccess {
   /** stdout of a command on `uri`'s host. */
   async run(uri: string, command: string): Promise<string> {
     return (await this.sshJumps()).run(await this.requireJump(uri), command);
+  }
+
+  async put(uri: string, local: string, remote: string): Promise<void> {
+    const dir = posix.dirname(remote);
+    const partial = `${remote}.partial`;
+    // umask 077: every directory mkdir makes on the way is 0700 too.
+    await this.run(
+      uri,
+      `umask 077 && mkdir -p ${shq(dir)} && chmod 0700 ${shq(dir)} && rm -f ${shq(partial)}`,
+    );
+    const shell = await (await this.sshJumps()).shell(await this.requireJump(uri));
+    // SFTP creates it with the local file's mode: a key file is 0600 from its first byte.
+    await shell.upload([{ local, remote: partial }]);
+    await this.run(uri, `mv -f ${shq(partial)} ${shq(remote)}`);
+  }
+
+  async remove(uri: string, remote: string): Promise<void> {
+    await this.run(uri, `rm -f ${shq(remote)} ${shq(`${remote}.partial`)}`);
   }
 
   async closeAll(): Promise<void> {

@@ -1,4 +1,11 @@
-import { type BaseIdentity, type DiskInfo, type DiskRequest, type Disks, isLocalUri } from '@agentfleet/core';
+import {
+  type BaseIdentity,
+  type BaseVolumes,
+  type DiskInfo,
+  type DiskRequest,
+  type Disks,
+  isLocalUri,
+} from '@agentfleet/core';
 import { fleetPool, LocalDisks } from '@agentfleet/engine';
 import { type LibvirtHypervisor, VolumeDisks } from '@agentfleet/libvirt';
 import type { Connections } from './connections.js';
@@ -34,6 +41,13 @@ export class HostDisks implements Disks {
     const on = this.on(uri);
     return on ? on.remove(path) : this.local.remove(path);
   }
+
+  readonly bases: BaseVolumes = {
+    list: async (uri) =>
+      (await this.on(uri)?.baseVolumes())?.map((b) => ({ uri, volume: b.volume, users: b.users })) ?? [],
+    nameOf: (file) => VolumeDisks.baseVolumeName(file),
+    remove: async (uri, volume) => this.on(uri)?.removeBase(volume),
+  };
 
   private on(uri: string | undefined): VolumeDisks | undefined {
     if (uri === undefined || isLocalUri(uri)) return undefined;

@@ -8,6 +8,7 @@ import {
   domainName,
   type Fleet,
   fleetUris,
+  type GuestNetworks,
   type HeldResource,
   type HostSnapshot,
   type Ledger,
@@ -23,19 +24,24 @@ import {
 import {
   acquireLock,
   agentPasstSocket,
+  agentPasstSocketOn,
   committedHostKey,
   type EngineDeps,
   ensureFleetId,
   FileHostKeyStore,
   type FleetRun,
   findOrphans,
+  HostNetworks,
   hostKeysDir,
   JsonStateStore,
+  LocalAgentFiles,
   listensOnLoopback,
   lockFile,
   PasstNetworks,
   passtConfined,
   passtSshPort,
+  RemotePasstNetworks,
+  remotePasstSshPorts,
   removeStaleTemps,
   securePrivateDir,
   stateFile,
@@ -211,7 +217,7 @@ export async function allocateLedger(
         hv,
         here,
         prev.fleetId as string,
-        isLocalUri(uri) ? owners : new Map(),
+        isLocalUri(uri) ? owners : await remotePasstOwners(ctx, connections, fleet, prev, uri),
       );
     }),
   );
@@ -258,6 +264,28 @@ async function passtOwners(ctx: AppContext, fleet: Fleet): Promise<Map<number, s
   return owners;
 }
 
+/** Likewise on a remote host: the forwards of this fleet's passts there (recorded or declared on it). */
+async function remotePasstOwners(
+  ctx: AppContext,
+  connections: Connections,
+  fleet: Fleet,
+  ledger: Ledger,
+  uri: string,
+): Promise<Map<number, string>> {
+  const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
+  const names = new Set([
+    ...Object.keys(ledger.hosts[uri] ?? {}),
+    ...fleet.agents.filter((a) => a.libvirtUri === uri).map((a) => a.name),
+  ]);
+  const sockets = new Map(
+    [...names].map((n) => [agentPasstSocketOn(stateDir, ledger.fleetId, uri, n), domainName(n)] as const),
+  );
+  const owners = new Map<number, string>();
+  for (const [socket, port] of await remotePasstSshPorts(connections.hosts, uri, [...sockets.keys()]))
+    owners.set(port, sockets.get(socket) as string);
+  return owners;
+}
+
 export function writeLedger(ctx: AppContext, ledger: Ledger): void {
   const path = join(ctx.dir, LEDGER_FILE);
   const text = renderLedger(ledger);
@@ -265,6 +293,19 @@ export function writeLedger(ctx: AppContext, ledger: Ledger): void {
   if (text === before) return;
   writeFileAtomic(path, text);
   ctx.log.info({ file: LEDGER_FILE }, 'ledger updated');
+}
+
+/** Pre-generated host keys in the state dir, with the copies QEMU reads on remote hosts (put there over SSH). */
+export const hostKeyStore = (rt: Runtime) =>
+  new FileHostKeyStore(rt.stateDir, { fleetId: rt.run.ledger.fleetId, files: rt.connections.hosts });
+
+/** passt per isolated agent: on this machine for local agents, on its libvirt host (over SSH) for a remote one. */
+export function guestNetworks(rt: Runtime): GuestNetworks {
+  const firewall = rt.fleet.config.networkFirewall;
+  return new HostNetworks(
+    new PasstNetworks({ confine: passtConfined(firewall) }),
+    new RemotePasstNetworks({ host: rt.connections.hosts, firewall }),
+  );
 }
 
 export function engineDeps(
@@ -289,8 +330,9 @@ export function engineDeps(
           : (await rt.connections.hosts.listeners(uri)).includes(port),
       consoleTail: tailFile,
     },
-    networks: new PasstNetworks({ confine: passtConfined(rt.fleet.config.networkFirewall) }),
-    hostKeys: new FileHostKeyStore(rt.stateDir),
+    networks: guestNetworks(rt),
+    hostKeys: hostKeyStore(rt),
+    files: new LocalAgentFiles(),
     ...(provisioner && { provisioner }),
     progress,
     log: ctx.log,

@@ -3,7 +3,7 @@ import { type AgentSpec, domainName } from '@agentfleet/core/model';
 import { isActive } from '@agentfleet/core/plan/compute';
 import { DamagedStateError, emptyFleetState } from '@agentfleet/core/plan/state';
 import { type AgentPhase, agentPhase } from '@agentfleet/core/provision/steps';
-import type { LifecycleNotice } from '@agentfleet/core/usage';
+import type { LifecycleNotice, LifecycleSource } from '@agentfleet/core/usage';
 import { JsonStateStore } from '@agentfleet/engine/adapters/state-store';
 import { measureUsage, type UsageTable, watchUsage } from '@agentfleet/engine/agent-usage';
 import { stateFile } from '@agentfleet/engine/paths';
@@ -80,7 +80,7 @@ export async function watchFleetStatus(
   try {
     const hosts = await view.hosts();
     await watchUsage({
-      hosts: hosts.map((h) => ({ usage: h, events: h })),
+      hosts: hosts.map((h) => ({ usage: h, events: eventsOf(h, view.domains) })),
       intervalMs: opts.intervalMs,
       signal: opts.signal,
       onUpdate: async (usage, reason) =>
@@ -89,6 +89,19 @@ export async function watchFleetStatus(
   } finally {
     await view.close();
   }
+}
+
+/**
+ * A host's lifecycle events for `domains` only: libvirt reports every domain on the host, and another
+ * fleet's VM stopping is not this fleet's news.
+ */
+export function eventsOf(source: LifecycleSource, domains: ReadonlySet<string>): LifecycleSource {
+  return {
+    onLifecycle: (listener) =>
+      source.onLifecycle((ev) => {
+        if (domains.has(ev.domain)) listener(ev);
+      }),
+  };
 }
 
 function openStatus(ctx: AppContext, names: readonly string[]) {
@@ -103,6 +116,7 @@ function openStatus(ctx: AppContext, names: readonly string[]) {
   const uris = [...new Set(agents.map((a) => a.libvirtUri))];
   const connections = new Connections();
   return {
+    domains: new Set(agents.map((a) => domainName(a.name, fleet.config.domainPrefix))),
     hosts: () =>
       Promise.all(
         uris.map(async (uri) => {

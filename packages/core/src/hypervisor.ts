@@ -64,6 +64,8 @@ export interface Hypervisor {
 /** One agent's user-mode network helper (passt) as `network: isolated` needs it. */
 export interface GuestNetworkSpec {
   agent: string;
+  /** The agent's libvirt host: its helper runs there (over the host's SSH when that is not this machine). */
+  uri: string;
   /** Unix socket QEMU joins (`-netdev stream`), in a directory only fleet's user can enter. */
   socketPath: string;
   /** 127.0.0.1:<sshPort> on the host is forwarded to the guest's port 22. */
@@ -79,7 +81,8 @@ export interface GuestNetworks {
   prepareDir(dir: string): Promise<void>;
   /** Starts the helper unless one already serves spec.socketPath; resolves once it accepts QEMU. */
   ensure(spec: GuestNetworkSpec): Promise<void>;
-  isRunning(socketPath: string): Promise<boolean>;
-  /** Stops the helper serving socketPath, if any. */
-  stop(socketPath: string): Promise<void>;
+  /** `uri`: the libvirt host the helper runs on (socket paths are that host's). */
+  isRunning(socketPath: string, uri: string): Promise<boolean>;
+  /** Stops the helper serving socketPath on `uri`'s host, if any. */
+  stop(socketPath: string, uri: string): Promise<void>;
 }

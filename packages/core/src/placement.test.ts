@@ -10,7 +10,6 @@ import { placeAgents, recordedPlacements } from './placement.js';
 
 const A = 'qemu:///system';
 const B = 'qemu+ssh://root@10.216.0.2/system';
-// No passt on remote hosts yet: their agents use `network: none`.
 const HOSTS = `network: none\nhosts:\n  alpha: { uri: '${A}' }\n  beta: { uri: '${B}', reservedCores: [] }\n`;
 
 function snap(uri: string, cpus: number, memoryMiB: number, over: Partial<HostSnapshot> = {}): HostSnapshot {
@@ -44,6 +43,22 @@ describe('placement on fleet.yaml hosts', () => {
     });
     // beta has 1 free core but only 1024 MiB left: alpha (3 free cores, 4096 MiB) fits.
     expect(hostOf(value(placeAgents(emptyLedger(), fleet, [snap(A, 4, 4096), busyBeta])), 'c')).toBe('alpha');
+  });
+
+  it('an agent with shares is placed only on the system libvirt here (its sources are directories of this machine)', () => {
+    const fleet = fleetOf(
+      { s: 'vcpus: 1\nshares:\n  - { source: /srv/a, target: /mnt/a }' },
+      `libvirtUri: '${A}'\n${HOSTS}`,
+    );
+    // beta has far more room, yet s goes to alpha; with no room on alpha, no host fits, and the error says why.
+    const roomy = [snap(A, 4, 4096), snap(B, 64, 65536)];
+    expect(hostOf(value(placeAgents(emptyLedger(), fleet, roomy)), 's')).toBe('alpha');
+    const full = placeAgents(emptyLedger(), fleet, [snap(A, 1, 4096), snap(B, 64, 65536)]);
+    expect(full.ok ? [] : full.diagnostics.map((d) => d.message)).toEqual([
+      expect.stringContaining(
+        'no host fits agent s (1 exclusive vCPU(s), 4096 MiB, shares: only qemu:///system)',
+      ),
+    ]);
   });
 
   it('a placement is recorded by the ledger and never moves, even when another host frees up', () => {

@@ -5,6 +5,7 @@ import type { HostSnapshot } from './host-snapshot.js';
 import { reservedCoresOn } from './hosts.js';
 import type { Ledger } from './ledger.js';
 import type { AgentSpec, Fleet } from './model.js';
+import { sharesNeedLocalSystem } from './shares.js';
 import { createLocator } from './yaml-source.js';
 
 /** The fleet with every placed agent that the ledger records on one of fleet.yaml's hosts put there. */
@@ -46,6 +47,8 @@ export function placeAgents(prev: Ledger, fleet: Fleet, hosts: readonly HostSnap
   for (const a of pending) {
     const fits = capacities.filter(
       (c) =>
+        // Shares are directories of this machine: an agent with shares stays on its system libvirt.
+        (a.shares.length === 0 || sharesNeedLocalSystem(c.uri)) &&
         (a.shareCores || c.freeCores >= a.vcpus) &&
         (c.freeMemoryMiB === undefined || c.freeMemoryMiB >= a.memoryMiB),
     );
@@ -61,7 +64,7 @@ export function placeAgents(prev: Ledger, fleet: Fleet, hosts: readonly HostSnap
         file: a.file,
         ...locate(a.file, fleet.texts[a.file], path),
         path,
-        message: `no host fits agent ${a.name} (${a.vcpus} exclusive vCPU(s), ${a.memoryMiB} MiB): ${describe(capacities, fleet)} (name a host with \`host:\`, add a host to fleet.yaml hosts, or set shareCores: true)`,
+        message: `no host fits agent ${a.name} (${a.vcpus} exclusive vCPU(s), ${a.memoryMiB} MiB${a.shares.length > 0 ? ', shares: only qemu:///system' : ''}): ${describe(capacities, fleet)} (name a host with \`host:\`, add a host to fleet.yaml hosts, or set shareCores: true)`,
       });
       continue;
     }

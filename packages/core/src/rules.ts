@@ -5,7 +5,6 @@ import type { AgentSpec, FleetConfig } from './model.js';
 import { agentNameProblem, unixUserProblem } from './names.js';
 import type { AgentFile } from './schemas.js';
 import { shareProblems } from './shares.js';
-import { isLocalUri } from './ssh/host-ssh.js';
 import { libvirtUriProblem } from './uri-safety.js';
 
 export interface RuleProblem {
@@ -158,21 +157,6 @@ const knownHost: AgentRule = (a, raw, c) => {
     : [];
 };
 
-/**
- * `isolated` means a passt that fleet starts on this machine; an agent on a remote host would need it started there
- * (not done yet). Refused here rather than ever falling back to a network that is not isolated.
- */
-const isolatedIsLocal: AgentRule = (a, raw) =>
-  // An unsafe URI gets its own error: one problem per line.
-  a.network === 'isolated' && !isLocalUri(a.libvirtUri) && libvirtUriProblem(a.libvirtUri) === undefined
-    ? [
-        {
-          path: raw.network !== undefined ? 'network' : raw.host !== undefined ? 'host' : 'libvirtUri',
-          message: `network: isolated (${raw.network !== undefined ? 'set here' : "fleet.yaml's default"}) starts passt on this machine, but this agent runs on ${a.libvirtUri}, where fleet cannot start it yet: set network: open in this agent's file (the guest can then reach that host's loopback services) or network: none (SSH forward only)`,
-        },
-      ]
-    : [];
-
 const emailKnown: AgentRule = (a) =>
   a.git.email === '' ? [{ path: 'git', message: 'git.email is required unless mail.address is set' }] : [];
 
@@ -203,7 +187,6 @@ export const AGENT_RULES: readonly AgentRule[] = [
   portsInRange,
   safeAgentUri,
   knownHost,
-  isolatedIsLocal,
   emailKnown,
   referencedSecretsListed,
   secretsUnique,

@@ -58,7 +58,7 @@ export const FleetFileSchema = z
       .enum(['auto', 'on', 'off'])
       .optional()
       .describe(
-        "network: isolated: run each passt as the system user agentfleet-passt behind an nftables table that refuses its traffic to the host's own, private (RFC 1918, CGNAT), link-local and multicast addresses (root only); auto (default): on when fleet runs as root",
+        "network: isolated: run each passt as the system user agentfleet-passt behind an nftables table that refuses its traffic to the host's own, private (RFC 1918, CGNAT), link-local and multicast addresses (root only); auto (default): on when fleet runs as root (for an agent on a remote host: when fleet logs in to it as root)",
       ),
     diskMode: z
       .enum(['copy', 'overlay'])

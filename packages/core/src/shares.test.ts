@@ -27,14 +27,17 @@ describe('shares in agent YAML', () => {
     ]);
   });
 
-  it('need the system libvirt on this machine: a session or a remote host is refused by name', () => {
-    for (const uri of ['qemu:///session', 'qemu+ssh://root@h/system']) {
-      // (A remote host also gets the isolated-network refusal; the shares one is what this case is about.)
-      expect(problems('  - { source: /srv/a, target: /mnt/a }\n', uri)).toContain(
-        `agents/x.yaml:4:3: shares: shares use virtiofs, which libvirt starts as root on this machine: the agent's ` +
-          `libvirt URI must be qemu:///system, not ${uri} (set libvirtUri: qemu:///system, or remove shares)`,
-      );
-    }
+  it('need the system libvirt on this machine: a session or a remote host is refused by name, with the reason', () => {
+    expect(problems('  - { source: /srv/a, target: /mnt/a }\n', 'qemu:///session')).toContain(
+      `agents/x.yaml:4:3: shares: shares use virtiofs, which libvirt starts as root on this machine: the agent's ` +
+        `libvirt URI must be qemu:///system, not qemu:///session (set libvirtUri: qemu:///system, or remove shares)`,
+    );
+    expect(problems('  - { source: /srv/a, target: /mnt/a }\n', 'qemu+ssh://root@h/system')).toContain(
+      'agents/x.yaml:4:3: shares: shares are directories of this machine (fleet resolves and checks each source here ' +
+        'and serves it through virtiofsd with a read-only wrapper installed here), but this agent runs on ' +
+        'qemu+ssh://root@h/system, where a source would be a path on that host that fleet can neither check nor ' +
+        'protect: keep the agent on this machine (a local host:, or libvirtUri: qemu:///system), or remove shares',
+    );
   });
 
   it('refuse mount points that would hide the system, the home of the user, or are not normalized', () => {

@@ -3,6 +3,7 @@
 // shareSourceProblem here.
 import type { AgentShare, AgentSpec } from './model.js';
 import type { RuleProblem } from './rules.js';
+import { isLocalUri } from './ssh/host-ssh.js';
 
 /** virtiofs tags are at most 36 bytes (the virtio-fs config space). */
 const TAG_MAX = 36;
@@ -64,9 +65,15 @@ export function shareProblems(a: AgentSpec): RuleProblem[] {
   if (!sharesNeedLocalSystem(a.libvirtUri)) {
     problems.push({
       path: 'shares',
-      message:
-        `shares use virtiofs, which libvirt starts as root on this machine: the agent's libvirt URI must be ` +
-        `qemu:///system, not ${a.libvirtUri} (set libvirtUri: qemu:///system, or remove shares)`,
+      message: isLocalUri(a.libvirtUri)
+        ? `shares use virtiofs, which libvirt starts as root on this machine: the agent's libvirt URI must be ` +
+          `qemu:///system, not ${a.libvirtUri} (set libvirtUri: qemu:///system, or remove shares)`
+        : // Not built: a source there could not be resolved, checked against what must never be shared, or
+          // protected by the read-only wrapper, all of which happen here.
+          `shares are directories of this machine (fleet resolves and checks each source here and serves it ` +
+          `through virtiofsd with a read-only wrapper installed here), but this agent runs on ${a.libvirtUri}, ` +
+          `where a source would be a path on that host that fleet can neither check nor protect: keep the agent ` +
+          `on this machine (a local host:, or libvirtUri: qemu:///system), or remove shares`,
     });
   }
   a.shares.forEach((s, i) => {

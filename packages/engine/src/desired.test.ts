@@ -1,7 +1,7 @@
 // Where an agent's domain puts its disk and network, by host: the parts of desiredAgents that depend on the URI.
 import { agentYaml, fleetRun } from '@agentfleet/testing/engine-deps';
 import { describe, expect, it } from 'vitest';
-import { agentDomainInput, UnsupportedNetworkError } from './desired.js';
+import { agentDomainInput } from './desired.js';
 
 const REMOTE = 'qemu+libssh2://root@10.0.0.2/system';
 const choice = { domainType: 'qemu' as const, portForward: 'hostfwd' as const };
@@ -38,13 +38,18 @@ describe('agentDomainInput by host', () => {
     expect(input.consoleLogPath).toBe('/var/log/libvirt/qemu/agent-drago.console.log');
   });
 
-  it('refuses network: isolated for an agent placed on a remote host, naming its file and the fix', () => {
+  it("puts a remote isolated agent's passt socket in the fleet's run dir on its host, named by the fleet id", () => {
     const placed = { ...drago, libvirtUri: REMOTE, network: 'isolated' as const };
-    expect(() => agentDomainInput('/state', placed, allocation, choice, [], {}, 'f1')).toThrow(
-      UnsupportedNetworkError,
-    );
-    expect(() => agentDomainInput('/state', placed, allocation, choice, [], {}, 'f1')).toThrow(
-      `its libvirt host is ${REMOTE}, where fleet cannot start it yet: set network: open in agents/drago.yaml`,
+    expect(agentDomainInput('/state', placed, allocation, choice, [], {}, 'f1').network).toEqual({
+      mode: 'isolated',
+      socketPath: '/run/agentfleet/f1/run/agent-drago/passt.sock',
+    });
+    expect(agentDomainInput('/state', drago, allocation, choice, [], {}, 'f1').network).toEqual({
+      mode: 'isolated',
+      socketPath: '/state/run/agent-drago/passt.sock',
+    });
+    expect(() => agentDomainInput('/state', placed, allocation, choice, [])).toThrow(
+      /run 'fleet allocate' first/,
     );
   });
 });

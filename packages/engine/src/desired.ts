@@ -17,7 +17,7 @@ import {
 import { agentDomain, type FleetRun, fleetIdentity, selectedAgents } from './fleet-run.js';
 import { chooseForHost, type HostChoice } from './host-choice.js';
 import type { EngineLog } from './log.js';
-import { agentConsoleLogOn, agentDisk, agentDiskOn, agentPasstSocket, agentSpiceSocket } from './paths.js';
+import { agentConsoleLogOn, agentDisk, agentDiskOn, agentPasstSocketOn, agentSpiceSocket } from './paths.js';
 import { HOST_KEY_FWCFG, type HostKeyStore } from './provision/pregenerated-key.js';
 
 export class UnsupportedNetworkError extends Error {
@@ -68,10 +68,13 @@ export async function desiredAgents(
     const passtSocket = network.mode === 'isolated' ? network.socketPath : undefined;
     // A host key made before first boot (`up` by default, or kept by `reset`) reaches the guest via
     // fw_cfg, which QEMU reads from the 0600 key file: the key itself is never in the XML or argv.
-    if (await hostKeys.read(agent.name)) {
-      input.fwcfgFiles = { [HOST_KEY_FWCFG]: hostKeys.fwcfgPath(agent.name) };
-    }
-    const xml = domainXml(input);
+    // The file exists only until the guest has presented the key (engine: finishHostKeyHandover).
+    const handedOver = await hostKeys.read(agent.name);
+    const xml = domainXml(
+      handedOver
+        ? { ...input, fwcfgFiles: { [HOST_KEY_FWCFG]: hostKeys.fwcfgPath(agent.name, uri) } }
+        : input,
+    );
     out.push({
       name: agent.name,
       domain,
@@ -87,6 +90,7 @@ export async function desiredAgents(
       consoleLog: input.consoleLogPath,
       autostart: agent.autostart,
       ...(passtSocket !== undefined && { passtSocket }),
+      ...(handedOver && { hostKeyHandover: { publicKey: handedOver.publicKey, xml: domainXml(input) } }),
     });
   }
   return out;
@@ -110,7 +114,7 @@ export function agentDomainInput(
     agent.network === 'isolated'
       ? {
           mode: 'isolated',
-          socketPath: isolatedSocket(agent, agentPasstSocket(stateDir, agent.name)),
+          socketPath: isolatedSocket(agent, stateDir, fleetId),
         }
       : agent.network === 'open'
         ? { mode: 'open', portForward: choice.portForward }
@@ -168,17 +172,16 @@ function checkSocketPath(path: string): void {
 }
 
 /**
- * fleet starts the agent's passt on this machine, so `isolated` needs the libvirt host to be this machine; a remote
- * host would need passt started there (not done yet). The loader refuses agents that name a remote host; this
- * catches one placed there by capacity. Never a silent fallback to a network that is not isolated.
+ * The socket QEMU joins, where the agent's passt runs: the state dir here; on a remote host (fleet starts passt there
+ * over its SSH) the fleet's run dir there, named by the fleet's id like its storage pool.
  */
-function isolatedSocket(agent: AgentSpec, socket: string): string {
-  checkSocketPath(socket);
-  if (!isLocalUri(agent.libvirtUri)) {
-    throw new UnsupportedNetworkError(
-      `agent '${agent.name}': network: isolated starts passt on this machine, but its libvirt host is ${agent.libvirtUri}, where fleet cannot start it yet: ` +
-        `set network: open in ${agent.file} (the guest can then reach that host's loopback services), or network: none, or name a local host (host: ...)`,
+function isolatedSocket(agent: AgentSpec, stateDir: string, fleetId: string | undefined): string {
+  if (!isLocalUri(agent.libvirtUri) && fleetId === undefined) {
+    throw new NotAllocatedError(
+      `agent '${agent.name}' is on ${agent.libvirtUri}, where its passt's socket is named by the fleet's id: run 'fleet allocate' first`,
     );
   }
+  const socket = agentPasstSocketOn(stateDir, fleetId, agent.libvirtUri, agent.name);
+  checkSocketPath(socket);
   return socket;
 }

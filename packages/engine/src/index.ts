@@ -3,6 +3,7 @@ export * from './adapters/disks.js';
 export * from './adapters/listeners.js';
 export * from './adapters/lock.js';
 export * from './adapters/passt.js';
+export * from './adapters/remote-passt.js';
 export * from './adapters/ssh-files.js';
 export * from './adapters/stale-temps.js';
 export * from './adapters/state-dir.js';

@@ -38,6 +38,25 @@ export const knownHostsFile = (stateDir: string) => join(stateDir, 'known_hosts'
 export const agentRunDir = (stateDir: string, agent: string) => join(stateDir, 'run', domainName(agent));
 export const agentPasstSocket = (stateDir: string, agent: string) =>
   join(agentRunDir(stateDir, agent), 'passt.sock');
+/**
+ * Where a fleet keeps its agents' runtime sockets on a remote libvirt host, which has no state dir of fleet's: under
+ * /run (tmpfs, gone with a reboot, as the passts serving them are), named by the fleet's id.
+ */
+export const remoteRunRoot = (fleetId: string) => `/run/agentfleet/${fleetId}`;
+/** An agent's passt socket on the host `uri` names: in the state dir here, under remoteRunRoot there. */
+export function agentPasstSocketOn(
+  stateDir: string,
+  fleetId: string | undefined,
+  uri: string,
+  agent: string,
+) {
+  if (isLocalUri(uri)) return agentPasstSocket(stateDir, agent);
+  if (fleetId === undefined)
+    throw new Error(
+      `agent '${agent}' is on ${uri}, where its passt's socket is named by the fleet's id: run 'fleet allocate' first`,
+    );
+  return agentPasstSocket(remoteRunRoot(fleetId), agent);
+}
 export const agentSpiceSocket = (stateDir: string, agent: string) =>
   join(agentRunDir(stateDir, agent), 'spice.sock');
 /** This machine's end of `fleet spice`'s tunnel to a remote agent's display. */

@@ -117,6 +117,34 @@ describe('VolumeDisks on qemu:///system', () => {
     expect(await volumes()).not.toContain('agent-d.qcow2');
   });
 
+  it('lists each base with the overlays it backs; removes one only once no overlay does (marker first)', async () => {
+    const e = join(pool.path, 'agent-e.qcow2');
+    await disks.create({ path: e, base, mode: 'overlay' }, () => {});
+    const copy = join(pool.path, 'agent-f.qcow2');
+    await disks.create({ path: copy, base, mode: 'copy' }, () => {});
+    const name = await VolumeDisks.baseVolumeName(base);
+    // A clone is no user of the base: only the overlay is.
+    expect(await disks.baseVolumes()).toEqual([{ volume: name, users: [e] }]);
+    await expect(disks.removeBase(name)).rejects.toThrow(
+      `base volume ${name} still backs ${e}: not removing it`,
+    );
+    expect(await volumes()).toContain(name);
+    await disks.remove(e);
+    await disks.removeBase(name);
+    expect(await volumes()).toEqual(['agent-f.qcow2']);
+    expect(await disks.baseVolumes()).toEqual([]);
+    // The next disk uploads it again (the adapter forgot it had it).
+    const seen: number[] = [];
+    await disks.create({ path: e, base, mode: 'overlay' }, (d) => seen.push(d));
+    expect(seen.at(-1)).toBe(statSync(base).size);
+    for (const p of [e, copy]) await disks.remove(p);
+    await expect(disks.removeBase('agent-x.qcow2')).rejects.toThrow('agent-x.qcow2 is not a base volume');
+    // No pool at all: no bases.
+    expect(
+      await new VolumeDisks(async () => conn, { name: `${pool.name}-none`, path: dir }).baseVolumes(),
+    ).toEqual([]);
+  });
+
   it('refuses a path outside the pool, and a pool of that name elsewhere', async () => {
     await expect(disks.inspect('/elsewhere/agent-a.qcow2')).rejects.toThrow(
       /is not in the fleet's storage pool/,

@@ -17,6 +17,9 @@ export interface FleetPool {
   path: string;
 }
 
+/** A base image's volume: `base-<sha256 of the image>.qcow2`. */
+const BASE_VOLUME = /^base-[0-9a-f]{64}\.qcow2$/;
+
 /** The pool's volumes are the agents' disks and the base image: private to the daemon's user. */
 const PRIVATE = '<permissions><mode>0600</mode></permissions>';
 
@@ -75,6 +78,53 @@ export class VolumeDisks {
       if (err instanceof NoSuchStorageVolError || err instanceof NoSuchStoragePoolError) return;
       throw err;
     }
+  }
+
+  /**
+   * The base volumes in the pool (a leftover of a killed upload included), each with the disk volumes whose backing
+   * store it is (their paths); none when the pool does not exist.
+   */
+  async baseVolumes(): Promise<{ volume: string; users: string[] }[]> {
+    const storage = (await this.connection()).storage;
+    let names: string[];
+    try {
+      names = await storage.listVolumes(this.pool.name);
+    } catch (err) {
+      if (err instanceof NoSuchStoragePoolError) return [];
+      throw err;
+    }
+    const bases = new Map(names.filter((n) => BASE_VOLUME.test(n)).map((n) => [n, [] as string[]]));
+    for (const n of names) {
+      if (bases.has(n) || n.endsWith('.complete')) continue;
+      const xml = (await storage.volumeInfo(this.pool.name, n)).xml;
+      const backing = /<backingStore>\s*<path>([^<]+)<\/path>/.exec(xml)?.[1];
+      const base =
+        backing !== undefined && dirname(backing) === this.pool.path ? basename(backing) : undefined;
+      if (base !== undefined) bases.get(base)?.push(`${this.pool.path}/${n}`);
+    }
+    return [...bases].map(([volume, users]) => ({ volume, users }));
+  }
+
+  /** The volume name of the base image `file` on every host: its SHA-256. */
+  static async baseVolumeName(file: string): Promise<string> {
+    return `base-${await sha256File(file)}.qcow2`;
+  }
+
+  /** Deletes a base volume and its marker (marker first: a base left without it is a leftover the next run redoes). */
+  async removeBase(volume: string): Promise<void> {
+    if (!BASE_VOLUME.test(volume)) throw new Error(`${volume} is not a base volume`);
+    const users = (await this.baseVolumes()).find((b) => b.volume === volume)?.users ?? [];
+    if (users.length > 0)
+      throw new Error(`base volume ${volume} still backs ${users.join(', ')}: not removing it`);
+    const storage = (await this.connection()).storage;
+    for (const v of [`${volume}.complete`, volume]) {
+      try {
+        await storage.deleteVolume(this.pool.name, v);
+      } catch (err) {
+        if (!(err instanceof NoSuchStorageVolError || err instanceof NoSuchStoragePoolError)) throw err;
+      }
+    }
+    this.bases.clear();
   }
 
   /** Volume names are the disk's file name; a path outside the fleet's pool is no disk of ours on this host. */

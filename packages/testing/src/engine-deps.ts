@@ -10,6 +10,7 @@ import {
   type GuestNetworkSpec,
   type GuestNetworks,
   type HostProbe,
+  isLocalUri,
   loadFleet,
   type ProgressEvent,
   type Readiness,
@@ -17,6 +18,8 @@ import {
   type StateStore,
 } from '@agentfleet/core';
 import {
+  type AgentFile,
+  type AgentFileStore,
   type EngineDeps,
   type FleetRun,
   type HostKeyPair,
@@ -63,8 +66,29 @@ export class MemoryHostKeys implements HostKeyStore {
   async remove(agent: string): Promise<void> {
     this.keys.delete(agent);
   }
-  fwcfgPath(agent: string): string {
-    return `/state/hostkeys/agent-${agent}_ed25519`;
+  /** Agents whose key was put on (and removed from) a remote host: `agent@uri`. */
+  readonly placed = new Set<string>();
+  fwcfgPath(agent: string, uri: string): string {
+    return isLocalUri(uri)
+      ? `/state/hostkeys/agent-${agent}_ed25519`
+      : `/var/lib/agentfleet/f/hostkeys/agent-${agent}_ed25519`;
+  }
+  async placeOn(agent: string, uri: string): Promise<void> {
+    if (!isLocalUri(uri)) this.placed.add(`${agent}@${uri}`);
+  }
+  async removeOn(agent: string, uri: string): Promise<void> {
+    this.placed.delete(`${agent}@${uri}`);
+  }
+}
+
+/** The agents' state-dir files as a set of paths: the engine's tests touch no state dir. */
+export class MemoryAgentFiles implements AgentFileStore {
+  readonly paths = new Set<string>();
+  async existing(files: readonly AgentFile[]): Promise<AgentFile[]> {
+    return files.filter((f) => this.paths.has(f.path));
+  }
+  async remove(files: readonly AgentFile[]): Promise<void> {
+    for (const f of files) this.paths.delete(f.path);
   }
 }
 
@@ -186,6 +210,7 @@ export interface TestWorld {
   host: FakeHostProbe;
   networks: FakeGuestNetworks;
   hostKeys: MemoryHostKeys;
+  files: MemoryAgentFiles;
   events: ProgressEvent[];
   deps: EngineDeps;
 }
@@ -198,6 +223,7 @@ export function testWorld(): TestWorld {
   const host = new FakeHostProbe();
   const networks = new FakeGuestNetworks();
   const hostKeys = new MemoryHostKeys();
+  const files = new MemoryAgentFiles();
   const events: ProgressEvent[] = [];
   return {
     hv,
@@ -207,6 +233,7 @@ export function testWorld(): TestWorld {
     host,
     networks,
     hostKeys,
+    files,
     events,
     deps: {
       connect: async () => hv,
@@ -216,6 +243,7 @@ export function testWorld(): TestWorld {
       host,
       networks,
       hostKeys,
+      files,
       progress: (e) => events.push(e),
       log: silentLog,
     },

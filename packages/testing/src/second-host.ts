@@ -1,6 +1,7 @@
 // A second libvirt host on this machine (DESIGN.md "A second libvirt host on one machine"): a network namespace
 // reached over a veth pair, with its own sshd and a libvirtd whose runtime, state, cache, log and config
-// directories are private mounts. No default route inside; 10.0.2.2 blackholed outside while it runs.
+// directories are private mounts. Its default route leads only to a "world" namespace of its own (passt, which an
+// isolated agent's runs on the host, needs a routable interface), which routes nowhere; 10.0.2.2 blackholed outside.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,11 @@ import { type PrivateLibvirtd, startPrivateLibvirtd } from './private-libvirtd.j
 export interface SecondHost {
   netns: string;
   address: string;
+  /**
+   * The host's default route leads into this namespace (no route onward): the "outside world" its guests may reach
+   * through passt, at `address` (TEST-NET-2: public-looking, so networkFirewall lets it through).
+   */
+  world: { netns: string; address: string };
   /**
    * libvirt URI of the host: the libssh2 transport (it takes a known_hosts of its own; `fleet up` over the libssh
    * transport crashed in libvirt 9.0 here, SIGSEGV) with the test key.
@@ -72,6 +78,21 @@ export function startSecondHost(opts: {
     inNs('ip', 'addr', 'add', `${address}/30`, 'dev', inner);
     inNs('ip', 'link', 'set', inner, 'up');
     inNs('ip', 'link', 'set', 'lo', 'up');
+    const world = { netns: `${netns}w`, address: '198.51.100.1' };
+    sh('ip', ['netns', 'add', world.netns]);
+    cleanups.push(() => sh('ip', ['netns', 'del', world.netns]));
+    inNs('ip', 'link', 'add', `mh${opts.tag}w`, 'type', 'veth', 'peer', 'name', `mh${opts.tag}x`);
+    inNs('ip', 'link', 'set', `mh${opts.tag}x`, 'netns', world.netns);
+    inNs('ip', 'addr', 'add', `${ip(5)}/30`, 'dev', `mh${opts.tag}w`);
+    inNs('ip', 'link', 'set', `mh${opts.tag}w`, 'up');
+    inNs('ip', 'route', 'add', 'default', 'via', ip(6));
+    for (const args of [
+      ['addr', 'add', `${ip(6)}/30`, 'dev', `mh${opts.tag}x`],
+      ['addr', 'add', `${world.address}/32`, 'dev', 'lo'],
+      ['link', 'set', `mh${opts.tag}x`, 'up'],
+      ['link', 'set', 'lo', 'up'],
+    ])
+      sh('ip', ['netns', 'exec', world.netns, 'ip', ...args]);
     // A guest's slirp gateway is the host's loopback: nothing it sends may leave this machine during the test.
     blackholed = spawnSync('ip', ['route', 'add', 'blackhole', '10.0.2.2/32']).status === 0;
 
@@ -97,6 +118,8 @@ export function startSecondHost(opts: {
         'KbdInteractiveAuthentication no',
         'PermitRootLogin prohibit-password',
         'AllowTcpForwarding yes',
+        // As Debian's sshd_config has it: fleet puts files on a host over SFTP (a pre-generated host key).
+        'Subsystem sftp internal-sftp',
         'LogLevel ERROR',
         '',
       ].join('\n'),
@@ -120,6 +143,7 @@ export function startSecondHost(opts: {
     return {
       netns,
       address,
+      world,
       uri,
       keyPath,
       knownHosts,

@@ -197,7 +197,8 @@ function barView(columns: () => number): AgentView {
       if (!b) return;
       if (error === undefined) {
         b.value = b.total;
-        b.status = 'ok';
+        // Not "ok": the result printed under the bars says that, and the issue saw it twice.
+        b.status = 'done';
         // A finished agent's output is over; a failed one keeps it as context for the error.
         if (b.tail.length > 0) relayout(b, 0);
       } else b.status = fit(`FAILED: ${error.split('\n')[0]}`, 34);

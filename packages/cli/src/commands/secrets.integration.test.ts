@@ -53,7 +53,10 @@ beforeAll(() => {
   }
   copyFileSync(join(repo, 'secrets/secrets.nix'), join(dir, 'secrets/secrets.nix'));
   copyFileSync(join(repo, 'hosts/keys.nix'), join(dir, 'hosts/keys.nix'));
-  writeFileSync(join(dir, 'agents/fleet.yaml'), 'libvirtUri: test:///default\n');
+  writeFileSync(
+    join(dir, 'agents/fleet.yaml'),
+    `libvirtUri: test:///default\nstateDir: ${join(dir, 'state')}\n`,
+  );
   writeFileSync(
     join(dir, 'agents/drago.yaml'),
     '# the primary agent\ngit: { name: Drago, email: drago@example.org }\n',

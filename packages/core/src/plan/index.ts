@@ -1,3 +1,4 @@
+export * from './base-gc.js';
 export * from './compute.js';
 export * from './interfaces.js';
 export * from './projection.js';

@@ -2,6 +2,7 @@
 // tests substitute in-memory fakes. Nothing here performs I/O.
 import type { DiskMode } from '../model.js';
 import type { ProvisionStore } from '../provision/interfaces.js';
+import type { BaseVolume } from './base-gc.js';
 import type { FleetState } from './state.js';
 import type { Plan, StepKind } from './types.js';
 
@@ -38,6 +39,18 @@ export interface Disks {
   /** Creates the disk; must refuse (throw) when `path` already exists. */
   create(req: DiskRequest, onProgress: (done: number, total: number) => void): Promise<void>;
   remove(path: string, uri?: string): Promise<void>;
+  /** Base image volumes on remote hosts (absent where every disk is a local file). */
+  bases?: BaseVolumes;
+}
+
+/** The base image's copies on remote hosts: one volume per image content, shared by the disks made from it. */
+export interface BaseVolumes {
+  /** The base volumes in the fleet's pool on `uri`'s host, with the disk volumes each backs; none without a pool. */
+  list(uri: string): Promise<BaseVolume[]>;
+  /** The volume the base image `file` has (or would have) on any host: named by its content. */
+  nameOf(file: string): Promise<string>;
+  /** Deletes it (and its completion marker); refuses while a disk volume still has it as backing store. */
+  remove(uri: string, volume: string): Promise<void>;
 }
 
 export interface StateStore {

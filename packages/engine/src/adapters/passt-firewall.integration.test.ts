@@ -40,7 +40,7 @@ const passt = (op: 'ensure' | 'stop', stateDir: string, agent: string, forward =
     `const { PasstNetworks } = await import(${JSON.stringify(adapter)});
      const p = new PasstNetworks({ confine: true });
      const socketPath = ${JSON.stringify(socketOf(stateDir, agent))};
-     ${op === 'ensure' ? `await p.ensure({ agent: ${JSON.stringify(agent)}, socketPath, sshPort: ${forward} });` : 'await p.stop(socketPath);'}`,
+     ${op === 'ensure' ? `await p.ensure({ agent: ${JSON.stringify(agent)}, uri: 'qemu:///system', socketPath, sshPort: ${forward} });` : 'await p.stop(socketPath);'}`,
   ]);
 
 /** Connects from the host namespace as `user` (root or the confined passt's); what happened. */

@@ -28,7 +28,7 @@ describe('PasstNetworks (real passt)', () => {
   it('starts one passt per socket in a 0700 directory, forwarding 127.0.0.1:<sshPort>; ensure is idempotent', async () => {
     const passt = new PasstNetworks();
     const socketPath = join(root, 'run', 'agent-a', 'passt.sock');
-    await passt.ensure({ agent: 'a', socketPath, sshPort: portBase });
+    await passt.ensure({ agent: 'a', uri: 'qemu:///system', socketPath, sshPort: portBase });
     expect(statSync(socketPath).isSocket()).toBe(true);
     expect(statSync(join(root, 'run', 'agent-a')).mode & 0o777).toBe(0o700);
     expect(statSync(join(root, 'run')).mode & 0o777).toBe(0o700);
@@ -38,13 +38,18 @@ describe('PasstNetworks (real passt)', () => {
     const argv = execFileSync('ps', ['-o', 'args=', '-p', String(pids[0])], { encoding: 'utf8' });
     expect(argv).toContain('--no-map-gw');
     expect(argv).toContain(`127.0.0.1/${portBase}:22`);
-    await passt.ensure({ agent: 'a', socketPath, sshPort: portBase });
+    await passt.ensure({ agent: 'a', uri: 'qemu:///system', socketPath, sshPort: portBase });
     expect(await passtPids(socketPath)).toEqual(pids);
   });
 
   it('a passt started by an earlier (killed) fleet is found by its socket path and stopped', async () => {
     const socketPath = join(root, 'run', 'agent-b', 'passt.sock');
-    await new PasstNetworks().ensure({ agent: 'b', socketPath, sshPort: portBase + 1 });
+    await new PasstNetworks().ensure({
+      agent: 'b',
+      uri: 'qemu:///system',
+      socketPath,
+      sshPort: portBase + 1,
+    });
     const later = new PasstNetworks();
     expect(await later.isRunning(socketPath)).toBe(true);
     await later.stop(socketPath);
@@ -59,13 +64,14 @@ describe('PasstNetworks (real passt)', () => {
     const socketPath = join(root, 'run', 'agent-c', 'passt.sock');
     const passt = new PasstNetworks();
     // Another agent's port: passt cannot bind the forward.
-    await expect(passt.ensure({ agent: 'c', socketPath, sshPort: portBase })).rejects.toThrow(
-      /passt for agent c/,
-    );
+    await expect(
+      passt.ensure({ agent: 'c', uri: 'qemu:///system', socketPath, sshPort: portBase }),
+    ).rejects.toThrow(/passt for agent c/);
     expect(await passtPids(socketPath)).toEqual([]);
     await expect(
       new PasstNetworks({ binary: '/nonexistent/passt' }).ensure({
         agent: 'c',
+        uri: 'qemu:///system',
         socketPath,
         sshPort: portBase + 2,
       }),

@@ -1,7 +1,7 @@
 import { allocationOf, type GuestNetworks, type Hypervisor } from '@agentfleet/core';
 import { agentDomain, type FleetRun, selectedAgents } from '../fleet-run.js';
 import type { EngineLog } from '../log.js';
-import { agentPasstSocket } from '../paths.js';
+import { agentPasstSocketOn } from '../paths.js';
 import { mapLimit } from '../pool.js';
 import { requireRunning } from './power.js';
 import { type AgentShells, runOnce } from './shells.js';
@@ -94,7 +94,8 @@ async function restartOne(run: FleetRun, agent: string, deps: RestartDeps, opts:
     if (spec.network === 'isolated' && alloc) {
       await deps.networks.ensure({
         agent,
-        socketPath: agentPasstSocket(run.stateDir, agent),
+        uri: spec.libvirtUri,
+        socketPath: agentPasstSocketOn(run.stateDir, run.ledger.fleetId, spec.libvirtUri, agent),
         sshPort: alloc.sshPort,
       });
     }

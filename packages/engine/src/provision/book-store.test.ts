@@ -7,6 +7,23 @@ import { bookProvisionStore } from './book-store.js';
 const at = '2026-11-29T12:00:00.000Z';
 
 describe('bookProvisionStore', () => {
+  it("a re-pin (--rekey) takes the guest's own key: the hand-over flag goes with the old pin", async () => {
+    const state = new MemoryStateStore();
+    state.state.agents.drago = {
+      phase: 'ssh-ready',
+      hostKey: 'ssh-ed25519 AAAAmade',
+      hostKeyHandedOver: true,
+      updatedAt: at,
+    };
+    const store = bookProvisionStore(await StateBook.open(state));
+    expect(await store.hostKeyHandedOver('drago')).toBe(true);
+    expect(await store.hostKeyHandedOver('luce')).toBe(false);
+    await store.pinHostKey('drago', 'ssh-ed25519 AAAAnew');
+    expect(await store.hostKeyHandedOver('drago')).toBe(false);
+    expect(state.state.agents.drago).toMatchObject({ hostKey: 'ssh-ed25519 AAAAnew' });
+    expect(state.state.agents.drago?.hostKeyHandedOver).toBeUndefined();
+  });
+
   it("clears a failed run's error once provisioning reaches ready, and only then", async () => {
     const state = new MemoryStateStore();
     state.state.agents.drago = {

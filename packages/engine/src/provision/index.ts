@@ -13,4 +13,5 @@ export * from './pregenerated-key.js';
 export * from './provision-agent.js';
 export * from './rebuild.js';
 export * from './rebuild-agents.js';
+export * from './shell-quote.js';
 export * from './user-key.js';
