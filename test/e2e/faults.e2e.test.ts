@@ -149,7 +149,10 @@ describe.sequential('faults under a running command', () => {
         const now = fds();
         return now.some((n, i) => n === undefined || n > (before[i] ?? 0)) ? [{ before, now }] : [];
       };
-      expect(before.every((n) => n !== undefined && n > 0), `${before}`).toBe(true);
+      expect(
+        before.every((n) => n !== undefined && n > 0),
+        `${before}`,
+      ).toBe(true);
       expect(await settles(grown, 90_000)).toEqual([]);
     },
     LIMIT,
