@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type PrivateLibvirtd, startPrivateLibvirtd } from './private-libvirtd.js';
+import { sshdConfig } from './sshd.js';
 
 export interface SecondHost {
   netns: string;
@@ -86,20 +87,12 @@ export function startSecondHost(opts: {
     writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(`${keyPath}.pub`));
     writeFileSync(
       path.join(dir, 'sshd_config'),
-      [
-        `ListenAddress ${address}`,
-        `HostKey ${hostKey}`,
-        `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-        `PidFile ${path.join(dir, 'sshd.pid')}`,
-        'StrictModes no',
-        'UsePAM no',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PermitRootLogin prohibit-password',
-        'AllowTcpForwarding yes',
-        'LogLevel ERROR',
-        '',
-      ].join('\n'),
+      sshdConfig({
+        listen: [`ListenAddress ${address}`],
+        hostKeys: [hostKey],
+        dir,
+        extra: ['AllowTcpForwarding yes'],
+      }),
     );
     daemons = startPrivateLibvirtd({
       dir,
