@@ -5,7 +5,14 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri, type TestImage } from '@agentfleet/testing';
+import {
+  ensureLibvirtd,
+  ensureTestImage,
+  portBlock,
+  stopPassts,
+  systemUri,
+  type TestImage,
+} from '@agentfleet/testing';
 import { fleet, fleetMain, fleetOk } from '@agentfleet/testing/fleet-cli';
 import { makeSecretsFleet, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,13 +40,9 @@ beforeAll(async () => {
   const repo = await makeSecretsFleet({ [agent]: [] }, {}, image.privateKeyPath);
   dir = repo.dir;
   stateDir = join(dir, 'state');
-  await writeFleetConfig(dir, image, stateDir, 41000 + Math.floor(Math.random() * 40) * 20);
-  await writeAgent(dir, agent, []);
+  await writeFleetConfig(dir, image, stateDir, portBlock());
   // Isolation is not under test here: slirp's hostfwd keeps the one VM simple (see isolation.e2e).
-  await writeFile(
-    join(dir, 'agents', `${agent}.yaml`),
-    `${await readFile(join(dir, 'agents', `${agent}.yaml`), 'utf8')}network: open\n`,
-  );
+  await writeAgent(dir, agent, [], 'network: open\n');
   // A guest that makes its own host key: reset must read it from the guest to keep the identity.
   await fleetOk(dir, ['up', agent, '--no-pregenerate-host-keys']);
 }, LIMIT);
@@ -169,23 +172,34 @@ describe.sequential('day-2 operations on one agent', () => {
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
-      const lines: { event: { domain: string; kind: string } | null; agents: { state: string }[] }[] = [];
+      type Line = { event: { domain: string; kind: string } | null; agents: { state: string }[] };
+      const lines: Line[] = [];
+      // One reader of the stream: a listener per wait would each append the same chunk to the one buffer, and a
+      // line that arrives in two chunks would then be parsed doubled.
       let buf = '';
-      const waitFor = (pred: (l: (typeof lines)[number]) => boolean) =>
-        new Promise<(typeof lines)[number]>((resolve, reject) => {
-          const check = () => {
-            const hit = lines.find(pred);
-            if (hit) resolve(hit);
-          };
-          watch.stdout.on('data', (d) => {
-            buf += d;
-            const parts = buf.split('\n');
-            buf = parts.pop() ?? '';
-            for (const p of parts) if (p.trim()) lines.push(JSON.parse(p));
-            check();
-          });
-          watch.on('exit', (code) => reject(new Error(`watch exited ${code} before the line came`)));
-        });
+      let arrived = () => {};
+      watch.stdout.on('data', (d) => {
+        buf += d;
+        const parts = buf.split('\n');
+        buf = parts.pop() ?? '';
+        for (const p of parts) if (p.trim()) lines.push(JSON.parse(p));
+        arrived();
+      });
+      let ended: { code: number | null } | undefined;
+      const exited = new Promise<number | null>((resolve) =>
+        watch.on('exit', (code) => {
+          ended = { code };
+          resolve(code);
+        }),
+      );
+      const waitFor = async (pred: (l: Line) => boolean): Promise<Line> => {
+        for (;;) {
+          const hit = lines.find(pred);
+          if (hit) return hit;
+          if (ended) throw new Error(`watch exited ${ended.code} before the line came`);
+          await Promise.race([new Promise<void>((r) => (arrived = r)), exited]);
+        }
+      };
       let stderr = '';
       watch.stderr.on('data', (d) => {
         stderr += d;
@@ -199,8 +213,7 @@ describe.sequential('day-2 operations on one agent', () => {
       } finally {
         watch.kill('SIGINT');
       }
-      const code = await new Promise((resolve) => watch.on('exit', (c) => resolve(c)));
-      expect(code, stderr).toBe(0);
+      expect(await exited, stderr).toBe(0);
     },
     LIMIT,
   );
