@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri } from '@agentfleet/testing';
+import { ensureLibvirtd, ensureTestImage, portBlock, stopPassts, systemUri } from '@agentfleet/testing';
 import { fleet, fleetMain } from '@agentfleet/testing/fleet-cli';
 import { writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -16,8 +16,7 @@ beforeAll(async () => {
   await ensureLibvirtd();
   const image = await ensureTestImage();
   dir = mkdtempSync(join(tmpdir(), 'cli16-int-'));
-  const port = 37200 + Math.floor(Math.random() * 300);
-  await writeFleetConfig(dir, image, join(dir, 'state'), port, {});
+  await writeFleetConfig(dir, image, join(dir, 'state'), portBlock());
   writeFileSync(
     join(dir, 'agents', `${agent}.yaml`),
     'memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: cl@example.org }\n',

@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, systemUri } from '@agentfleet/testing';
+import { ensureLibvirtd, ensureTestImage, portBlock, systemUri } from '@agentfleet/testing';
 import { fleet, fleetMain, fleetOk } from '@agentfleet/testing/fleet-cli';
 import { expectSchema } from '@agentfleet/testing/json-schemas';
 import { makeSecretsFleet, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
@@ -22,14 +22,8 @@ beforeAll(async () => {
   // A git repository with agenix rules and one secret, encrypted to the key fleet logs in with (the admin).
   dir = (await makeSecretsFleet({ [agent]: [SECRET] }, { [SECRET]: 'x\n' }, image.privateKeyPath)).dir;
   appendFileSync(join(dir, '.gitignore'), '*.log\n');
-  // Ports from this file's block (41400-41499).
-  const port = 41400 + Math.floor(Math.random() * 20);
   // A full copy of the ~20 MB image: the bytes the bar must show.
-  await writeFleetConfig(dir, image, join(dir, 'state'), port, {
-    diskMode: 'copy',
-    network: 'open',
-    spicePorts: `{ start: ${port + 50}, end: ${port + 70} }`,
-  });
+  await writeFleetConfig(dir, image, join(dir, 'state'), portBlock(), { diskMode: 'copy', network: 'open' });
   writeFileSync(
     join(dir, 'agents', `${agent}.yaml`),
     `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: cl@example.org }\nsecrets: [${SECRET}]\n`,
