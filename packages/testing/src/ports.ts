@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '@agentfleet/engine/adapters/stale-temps';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it, so parallel workers rarely collide). */
 export function freePort(): Promise<number> {
@@ -23,15 +24,6 @@ const POOL_END = 30400;
 const BLOCK = 200;
 const RESERVATIONS = join(tmpdir(), 'agentfleet-test-ports');
 const held: string[] = [];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * The first port of a block of `size` ports (a multiple of 200) that no other live test process on this machine
@@ -95,7 +87,7 @@ function reserve(file: string): boolean {
     }
     // A file still empty is being written by its maker right now.
     const pid = Number(holder || Number.NaN);
-    if (Number.isNaN(pid) || pid === process.pid || alive(pid)) return false;
+    if (Number.isNaN(pid) || pid === process.pid || processAlive(pid)) return false;
     rmSync(file, { force: true });
   }
   return false;
