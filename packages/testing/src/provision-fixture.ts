@@ -90,9 +90,14 @@ export function vmConnector(
   };
 }
 
-/** Waits for the VM's SSH and returns the host key it presents: what `fleet up` pins. */
+/**
+ * Waits for the VM's SSH and returns the host key it presents: what `fleet up` pins. The boot's bound is generous
+ * (waitForSsh's 180 s is less than TCG boots have taken on a loaded 2-core machine); it measures nothing.
+ */
 export async function awaitHostKey(agent: string, vm: TestVm, loginKey: string): Promise<string> {
-  const ready = await waitForSsh(vmTarget(agent, vm, loginKey, { kind: 'first-contact', record: () => {} }));
+  const ready = await waitForSsh(vmTarget(agent, vm, loginKey, { kind: 'first-contact', record: () => {} }), {
+    stages: { banner: { timeoutMs: 600_000 } },
+  });
   await ready.shell.close();
   return publicKeyLine(ready.shell.hostKey);
 }

@@ -33,7 +33,7 @@ export interface TestVm {
   /** Current size of the console log, to wait for lines written after this point. */
   consoleOffset(): Promise<number>;
   start(): Promise<void>;
-  /** ACPI power button, then waits for shut off. */
+  /** ACPI power button, then waits for shut off (default bound 300 s: a TCG guest under load takes its time). */
   shutdown(timeoutMs?: number): Promise<void>;
   /** Destroys and undefines the domain and deletes its directory (a disk passed in lives elsewhere and stays). */
   remove(): Promise<void>;
@@ -133,7 +133,7 @@ export async function bootTestVm(opts: TestVmOptions = {}): Promise<TestVm> {
     async start() {
       await virsh('start', name);
     },
-    async shutdown(timeoutMs = 60_000) {
+    async shutdown(timeoutMs = 300_000) {
       await virsh('shutdown', name);
       const deadline = Date.now() + timeoutMs;
       while ((await domainState(name)) !== 'shut off') {
