@@ -1,13 +1,14 @@
 // Day-2 operations on real libvirt + QEMU (TCG) through the built CLI, sharing two agents: autostart, exec on
 // several agents, logs -f, the interactive serial console (driven through a pty), logs --journal on a guest
 // without systemd, restart (new boot, same QEMU, same pin), and ssh to a shut-off agent.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLibvirtd, ensureTestImage, portBlock, systemUri, type TestImage } from '@agentfleet/testing';
-import { fleet, fleetMain, fleetOk, fleetSpawn } from '@agentfleet/testing/fleet-cli';
+import { fleet, fleetOk, fleetSpawn } from '@agentfleet/testing/fleet-cli';
 import { removeDomains, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
+import { fleetInPty } from '@agentfleet/testing/terminal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Generous: TCG guests on a shared 2-core host have taken minutes to boot under load.
@@ -36,15 +37,12 @@ const stateHostKey = (agent: string) =>
     }
   ).agents[agent]?.hostKey;
 
-/** Runs `fleet console` in a pty (python3's pty module), types `input`, then Ctrl-]; resolves with what it saw. */
-function consoleSession(agent: string): Promise<{ code: number | null; out: string }> {
-  const driver = `
-import os, pty, select, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b''
-def pump(until, secs):
+/** Runs `fleet console` in a pty, types a command until its output shows, then Ctrl-]; resolves with what it saw. */
+const consoleSession = (agent: string) =>
+  fleetInPty(
+    dir,
+    ['console', agent],
+    `def pump(until, secs):
     global out
     end = time.time() + secs
     while time.time() < end and until not in out:
@@ -60,27 +58,8 @@ for _ in range(5):
     pump(b'CONSOLE-42', 12)
     if b'CONSOLE-42' in out: break
 os.write(fd, b'\\x1d')
-pump(b'detached from', 30)
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode('utf8', 'replace'))
-sys.exit(os.waitstatus_to_exitcode(status))
-`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'python3',
-      ['-c', driver, process.execPath, fleetMain, '--dir', dir, 'console', agent],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
+pump(b'detached from', 30)`,
+  );
 
 beforeAll(async () => {
   await ensureLibvirtd();

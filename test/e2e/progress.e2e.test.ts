@@ -3,13 +3,18 @@
 // wait is on screen; the interrupt path itself is interrupt.e2e.test.ts's subject). Then, provisioned,
 // `fleet rebuild` shows the guest's output as a fixed tail under the agent's bar; off a terminal every
 // line is stamped; `up`, `provision`, `rebuild`, `down` and `destroy` --json validate against their schemas.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, portBlock, systemUri } from '@agentfleet/testing';
-import { fleet, fleetMain, fleetOk } from '@agentfleet/testing/fleet-cli';
+import { ensureLibvirtd, ensureTestImage, portBlock } from '@agentfleet/testing';
+import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
 import { expectSchema } from '@agentfleet/testing/json-schemas';
-import { makeSecretsFleet, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
+import {
+  makeSecretsFleet,
+  removeDomains,
+  writeAgent,
+  writeFleetConfig,
+} from '@agentfleet/testing/provision-fixture';
+import { fleetInTmux } from '@agentfleet/testing/terminal';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const agent = `cl${Math.floor(Math.random() * 36 ** 5).toString(36)}`;
@@ -24,54 +29,26 @@ beforeAll(async () => {
   appendFileSync(join(dir, '.gitignore'), '*.log\n');
   // A full copy of the ~20 MB image: the bytes the bar must show.
   await writeFleetConfig(dir, image, join(dir, 'state'), portBlock(), { diskMode: 'copy', network: 'open' });
-  writeFileSync(
-    join(dir, 'agents', `${agent}.yaml`),
-    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: cl@example.org }\nsecrets: [${SECRET}]\n`,
-  );
+  await writeAgent(dir, agent, [SECRET]);
 });
 
 afterAll(async () => {
   if (!dir) return;
   await fleet(dir, ['destroy', agent, '--purge', '--yes']);
-  for (const cmd of [['destroy'], ['undefine', '--nvram']])
-    try {
-      execFileSync('virsh', ['-c', systemUri, ...cmd, `agent-${agent}`], { stdio: 'ignore' });
-    } catch {}
+  // Whatever destroy could not remove must not outlive the test.
+  removeDomains([agent], join(dir, 'state'));
   rmSync(dir, { recursive: true, force: true });
 }, 180_000);
 
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-const pause = () => new Promise((r) => setTimeout(r, 200));
-
-/**
- * Runs `fleet ARGS` in a 160x40 tmux pane; `during` may act on the raw transcript as it grows.
- * Returns the transcript (every byte drawn) and the screen as it stands at the end.
- */
-async function inTerminal(
-  name: string,
-  args: string,
-  during: (read: () => string) => Promise<void> = async () => {},
-): Promise<{ transcript: string; screen: string }> {
-  const log = join(dir, `${name}.log`);
-  const session = `cl-${name}-${agent}`;
-  const command = `trap '' INT; ${process.execPath} ${fleetMain} --dir ${dir} ${args}; echo EXIT=$?; sleep 600`;
-  tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', 'sh', '-c', `sleep 0.5; ${command}`);
-  try {
-    tmux('pipe-pane', '-t', session, '-o', `cat >> ${log}`);
-    const read = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
-    await during(read);
-    while (!/EXIT=\d+/.test(read())) await pause();
-    return { transcript: read(), screen: tmux('capture-pane', '-p', '-t', session) };
-  } finally {
-    spawnSync('tmux', ['kill-session', '-t', session]);
-  }
-}
+/** Runs `fleet ARGS` in a 160x40 tmux pane (see fleetInTmux), named for the test and the agent. */
+const inTerminal = (name: string, args: string, during?: Parameters<typeof fleetInTmux>[3]) =>
+  fleetInTmux(dir, `cl-${name}-${agent}`, args, during);
 
 it('the copy bar shows bytes of the total and a rate; the SSH wait its elapsed time and limit', async () => {
-  const { transcript } = await inTerminal('up', `up ${agent} --no-provision`, async (read) => {
+  const { transcript } = await inTerminal('up', `up ${agent} --no-provision`, async (pane) => {
     // A second of waiting on screen, so the elapsed counter has moved at least once.
-    while (!/ssh: waiting for \w+ \([1-9]\d*s of \d+s\)|EXIT=/.test(read())) await pause();
-    tmux('send-keys', '-t', `cl-up-${agent}`, 'C-c');
+    await pane.until(/ssh: waiting for \w+ \([1-9]\d*s of \d+s\)|EXIT=/);
+    pane.keys('C-c');
   });
   expect(transcript, transcript.slice(-1500)).toMatch(/disk \d+(\.\d)? [KM]iB of \d+\.\d MiB/);
   expect(transcript).toMatch(/disk [\d.]+ [KM]iB of [\d.]+ MiB, [\d.]+ [KMG]iB\/s, ETA \d+s/);

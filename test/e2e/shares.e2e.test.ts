@@ -2,7 +2,7 @@
 // read-only and a read-write share: the host's files in the guest, the read-only one unwritable by the guest's root even
 // after it remounts it read-write (the host enforces it), the read-write one written back, both again after a restart;
 // and `fleet ssh NAME -- CMD` with a TTY when its stdin is a terminal, without one when piped.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -16,8 +16,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLibvirtd, ensureTestImage, portBlock, systemUri, type TestImage } from '@agentfleet/testing';
-import { fleet, fleetMain, fleetOk } from '@agentfleet/testing/fleet-cli';
+import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
 import { removeDomains, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
+import { fleetInPty } from '@agentfleet/testing/terminal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Generous: TCG guests on a shared 2-core host have taken minutes to boot under load.
@@ -39,40 +40,8 @@ const run = async (command: string) =>
     .map((l) => l.slice(A.length + 3))
     .join('\n');
 
-/** Runs `fleet ssh A -- command` with a pty as its terminal (python3's pty module); resolves with what it printed. */
-function sshInPty(command: string): Promise<{ code: number | null; out: string }> {
-  const driver = `
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b''
-while True:
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode('utf8', 'replace'))
-sys.exit(os.waitstatus_to_exitcode(status))
-`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'python3',
-      ['-c', driver, process.execPath, fleetMain, '--dir', dir, 'ssh', A, '--', command],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let text = '';
-    child.stdout.on('data', (d) => {
-      text += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out: text }));
-  });
-}
+/** Runs `fleet ssh A -- command` with a pty as its terminal; resolves with what it printed. */
+const sshInPty = (command: string) => fleetInPty(dir, ['ssh', A, '--', command]);
 
 const writeAgentWith = (shares: string) =>
   // QEMU's own forward (network: open): this suite tests no networking, and on this loaded shared host passt
