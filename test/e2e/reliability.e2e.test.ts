@@ -65,7 +65,8 @@ describe.sequential('reliability under faults', () => {
       try {
         const child = fleetSpawn(dir, ['provision', agent, '--from', 'phase1']);
         let output = '';
-        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        // 'close', not 'exit': the output asserted below may still be in the pipe when the process has exited.
+        const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
         child.stdout.on('data', (d) => {
           output += d;
         });
@@ -139,7 +140,7 @@ describe.sequential('reliability under faults', () => {
       const stopped = new Promise<string>((r) => {
         paused = r;
       });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
       const collect = (d: Buffer) => {
         output += d;
         // Frozen as soon as the disk step shows, so the libvirt steps after it (define, start) certainly run on

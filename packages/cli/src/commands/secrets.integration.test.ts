@@ -224,7 +224,8 @@ describe('fleet secrets', () => {
     child.stderr.on('data', (d) => {
       stderr += d;
     });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the stderr line asserted below may still be in the pipe when the process has exited.
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     // The plaintext and the editor's copy of it exist before the signal: the test is not vacuous.
     let shmDir: string | undefined;
     // A bound on a hang: the CLI's start, the decryption and the editor's take seconds on a loaded machine.
