@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,9 +85,11 @@ function reserve(file: string): boolean {
     } catch {
       continue; // its holder just let it go
     }
-    // A file still empty is being written by its maker right now.
-    const pid = Number(holder || Number.NaN);
-    if (Number.isNaN(pid) || pid === process.pid || processAlive(pid)) return false;
+    // A file still empty is being written by its maker right now (or its maker died in between: then it is old).
+    const age = Date.now() - (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    if (holder === '' && age < 10_000) return false;
+    const pid = Number(holder);
+    if (pid === process.pid || (pid > 0 && processAlive(pid))) return false;
     rmSync(file, { force: true });
   }
   return false;
