@@ -100,7 +100,7 @@ describe.sequential('day-2 operations on real VMs', () => {
     expect(r.stdout).toMatch(new RegExp(`^${B} \\| out-42$`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^${A}\\s+exit 0$`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^${B}\\s+exit 1$`, 'm'));
-  }, 60_000);
+  }, 180_000);
 
   it('logs -f shows a line the guest prints after it started', async () => {
     const follow = fleetSpawn(dir, ['logs', A, '-f', '-n', '1']);
@@ -137,7 +137,7 @@ describe.sequential('day-2 operations on real VMs', () => {
     const r = await fleet(dir, ['logs', A, '--journal']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`agent ${A} has no journalctl`);
-  }, 60_000);
+  }, 180_000);
 
   it(
     'restart boots the guest again in the same QEMU process, with the same pinned host key',
