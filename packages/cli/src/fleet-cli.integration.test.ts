@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // A block of ports of this file's own, below the ephemeral range: no other test's server or VM, and no kernel-chosen
 // port, appears in it, so allocation skips only what these tests hold.
-const PORTS = portBlock();
-const FLEET_YAML = `sshPorts: { start: ${PORTS + 20} }\nspicePorts: { start: ${PORTS + 100} }\nreservedCores: [0]\n`;
+// The default ranges (100 ports each) from 200 up; the cases below 200 name their own.
+const PORTS = portBlock(400);
+const FLEET_YAML = `sshPorts: { start: ${PORTS + 200} }\nspicePorts: { start: ${PORTS + 300} }\nreservedCores: [0]\n`;
 const agentYaml = (name: string) => `vcpus: 1\nshareCores: true\ngit: { email: ${name}@example.com }\n`;
 
 function snapshotDir(dir: string): Record<string, string> {
