@@ -168,6 +168,8 @@ describe('the base image', () => {
     expect(unit?.serviceConfig.ExecStart).toMatch(
       /-install-fwcfg-hostkey\.sh \/var\/ssh\/ssh_host_ed25519_key$/,
     );
+    // On disk before sshd presents it: after that first contact fleet drops its own copy.
+    expect(unit?.serviceConfig.ExecStartPost).toMatch(/coreutils[^ ]*\/bin\/sync$/);
   });
 });
 

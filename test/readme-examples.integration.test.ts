@@ -7,74 +7,20 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureLibvirtd, systemUri } from '@agentfleet/testing';
+import {
+  blockExamples,
+  commandWords,
+  type Example,
+  examplesOf,
+  quotedExamples,
+  readme,
+  readmeBlocks,
+} from '@agentfleet/testing/readme-examples';
 import { CLI, REPO, runCli, shippedFleet } from '@agentfleet/testing/run-cli';
 import type { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { fleetProgram } from '../packages/cli/src/program.js';
-
-const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-const blocks = [...readme.matchAll(/^```(\w*)\n([\s\S]*?)^```/gm)].map((m) => ({
-  lang: m[1] ?? '',
-  text: m[2] ?? '',
-}));
-
-/** A command line as README writes it: `fleet` replaced by the words after it. */
-interface Example {
-  words: string[];
-  source: string;
-}
-
-/**
- * README's notation made concrete: `[--json]`/`[-f]` are options to check, `[names]`/`[-- cmd]` optional
- * arguments, `list|rekey|edit|add` one example per alternative, `<name>`/`NAME` an agent.
- */
-function examplesOf(line: string): Example[] {
-  const source = line.trim();
-  const command = source
-    .replace(/^node packages\/cli\/dist\/main\.js\b/, 'fleet')
-    .replace(/\s+#.*$/, '')
-    .replace(/^source <\((fleet [^)]*)\)$/, '$1')
-    .replace(/<name>|\bNAME\b/g, 'drago');
-  // An optional option is an example with it and one without; other optional parts are left out.
-  const optional = /\[(-(?!- )[^\]]*)\]/.exec(command);
-  if (optional)
-    return [command.replace(optional[0], optional[1] ?? ''), command.replace(optional[0], '')].flatMap((c) =>
-      examplesOf(c).map((ex) => ({ ...ex, source })),
-    );
-  const words = command
-    .replace(/\[[^\]]*\]/g, '')
-    .split(/\s+/)
-    .filter((w) => w !== '');
-  if (words[0] !== 'fleet') return [];
-  const rest = words.slice(1);
-  const alternatives = rest.findIndex((w) => /^[a-z]+(\|[a-z]+)+$/.test(w) || /^[a-z]+(\/[a-z]+)+$/.test(w));
-  if (alternatives < 0 || rest.slice(0, alternatives).some((w) => w.startsWith('-') && w !== '--dir'))
-    return [{ words: rest, source }];
-  return (rest[alternatives] ?? '')
-    .split(/[|/]/)
-    .map((alt) => ({ words: rest.map((w, i) => (i === alternatives ? alt : w)), source }));
-}
-
-const blockExamples = blocks
-  .filter((b) => b.lang === 'sh' || b.lang === '')
-  .flatMap((b) => b.text.split('\n'))
-  .filter((l) => /^(fleet |node packages\/cli\/dist\/main\.js |source <\(fleet )/.test(l.trim()))
-  .flatMap(examplesOf);
-// Quoted in the text: `fleet down <name> && fleet up <name>` is two.
-const quotedExamples = [...readme.replace(/\n/g, ' ').matchAll(/`(fleet [^`]*)`/g)]
-  .flatMap((m) => (m[1] ?? '').split(/\s*&&\s*/))
-  .flatMap(examplesOf);
-
-/** The command words an example names (`secrets add`), without arguments or options. */
-function commandWords(words: string[]): string[] {
-  const at = words.findIndex((w) => !w.startsWith('-'));
-  // `--dir DIR` comes first in the demo's lines.
-  const start = words[0] === '--dir' ? 2 : Math.max(at, 0);
-  const first = words[start];
-  if (first === undefined || first.startsWith('-')) return [];
-  return first === 'secrets' && words[start + 1] ? [first, words[start + 1] as string] : [first];
-}
 
 // The CLI's own command tree, in this process: each command's --help as `fleet CMD --help` prints it.
 const program = await fleetProgram(undefined);
@@ -161,7 +107,7 @@ describe('README examples', () => {
   });
 
   it('its YAML blocks are YAML', () => {
-    for (const b of blocks.filter((x) => x.lang === 'yaml')) expect(() => parse(b.text)).not.toThrow();
+    for (const b of readmeBlocks.filter((x) => x.lang === 'yaml')) expect(() => parse(b.text)).not.toThrow();
   });
 });
 

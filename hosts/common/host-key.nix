@@ -1,7 +1,8 @@
 # The host-key hand-over: with `fleet up --pregenerate-host-keys`, fleet makes the VM's SSH host key on
 # the host, pins it and passes it in the fw_cfg entry opt/agentfleet/ssh_host_ed25519_key. This
-# oneshot installs it before sshd would generate one, and only when the VM has no key yet. The same
-# script runs in the test image's init (scripts/make-test-image.sh), so the end-to-end test runs it.
+# oneshot installs it before sshd would generate one, and only when the VM has no key yet; it then
+# persists in /var/ssh, so later boots need no fw_cfg entry (fleet drops it after first contact). The
+# same script runs in the test image's init (scripts/make-test-image.sh), so the end-to-end test runs it.
 {
   config,
   lib,
@@ -36,6 +37,9 @@ in
       Type = "oneshot";
       RemainAfterExit = true;
       ExecStart = "${pkgs.runtimeShell} ${../scripts/install-fwcfg-hostkey.sh} ${lib.escapeShellArg hostKey}";
+      # On disk before sshd presents it: fleet removes its own copy (and the fw_cfg entry) once the VM has
+      # presented the key, so from then on this copy is the only one and must survive a crash right after.
+      ExecStartPost = "${pkgs.coreutils}/bin/sync";
     };
   };
 }

@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLibvirtd, ensureTestImage, portBlock } from '@agentfleet/testing';
-import { fleet } from '@agentfleet/testing/fleet-cli';
+import { fleet, fleetMain } from '@agentfleet/testing/fleet-cli';
 import { removeDomains, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
-import { fleetInTmux } from '@agentfleet/testing/terminal';
+import { inTerminal } from '@agentfleet/testing/terminal';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const agent = `cl${Math.floor(Math.random() * 36 ** 5).toString(36)}`;
@@ -30,14 +30,15 @@ afterAll(async () => {
 
 /** Runs `fleet up` in a tmux terminal, presses Ctrl-C once the guest is booting; the raw output. */
 const upThenCtrlC = () =>
-  fleetInTmux(dir, `cli16-${agent}`, `up ${agent} --no-provision`, async (pane) => {
+  inTerminal(
+    [process.execPath, fleetMain, '--dir', dir, 'up', agent, '--no-provision'],
     // The SSH wait is drawn once the domain started: the bars are up and the lock is held.
-    await pane.until(/await-ssh\.\.\.|ssh: waiting for|EXIT=/);
-    pane.keys('C-c');
-  });
+    [{ when: /await-ssh\.\.\.|ssh: waiting for|EXIT=/, keys: ['C-c'] }],
+    600_000,
+  );
 
 it('Ctrl-C during up restores the terminal, releases the lock and says how to resume', async () => {
-  const { transcript, exit } = await upThenCtrlC();
+  const { transcript, code } = await upThenCtrlC();
   const hid = transcript.lastIndexOf('\x1b[?25l');
   expect(hid, 'the progress bars hid the cursor').toBeGreaterThan(-1);
   expect(transcript.indexOf('\x1b[?25h', hid)).toBeGreaterThan(hid);
@@ -45,6 +46,6 @@ it('Ctrl-C during up restores the terminal, releases the lock and says how to re
   expect(transcript, transcript.slice(-800)).toContain(`finished: ${agent} (create-disk, define, start)`);
   // The resume command is the user's own command line (here with the test's --dir).
   expect(transcript).toContain(`run \`fleet --dir ${dir} up ${agent} --no-provision\` to resume`);
-  expect(exit).toBe('130');
+  expect(code).toBe(130);
   expect(existsSync(join(dir, 'state', 'fleet.lock'))).toBe(false);
 }, 240_000);

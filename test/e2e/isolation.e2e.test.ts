@@ -12,8 +12,18 @@
 // a "LAN host" and "metadata"); 10.0.2.2 and fec0::2 are blackholed in the machine's own namespace
 // while it runs. The network: none case runs fleet in the machine's own namespace (QEMU's hostfwd
 // listens there) and aims at a namespace the test attaches to it.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri, type TestImage } from '@agentfleet/testing';
@@ -196,6 +206,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'agents', 'fleet.yaml'), fleetYaml());
   for (const n of [A, B]) writeAgent(n);
   await fleetOkInHost(['up', '--no-provision']);
+  for (const n of [A, B]) firstPin[n] = pinnedKey(n);
 }, VM_TIMEOUT);
 
 afterAll(async () => {
@@ -240,6 +251,39 @@ function passtUser(agent: string): string {
   } catch {
     return '';
   }
+}
+
+/** The key fleet pinned for an agent (state.json), "ssh-ed25519 AAAA...". */
+const pinnedKey = (agent: string): string =>
+  JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).agents[agent].hostKey;
+
+/** Each pin as `up` first recorded it, to compare later boots against. */
+const firstPin: Record<string, string> = {};
+
+/** "(source) ssh-ed25519 AAAA..." of each boot's AGENTFLEET HOSTKEY console line, in order. */
+const hostKeyLines = (serial: string) =>
+  [...serial.matchAll(/AGENTFLEET HOSTKEY (\(\S+\) \S+ \S+)/g)].map((m) => m[1]);
+
+/** Every process's command line (NUL-separated), as far as it can be read. */
+const cmdlines = () =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    });
+
+/** Files under `paths` holding `text` that `user` can read (grep -r as that user; unreadable ones are skipped). */
+function grepFiles(user: 'root' | 'nobody', text: string, paths: string[]): string[] {
+  const as = user === 'root' ? [] : ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+  const argv = [...as, 'grep', '-rlsF', '-D', 'skip', '-e', text, '--', ...paths];
+  const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 24 });
+  // 0: found, 1: nothing found, 2: something was unreadable (expected as nobody) or vanished (a process).
+  if (r.status === null || r.status > 2) throw new Error(`grep as ${user}: ${r.stderr}`);
+  return r.stdout.split('\n').filter(Boolean).sort();
 }
 
 /** Names of the nftables tables in fleet's namespace. */
@@ -369,34 +413,68 @@ describe.sequential('isolation of an agent (network: isolated, the default)', ()
     }
   });
 
-  it('after up the guest has the key made for it (0600, in a 0700 dir of the state dir), and no PRIVATE KEY is in any cmdline, domain XML or QEMU log', () => {
+  it('the guest took the key made for it; after that first verified contact the host copy is gone, the definition no longer names it, and no PRIVATE KEY is in any cmdline, domain XML or QEMU log', () => {
     expect(statSync(join(stateDir, 'hostkeys')).mode & 0o777).toBe(0o700);
     for (const n of [A, B]) {
-      expect(statSync(join(stateDir, 'hostkeys', `agent-${n}_ed25519`)).mode & 0o777).toBe(0o600);
-      expect(readFileSync(join(stateDir, `agent-${n}.console.log`), 'utf8')).toContain(
-        'AGENTFLEET HOSTKEY (fw_cfg)',
-      );
+      const keyFile = join(stateDir, 'hostkeys', `agent-${n}_ed25519`);
+      const serial = readFileSync(join(stateDir, `agent-${n}.console.log`), 'utf8');
+      // Handed over (the guest says where its key came from) and pinned before first boot: `up` verified it.
+      expect(hostKeyLines(serial)).toEqual([`(fw_cfg) ${pinnedKey(n)}`]);
+      expect(existsSync(keyFile)).toBe(false);
+      expect(existsSync(`${keyFile}.pub`)).toBe(false);
+      // The next boot's definition has no fw_cfg entry; the running QEMU read the file when it started.
+      expect(virsh('dumpxml', '--inactive', `agent-${n}`)).not.toContain('hostkeys');
+      expect(virsh('dumpxml', `agent-${n}`)).toContain(`file='${keyFile}'`);
       expect(virsh('dumpxml', `agent-${n}`)).not.toContain('PRIVATE KEY');
-      expect(virsh('dumpxml', `agent-${n}`)).toContain(
-        `file='${join(stateDir, 'hostkeys', `agent-${n}_ed25519`)}'`,
-      );
       expect(readFileSync(`/var/log/libvirt/qemu/agent-${n}.log`, 'utf8')).not.toContain('PRIVATE KEY');
     }
     // Every process of this test's fleet (QEMU, passt): the machine is shared with other suites,
     // whose processes are theirs to answer for.
-    const ours = readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .map((p) => {
-        try {
-          return readFileSync(`/proc/${p}/cmdline`, 'utf8');
-        } catch {
-          return '';
-        }
-      })
-      .filter((cmdline) => cmdline.includes(stateDir));
+    const ours = cmdlines().filter((cmdline) => cmdline.includes(stateDir));
     expect(ours.filter((c) => c.includes('qemu-system')).length).toBe(2);
     expect(ours.filter((c) => c.includes('PRIVATE KEY'))).toEqual([]);
   });
+
+  it(
+    'the private key lives only in the guest: on the host only its disk holds it, and a non-root user finds it nowhere',
+    async () => {
+      const privateKey = await fleetOkInHost(['ssh', A, '--', 'cat', '/var/ssh/ssh_host_ed25519_key']);
+      expect(privateKey).toContain('PRIVATE KEY');
+      // The key's body in base64, 64 characters (48 bytes) a line: the fourth line holds most of the secret seed
+      // (bytes 161-192 of an ed25519 key), unlike the public key, which is everywhere.
+      const secret = privateKey
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => /^[A-Za-z0-9+/=]{60,}$/.test(l))[3] as string;
+      expect(secret).toBeDefined();
+      // As root: the state dir holds it in A's disk only (the guest's own copy, 0600).
+      const rootSees = grepFiles('root', secret, [dir, '/var/log/libvirt', '/run/libvirt']);
+      expect(rootSees).toEqual([join(stateDir, `agent-${A}.qcow2`)]);
+      // As nobody: nothing anywhere fleet, libvirt or QEMU write, nor any process's command line or environment.
+      const control = mkdtempSync(join(tmpdir(), 'net-control-'));
+      try {
+        chmodSync(control, 0o755);
+        writeFileSync(join(control, 'planted'), `${secret}\n`, { mode: 0o644 });
+        const procs = readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .flatMap((p) => [`/proc/${p}/cmdline`, `/proc/${p}/environ`]);
+        const nobodySees = grepFiles('nobody', secret, [
+          control,
+          dir,
+          '/var/log/libvirt',
+          '/run/libvirt',
+          '/var/lib/libvirt/qemu',
+          '/etc/libvirt',
+          ...procs,
+        ]);
+        // The planted copy shows the search works as nobody; it is the only hit.
+        expect(nobodySees).toEqual([join(control, 'planted')]);
+      } finally {
+        rmSync(control, { recursive: true, force: true });
+      }
+    },
+    VM_TIMEOUT,
+  );
 
   it(
     "down leaves no passt behind; with networkFirewall: off A comes back with passt as fleet's user, and the residual answers",
@@ -420,6 +498,26 @@ describe.sequential('isolation of an agent (network: isolated, the default)', ()
       expect(results['fw-lan'], seen).toContain('LEAK-lan');
       expect(results['fw-metadata'], seen).toContain('LEAK-metadata');
       expect(results['slirp4-nslo']).not.toMatch(/LEAK/);
+    },
+    VM_TIMEOUT,
+  );
+
+  it(
+    'a later boot of A (restarted just above) presents the same pinned key from its own disk: neither its QEMU nor its live XML names the key file',
+    async () => {
+      const pid = readFileSync(`/run/libvirt/qemu/agent-${A}.pid`, 'utf8').trim();
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      expect(cmdline).toContain(stateDir);
+      expect(cmdline).not.toContain('hostkeys');
+      expect(cmdline).not.toContain('ssh_host_ed25519_key');
+      expect(virsh('dumpxml', `agent-${A}`)).not.toContain('hostkeys');
+      // The console log is appended: the first boot took the key from fw_cfg, the second from its disk.
+      const serial = readFileSync(join(stateDir, `agent-${A}.console.log`), 'utf8');
+      expect(hostKeyLines(serial)).toEqual([`(fw_cfg) ${firstPin[A]}`, `(disk) ${firstPin[A]}`]);
+      // `up` waited for SSH pinned to it (else it would have failed), and the pin did not move.
+      expect(pinnedKey(A)).toBe(firstPin[A]);
+      const presented = await fleetOkInHost(['ssh', A, '--', 'cat', '/var/ssh/ssh_host_ed25519_key.pub']);
+      expect(presented.trim().startsWith(`${firstPin[A]} `)).toBe(true);
     },
     VM_TIMEOUT,
   );

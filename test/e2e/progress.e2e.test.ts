@@ -6,7 +6,7 @@
 import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureLibvirtd, ensureTestImage, portBlock } from '@agentfleet/testing';
-import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
+import { fleet, fleetMain, fleetOk } from '@agentfleet/testing/fleet-cli';
 import { expectSchema } from '@agentfleet/testing/json-schemas';
 import {
   makeSecretsFleet,
@@ -14,7 +14,7 @@ import {
   writeAgent,
   writeFleetConfig,
 } from '@agentfleet/testing/provision-fixture';
-import { fleetInTmux } from '@agentfleet/testing/terminal';
+import { inTerminal, type TerminalStep } from '@agentfleet/testing/terminal';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const agent = `cl${Math.floor(Math.random() * 36 ** 5).toString(36)}`;
@@ -40,16 +40,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 180_000);
 
-/** Runs `fleet ARGS` in a 160x40 tmux pane (see fleetInTmux), named for the test and the agent. */
-const inTerminal = (name: string, args: string, during?: Parameters<typeof fleetInTmux>[3]) =>
-  fleetInTmux(dir, `cl-${name}-${agent}`, args, during);
+/** Runs `fleet ARGS` in a 160x40 tmux pane (inTerminal); the bound is for a TCG guest under load. */
+const inFleetTerminal = (args: string[], steps: TerminalStep[] = []) =>
+  inTerminal([process.execPath, fleetMain, '--dir', dir, ...args], steps, 600_000);
 
 it('the copy bar shows bytes of the total and a rate; the SSH wait its elapsed time and limit', async () => {
-  const { transcript } = await inTerminal('up', `up ${agent} --no-provision`, async (pane) => {
+  const { transcript } = await inFleetTerminal(
+    ['up', agent, '--no-provision'],
     // A second of waiting on screen, so the elapsed counter has moved at least once.
-    await pane.until(/ssh: waiting for \w+ \([1-9]\d*s of \d+s\)|EXIT=/);
-    pane.keys('C-c');
-  });
+    [{ when: /ssh: waiting for \w+ \([1-9]\d*s of \d+s\)|EXIT=/, keys: ['C-c'] }],
+  );
   expect(transcript, transcript.slice(-1500)).toMatch(/disk \d+(\.\d)? [KM]iB of \d+\.\d MiB/);
   expect(transcript).toMatch(/disk [\d.]+ [KM]iB of [\d.]+ MiB, [\d.]+ [KMG]iB\/s, ETA \d+s/);
   expect(transcript).toMatch(/ssh: waiting for \w+ \([1-9]\d*s of \d+s\)/);
@@ -70,7 +70,7 @@ it('rebuild on a terminal: the guest output is a tail under the bar; off a termi
   // The stand-in nixos-rebuild fails while FAIL_REBUILD is in the uploaded flake: the failed agent's
   // tail stays on screen under its bar, each line once, in place.
   writeFileSync(join(dir, 'FAIL_REBUILD'), '');
-  const failed = await inTerminal('rebuild', `rebuild ${agent}`);
+  const failed = await inFleetTerminal(['rebuild', agent]);
   const lines = failed.screen.split('\n');
   const bar = lines.findIndex((l) => l.startsWith(agent) && /FAILED/.test(l));
   expect(bar, failed.screen).toBeGreaterThanOrEqual(0);

@@ -1,7 +1,8 @@
 import type { Diagnostic, Fleet } from '@agentfleet/core';
 import { formatDiagnostic } from '@agentfleet/core/diagnostics';
 
-// Errors every front-end maps (the CLI to exit code 2 and the JSON codes `usage`/`invalid`).
+// Errors every front-end maps (the CLI: usage and invalid to exit code 2 and the JSON codes
+// `usage`/`invalid`, a FleetError to exit code 1 with its remedy).
 
 /** The caller asked for something that cannot mean anything (unknown agent, bad option value). */
 export class UsageError extends Error {
@@ -9,6 +10,17 @@ export class UsageError extends Error {
   constructor(
     message: string,
     /** What to run or change instead. */
+    readonly remedy?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The operation itself failed (host, libvirt, ssh, an editor...); `remedy` says what to do. */
+export class FleetError extends Error {
+  override name = 'FleetError';
+  constructor(
+    message: string,
     readonly remedy?: string,
   ) {
     super(message);

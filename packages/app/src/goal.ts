@@ -1,4 +1,4 @@
-import type { BuildOn, Plan, PlanGoal, ProgressSink, Provisioner } from '@agentfleet/core';
+import type { BuildOn, FollowUp, Plan, PlanGoal, ProgressSink, Provisioner } from '@agentfleet/core';
 import { InFlightAgents, type RunResult, runFleet, sshConfigFile } from '@agentfleet/engine';
 import type { AppContext } from './context.js';
 import { engineDeps, openRuntime, type RunGuard, type Runtime } from './runtime.js';
@@ -20,6 +20,18 @@ export interface GoalRequest {
   confirm?: (plan: Plan) => Promise<boolean>;
   /** Work under the run's lock before the plan is computed (reset, rebase: the disk goes first). */
   before?: (rt: Runtime) => Promise<void>;
+  /** Shown with the plan: what `after` will do (a FollowUpWork's `followUps`). */
+  followUps?: FollowUp[];
+}
+
+/**
+ * Work that follows a destroy (purgeWork, removalWork): `followUps` for the plan to show
+ * (GoalRequest.followUps), `run` to do them as runGoal's `after`. Both from one place, so the plan
+ * says what is done.
+ */
+export interface FollowUpWork<T> {
+  followUps: FollowUp[];
+  run(rt: Runtime): Promise<T>;
 }
 
 /** How a front-end follows a run. */
@@ -80,7 +92,7 @@ export async function runGoal<T = undefined>(
   try {
     if (req.pregenerateHostKeys && !req.dryRun) {
       const { pregenerateHostKeys } = await import('./host-key-pregen.js');
-      for (const name of await pregenerateHostKeys(rt)) hooks.hostKeyPregenerated?.(name);
+      for (const name of await pregenerateHostKeys(rt.run)) hooks.hostKeyPregenerated?.(name);
     }
     if (req.before && !req.dryRun) await req.before(rt);
     const result = await runFleet(
@@ -91,6 +103,7 @@ export async function runGoal<T = undefined>(
         dryRun: req.dryRun,
         concurrency: req.concurrency ?? 4,
         ...(req.confirm && { confirm: req.confirm }),
+        ...(req.followUps && { followUps: req.followUps }),
       },
     );
     stop();

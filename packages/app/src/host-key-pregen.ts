@@ -1,7 +1,41 @@
-import { existsSync } from 'node:fs';
-import { isLocalUri, publicKeyLine } from '@agentfleet/core';
-import { agentDisk, FileHostKeyStore, JsonStateStore, selectedAgents, stateFile } from '@agentfleet/engine';
-import type { Runtime } from './runtime.js';
+import { type Disks, isLocalUri, publicKeyLine, type StateStore } from '@agentfleet/core';
+import {
+  agentDisk,
+  FileHostKeyStore,
+  type FleetRun,
+  type HostKeyPair,
+  type HostKeyStore,
+  JsonStateStore,
+  LocalDisks,
+  selectedAgents,
+  stateFile,
+} from '@agentfleet/engine';
+
+/** Where pregeneration looks and writes: the state dir's interfaces (tests: the in-memory ones). */
+export interface PregenStores {
+  state: StateStore;
+  hostKeys: HostKeyStore;
+  /** This machine's disks (only local agents get a key made here). */
+  disks: Pick<Disks, 'inspect'>;
+  /** Makes a key pair for the agent (default: ssh2's ed25519). */
+  makeKeyPair?(agent: string): Promise<HostKeyPair>;
+}
+
+/** The state dir's own stores. */
+export function stateDirStores(stateDir: string): PregenStores {
+  return {
+    state: new JsonStateStore(stateFile(stateDir)),
+    hostKeys: new FileHostKeyStore(stateDir),
+    disks: new LocalDisks(),
+  };
+}
+
+async function ed25519KeyPair(agent: string): Promise<HostKeyPair> {
+  // ssh2 loads only when a key is made: an `up` of existing agents never needs it here.
+  const { generateEd25519KeyPair } = await import('@agentfleet/ssh');
+  const pair = generateEd25519KeyPair(`root@agent-${agent}`);
+  return { privateKey: pair.privateKey, publicKey: publicKeyLine(pair.publicKey) };
+}
 
 /**
  * `up` (unless --no-pregenerate-host-keys): for each selected agent on this machine that has no disk
@@ -10,27 +44,30 @@ import type { Runtime } from './runtime.js';
  * needs one rebuild. An agent on another libvirt host is left to make its own: QEMU there reads
  * fw_cfg files from that host's disk, where this state dir's key file is not.
  */
-export async function pregenerateHostKeys(rt: Runtime): Promise<string[]> {
-  const store = new JsonStateStore(stateFile(rt.stateDir));
-  const state = await store.load();
+export async function pregenerateHostKeys(
+  run: FleetRun,
+  stores: PregenStores = stateDirStores(run.stateDir),
+): Promise<string[]> {
+  const state = await stores.state.load();
   const made: string[] = [];
-  const hostKeys = new FileHostKeyStore(rt.stateDir);
-  for (const agent of selectedAgents(rt.run)) {
+  const makeKeyPair = stores.makeKeyPair ?? ed25519KeyPair;
+  for (const agent of selectedAgents(run)) {
     if (!isLocalUri(agent.libvirtUri)) continue;
-    if (existsSync(agentDisk(rt.stateDir, agent.name)) || state.agents[agent.name]?.disk) continue;
-    if (await hostKeys.read(agent.name)) continue;
-    // ssh2 loads only when a key is made: an `up` of existing agents never needs it here.
-    const { generateEd25519KeyPair } = await import('@agentfleet/ssh');
-    const pair = generateEd25519KeyPair(`root@agent-${agent.name}`);
-    const publicKey = publicKeyLine(pair.publicKey);
-    await hostKeys.write(agent.name, { privateKey: pair.privateKey, publicKey });
+    if (
+      state.agents[agent.name]?.disk ||
+      (await stores.disks.inspect(agentDisk(run.stateDir, agent.name))).exists
+    )
+      continue;
+    if (await stores.hostKeys.read(agent.name)) continue;
+    const pair = await makeKeyPair(agent.name);
+    await stores.hostKeys.write(agent.name, pair);
     state.agents[agent.name] = {
       ...(state.agents[agent.name] ?? { phase: 'declared' }),
-      hostKey: publicKey,
+      hostKey: pair.publicKey,
       updatedAt: new Date().toISOString(),
     };
     made.push(agent.name);
   }
-  if (made.length > 0) await store.save(state);
+  if (made.length > 0) await stores.state.save(state);
   return made;
 }

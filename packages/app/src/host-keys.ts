@@ -5,10 +5,12 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FollowUp } from '@agentfleet/core';
 import { JsonStateStore, StateBook, stateFile } from '@agentfleet/engine';
 import { type AgeIdentity, filesForRecipient, readRules, rekey } from '@agentfleet/secrets';
 import { adminIdentityPaths, readAdminIdentities } from './admin-identity.js';
 import type { AppContext } from './context.js';
+import type { FollowUpWork } from './goal.js';
 import type { Runtime } from './runtime.js';
 
 export interface RetiredHostKeys {
@@ -90,6 +92,21 @@ export function retireAgentHostKeys(
     agents,
     ctx.askPassphrase,
   );
+}
+
+/** The follow-up that retires the committed host keys of those of `agents` that have one (for the plan). */
+export function retireFollowUps(ctx: AppContext, agents: readonly string[]): FollowUp[] {
+  const committed = agents.filter((a) => existsSync(join(ctx.dir, 'secrets', 'hosts', `${a}.pub`)));
+  if (committed.length === 0) return [];
+  const reasons = committed.map(
+    (a) => `delete secrets/hosts/${a}.pub and re-encrypt the secrets that list it without it`,
+  );
+  return [{ kind: 'retire-host-keys', agents: committed, reasons }];
+}
+
+/** `destroy --purge`'s follow-up: the purged disks' host keys retire. */
+export function purgeWork(ctx: AppContext, agents: readonly string[]): FollowUpWork<RetiredHostKeys> {
+  return { followUps: retireFollowUps(ctx, agents), run: (rt) => retireAgentHostKeys(ctx, rt, agents) };
 }
 
 /**

@@ -4,7 +4,13 @@ import { type Fleet, loadFleet } from '@agentfleet/core';
 import type { AppContext } from './context.js';
 import { ValidationError } from './errors.js';
 import { readFleetSources } from './fleet-files.js';
-import { forgetProvisioning, type RetiredHostKeys, retireAgentHostKeys } from './host-keys.js';
+import type { FollowUpWork } from './goal.js';
+import {
+  forgetProvisioning,
+  type RetiredHostKeys,
+  retireAgentHostKeys,
+  retireFollowUps,
+} from './host-keys.js';
 import { regenerateAgentsJson } from './nix-data.js';
 import { allocateLedger, type Runtime } from './runtime.js';
 
@@ -38,4 +44,25 @@ export async function finishRemoval(
   await allocateLedger(ctx, removal.remaining, rt.connections, true, []);
   regenerateAgentsJson(ctx, removal.remaining);
   return retired;
+}
+
+/**
+ * `remove`'s follow-ups, for the plan (retire the host key, forget the agent) and to do them
+ * (finishRemoval) as runGoal's `after`.
+ */
+export function removalWork(
+  ctx: AppContext,
+  removal: Removal,
+  purge: boolean,
+): FollowUpWork<RetiredHostKeys> {
+  const reasons = [`delete ${removal.file}, its ledger entry and its entry in hosts/agents.json`];
+  if (!purge)
+    reasons.push('forget its provisioning progress (the disk stays; declared again, it provisions again)');
+  return {
+    followUps: [
+      ...retireFollowUps(ctx, [removal.name]),
+      { kind: 'forget-agent', agent: removal.name, file: removal.file, reasons },
+    ],
+    run: (rt) => finishRemoval(ctx, rt, removal, purge),
+  };
 }

@@ -1,26 +1,15 @@
 import { constants } from 'node:os';
-import { noAgentNamed, UsageError, ValidationError } from '@agentfleet/app/errors';
+import { FleetError, noAgentNamed, UsageError, ValidationError } from '@agentfleet/app/errors';
 import { FleetLockedError } from '@agentfleet/engine/adapters/lock';
 import type { JsonError } from './output.js';
 
 // The application's errors, which this module maps to exit codes and JSON error codes.
-export { noAgentNamed, UsageError, ValidationError };
+export { FleetError, noAgentNamed, UsageError, ValidationError };
 
 /** Exit codes the CLI promises (docs/json.md): 0 ok, 1 failure, 2 usage or invalid input. */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
-
-/** The operation itself failed (host, libvirt, ssh...). */
-export class FleetError extends Error {
-  override name = 'FleetError';
-  constructor(
-    message: string,
-    readonly remedy?: string,
-  ) {
-    super(message);
-  }
-}
 
 /** A signal ended the command after it cleaned up (e.g. wiped a decrypted file); nothing was changed. */
 export class InterruptedError extends FleetError {

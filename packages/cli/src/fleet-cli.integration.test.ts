@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { portBlock } from '@agentfleet/testing';
 import { badCases, goodFleetFiles } from '@agentfleet/testing/bad-files';
+import { expectSchema } from '@agentfleet/testing/json-schemas';
 import { virtXmlValidate } from '@agentfleet/testing/libvirt-tools';
 import { runCli, shippedFleet, tempFleet } from '@agentfleet/testing/run-cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -279,9 +280,24 @@ describe('fleet remove', () => {
       'state/state.json': JSON.stringify({ version: 1, agents: { a: provisioned, b: provisioned } }),
     });
     expect(runCli(['allocate'], dir).status).toBe(0);
+    // A purge's plan says that the host key retires; the dry run changes nothing.
+    const dry = runCli(['--json', 'destroy', '--purge', '--dry-run', 'a'], dir);
+    // A dry run's output is the plan's shape (no outcomes yet).
+    expect(expectSchema(dry.stdout, 'plan').plan).toMatchObject({
+      followUps: [{ kind: 'retire-host-keys', agents: ['a'] }],
+    });
+    expect(existsSync(join(dir, 'secrets/hosts/a.pub'))).toBe(true);
     const r = runCli(['remove', '--yes', 'a'], dir);
     expect(r.status).toBe(0);
     expect(r.stderr).not.toContain('warning');
+    // The plan printed first shows all that remove does, in the order it does it.
+    expect(r.stdout).toContain(
+      '- then host keys of a will be retired\n' +
+        '    # delete secrets/hosts/a.pub and re-encrypt the secrets that list it without it\n\n' +
+        '- then agent a will be forgotten\n' +
+        '    # delete agents/a.yaml, its ledger entry and its entry in hosts/agents.json\n' +
+        '    # forget its provisioning progress (the disk stays; declared again, it provisions again)\n',
+    );
     expect(r.stdout).toContain('removed secrets/hosts/a.pub');
     // No domain was left to destroy, but the agent was removed: not "Nothing to do".
     expect(r.stdout).toContain('removed agents/a.yaml and its ledger entry');

@@ -11,24 +11,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StepKind } from '@agentfleet/core';
-import { expectSchema, schemaNames } from '@agentfleet/testing/json-schemas';
-import { REPO, runCli, tempFleet } from '@agentfleet/testing/run-cli';
+import { expectSchema, jsonRun } from '@agentfleet/testing/json-schemas';
+import { runCli, tempFleet } from '@agentfleet/testing/run-cli';
 import { describe, expect, it } from 'vitest';
-import { fleetProgram } from './program.js';
-
-/** Runs `fleet --json ...args` and checks its stdout against `schema`; returns the parsed output. */
-function jsonRun(
-  dir: string,
-  args: string[],
-  schema: string,
-  exit: number,
-  env: NodeJS.ProcessEnv = {},
-): Record<string, unknown> {
-  const r = runCli(['--json', ...args], dir, env);
-  expect(r.status, r.stderr).toBe(exit);
-  return expectSchema(r.stdout, schema);
-}
 
 // test:///default needs no daemon: plan and status read an empty host.
 const fleetFiles = {
@@ -94,52 +79,6 @@ describe('--json contract', () => {
     expect(expectSchema(r.stdout, 'error')).toMatchObject({
       error: { remedy: expect.stringContaining('result/nixos.qcow2') },
     });
-  });
-});
-
-describe('which commands have a schema', () => {
-  // Sessions, not results: --json is a usage error (tested below).
-  const SESSIONS = ['ssh', 'console'];
-  // Results with an envelope but no schema yet; docs/json.md names each.
-  const WITHOUT_SCHEMA = ['cp', 'keys', 'import', 'snapshot', 'snapshots', 'revert', 'reset', 'remove'];
-
-  it("the plan schema's step vocabulary is the engine's", () => {
-    // A StepKind added to core without the schema fails to compile here, and then this test.
-    const steps: Record<StepKind, true> = {
-      'create-disk': true,
-      define: true,
-      autostart: true,
-      start: true,
-      restart: true,
-      'await-ssh': true,
-      provision: true,
-      stop: true,
-      'power-off': true,
-      undefine: true,
-      'delete-disk': true,
-      'delete-files': true,
-    };
-    const schema = readFileSync(join(REPO, 'docs', 'json', 'plan.schema.json'), 'utf8');
-    const listed = /"steps":\s*\{\s*"type": "array",\s*"items":\s*\{\s*"enum":\s*(\[[^\]]*\])/.exec(
-      schema,
-    )?.[1];
-    expect(JSON.parse(listed ?? '[]').sort()).toEqual(Object.keys(steps).sort());
-  });
-
-  it('every command has a schema, is a session, or is listed in docs/json.md as having none yet', async () => {
-    const program = await fleetProgram(undefined);
-    const commands = program.commands.flatMap((c) =>
-      c.commands.length > 0 ? c.commands.map((sub) => `${c.name()} ${sub.name()}`) : [c.name()],
-    );
-    const schemas = new Set(schemaNames());
-    const unaccounted = commands.filter(
-      (c) => !schemas.has(c.replace(' ', '-')) && !SESSIONS.includes(c) && !WITHOUT_SCHEMA.includes(c),
-    );
-    expect(unaccounted).toEqual([]);
-    // Nothing listed as schemaless that has gained a schema, and the docs name each that has none.
-    expect(WITHOUT_SCHEMA.filter((c) => schemas.has(c))).toEqual([]);
-    const docs = readFileSync(join(REPO, 'docs', 'json.md'), 'utf8');
-    expect(WITHOUT_SCHEMA.filter((c) => !docs.includes(`\`${c}\``))).toEqual([]);
   });
 });
 

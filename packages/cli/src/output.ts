@@ -14,12 +14,14 @@ export interface JsonError {
   remedy?: string;
 }
 
+/**
+ * A command's data for the envelope: any fields but the envelope's own, which it may not replace
+ * (`ok` it may set: a result that is also a failure).
+ */
+export type ResultData = Record<string, unknown> & { version?: never; command?: never; error?: never };
+
 /** One envelope for every command's --json output: version, ok, command, then the command's data. */
-export function envelope(
-  command: string,
-  data: Record<string, unknown>,
-  error?: JsonError,
-): Record<string, unknown> {
+export function envelope(command: string, data: ResultData, error?: JsonError): Record<string, unknown> {
   // Results that carry their own `ok` (provision, rebuild, secrets rekey) get the envelope's.
   const { ok, ...rest } = data;
   const failure =
@@ -43,7 +45,7 @@ export function envelope(
 export function printResult(
   ctx: Pick<CliContext, 'json' | 'command'>,
   human: string,
-  data: Record<string, unknown>,
+  data: ResultData,
   error?: JsonError,
 ): void {
   // After Ctrl-C the interrupt report is the last word; a late result would contradict it.

@@ -37,33 +37,41 @@ export function agentFiles(stateDir: string, agent: string, adoptedDisk?: string
   ];
 }
 
-/** The agent's files that exist right now. */
-export async function existingAgentFiles(
-  stateDir: string,
-  agent: string,
-  adoptedDisk?: string,
-): Promise<AgentFile[]> {
-  const files = agentFiles(stateDir, agent, adoptedDisk);
-  const exists = await Promise.all(
-    files.map((f) =>
-      access(f.path).then(
-        () => true,
-        () => false,
-      ),
-    ),
-  );
-  return files.filter((_, i) => exists[i]);
+/**
+ * The agents' files in the state dir (logs, pre-generated keys, the runtime directory): which exist
+ * (what a purge lists) and deleting them. Behind an interface so the engine's in-memory tests touch
+ * no real path.
+ */
+export interface AgentFileStore {
+  /** Those of `files` that exist right now. */
+  existing(files: readonly AgentFile[]): Promise<AgentFile[]>;
+  /** Deletes `files` (a directory with everything under it); one already gone is no error. */
+  remove(files: readonly AgentFile[]): Promise<void>;
 }
 
-/** Deletes files from agentFiles (never the disk: Disks.remove owns that, with its checks). */
-export async function removeAgentFiles(files: readonly AgentFile[]): Promise<void> {
-  for (const f of files) await rm(f.path, { force: true, recursive: f.dir === true });
+/** This machine's files (never a disk: Disks.remove owns those, with its checks). */
+export class LocalAgentFiles implements AgentFileStore {
+  async existing(files: readonly AgentFile[]): Promise<AgentFile[]> {
+    const exists = await Promise.all(
+      files.map((f) =>
+        access(f.path).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    return files.filter((_, i) => exists[i]);
+  }
+
+  async remove(files: readonly AgentFile[]): Promise<void> {
+    for (const f of files) await rm(f.path, { force: true, recursive: f.dir === true });
+  }
 }
 
 /**
  * A new disk is a new guest: its console and provisioning logs start empty, so a later message
  * quoting them (an SSH timeout's console tail) never shows an earlier guest's lines.
  */
-export function removeAgentLogs(stateDir: string, agent: string): Promise<void> {
-  return removeAgentFiles(agentFiles(stateDir, agent).filter((f) => f.log));
+export function removeAgentLogs(store: AgentFileStore, stateDir: string, agent: string): Promise<void> {
+  return store.remove(agentFiles(stateDir, agent).filter((f) => f.log));
 }

@@ -68,10 +68,11 @@ export async function desiredAgents(
     const passtSocket = network.mode === 'isolated' ? network.socketPath : undefined;
     // A host key made before first boot (`up` by default, or kept by `reset`) reaches the guest via
     // fw_cfg, which QEMU reads from the 0600 key file: the key itself is never in the XML or argv.
-    if (await hostKeys.read(agent.name)) {
-      input.fwcfgFiles = { [HOST_KEY_FWCFG]: hostKeys.fwcfgPath(agent.name) };
-    }
-    const xml = domainXml(input);
+    // The file exists only until the guest has presented the key (engine: finishHostKeyHandover).
+    const handedOver = await hostKeys.read(agent.name);
+    const xml = domainXml(
+      handedOver ? { ...input, fwcfgFiles: { [HOST_KEY_FWCFG]: hostKeys.fwcfgPath(agent.name) } } : input,
+    );
     out.push({
       name: agent.name,
       domain,
@@ -87,6 +88,7 @@ export async function desiredAgents(
       consoleLog: input.consoleLogPath,
       autostart: agent.autostart,
       ...(passtSocket !== undefined && { passtSocket }),
+      ...(handedOver && { hostKeyHandover: { publicKey: handedOver.publicKey, xml: domainXml(input) } }),
     });
   }
   return out;

@@ -1,8 +1,6 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { agentYaml, fleetRun, testWorld } from '@agentfleet/testing/engine-deps';
 import { describe, expect, it } from 'vitest';
+import { agentFiles } from './agent-files.js';
 import { runFleet } from './engine.js';
 
 const agents = { drago: agentYaml('drago'), luce: agentYaml('luce') };
@@ -37,29 +35,81 @@ describe('runFleet up', () => {
     expect(await w.hv.domainXml('agent-luce')).not.toContain('hostkeys');
   });
 
+  it('once the guest presents the key fleet made for it, the host copy and the fw_cfg entry go; later boots and ups keep the pin', async () => {
+    const w = testWorld();
+    const run = fleetRun(agents);
+    // What the (fake) guest presents: it took the key.
+    const made = 'ssh-ed25519 AAAAkey-of-drago';
+    await w.hostKeys.write('drago', { privateKey: 'SECRET-KEY', publicKey: made });
+    const r = await runFleet(run, w.deps, up);
+    expect(r.outcomes.every((o) => o.ok)).toBe(true);
+    // First contact was verified against the key made here.
+    expect(w.readiness.calls.find((c) => c.agent === 'drago')?.pinnedHostKey).toBe(made);
+    expect(await w.hostKeys.read('drago')).toBeUndefined();
+    // The running QEMU was started with the entry; the definition the next boot uses has none.
+    expect(await w.hv.domainXml('agent-drago')).toContain('hostkeys');
+    expect(await w.hv.domainXml('agent-drago', { inactive: true })).not.toContain('hostkeys');
+    expect(w.store.state.agents.drago).toMatchObject({ hostKey: made, hostKeyHandedOver: true });
+    expect(w.store.state.agents.luce?.hostKeyHandedOver).toBeUndefined();
+    // What the next up builds is what was redefined: nothing to do, no restart.
+    expect((await runFleet(run, w.deps, up)).plan.actions.map((a) => a.kind)).toEqual(['noop', 'noop']);
+
+    const drago = { ...run, names: ['drago'] };
+    await runFleet(drago, w.deps, { ...up, goal: 'down' });
+    const back = await runFleet(drago, w.deps, up);
+    expect(back.outcomes.map((o) => o.ok)).toEqual([true]);
+    expect(await w.hv.domainXml('agent-drago')).not.toContain('hostkeys');
+    expect(w.readiness.calls.at(-1)?.pinnedHostKey).toBe(made);
+    expect(w.store.state.agents.drago).toMatchObject({ hostKey: made, hostKeyHandedOver: true });
+  });
+
+  it('a hand-over an older fleet left pending on a running agent it reached with that key is finished by the next up', async () => {
+    const w = testWorld();
+    const drago = fleetRun(agents, undefined, ['drago']);
+    await runFleet(drago, w.deps, up);
+    // As an older fleet left it: the key it made (and the guest presents) still on the host, still in the definition.
+    await w.hostKeys.write('drago', { privateKey: 'SECRET-KEY', publicKey: 'ssh-ed25519 AAAAkey-of-drago' });
+    const planned = await runFleet(drago, w.deps, { ...up, dryRun: true });
+    await w.hv.define(planned.plan.actions[0]?.after?.xml ?? '');
+    const r = await runFleet(drago, w.deps, up);
+    expect(r.plan.actions.map((a) => a.kind)).toEqual(['noop']);
+    expect(await w.hostKeys.read('drago')).toBeUndefined();
+    expect(await w.hv.domainXml('agent-drago', { inactive: true })).not.toContain('hostkeys');
+    expect(w.store.state.agents.drago?.hostKeyHandedOver).toBe(true);
+    // Without the key it would hand over, the definition is what the spec generates: nothing to do.
+    expect((await runFleet(drago, w.deps, up)).plan.actions.map((a) => a.kind)).toEqual(['noop']);
+  });
+
+  it('a disk made again after the hand-over gets no stale key: its guest makes one, pinned at first contact', async () => {
+    const w = testWorld();
+    const drago = fleetRun(agents, undefined, ['drago']);
+    await w.hostKeys.write('drago', { privateKey: 'SECRET-KEY', publicKey: 'ssh-ed25519 AAAAkey-of-drago' });
+    await runFleet(drago, w.deps, up);
+    await runFleet(drago, w.deps, { ...up, goal: 'down' });
+    w.disks.disks.delete('/state/agent-drago.qcow2');
+    w.readiness.keyOf = () => 'ssh-ed25519 AAAAthe-new-guests-own';
+    const r = await runFleet(drago, w.deps, up);
+    expect(r.outcomes.map((o) => o.ok)).toEqual([true]);
+    expect(r.outcomes[0]?.steps).toContain('create-disk');
+    expect(w.readiness.calls.at(-1)?.pinnedHostKey).toBeUndefined();
+    expect(await w.hv.domainXml('agent-drago')).not.toContain('hostkeys');
+    expect(w.store.state.agents.drago?.hostKey).toBe('ssh-ed25519 AAAAthe-new-guests-own');
+    expect(w.store.state.agents.drago?.hostKeyHandedOver).toBeUndefined();
+  });
+
   it('a new disk starts the logs afresh: no console or provisioning line of an earlier guest remains', async () => {
-    const stateDir = await mkdtemp(join(tmpdir(), 'reliab2-logs-'));
-    try {
-      await mkdir(join(stateDir, 'logs'));
-      const old = [
-        'agent-drago.console.log',
-        'logs/agent-drago.provision.log',
-        'logs/agent-drago.provision.log.1',
-      ];
-      for (const f of old) await writeFile(join(stateDir, f), 'a previous guest\n');
-      await writeFile(join(stateDir, 'agent-luce.console.log'), 'another agent\n');
-      const w = testWorld();
-      const r = await runFleet(
-        { ...fleetRun({ drago: agentYaml('drago') }, undefined, ['drago']), stateDir },
-        w.deps,
-        up,
-      );
-      expect(r.outcomes.map((o) => o.ok)).toEqual([true]);
-      expect((await readdir(stateDir)).sort()).toEqual(['agent-luce.console.log', 'logs']);
-      expect(await readdir(join(stateDir, 'logs'))).toEqual([]);
-    } finally {
-      await rm(stateDir, { recursive: true, force: true });
-    }
+    const w = testWorld();
+    const logs = agentFiles('/state', 'drago').filter((f) => f.log);
+    expect(logs.map((f) => f.what)).toEqual([
+      'console log',
+      'provisioning log',
+      'provisioning log (rotated)',
+    ]);
+    for (const f of logs) w.files.paths.add(f.path);
+    w.files.paths.add('/state/agent-luce.console.log');
+    const r = await runFleet(fleetRun({ drago: agentYaml('drago') }, undefined, ['drago']), w.deps, up);
+    expect(r.outcomes.map((o) => o.ok)).toEqual([true]);
+    expect([...w.files.paths]).toEqual(['/state/agent-luce.console.log']);
   });
 
   it('a failed state.json write fails that agent only, named; the others finish', async () => {
@@ -267,6 +317,10 @@ describe('runFleet up', () => {
     expect(error).toContain('did not take the host key fleet made for it and handed over via fw_cfg');
     expect(error).toContain("'fleet up --no-pregenerate-host-keys drago'");
     expect(w.store.state.agents.drago?.hostKey).toBe(made); // the pin stays
+    // Not handed over: the key stays on the host, and so does the entry.
+    expect((await w.hostKeys.read('drago'))?.publicKey).toBe(made);
+    expect(await w.hv.domainXml('agent-drago', { inactive: true })).toContain('hostkeys');
+    expect(w.store.state.agents.drago?.hostKeyHandedOver).toBeUndefined();
     expect(r.outcomes.find((o) => o.agent === 'luce')?.ok).toBe(true);
   });
 
@@ -351,17 +405,14 @@ describe('runFleet down / destroy', () => {
   });
 
   it('destroy --purge removes the partial disk a run killed mid-copy left, though no disk was ever published', async () => {
-    const stateDir = await mkdtemp(join(tmpdir(), 'kill-partial-'));
-    try {
-      await writeFile(join(stateDir, '.agent-drago.qcow2.partial'), 'half a copy');
-      const w = testWorld();
-      const run = { ...fleetRun({ drago: agentYaml('drago') }, undefined, ['drago']), stateDir };
-      const r = await runFleet(run, w.deps, { ...up, goal: 'purge' });
-      expect(r.outcomes).toMatchObject([{ agent: 'drago', ok: true, steps: ['delete-files'] }]);
-      expect(await readdir(stateDir)).toEqual([]);
-    } finally {
-      await rm(stateDir, { recursive: true, force: true });
-    }
+    const w = testWorld();
+    w.files.paths.add('/state/.agent-drago.qcow2.partial');
+    const run = fleetRun({ drago: agentYaml('drago') }, undefined, ['drago']);
+    const r = await runFleet(run, w.deps, { ...up, goal: 'purge' });
+    expect(r.outcomes).toMatchObject([
+      { agent: 'drago', ok: true, steps: ['delete-files'], deleted: ['/state/.agent-drago.qcow2.partial'] },
+    ]);
+    expect(w.files.paths.size).toBe(0);
   });
 
   it('down forces off a guest that ignores the ACPI request once the shutdown timeout passes', async () => {

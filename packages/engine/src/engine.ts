@@ -4,6 +4,7 @@ import {
   computePlan,
   type DesiredAgent,
   type Disks,
+  type FollowUp,
   type GuestNetworks,
   type HostProbe,
   type Hypervisor,
@@ -16,7 +17,7 @@ import {
   type StateStore,
   type StepKind,
 } from '@agentfleet/core';
-import { removeAgentFiles, removeAgentLogs } from './agent-files.js';
+import { type AgentFileStore, removeAgentLogs } from './agent-files.js';
 import { pinnedHostKey } from './committed-pin.js';
 import { desiredAgents } from './desired.js';
 import { type FleetRun, fleetIdentity, selectedAgents, sshUserOf } from './fleet-run.js';
@@ -26,7 +27,7 @@ import { findOrphans } from './orphans.js';
 import { agentPasstSocket, agentRunDir } from './paths.js';
 import { mapLimit } from './pool.js';
 import { bookProvisionStore } from './provision/book-store.js';
-import { HOST_KEY_FWCFG, type HostKeyStore } from './provision/pregenerated-key.js';
+import { HOST_KEY_FWCFG, type HostKeyStore, sameKeyLine } from './provision/pregenerated-key.js';
 import { StateBook } from './state-book.js';
 
 /** How long `destroy` lets a guest shut down cleanly (ACPI) before forcing it off. */
@@ -41,8 +42,10 @@ export interface EngineDeps {
   host: HostProbe;
   /** The per-agent passt of `network: isolated`, and the private directory of each agent's sockets. */
   networks: GuestNetworks;
-  /** Host keys made before first boot: handed to the guest via fw_cfg, gone with the disk. */
+  /** Host keys made before first boot: handed to the guest via fw_cfg, gone once it presents them (or with the disk). */
   hostKeys: HostKeyStore;
+  /** The agents' other files in the state dir (logs, the runtime directory): listed and deleted by a purge. */
+  files: AgentFileStore;
   /** The hand-over after "ssh ready"; without one, `up` ends there. */
   provisioner?: Provisioner;
   progress: ProgressSink;
@@ -71,6 +74,8 @@ export interface RunOptions {
   confirm?: (plan: Plan) => Promise<boolean>;
   /** ACPI shutdown budget of destroy's power-off step (default DESTROY_SHUTDOWN_SECONDS). */
   powerOffSeconds?: number;
+  /** The caller's work after a successful apply (destroy --purge, remove): shown with the plan, done by the caller. */
+  followUps?: FollowUp[];
 }
 
 export interface AgentOutcome {
@@ -111,7 +116,7 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
           )
       : undefined,
   );
-  const orphans = await findOrphans(run, deps.connect, deps.disks);
+  const orphans = await findOrphans(run, deps.connect, { disks: deps.disks, files: deps.files });
   phase('state and orphans read');
   // destroy/purge may name an orphan (its YAML is gone); every other goal acts on declared agents.
   const destroying = opts.goal === 'destroy' || opts.goal === 'purge';
@@ -129,7 +134,7 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
           deps.hostKeys,
         );
   phase('desired domains built');
-  const actual = await observe(desired, deps.connect, deps.disks, book, {
+  const actual = await observe(desired, deps.connect, deps.disks, deps.files, book, {
     fleetId: identity.id,
     stateDir: run.stateDir,
   });
@@ -142,6 +147,7 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
     orphans,
     named,
   });
+  if (opts.followUps && opts.followUps.length > 0) plan.followUps = opts.followUps;
   deps.progress({ type: 'plan', plan });
   if (opts.dryRun) return { plan, confirmed: true, outcomes: [], state: book };
   // The plan just shown is the plan applied: a dry run and the real run cannot disagree.
@@ -158,7 +164,37 @@ export async function runFleet(run: FleetRun, deps: EngineDeps, opts: RunOptions
     outcomes.push({ agent, ok: false, steps: [], error });
   }
   if (opts.goal === 'purge') await forgetDisklessAgents(plan, outcomes, deps.hostKeys, book);
+  if (opts.goal === 'up') await finishVerifiedHandovers(plan, outcomes, deps, book);
   return { plan, confirmed: true, outcomes, state: book };
+}
+
+/**
+ * A hand-over still pending on a running agent that this run did not wait for (left by a fleet from before the
+ * hand-over was one-shot): its recorded SSH readiness was a contact verified by that very key, so it is finished now,
+ * not only at the agent's next boot.
+ */
+async function finishVerifiedHandovers(
+  plan: Plan,
+  outcomes: AgentOutcome[],
+  deps: EngineDeps,
+  book: StateBook,
+) {
+  const failed = new Set(outcomes.filter((o) => !o.ok).map((o) => o.agent));
+  for (const a of plan.actions) {
+    const d = a.after;
+    if (!d?.hostKeyHandover || a.kind === 'blocked' || a.steps.includes('await-ssh') || failed.has(a.agent))
+      continue;
+    if (!isActive(a.before?.domain?.state) || book.get(a.agent)?.phase !== 'ssh-ready') continue;
+    // The agent itself is fine: a failure here (the definition) is finished by the next run, which finds the key gone.
+    try {
+      await finishHostKeyHandover(d, await deps.connect(d.uri), deps, book);
+    } catch (err) {
+      deps.log.warn(
+        { agent: a.agent, err: (err as Error).message },
+        'finishing the host-key hand-over failed',
+      );
+    }
+  }
 }
 
 /**
@@ -321,7 +357,7 @@ async function applyRemovalStep(
       deleted.push(t.disk);
       return book.get(agent) ? book.forget(agent) : undefined;
     case 'delete-files':
-      await removeAgentFiles(t.files);
+      await deps.files.remove(t.files);
       deleted.push(...t.files.map((f) => f.path));
       return book.get(agent) ? book.forget(agent) : undefined;
   }
@@ -343,7 +379,7 @@ async function applyStep(
         { path: d.disk.path, base: d.disk.base, mode: d.disk.mode, uri: d.uri },
         (done, total) => deps.progress({ type: 'bytes', agent, done, total }),
       );
-      await removeAgentLogs(run.stateDir, agent);
+      await removeAgentLogs(deps.files, run.stateDir, agent);
       return book.update(agent, {
         phase: 'disk',
         disk: { path: d.disk.path, mode: d.disk.mode, base: d.disk.baseIdentity },
@@ -352,6 +388,7 @@ async function applyStep(
         // hands over via fw_cfg), so even first contact is verified; without one, the guest is pinned at first contact.
         provision: undefined,
         hostKey: (await deps.hostKeys.read(agent))?.publicKey,
+        hostKeyHandedOver: undefined,
       });
     case 'define':
       // Defining is idempotent: a same-name definition replaces the config, keeps the UUID.
@@ -368,7 +405,8 @@ async function applyStep(
       await startAndCheckPort(d, hv, run, deps, opts);
       return book.update(agent, { phase: 'started', startedAt: new Date().toISOString() });
     case 'await-ssh':
-      return awaitSsh(d, run, deps, book);
+      await awaitSsh(d, run, deps, book);
+      return finishHostKeyHandover(d, hv, deps, book);
     case 'provision': {
       const hostKey = book.get(agent)?.hostKey;
       if (!deps.provisioner || !hostKey)
@@ -402,11 +440,19 @@ async function startAndCheckPort(
 ) {
   // QEMU creates the SPICE socket there, and joins passt's.
   await deps.networks.prepareDir(agentRunDir(run.stateDir, d.name));
+  // The parts of `start` are timed apart: bring-up with passt (and its firewall) is measured against hostfwd.
+  let started = performance.now();
+  const took = (part: string) => {
+    deps.log.debug({ agent: d.name, part, ms: Math.round(performance.now() - started) }, `${d.name}: ${part}`);
+    started = performance.now();
+  };
   if (d.passtSocket) {
     await deps.networks.ensure({ agent: d.name, socketPath: d.passtSocket, sshPort: d.sshPort });
+    took('passt ready');
   }
   try {
     await hv.start(d.domain);
+    took('domain started');
   } catch (err) {
     await stopNetwork(d, run, deps);
     throw err;
@@ -427,6 +473,7 @@ async function startAndCheckPort(
     await sleep(pause);
     pause = Math.min(pause * 2, opts.pollMs ?? 200);
   }
+  took('ssh port listening');
 }
 
 async function stopDomain(
@@ -504,6 +551,23 @@ async function awaitSsh(d: DesiredAgent, run: FleetRun, deps: EngineDeps, book: 
     throw new AgentStepError(`${(err as Error).message}${hint}${await consoleHint(d, deps)}`, { cause: err });
   }
   await book.update(d.name, { phase: 'ssh-ready', hostKey: result.hostKey });
+}
+
+/**
+ * The guest presented the key fleet made for it and handed over through fw_cfg: it installed that key on its own
+ * disk before its SSH server started (hosts/common/host-key.nix, the test image's init), so from now on the private
+ * key lives only in the guest. The host's copy goes, and so does the fw_cfg entry from the definition (the running
+ * QEMU read the file when it started; the next boot no longer names it). The key goes first, so a run killed at any
+ * point leaves none behind: the next `up` redefines (and restarts) a domain still naming the file without the entry.
+ */
+async function finishHostKeyHandover(d: DesiredAgent, hv: Hypervisor, deps: EngineDeps, book: StateBook) {
+  const handover = d.hostKeyHandover;
+  const presented = book.get(d.name)?.hostKey;
+  if (!handover || presented === undefined || !sameKeyLine(presented, handover.publicKey)) return;
+  await deps.hostKeys.remove(d.name);
+  await book.update(d.name, { hostKeyHandedOver: true });
+  await hv.define(handover.xml);
+  deps.log.debug({ agent: d.name }, `${d.name}: host key handed over; the host's copy is removed`);
 }
 
 /** The guest presents another key than the one fleet made for it before first boot and pinned. */

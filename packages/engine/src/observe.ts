@@ -9,7 +9,7 @@ import {
   domainProjection,
   type Hypervisor,
 } from '@agentfleet/core';
-import { existingAgentFiles } from './agent-files.js';
+import { type AgentFileStore, agentFiles } from './agent-files.js';
 import type { StateBook } from './state-book.js';
 
 /**
@@ -20,6 +20,7 @@ export async function observe(
   desired: readonly DesiredAgent[],
   connect: (uri: string) => Promise<Hypervisor>,
   disks: Disks,
+  files: AgentFileStore,
   state: StateBook,
   owner: { fleetId: string; stateDir: string },
 ): Promise<ActualAgent[]> {
@@ -39,7 +40,7 @@ export async function observe(
       // The persistent definition is what the next boot uses, so drift is judged on it.
       const xml = summary ? await hv.domainXml(d.domain, { inactive: true }) : undefined;
       const disk = await disks.inspect(d.disk.path, d.uri);
-      const files = await existingAgentFiles(owner.stateDir, d.name, d.disk.path);
+      const existing = await files.existing(agentFiles(owner.stateDir, d.name, d.disk.path));
       const runtime = state.get(d.name);
       const actual: ActualAgent = {
         name: d.name,
@@ -48,7 +49,7 @@ export async function observe(
           ...(disk.backingFile !== undefined && { backingFile: disk.backingFile }),
         },
         // The disk is judged through Disks above; the rest are plain files.
-        files: files.filter((f) => f.what !== 'disk'),
+        files: existing.filter((f) => f.what !== 'disk'),
       };
       const meta = xml === undefined ? undefined : domainMetadataOf(xml);
       const who = domainOwner(meta, owner.fleetId);

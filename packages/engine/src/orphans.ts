@@ -1,5 +1,5 @@
 import { type Disks, domainMetadataOf, domainOwner, type Hypervisor, type Orphan } from '@agentfleet/core';
-import { existingAgentFiles } from './agent-files.js';
+import { type AgentFileStore, agentFiles } from './agent-files.js';
 import type { FleetRun } from './fleet-run.js';
 import { agentDiskOn } from './paths.js';
 
@@ -7,12 +7,12 @@ import { agentDiskOn } from './paths.js';
  * Domains on the fleet's libvirt hosts whose metadata says this fleet (its id) defined them for
  * an agent that agents/ no longer declares (e.g. its YAML was deleted by hand). Other fleets'
  * domains and domains without our metadata are not ours to mention, whatever their names.
- * With `disks`, each orphan also lists the files a purge would delete.
+ * With `stores`, each orphan also lists the files a purge would delete.
  */
 export async function findOrphans(
   run: FleetRun,
   connect: (uri: string) => Promise<Hypervisor>,
-  disks?: Disks,
+  stores?: { disks: Disks; files: AgentFileStore },
 ): Promise<Orphan[]> {
   const fleetId = run.ledger.fleetId;
   if (fleetId === undefined) return []; // a fleet without an id has defined nothing yet
@@ -30,11 +30,13 @@ export async function findOrphans(
         const owner = domainOwner(xml === undefined ? undefined : domainMetadataOf(xml), fleetId);
         if (owner.kind !== 'ours' || declared.has(owner.agent)) continue;
         const orphan: Orphan = { agent: owner.agent, domain: d.name, uri, state: d.state };
-        if (disks) {
+        if (stores) {
           // Only the disk fleet itself would have made for this agent, never a path read from the XML.
           const disk = agentDiskOn(run.stateDir, fleetId, uri, owner.agent);
-          if ((await disks.inspect(disk, uri)).exists) orphan.disk = disk;
-          const files = await existingAgentFiles(run.stateDir, owner.agent).catch(() => []);
+          if ((await stores.disks.inspect(disk, uri)).exists) orphan.disk = disk;
+          const files = await Promise.resolve()
+            .then(() => stores.files.existing(agentFiles(run.stateDir, owner.agent)))
+            .catch(() => []);
           orphan.files = files.filter((f) => f.what !== 'disk');
         }
         found.push(orphan);

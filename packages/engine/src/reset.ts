@@ -1,12 +1,13 @@
 // `fleet reset NAME` and `fleet up --rebase NAME`: the agent's disk back to (or onto a new) base
 // image while it keeps its identity. Its SSH host key becomes the agent's pre-generated key (taken
-// from the guest over the pinned session when fleet did not make it), the new disk gets it through
-// the fw_cfg hand-over at first boot, so the pin, known_hosts and secrets.nix stay valid; the
+// from the guest over the pinned session: once a guest has presented its key, the guest alone holds
+// it), the new disk gets it through the fw_cfg hand-over at first boot, so the pin, known_hosts and
+// secrets.nix stay valid (and the host's copy goes again at its first contact); the
 // state goes back to "declared" so the following `up` recreates the disk and provisions again.
 import type { AgentConnector, Disks, Hypervisor, SnapshotStore, StateStore } from '@agentfleet/core';
 import { isActive } from '@agentfleet/core/plan/compute';
 import { agentDisk } from './paths.js';
-import type { HostKeyStore } from './provision/pregenerated-key.js';
+import { type HostKeyStore, sameKeyLine } from './provision/pregenerated-key.js';
 
 /** Where the test image and the NixOS module (hosts/common/access.nix) keep the host key. */
 export const GUEST_HOST_KEY = '/var/ssh/ssh_host_ed25519_key';
@@ -37,9 +38,6 @@ export interface ResetTarget {
   /** The agent's libvirt host (its disk is a volume there when remote). */
   uri?: string;
 }
-
-const sameKey = (a: string, b: string) =>
-  a.split(/\s+/).slice(0, 2).join(' ') === b.split(/\s+/).slice(0, 2).join(' ');
 
 /**
  * Keeps the identity, then throws the disk away: stops the domain, deletes its snapshots (they live in the
@@ -75,7 +73,7 @@ export async function resetAgentDisk(
 async function keepHostKey(deps: ResetDeps, t: ResetTarget, hostKey: string): Promise<'kept' | 'guest'> {
   const pre = await deps.hostKeys.read(t.agent);
   if (pre) {
-    if (!sameKey(pre.publicKey, hostKey)) {
+    if (!sameKeyLine(pre.publicKey, hostKey)) {
       throw new ResetRefusedError(
         `agent '${t.agent}': the pre-generated key in the state dir (${pre.publicKey}) is not the pinned one (${hostKey}); refusing to reset with a different identity`,
       );
@@ -100,7 +98,7 @@ async function keepHostKey(deps: ResetDeps, t: ResetTarget, hostKey: string): Pr
     await shell.close();
   }
   const pub = deps.publicKeyOf(privateKey);
-  if (!sameKey(pub, hostKey)) {
+  if (!sameKeyLine(pub, hostKey)) {
     throw new ResetRefusedError(
       `agent '${t.agent}': ${GUEST_HOST_KEY} in the guest (${pub}) is not the key it presents and fleet pinned (${hostKey}); not resetting`,
     );

@@ -1,4 +1,4 @@
-import type { SnapshotInfo, SnapshotStore } from '@agentfleet/core';
+import { HypervisorError, type SnapshotInfo, type SnapshotStore } from '@agentfleet/core';
 import { describe, expect, it } from 'vitest';
 import {
   deleteSnapshot,
@@ -66,5 +66,26 @@ describe('snapshot workflows', () => {
     );
     await expect(deleteSnapshot(store, a, 'two')).rejects.toBeInstanceOf(SnapshotUsageError);
     expect(calls).toEqual(['create agent-drago one']);
+  });
+
+  it('an agent never brought up has no domain: its remedy, not libvirt\'s "Domain not found"', async () => {
+    // What libvirt's snapshot list says about a domain that does not exist (the real one: json-coverage test).
+    const store: SnapshotStore = {
+      ...memoryStore().store,
+      list: async () => {
+        throw new HypervisorError('no-such-domain', 'virDomainLookupByName: Domain not found');
+      },
+    };
+    for (const attempt of [
+      listSnapshots(store, a),
+      takeSnapshot(store, a, 'one'),
+      revertSnapshot(store, a, 'one'),
+      deleteSnapshot(store, a, 'one'),
+    ]) {
+      await expect(attempt).rejects.toMatchObject({
+        message: 'agent drago has no domain yet',
+        remedy: 'run `fleet up drago`',
+      });
+    }
   });
 });

@@ -2,6 +2,7 @@
 // agent's own disk through the SnapshotStore port. A label names one snapshot of one agent.
 import {
   defaultSnapshotLabel,
+  isHypervisorError,
   type SnapshotInfo,
   type SnapshotStore,
   snapshotLabelProblem,
@@ -12,9 +13,29 @@ export class SnapshotUsageError extends Error {
   override name = 'SnapshotUsageError';
 }
 
+/** An agent never brought up (or destroyed) has no domain to hold snapshots: a failure with its remedy. */
+export class AgentWithoutDomainError extends Error {
+  override name = 'AgentWithoutDomainError';
+  readonly remedy: string;
+  constructor(agent: string) {
+    super(`agent ${agent} has no domain yet`);
+    this.remedy = `run \`fleet up ${agent}\``;
+  }
+}
+
 export interface AgentDomain {
   agent: string;
   domain: string;
+}
+
+/** The agent's snapshots; an agent without a domain gets the remedy, not libvirt's "Domain not found". */
+async function snapshotsOf(store: SnapshotStore, a: AgentDomain): Promise<SnapshotInfo[]> {
+  try {
+    return await store.list(a.domain);
+  } catch (err) {
+    if (isHypervisorError(err, 'no-such-domain')) throw new AgentWithoutDomainError(a.agent);
+    throw err;
+  }
 }
 
 function checkLabel(label: string): void {
@@ -24,7 +45,7 @@ function checkLabel(label: string): void {
 
 async function existing(store: SnapshotStore, a: AgentDomain, label: string): Promise<SnapshotInfo> {
   checkLabel(label);
-  const all = await store.list(a.domain);
+  const all = await snapshotsOf(store, a);
   const found = all.find((s) => s.label === label);
   if (!found) {
     throw new SnapshotUsageError(
@@ -43,7 +64,7 @@ export async function takeSnapshot(
 ): Promise<SnapshotInfo> {
   const name = label ?? defaultSnapshotLabel(now);
   checkLabel(name);
-  if ((await store.list(a.domain)).some((s) => s.label === name)) {
+  if ((await snapshotsOf(store, a)).some((s) => s.label === name)) {
     throw new SnapshotUsageError(
       `agent '${a.agent}' already has a snapshot '${name}': pick another label or delete it first (fleet snapshot ${a.agent} ${name} --delete)`,
     );
@@ -56,7 +77,7 @@ export async function takeSnapshot(
 }
 
 export function listSnapshots(store: SnapshotStore, a: AgentDomain): Promise<SnapshotInfo[]> {
-  return store.list(a.domain);
+  return snapshotsOf(store, a);
 }
 
 /** Puts the agent's disk (and, for a snapshot of a running agent, its memory) back to `label`. */

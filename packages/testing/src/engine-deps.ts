@@ -17,6 +17,8 @@ import {
   type StateStore,
 } from '@agentfleet/core';
 import {
+  type AgentFile,
+  type AgentFileStore,
   type EngineDeps,
   type FleetRun,
   type HostKeyPair,
@@ -65,6 +67,17 @@ export class MemoryHostKeys implements HostKeyStore {
   }
   fwcfgPath(agent: string): string {
     return `/state/hostkeys/agent-${agent}_ed25519`;
+  }
+}
+
+/** The agents' state-dir files as a set of paths: the engine's tests touch no state dir. */
+export class MemoryAgentFiles implements AgentFileStore {
+  readonly paths = new Set<string>();
+  async existing(files: readonly AgentFile[]): Promise<AgentFile[]> {
+    return files.filter((f) => this.paths.has(f.path));
+  }
+  async remove(files: readonly AgentFile[]): Promise<void> {
+    for (const f of files) this.paths.delete(f.path);
   }
 }
 
@@ -186,6 +199,7 @@ export interface TestWorld {
   host: FakeHostProbe;
   networks: FakeGuestNetworks;
   hostKeys: MemoryHostKeys;
+  files: MemoryAgentFiles;
   events: ProgressEvent[];
   deps: EngineDeps;
 }
@@ -198,6 +212,7 @@ export function testWorld(): TestWorld {
   const host = new FakeHostProbe();
   const networks = new FakeGuestNetworks();
   const hostKeys = new MemoryHostKeys();
+  const files = new MemoryAgentFiles();
   const events: ProgressEvent[] = [];
   return {
     hv,
@@ -207,6 +222,7 @@ export function testWorld(): TestWorld {
     host,
     networks,
     hostKeys,
+    files,
     events,
     deps: {
       connect: async () => hv,
@@ -216,6 +232,7 @@ export function testWorld(): TestWorld {
       host,
       networks,
       hostKeys,
+      files,
       progress: (e) => events.push(e),
       log: silentLog,
     },

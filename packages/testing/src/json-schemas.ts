@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { expect } from 'vitest';
-import { REPO } from './run-cli.js';
+import { REPO, runCli } from './run-cli.js';
 
 const SCHEMAS = join(REPO, 'docs', 'json');
 const ajv = new Ajv2020({ allErrors: true, strictTypes: false });
@@ -19,4 +19,17 @@ export function expectSchema(stdout: string, schema: string): Record<string, unk
   if (!validate) throw new Error(`no schema ${schema} in docs/json`);
   expect(validate(out) ? [] : validate.errors, stdout).toEqual([]);
   return out;
+}
+
+/** Runs `fleet --json ...args` in `dir`, expects exit `exit` and stdout valid against `schema`; returns the output. */
+export function jsonRun(
+  dir: string,
+  args: string[],
+  schema: string,
+  exit: number,
+  env: NodeJS.ProcessEnv = {},
+): Record<string, unknown> {
+  const r = runCli(['--json', ...args], dir, env);
+  expect(r.status, r.stderr).toBe(exit);
+  return expectSchema(r.stdout, schema);
 }

@@ -1,9 +1,71 @@
-// The built `fleet` CLI on a terminal, as a person runs it: in a pty driven by python3's pty module, or in a tmux
-// pane whose every byte is recorded.
+// A command in a real terminal (a tmux pane: a pty with a screen), driven by keys the way a user types
+// them: for prompts (Proceed? [y/N]), interactive sessions (fleet console) and live views (status --watch).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fleetMain } from './fleet-cli.js';
+
+/** When `when` has appeared in the terminal's output, type `keys` (tmux send-keys names: 'y', 'Enter', 'C-c', 'C-]'). */
+export interface TerminalStep {
+  when: RegExp;
+  keys: string[];
+}
+
+export interface TerminalRun {
+  /** Everything the command wrote to the terminal, escape sequences included. */
+  transcript: string;
+  /** The screen as it stood when the command had exited (what a person sees then). */
+  screen: string;
+  code: number;
+}
+
+const quote = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs `argv` in a fresh tmux session (160x40), types each step's keys once its pattern shows, and
+ * resolves when the command exits. Rejects with the transcript's tail if a pattern or the exit does not
+ * come within `timeoutMs` (a generous bound: it measures nothing).
+ */
+export async function inTerminal(
+  argv: string[],
+  steps: TerminalStep[],
+  timeoutMs = 120_000,
+): Promise<TerminalRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'agentfleet-terminal-'));
+  const log = join(dir, 'pane.log');
+  const session = `af-${process.pid}-${Math.floor(Math.random() * 36 ** 6).toString(36)}`;
+  const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+  // The pane's shell reports the exit code, then stays until the session is killed (a pane that closes
+  // takes its last output with it). It ignores SIGINT, so a Ctrl-C reaches only the command.
+  const command = `sleep 0.5; trap '' INT; ${argv.map(quote).join(' ')}; echo "EXIT=$?"; sleep 600`;
+  tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', 'sh', '-c', command);
+  const read = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+  const deadline = Date.now() + timeoutMs;
+  const until = async (pattern: RegExp) => {
+    while (!pattern.test(read())) {
+      if (Date.now() > deadline)
+        throw new Error(`terminal: no ${pattern} within ${timeoutMs} ms; it showed:\n${read().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  try {
+    tmux('pipe-pane', '-t', session, '-o', `cat >> ${quote(log)}`);
+    for (const step of steps) {
+      await until(step.when);
+      tmux('send-keys', '-t', session, ...step.keys);
+    }
+    await until(/EXIT=\d+/);
+    const transcript = read();
+    const screen = tmux('capture-pane', '-p', '-t', session);
+    return { transcript, screen, code: Number(/EXIT=(\d+)/.exec(transcript)?.[1]) };
+  } finally {
+    spawnSync('tmux', ['kill-session', '-t', session]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// The same through python3's pty module, for a session that talks back to the command byte by byte.
 
 /** The default pty session: read what the command prints until it exits. */
 const READ_TO_END = `while True:
@@ -46,52 +108,4 @@ sys.exit(os.waitstatus_to_exitcode(status))
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, out }));
   });
-}
-
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-const pause = () => new Promise((r) => setTimeout(r, 200));
-
-/** What `fleetInTmux`'s `during` may do while the command runs. */
-export interface TmuxPane {
-  /** Every byte drawn so far. */
-  read(): string;
-  /** Waits until what was drawn matches. */
-  until(pattern: RegExp): Promise<void>;
-  /** Types keys into the pane (tmux send-keys names, e.g. 'C-c'). */
-  keys(...keys: string[]): void;
-}
-
-/**
- * Runs `fleet --dir DIR ARGS` in a 160x40 tmux pane named `name` (unique per test run), its transcript in
- * `<dir>/<name>.log`; `during` may act on the pane while it runs. The shell around the command ignores SIGINT, so it
- * survives a Ctrl-C and prints the command's exit code (`EXIT=n`; fleet installs its own SIGINT handler). Returns
- * the transcript (every byte drawn), the screen as it stands at the end, and the exit code.
- */
-export async function fleetInTmux(
-  dir: string,
-  name: string,
-  args: string,
-  during: (pane: TmuxPane) => Promise<void> = async () => {},
-): Promise<{ transcript: string; screen: string; exit: string | undefined }> {
-  const log = join(dir, `${name}.log`);
-  const command = `trap '' INT; ${process.execPath} ${fleetMain} --dir ${dir} ${args}; echo EXIT=$?; sleep 600`;
-  tmux('new-session', '-d', '-s', name, '-x', '160', '-y', '40', 'sh', '-c', `sleep 0.5; ${command}`);
-  try {
-    tmux('pipe-pane', '-t', name, '-o', `cat >> ${log}`);
-    const read = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
-    const until = async (pattern: RegExp) => {
-      while (!pattern.test(read())) await pause();
-    };
-    await during({ read, until, keys: (...keys) => tmux('send-keys', '-t', name, ...keys) });
-    await until(/EXIT=\d+/);
-    const transcript = read();
-    return {
-      transcript,
-      // The pane may be gone already (a shell that did not survive a Ctrl-C): then no screen.
-      screen: spawnSync('tmux', ['capture-pane', '-p', '-t', name], { encoding: 'utf8' }).stdout ?? '',
-      exit: /EXIT=(\d+)/.exec(transcript)?.[1],
-    };
-  } finally {
-    spawnSync('tmux', ['kill-session', '-t', name]);
-  }
 }

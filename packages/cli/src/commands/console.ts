@@ -1,14 +1,14 @@
 import { closeSync, constants as fs, openSync, write } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { ReadStream } from 'node:tty';
+import { agentConsole } from '@agentfleet/app/console';
 import { sanitizeTerminalText } from '@agentfleet/core/terminal-text';
-import { agentConsolePty, CONSOLE_DETACH_BYTE } from '@agentfleet/engine';
+import { CONSOLE_DETACH_BYTE } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printNote } from '../output.js';
 import { agentName } from './agent-name.js';
-import { openRuntime } from './runtime.js';
 
 export function registerConsole(program: Command): void {
   program
@@ -28,13 +28,7 @@ export function registerConsole(program: Command): void {
           'fleet console is a session, not a result: it has no --json',
           'use `fleet --json logs NAME`',
         );
-      const rt = await openRuntime(ctx, { names: [name], writeLedger: false });
-      let pty: string;
-      try {
-        pty = await agentConsolePty(rt.run, rt.connections.connect, name);
-      } finally {
-        await rt.close();
-      }
+      const { pty } = await agentConsole(ctx, name);
       await attach(pty, name);
     });
 }

@@ -1,11 +1,9 @@
-import { agentShells } from '@agentfleet/app/agent-shells';
+import { copyWithAgent } from '@agentfleet/app/copy';
 import { copyRequest } from '@agentfleet/core';
-import { CopyRefusedError, copyFiles, type FileTransfer } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printResult } from '../output.js';
-import { openRuntime } from './runtime.js';
 
 export function registerCp(program: Command): void {
   program
@@ -31,38 +29,11 @@ Examples:
       const ctx = contextOf(command);
       const req = copyRequest(src, dst);
       if ('problem' in req) throw new UsageError(req.problem);
-      const rt = await openRuntime(ctx, { names: [req.agent], writeLedger: false, syncAgentsJson: false });
-      try {
-        const shells = await agentShells(rt);
-        const pinned = await shells.pinnedKey(req.agent);
-        if (!pinned)
-          throw new UsageError(
-            `no pinned host key for '${req.agent}' yet: run 'fleet up ${req.agent}' first`,
-          );
-        // The connector's sessions are packages/ssh SshShells, which carry SFTP transfers beyond the core port.
-        const shell = (await shells.connector.connect(req.agent, {
-          pinnedHostKey: pinned,
-        })) as unknown as FileTransfer & {
-          close(): Promise<void>;
-        };
-        try {
-          const landed = await copyFiles(shell, req, opts.recursive === true);
-          printResult(
-            ctx,
-            `copied ${req.direction === 'upload' ? req.local : `${req.agent}:${req.remote}`} -> ${landed}`,
-            {
-              ...req,
-              landed,
-            },
-          );
-        } catch (err) {
-          if (err instanceof CopyRefusedError) throw new UsageError(err.message);
-          throw err;
-        } finally {
-          await shell.close();
-        }
-      } finally {
-        await rt.close();
-      }
+      const landed = await copyWithAgent(ctx, req, opts.recursive === true);
+      printResult(
+        ctx,
+        `copied ${req.direction === 'upload' ? req.local : `${req.agent}:${req.remote}`} -> ${landed}`,
+        { ...req, landed },
+      );
     });
 }

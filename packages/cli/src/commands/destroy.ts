@@ -1,4 +1,4 @@
-import { retireAgentHostKeys } from '@agentfleet/app/host-keys';
+import { purgeWork } from '@agentfleet/app/host-keys';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { collectIdentity, IDENTITY_HELP } from '../identity-option.js';
@@ -21,6 +21,8 @@ export function registerDestroy(program: Command): void {
     .action(
       async (names: string[], opts: { purge: boolean; dryRun: boolean; yes: boolean }, command: Command) => {
         const ctx = contextOf(command);
+        // The host key belonged to the deleted disk.
+        const work = opts.purge ? purgeWork(ctx, names) : undefined;
         await applyGoal(
           ctx,
           {
@@ -28,11 +30,9 @@ export function registerDestroy(program: Command): void {
             goal: opts.purge ? 'purge' : 'destroy',
             dryRun: opts.dryRun,
             confirm: confirmDeletion(`fleet destroy${opts.purge ? ' --purge' : ''}`, opts.yes),
+            ...(work && { followUps: work.followUps }),
           },
-          // The host key belonged to the deleted disk.
-          opts.purge
-            ? async (rt) => printRetiredHostKeys(ctx, await retireAgentHostKeys(ctx, rt, names))
-            : undefined,
+          work && (async (rt) => printRetiredHostKeys(ctx, await work.run(rt))),
         );
       },
     );

@@ -1,6 +1,4 @@
-import { Connections } from '@agentfleet/app/connections';
-import { expandPath, readFleet, readLedger } from '@agentfleet/app/fleet-files';
-import { type DoctorCheck, runDoctor, tcpListeners } from '@agentfleet/engine';
+import { checkFleetHost } from '@agentfleet/app/doctor';
 import type { Command } from 'commander';
 import { paletteFor } from '../colour.js';
 import { contextOf } from '../context.js';
@@ -19,30 +17,7 @@ export function registerDoctor(program: Command): void {
     )
     .action(async (_opts, command: Command) => {
       const ctx = contextOf(command);
-      const fleet = readFleet(ctx.dir);
-      const ledger = readLedger(ctx.dir);
-      const allocatedPorts = new Set(
-        Object.values(ledger.hosts).flatMap((agents) =>
-          Object.values(agents).flatMap((a) => [a.sshPort, a.spicePort]),
-        ),
-      );
-      const connections = new Connections();
-      let checks: DoctorCheck[];
-      try {
-        checks = await runDoctor(
-          {
-            fleet,
-            fleetDir: ctx.dir,
-            stateDir: expandPath(ctx.dir, fleet.config.stateDir),
-            baseImage: expandPath(ctx.dir, fleet.config.baseImage),
-            identityFile: expandPath(ctx.dir, fleet.config.ssh.identityFile),
-            allocatedPorts,
-          },
-          { connect: connections.connect, path: process.env.PATH ?? '', listeners: tcpListeners },
-        );
-      } finally {
-        await connections.closeAll();
-      }
+      const checks = await checkFleetHost(ctx, process.env.PATH ?? '');
       const failed = checks.filter((c) => c.status === 'fail');
       const c = paletteFor(process.stdout);
       const mark = { ok: c.green('ok  '), warn: c.yellow('warn'), fail: c.red('fail') };

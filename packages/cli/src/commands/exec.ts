@@ -1,19 +1,12 @@
-import { agentShells } from '@agentfleet/app/agent-shells';
+import { execOnFleet } from '@agentfleet/app/exec';
 import { sanitizeTerminalText } from '@agentfleet/core/terminal-text';
-import {
-  execOnAgents,
-  execSucceeded,
-  requireRunning,
-  SelectionError,
-  selectAgents,
-} from '@agentfleet/engine';
+import { execSucceeded } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { paletteFor } from '../colour.js';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printResult } from '../output.js';
 import { agentName } from './agent-name.js';
-import { openRuntime } from './runtime.js';
 import { positiveInt } from './up.js';
 
 interface ExecOpts {
@@ -45,24 +38,21 @@ export function registerExec(program: Command): void {
       const names = args.slice(0, args.length - words.length).map(checkedName);
       if (words.length === 0)
         throw new UsageError('no command: put it after --, e.g. fleet exec drago -- uptime');
-      const rt = await openRuntime(ctx, { names: [], writeLedger: false });
-      try {
-        let agents: string[];
-        try {
-          agents = selectAgents(rt.fleet, {
-            names,
-            ...(opts.all && { all: true }),
-            ...(opts.tag !== undefined && { tag: opts.tag }),
-          });
-        } catch (err) {
-          if (err instanceof SelectionError) throw new UsageError(err.message);
-          throw err;
-        }
-        const width = Math.max(...agents.map((a) => a.length));
-        const palette = paletteFor(process.stdout);
-        const outcomes = await execOnAgents(agents, words.join(' '), await agentShells(rt), {
+      let width = 0;
+      const palette = paletteFor(process.stdout);
+      const outcomes = await execOnFleet(
+        ctx,
+        {
+          names,
+          ...(opts.all && { all: true }),
+          ...(opts.tag !== undefined && { tag: opts.tag }),
+          command: words.join(' '),
           concurrency: opts.concurrency,
-          requireRunning: (agent) => requireRunning(rt.run, rt.connections.connect, agent),
+        },
+        {
+          agents: (agents) => {
+            width = Math.max(...agents.map((a) => a.length));
+          },
           onLine: (agent, line, stream) => {
             if (ctx.json) return;
             const prefix = `${agent.padEnd(width)} |`;
@@ -70,23 +60,21 @@ export function registerExec(program: Command): void {
             // Guest output is data: it may not drive the operator's terminal.
             out.write(`${palette.dim(prefix)} ${sanitizeTerminalText(line)}\n`);
           },
-        });
-        const human = outcomes
-          .map(
-            (o) =>
-              `${o.agent.padEnd(width)}  ${o.code !== undefined ? `exit ${o.code}` : `FAILED: ${o.error}`}`,
-          )
-          .join('\n');
-        const failed = outcomes.filter((o) => o.code !== 0).map((o) => o.agent);
-        const error =
-          failed.length > 0
-            ? { code: 'failed' as const, message: `failed on ${failed.join(', ')}` }
-            : undefined;
-        printResult(ctx, `\n${human}`, { command: words, agents: outcomes }, error);
-        if (!execSucceeded(outcomes)) process.exitCode = 1;
-      } finally {
-        await rt.close();
-      }
+        },
+      );
+      const human = outcomes
+        .map(
+          (o) =>
+            `${o.agent.padEnd(width)}  ${o.code !== undefined ? `exit ${o.code}` : `FAILED: ${o.error}`}`,
+        )
+        .join('\n');
+      const failed = outcomes.filter((o) => o.code !== 0).map((o) => o.agent);
+      const error =
+        failed.length > 0
+          ? { code: 'failed' as const, message: `failed on ${failed.join(', ')}` }
+          : undefined;
+      printResult(ctx, `\n${human}`, { argv: words, agents: outcomes }, error);
+      if (!execSucceeded(outcomes)) process.exitCode = 1;
     });
 }
 

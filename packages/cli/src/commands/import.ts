@@ -1,5 +1,6 @@
 import { LEDGER_FILE } from '@agentfleet/app/fleet-files';
 import { importDomain } from '@agentfleet/app/import';
+import { changeToJson } from '@agentfleet/core';
 import type { ImportResult } from '@agentfleet/engine';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
@@ -21,7 +22,9 @@ export function registerImport(program: Command): void {
         dryRun: opts.dryRun,
         lock: lockHolder(ctx, `fleet import ${name}`),
       });
-      printResult(ctx, render(result), { ok: true, ...result, ledger: undefined });
+      // The ledger is the caller's to write; raw QEMU arguments are named, not shown (docs/json.md).
+      const { ledger: _, ...shown } = result;
+      printResult(ctx, render(result), { ...shown, changes: result.changes.map(changeToJson) });
     });
 }
 

@@ -1,8 +1,8 @@
-import { finishRemoval, removalOf } from '@agentfleet/app/remove';
+import { declaredAgent } from '@agentfleet/app/agent-handle';
+import { removalOf, removalWork } from '@agentfleet/app/remove';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { collectIdentity, IDENTITY_HELP } from '../identity-option.js';
-import { agentHandle } from './agent-files.js';
 import { agentName } from './agent-name.js';
 import { applyGoal } from './apply-goal.js';
 import { confirmDeletion } from './confirm.js';
@@ -18,8 +18,9 @@ export function registerRemove(program: Command): void {
     .option('-i, --identity <file>', IDENTITY_HELP, collectIdentity, [])
     .action(async (name: string, opts: { purge: boolean; yes: boolean }, command: Command) => {
       const ctx = contextOf(command);
-      const h = agentHandle(ctx, name);
+      const h = declaredAgent(ctx, name);
       const removal = removalOf(ctx, name, h.agent.file);
+      const work = removalWork(ctx, removal, opts.purge);
       await applyGoal(
         ctx,
         {
@@ -29,9 +30,10 @@ export function registerRemove(program: Command): void {
           confirm: confirmDeletion(`fleet remove${opts.purge ? ' --purge' : ''}`, opts.yes, [
             `${name}: delete ${removal.file} and its ledger entry`,
           ]),
+          followUps: work.followUps,
         },
         async (rt) => {
-          printRetiredHostKeys(ctx, await finishRemoval(ctx, rt, removal, opts.purge));
+          printRetiredHostKeys(ctx, await work.run(rt));
           if (!ctx.json) process.stdout.write(`removed ${removal.file} and its ledger entry\n`);
         },
       );

@@ -52,8 +52,9 @@ export function registerReset(program: Command): void {
     .addHelpText(
       'after',
       `
-What happens: fleet keeps the agent's SSH host key (reads it from the guest over the pinned session
-when fleet did not make it, so the agent must be running then), stops the domain, deletes its
+What happens: fleet keeps the agent's SSH host key (reads it from the guest over the pinned session,
+so the agent must be running then: the key lives only in the guest once it has presented it; only a
+key fleet made whose guest never answered is still on the host), stops the domain, deletes its
 snapshots and disk, and runs \`fleet up NAME\`: a new disk from baseImage, the same key handed over
 through fw_cfg at first boot, provisioning again. known_hosts, secrets/hosts/NAME.pub and the
 secrets encrypted to the agent stay valid. Everything else on the disk is gone.

@@ -1,10 +1,9 @@
-import { agentShells } from '@agentfleet/app/agent-shells';
-import { PasstNetworks, passtConfined, restartAgents } from '@agentfleet/engine';
+import { restartFleet } from '@agentfleet/app/restart';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
-import { printNote, printResult } from '../output.js';
+import { printResult } from '../output.js';
 import { agentNames } from './agent-name.js';
-import { openRuntime } from './runtime.js';
+import { lockHolder } from './runtime.js';
 import { positiveInt } from './up.js';
 
 export function registerRestart(program: Command): void {
@@ -19,43 +18,26 @@ export function registerRestart(program: Command): void {
     .addHelpText('after', '\nExamples:\n  fleet restart drago\n  fleet restart --timeout 30   # every agent')
     .action(async (names: string[], opts: { concurrency: number; timeout?: number }, command: Command) => {
       const ctx = contextOf(command);
-      const rt = await openRuntime(ctx, {
-        names,
-        writeLedger: false,
-        lock: `fleet ${process.argv.slice(2).join(' ')}`,
-        startsAgents: true,
-      });
-      try {
-        const agents = names.length > 0 ? names : rt.fleet.agents.map((a) => a.name);
-        const outcomes = await restartAgents(
-          rt.run,
-          agents,
-          {
-            connect: rt.connections.connect,
-            networks: new PasstNetworks({ confine: passtConfined(rt.fleet.config.networkFirewall) }),
-            shells: await agentShells(rt),
-            log: ctx.log,
-            note: (agent, message) => printNote(`${agent}: ${message}`),
-          },
-          {
-            concurrency: opts.concurrency,
-            ...(opts.timeout !== undefined && { shutdownSeconds: opts.timeout }),
-          },
-        );
-        const human = outcomes
-          .map((o) =>
-            o.ok ? `${o.agent}: restarted${o.forced ? ' (forced)' : ''}` : `${o.agent}: FAILED: ${o.error}`,
-          )
-          .join('\n');
-        const failed = outcomes.filter((o) => !o.ok).map((o) => o.agent);
-        const error =
-          failed.length > 0
-            ? { code: 'failed' as const, message: `restart failed for ${failed.join(', ')}` }
-            : undefined;
-        printResult(ctx, human || 'no agents', { agents: outcomes }, error);
-        if (outcomes.some((o) => !o.ok)) process.exitCode = 1;
-      } finally {
-        await rt.close();
-      }
+      const outcomes = await restartFleet(
+        ctx,
+        {
+          names,
+          concurrency: opts.concurrency,
+          ...(opts.timeout !== undefined && { shutdownSeconds: opts.timeout }),
+        },
+        lockHolder(ctx, `fleet ${process.argv.slice(2).join(' ')}`),
+      );
+      const human = outcomes
+        .map((o) =>
+          o.ok ? `${o.agent}: restarted${o.forced ? ' (forced)' : ''}` : `${o.agent}: FAILED: ${o.error}`,
+        )
+        .join('\n');
+      const failed = outcomes.filter((o) => !o.ok).map((o) => o.agent);
+      const error =
+        failed.length > 0
+          ? { code: 'failed' as const, message: `restart failed for ${failed.join(', ')}` }
+          : undefined;
+      printResult(ctx, human || 'no agents', { agents: outcomes }, error);
+      if (outcomes.some((o) => !o.ok)) process.exitCode = 1;
     });
 }

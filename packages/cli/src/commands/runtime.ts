@@ -1,14 +1,8 @@
 import type { LockHolder } from '@agentfleet/app/provision';
-import { openRuntime as openAppRuntime, type Runtime, type RuntimeOptions } from '@agentfleet/app/runtime';
 import { paletteFor } from '../colour.js';
 import type { CliContext } from '../context.js';
 import { guardInterrupts } from '../interrupt.js';
 import { envelope } from '../output.js';
-
-/** The application's openRuntime with the CLI's Ctrl-C handling for runs that take the lock. */
-export function openRuntime(ctx: CliContext, opts: RuntimeOptions): Promise<Runtime> {
-  return openAppRuntime(ctx, { ...opts, ...(opts.lock !== undefined && lockHolder(ctx, opts.lock)) });
-}
 
 /**
  * A run that takes the lock as `holder` (the command line): Ctrl-C releases the lock and says how

@@ -1,18 +1,8 @@
-import { Connections } from '@agentfleet/app/connections';
-import {
-  type AgentDomain,
-  deleteSnapshot,
-  listSnapshots,
-  revertSnapshot,
-  SnapshotUsageError,
-  takeSnapshot,
-} from '@agentfleet/engine/snapshots';
-import { type LibvirtHypervisor, LibvirtSnapshots } from '@agentfleet/libvirt';
+import { agentSnapshots, deleteAgentSnapshot, revertAgent, snapshotAgent } from '@agentfleet/app/snapshots';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printResult } from '../output.js';
-import { agentHandle, domainOf } from './agent-files.js';
 import { agentName } from './agent-name.js';
 import { formatTable } from './table.js';
 
@@ -21,25 +11,6 @@ Snapshots are internal qcow2 snapshots inside the agent's own disk (the overlay 
 shared base image), made by libvirt. A running agent's snapshot also holds its memory (the guest
 pauses for a moment), and a revert resumes it exactly there; a shut-off agent's snapshot is its disk.
 Labels: 1-64 letters, digits, '.', '_' or '-'; without one, the UTC time (20261129-081500).`;
-
-/** The agent's domain and a snapshot store on its libvirt host, for one command. */
-async function withSnapshots<T>(
-  command: Command,
-  name: string,
-  use: (store: LibvirtSnapshots, a: AgentDomain) => Promise<T>,
-): Promise<T> {
-  const h = agentHandle(contextOf(command), name);
-  const connections = new Connections();
-  try {
-    const hv = (await connections.connect(h.agent.libvirtUri)) as LibvirtHypervisor;
-    return await use(new LibvirtSnapshots(hv.connection), { agent: name, domain: domainOf(h) });
-  } catch (err) {
-    if (err instanceof SnapshotUsageError) throw new UsageError(err.message);
-    throw err;
-  } finally {
-    await connections.closeAll();
-  }
-}
 
 export function registerSnapshot(program: Command): void {
   program
@@ -62,9 +33,9 @@ Examples:
       const ctx = contextOf(command);
       if (opts.delete && label === undefined)
         throw new UsageError('--delete needs the label of the snapshot to delete');
-      const snap = await withSnapshots(command, name, (store, a) =>
-        opts.delete ? deleteSnapshot(store, a, label as string) : takeSnapshot(store, a, label),
-      );
+      const snap = opts.delete
+        ? await deleteAgentSnapshot(ctx, name, label as string)
+        : await snapshotAgent(ctx, name, label);
       printResult(
         ctx,
         opts.delete
@@ -86,7 +57,7 @@ export function registerSnapshots(program: Command): void {
     )
     .action(async (name: string, _opts, command: Command) => {
       const ctx = contextOf(command);
-      const snaps = await withSnapshots(command, name, listSnapshots);
+      const snaps = await agentSnapshots(ctx, name);
       printResult(
         ctx,
         snaps.length === 0
@@ -119,7 +90,7 @@ Examples:
     )
     .action(async (name: string, label: string, _opts, command: Command) => {
       const ctx = contextOf(command);
-      const snap = await withSnapshots(command, name, (store, a) => revertSnapshot(store, a, label));
+      const snap = await revertAgent(ctx, name, label);
       printResult(ctx, `${name}: reverted to snapshot ${snap.label} (${snap.state})`, {
         agent: name,
         snapshot: snap,

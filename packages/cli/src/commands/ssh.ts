@@ -1,12 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { AgentNotRunningError, agentPowerState } from '@agentfleet/engine';
+import { sshTarget } from '@agentfleet/app/ssh';
 import type { Command } from 'commander';
 import { contextOf } from '../context.js';
-import { FleetError, UsageError } from '../errors.js';
-import { agentHandle, sshFilesOf } from './agent-files.js';
+import { UsageError } from '../errors.js';
 import { agentName } from './agent-name.js';
-import { openRuntime } from './runtime.js';
 
 export function registerSsh(program: Command): void {
   program
@@ -26,16 +23,11 @@ export function registerSsh(program: Command): void {
           'fleet ssh is a session, not a result: it has no --json',
           'use `fleet --json exec NAME -- CMD`',
         );
-      const h = agentHandle(ctx, name);
-      const { sshConfig } = sshFilesOf(h);
-      if (!new RegExp(`^Host ${name}$`, 'm').test(readFileSync(sshConfig, 'utf8'))) {
-        throw new UsageError(`no pinned host key for '${name}' yet: run 'fleet up ${name}' first`);
-      }
-      await checkRunning(ctx, name);
+      const { sshConfig, host } = await sshTarget(ctx, name);
       // The user's own ssh, so agent forwarding, ControlMaster, escape keys etc. behave as usual.
       // A command from a terminal gets a TTY (`-- tmux attach`); piped, none, so its output stays byte-exact.
       const tty = remote.length === 0 ? [] : process.stdin.isTTY ? ['-t'] : ['-T'];
-      const args = ['-F', sshConfig, ...tty, name, ...remote];
+      const args = ['-F', sshConfig, ...tty, host, ...remote];
       ctx.log.debug({ args }, 'exec ssh');
       const code = await new Promise<number>((resolve, reject) => {
         const child = spawn('ssh', args, { stdio: 'inherit' });
@@ -44,15 +36,4 @@ export function registerSsh(program: Command): void {
       });
       process.exitCode = code;
     });
-}
-
-/** A stopped agent gets a message saying so, not ssh's "Connection refused". */
-async function checkRunning(ctx: ReturnType<typeof contextOf>, name: string): Promise<void> {
-  const rt = await openRuntime(ctx, { names: [name], writeLedger: false });
-  try {
-    const state = await agentPowerState(rt.run, rt.connections.connect, name);
-    if (state !== 'running') throw new FleetError(new AgentNotRunningError(name, state).message);
-  } finally {
-    await rt.close();
-  }
 }

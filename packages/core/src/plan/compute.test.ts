@@ -261,6 +261,29 @@ describe('renderPlan', () => {
     expect(planHasWork(plan)).toBe(false);
     expect(planToJson(plan)).toMatchObject({ orphans: [{ agent: 'old' }] });
   });
+
+  it("shows remove's follow-ups after the agents' blocks, in order, and --json carries them", () => {
+    const plan = computePlan({ goal: 'destroy', desired: [desired('drago')], actual: [upAndReady('drago')] });
+    expect(renderPlan(plan)).not.toContain('then');
+    expect(planToJson(plan)).not.toHaveProperty('followUps');
+    plan.followUps = [
+      { kind: 'retire-host-keys', agents: ['drago'], reasons: ['delete secrets/hosts/drago.pub'] },
+      {
+        kind: 'forget-agent',
+        agent: 'drago',
+        file: 'agents/drago.yaml',
+        reasons: ['delete agents/drago.yaml'],
+      },
+    ];
+    const text = renderPlan(plan);
+    expect(text).toContain(
+      '- then host keys of drago will be retired\n    # delete secrets/hosts/drago.pub\n\n' +
+        '- then agent drago will be forgotten\n    # delete agents/drago.yaml\n',
+    );
+    expect(text.indexOf('- agent drago will be destroyed')).toBeLessThan(text.indexOf('- then'));
+    expect(text).toContain('1 to destroy, 0 unchanged, then 2 follow-ups.');
+    expect(planToJson(plan)).toMatchObject({ followUps: plan.followUps });
+  });
 });
 
 describe('domainProjection', () => {

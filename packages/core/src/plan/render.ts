@@ -1,4 +1,4 @@
-import type { ActionKind, AgentAction, Plan } from './types.js';
+import type { ActionKind, AgentAction, FieldChange, FollowUp, Plan } from './types.js';
 
 const SYMBOL: Record<ActionKind, string> = {
   create: '+',
@@ -26,6 +26,7 @@ const VERB: Record<ActionKind, string> = {
 export function renderPlan(plan: Plan): string {
   const lines: string[] = [];
   for (const a of plan.actions) lines.push(...renderAction(a), '');
+  for (const f of plan.followUps ?? []) lines.push(...renderFollowUp(f), '');
   for (const o of plan.orphans ?? []) {
     lines.push(
       `? agent ${o.agent} is orphaned (not managed; \`fleet destroy ${o.agent} --purge\` removes it)`,
@@ -52,6 +53,14 @@ function renderAction(a: AgentAction): string[] {
   return out;
 }
 
+function renderFollowUp(f: FollowUp): string[] {
+  const what =
+    f.kind === 'retire-host-keys'
+      ? `host keys of ${f.agents.join(', ')} will be retired`
+      : `agent ${f.agent} will be forgotten`;
+  return [`- then ${what}`, ...f.reasons.map((r) => `    # ${r}`)];
+}
+
 export function summary(plan: Plan): string {
   const count = (k: ActionKind) => plan.actions.filter((a) => a.kind === k).length;
   const parts = [
@@ -66,6 +75,8 @@ export function summary(plan: Plan): string {
   if (blocked > 0) parts.push(`${blocked} blocked`);
   const orphans = plan.orphans?.length ?? 0;
   if (orphans > 0) parts.push(`${orphans} orphaned`);
+  const followUps = plan.followUps?.length ?? 0;
+  if (followUps > 0) parts.push(`then ${followUps} follow-up${followUps > 1 ? 's' : ''}`);
   return `Plan (${plan.goal}): ${parts.join(', ')}.`;
 }
 
@@ -74,6 +85,11 @@ export function summary(plan: Plan): string {
  * options that change between versions): --json names the change, not the values.
  */
 const OPAQUE_FIELDS = new Set(['qemu-args']);
+
+/** A change to a domain's definition as --json shows it (`plan`, `import`): opaque fields without values. */
+export function changeToJson(c: FieldChange): FieldChange {
+  return OPAQUE_FIELDS.has(c.field) ? { field: c.field } : c;
+}
 
 /**
  * The plan as --json's stable data (docs/json.md): what happens to each agent and where it will
@@ -87,7 +103,7 @@ export function planToJson(plan: Plan): unknown {
       kind: a.kind,
       steps: a.steps,
       reasons: a.reasons,
-      changes: a.changes.map((c) => (OPAQUE_FIELDS.has(c.field) ? { field: c.field } : c)),
+      changes: a.changes.map(changeToJson),
       state: a.before?.domain?.state ?? null,
       phase: a.before?.provisioned ? 'ready' : (a.before?.phase ?? 'declared'),
       sshPort: a.after?.sshPort ?? null,
@@ -95,6 +111,7 @@ export function planToJson(plan: Plan): unknown {
       cores: a.after?.cores ?? [],
     })),
     orphans: plan.orphans ?? [],
+    ...(plan.followUps && plan.followUps.length > 0 && { followUps: plan.followUps }),
   };
 }
 

@@ -16,6 +16,12 @@ export interface AgentRuntime {
   disk?: { path: string; mode: 'copy' | 'overlay'; base: BaseIdentity };
   /** Host key seen at first contact ("ssh-ed25519 AAAA..."): pinned from then on. */
   hostKey?: string;
+  /**
+   * The pinned key is one fleet made before the disk's first boot and handed over through fw_cfg, and the guest
+   * has presented it: the host's copy and the fw_cfg entry are gone, and provisioning has no key to learn in a
+   * first rebuild. Unset for a new disk and when the pin is replaced (`--rekey`).
+   */
+  hostKeyHandedOver?: boolean;
   /** When fleet last started the domain (for uptime). */
   startedAt?: string;
   updatedAt: string;
@@ -49,6 +55,7 @@ const agentRuntime = z
     phase: z.enum(PHASES),
     disk: z.object({ path: z.string(), mode: z.enum(['copy', 'overlay']), base: baseIdentity }).optional(),
     hostKey: z.string().optional(),
+    hostKeyHandedOver: z.boolean().optional(),
     startedAt: z.string().optional(),
     updatedAt: z.string(),
     lastError: z.string().optional(),

@@ -25,6 +25,12 @@ export interface DesiredAgent {
   passtSocket?: string;
   /** libvirt starts the domain when libvirtd starts (YAML `autostart`). */
   autostart: boolean;
+  /**
+   * `xml` hands the guest a host key fleet made (fw_cfg, from a 0600 file): once the guest presents `publicKey`,
+   * it has its own copy on its disk, so the domain is redefined as `xml` here (the same domain without the entry,
+   * from its next boot on) and the host's copy is removed.
+   */
+  hostKeyHandover?: { publicKey: string; xml: string };
 }
 
 /** What exists for one agent right now. */
@@ -112,9 +118,22 @@ export interface Orphan {
   files?: { path: string; what: string }[];
 }
 
+/**
+ * Work on the fleet repository that follows the agents' steps (destroy --purge, remove): done by
+ * the application under the same lock once every agent succeeded, listed with the plan so that
+ * the plan shows everything the command will do.
+ */
+export type FollowUp =
+  /** The agents' committed host keys (secrets/hosts/<agent>.pub) go; secrets that list them are re-encrypted without them. */
+  | { kind: 'retire-host-keys'; agents: string[]; reasons: string[] }
+  /** The agent's declaration goes: its YAML file, ledger entry and hosts/agents.json entry. */
+  | { kind: 'forget-agent'; agent: string; file: string; reasons: string[] };
+
 export interface Plan {
   goal: PlanGoal;
   actions: AgentAction[];
   /** Undeclared agents' domains not named on the command line: only listed. */
   orphans?: Orphan[];
+  /** What follows once every agent's steps succeeded, in order. */
+  followUps?: FollowUp[];
 }

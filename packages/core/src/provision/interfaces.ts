@@ -65,4 +65,6 @@ export interface ProvisionStore {
   pinnedHostKey(agent: string): Promise<string | undefined>;
   /** Re-pins after a confirmed host-key change (`--rekey --yes`). */
   pinHostKey(agent: string, hostKey: string): Promise<void>;
+  /** The pinned key is one fleet made and handed over before first boot (AgentRuntime.hostKeyHandedOver). */
+  hostKeyHandedOver(agent: string): Promise<boolean>;
 }

@@ -19,7 +19,11 @@ export function bookProvisionStore(book: StateBook): ProvisionStore {
       return book.get(agent)?.hostKey;
     },
     async pinHostKey(agent, hostKey) {
-      await book.update(agent, { hostKey });
+      // The guest's own key now: not the one fleet handed over.
+      await book.update(agent, { hostKey, hostKeyHandedOver: undefined });
+    },
+    async hostKeyHandedOver(agent) {
+      return book.get(agent)?.hostKeyHandedOver === true;
     },
   };
 }

@@ -6,6 +6,10 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../adapters/state-dir.js';
 /** fw_cfg entry (opt/agentfleet/<name>) the guest takes its SSH host key from. */
 export const HOST_KEY_FWCFG = 'ssh_host_ed25519_key';
 
+/** Two "type base64 [comment]" lines name the same key. */
+export const sameKeyLine = (a: string, b: string) =>
+  a.split(/\s+/).slice(0, 2).join(' ') === b.split(/\s+/).slice(0, 2).join(' ');
+
 export interface HostKeyPair {
   /** OpenSSH-format private key. */
   privateKey: string;
@@ -15,7 +19,8 @@ export interface HostKeyPair {
 
 /**
  * A host key made on the host before the agent's first boot: `<stateDir>/hostkeys/agent-<name>`
- * (+ `.pub`). It belongs to the agent's disk and goes away with it (`destroy --purge`).
+ * (+ `.pub`). It stays only until the guest has presented it (then it lives on the guest's disk
+ * alone), or until the disk it was made for goes (`destroy --purge`).
  */
 export const pregeneratedKeyPath = (stateDir: string, agent: string) =>
   join(stateDir, 'hostkeys', `agent-${agent}_ed25519`);
@@ -27,7 +32,7 @@ export const pregeneratedKeyPath = (stateDir: string, agent: string) =>
 export interface HostKeyStore {
   read(agent: string): Promise<HostKeyPair | undefined>;
   write(agent: string, pair: HostKeyPair): Promise<void>;
-  /** Gone with the agent's disk (`destroy --purge`); no error when there is none. */
+  /** Once the guest has presented it, or with the agent's disk (`destroy --purge`); no error when there is none. */
   remove(agent: string): Promise<void>;
   /** The private key's file, which QEMU hands to the guest through fw_cfg (never the key itself). */
   fwcfgPath(agent: string): string;

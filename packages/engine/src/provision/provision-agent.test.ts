@@ -144,6 +144,10 @@ class FakeStore implements ProvisionStore {
   async pinHostKey(agent: string, key: string) {
     this.pins.set(agent, key);
   }
+  handedOver = new Set<string>();
+  async hostKeyHandedOver(agent: string) {
+    return this.handedOver.has(agent);
+  }
 }
 
 class FakeConnector implements AgentConnector {
@@ -226,6 +230,15 @@ describe('provisionAgent', () => {
       ran: [],
     });
     expect(guest('drago').rebuilds).toHaveLength(2);
+  });
+
+  it('with the host key fleet made and handed over, phase 2 is the only rebuild', async () => {
+    store.handedOver.add('drago');
+    const r = await provisionAgent(deps(), { agent: 'drago', secrets: ['mail-password'] });
+    expect(r).toEqual({ agent: 'drago', ok: true, ran: ['phase1', 'hostkey', 'rekeyed', 'phase2', 'ready'] });
+    expect(guest('drago').rebuilds).toEqual(['github:example/fleet#agent-drago']);
+    const log = await readFile(join(dir, 'state', 'logs', 'agent-drago.provision.log'), 'utf8');
+    expect(log).toContain('phase1 skipped: host key pre-generated');
   });
 
   it('without the rekey the guest cannot decrypt, so verification would fail', async () => {

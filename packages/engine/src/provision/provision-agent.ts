@@ -17,7 +17,6 @@ import { AgentLog } from './agent-log.js';
 import { type HostBuildDeps, hostSwitchOf } from './host-switch.js';
 import { OutputTail } from './output-tail.js';
 import { PhaseFailure } from './phase-failure.js';
-import { FileHostKeyStore } from './pregenerated-key.js';
 import { runRebuild } from './rebuild.js';
 import { shq } from './shell-quote.js';
 
@@ -182,7 +181,7 @@ async function runStep(
     case 'phase1':
       // Phase 1 exists so the guest makes its host key; one made on the host before first boot
       // is recorded and rekeyed without it, so phase 2 is the only rebuild.
-      if (await new FileHostKeyStore(deps.stateDir).read(req.agent)) {
+      if (await deps.store.hostKeyHandedOver(req.agent)) {
         log.section('phase1 skipped: host key pre-generated, phase 2 is the only rebuild', now());
         return undefined;
       }

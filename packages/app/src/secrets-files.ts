@@ -1,24 +1,24 @@
-// Where `fleet secrets` finds things in the fleet repo: secrets/secrets.nix and its files, the
+// Where the secrets workflow (secrets.ts) finds things in the fleet repo: secrets/secrets.nix and its files, the
 // admins' and agents' public keys kept as data, and the identities that decrypt.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { adminIdentityPaths, readAdminIdentities } from '@agentfleet/app/admin-identity';
-import { readFleet } from '@agentfleet/app/fleet-files';
 import { type AgeIdentity, type Rules, readRules, recipientKey } from '@agentfleet/secrets';
-import type { CliContext } from '../context.js';
-import { UsageError } from '../errors.js';
+import { adminIdentityPaths, readAdminIdentities } from './admin-identity.js';
+import type { AppContext } from './context.js';
+import { UsageError } from './errors.js';
+import { readFleet } from './fleet-files.js';
 
-export const secretsDirOf = (ctx: CliContext): string => join(ctx.dir, 'secrets');
+export const secretsDirOf = (ctx: AppContext): string => join(ctx.dir, 'secrets');
 
-export function readFleetRules(ctx: CliContext): Promise<Rules> {
+export function readFleetRules(ctx: AppContext): Promise<Rules> {
   return readRules(join(secretsDirOf(ctx), 'secrets.nix'));
 }
 
 /**
- * The rule a command-line argument means: a path to the file (from cwd or from the fleet repo) or
+ * The rule a name the user gave means: a path to the file (from cwd or from the fleet repo) or
  * a rule name relative to secrets/, with or without ".age".
  */
-export function ruleNameOf(ctx: CliContext, arg: string, rules: Rules): string {
+export function ruleNameOf(ctx: AppContext, arg: string, rules: Rules): string {
   const dir = secretsDirOf(ctx);
   const paths = [arg, relative(dir, resolve(arg)), relative(dir, resolve(ctx.dir, arg))];
   const candidates = paths.flatMap((p) => [p, `${p}.age`]);
@@ -28,7 +28,7 @@ export function ruleNameOf(ctx: CliContext, arg: string, rules: Rules): string {
 }
 
 /** The admin identities (admin-identity.ts), or a usage error naming where they can come from. */
-export async function loadIdentities(ctx: CliContext): Promise<AgeIdentity[]> {
+export async function loadIdentities(ctx: AppContext): Promise<AgeIdentity[]> {
   const chosen = adminIdentityPaths(ctx, readFleet(ctx.dir));
   if (chosen.length === 0) {
     throw new UsageError(
@@ -52,7 +52,7 @@ function keysIn(dir: string): [name: string, key: string][] {
 }
 
 /** Who a recipient is, for display: "admin:NAME", "agent:NAME", or the key itself shortened. */
-export function recipientNamer(ctx: CliContext): {
+export function recipientNamer(ctx: AppContext): {
   label: (key: string) => string;
   agentOf: (key: string) => string | undefined;
 } {
@@ -76,7 +76,7 @@ export function recipientNamer(ctx: CliContext): {
  * Who a new secret is encrypted to when a hand-written secrets.nix needs its rule written: every
  * admin key (secrets/admins/*.pub) and the host key of each agent that gets it, as far as recorded.
  */
-export function newRuleRecipients(ctx: CliContext, agents: readonly string[]): string[] {
+export function newRuleRecipients(ctx: AppContext, agents: readonly string[]): string[] {
   const dir = secretsDirOf(ctx);
   const hosts = keysIn(join(dir, 'hosts')).filter(([name]) => agents.includes(name));
   return [...new Set([...keysIn(join(dir, 'admins')), ...hosts].map(([, key]) => key))];

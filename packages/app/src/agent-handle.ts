@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { expandPath, readFleet, readLedger } from '@agentfleet/app/fleet-files';
 import { type AgentSpec, allocationOf, domainName, type Fleet } from '@agentfleet/core';
 import { agentConsoleLogOn, knownHostsFile, sshConfigFile } from '@agentfleet/engine';
-import type { CliContext } from '../context.js';
-import { noAgentNamed, UsageError } from '../errors.js';
+import type { AppContext } from './context.js';
+import { noAgentNamed, UsageError } from './errors.js';
+import { expandPath, readFleet, readLedger } from './fleet-files.js';
 
+/** One declared agent with its allocation, read from the fleet repo without opening a hypervisor. */
 export interface AgentHandle {
   fleet: Fleet;
   agent: AgentSpec;
@@ -13,11 +14,17 @@ export interface AgentHandle {
   spicePort: number;
 }
 
-/** An agent by name with its allocation, for commands that act on one running agent. */
-export function agentHandle(ctx: CliContext, name: string): AgentHandle {
+/** A declared agent by name, allocated or not (`remove` takes back an agent never brought up, too). */
+export function declaredAgent(ctx: AppContext, name: string): { fleet: Fleet; agent: AgentSpec } {
   const fleet = readFleet(ctx.dir);
   const agent = fleet.agents.find((a) => a.name === name);
   if (!agent) throw noAgentNamed([name], fleet);
+  return { fleet, agent };
+}
+
+/** An agent by name with its allocation, for commands that act on one running agent. */
+export function agentHandle(ctx: AppContext, name: string): AgentHandle {
+  const { fleet, agent } = declaredAgent(ctx, name);
   const alloc = allocationOf(readLedger(ctx.dir), agent.libvirtUri, name);
   if (!alloc) throw new UsageError(`agent '${name}' has no allocation yet: run 'fleet up ${name}'`);
   return {

@@ -2,8 +2,8 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { HostAccess } from '@agentfleet/app/host-access';
-import { FleetError } from '../errors.js';
+import { FleetError } from './errors.js';
+import type { HostAccess } from './host-access.js';
 
 export interface SpiceTunnel {
   /** The local socket a SPICE client opens (spice+unix://...). */

@@ -1,0 +1,45 @@
+// `fleet restart`: an ACPI reboot of running agents, under the state dir's lock.
+import { PasstNetworks, passtConfined, type RestartOutcome, restartAgents } from '@agentfleet/engine';
+import { agentShells } from './agent-shells.js';
+import { type AppContext, note } from './context.js';
+import type { LockHolder } from './provision.js';
+import { openRuntime } from './runtime.js';
+
+/**
+ * Reboots each named agent (default: all), `concurrency` at once; a guest still up after
+ * `shutdownSeconds` (default: fleet's bootTimeouts.shutdownSeconds) is forced. Progress lines go
+ * to the context's `note` as `<agent>: <what happens>`.
+ */
+export async function restartFleet(
+  ctx: AppContext,
+  req: { names: string[]; concurrency: number; shutdownSeconds?: number },
+  lock: LockHolder,
+): Promise<RestartOutcome[]> {
+  const rt = await openRuntime(ctx, {
+    names: req.names,
+    writeLedger: false,
+    lock: lock.holder,
+    ...(lock.guard && { guard: lock.guard }),
+    startsAgents: true,
+  });
+  try {
+    const agents = req.names.length > 0 ? req.names : rt.fleet.agents.map((a) => a.name);
+    return await restartAgents(
+      rt.run,
+      agents,
+      {
+        connect: rt.connections.connect,
+        networks: new PasstNetworks({ confine: passtConfined(rt.fleet.config.networkFirewall) }),
+        shells: await agentShells(rt),
+        log: ctx.log,
+        note: (agent, message) => note(ctx, `${agent}: ${message}`),
+      },
+      {
+        concurrency: req.concurrency,
+        ...(req.shutdownSeconds !== undefined && { shutdownSeconds: req.shutdownSeconds }),
+      },
+    );
+  } finally {
+    await rt.close();
+  }
+}
