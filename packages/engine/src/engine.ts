@@ -443,7 +443,10 @@ async function startAndCheckPort(
   // The parts of `start` are timed apart: bring-up with passt (and its firewall) is measured against hostfwd.
   let started = performance.now();
   const took = (part: string) => {
-    deps.log.debug({ agent: d.name, part, ms: Math.round(performance.now() - started) }, `${d.name}: ${part}`);
+    deps.log.debug(
+      { agent: d.name, part, ms: Math.round(performance.now() - started) },
+      `${d.name}: ${part}`,
+    );
     started = performance.now();
   };
   if (d.passtSocket) {
