@@ -38,8 +38,14 @@ export default defineConfig({
           exclude: [...everywhere('.integration.test.ts'), ...everywhere('.e2e.test.ts')],
         },
       },
-      { extends: true, test: { name: 'integration', include: everywhere('.integration.test.ts') } },
-      { extends: true, test: { name: 'e2e', include: everywhere('.e2e.test.ts') } },
+      // Per-case bounds for the cases that set none. They bound a hang and measure nothing: real tools and daemons
+      // on a loaded 2-core machine take seconds per step, a TCG guest's boot or ACPI power-off minutes; a case that
+      // ran into vitest's 30 s unit bound there failed without a bug. No retries: a retried flake is a hidden bug.
+      {
+        extends: true,
+        test: { name: 'integration', include: everywhere('.integration.test.ts'), testTimeout: 120_000 },
+      },
+      { extends: true, test: { name: 'e2e', include: everywhere('.e2e.test.ts'), testTimeout: 300_000 } },
     ],
   },
 });

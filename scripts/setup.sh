@@ -13,8 +13,9 @@ fi
 mapfile -t pkgs < <(grep -Ev '^\s*(#|$)' .ci/apt-packages)
 if ! dpkg -s "${pkgs[@]}" >/dev/null 2>&1; then
   echo "==> apt: installing ${#pkgs[@]} packages"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+  # A fresh machine's mirror may drop a connection: apt retries each download instead of failing the run.
+  apt-get update -qq -o Acquire::Retries=3
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Acquire::Retries=3 --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
 
 echo "==> npm ci (builds the libvirt Node-API addon)"
@@ -26,4 +27,7 @@ echo "==> libvirtd"
 scripts/libvirtd-up.sh
 
 echo "==> test VM image"
+# make-test-image.sh downloads the Debian kernel apt's lists name: lists older than the archive (a machine that had
+# every package, so the update above was skipped) name a kernel the mirror no longer serves.
+[ -f .cache/testvm/base.qcow2 ] || apt-get update -qq -o Acquire::Retries=3
 scripts/make-test-image.sh

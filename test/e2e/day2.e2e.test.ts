@@ -1,20 +1,21 @@
 // Day-2 operations on real libvirt + QEMU (TCG) through the built CLI, sharing two agents: autostart, exec on
 // several agents, logs -f, the interactive serial console (driven through a pty), logs --journal on a guest
 // without systemd, restart (new boot, same QEMU, same pin), and ssh to a shut-off agent.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri, type TestImage } from '@agentfleet/testing';
-import { fleet, fleetMain, fleetOk, fleetSpawn } from '@agentfleet/testing/fleet-cli';
+import { ensureLibvirtd, ensureTestImage, portBlock, systemUri, type TestImage } from '@agentfleet/testing';
+import { fleet, fleetOk, fleetSpawn } from '@agentfleet/testing/fleet-cli';
+import { removeDomains, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
+import { fleetInPty } from '@agentfleet/testing/terminal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Generous: TCG guests on a shared 2-core host have taken minutes to boot under load.
 const VM_TIMEOUT = 660_000;
 const tag = `da${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 2).toString(36)}`;
 const [A, B] = [`${tag}a`, `${tag}b`] as const;
-// day2a's port block (40000-40999).
-const portBase = 40000 + Math.floor(Math.random() * 8) * 100;
+const portBase = portBlock();
 
 let dir: string;
 let stateDir: string;
@@ -36,15 +37,12 @@ const stateHostKey = (agent: string) =>
     }
   ).agents[agent]?.hostKey;
 
-/** Runs `fleet console` in a pty (python3's pty module), types `input`, then Ctrl-]; resolves with what it saw. */
-function consoleSession(agent: string): Promise<{ code: number | null; out: string }> {
-  const driver = `
-import os, pty, select, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b''
-def pump(until, secs):
+/** Runs `fleet console` in a pty, types a command until its output shows, then Ctrl-]; resolves with what it saw. */
+const consoleSession = (agent: string) =>
+  fleetInPty(
+    dir,
+    ['console', agent],
+    `def pump(until, secs):
     global out
     end = time.time() + secs
     while time.time() < end and until not in out:
@@ -54,76 +52,30 @@ def pump(until, secs):
                 out += os.read(fd, 4096)
             except OSError:
                 return
-pump(b'detach with Ctrl-]', 30)
+pump(b'detach with Ctrl-]', 90)
 for _ in range(5):
     os.write(fd, b'\\recho CONSOLE-$((6*7))\\r')
     pump(b'CONSOLE-42', 12)
     if b'CONSOLE-42' in out: break
 os.write(fd, b'\\x1d')
-pump(b'detached from', 10)
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode('utf8', 'replace'))
-sys.exit(os.waitstatus_to_exitcode(status))
-`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'python3',
-      ['-c', driver, process.execPath, fleetMain, '--dir', dir, 'console', agent],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
+pump(b'detached from', 30)`,
+  );
 
 beforeAll(async () => {
   await ensureLibvirtd();
   image = await ensureTestImage();
   dir = mkdtempSync(join(tmpdir(), 'day2a-e2e-'));
   stateDir = join(dir, 'state');
-  mkdirSync(join(dir, 'agents'));
-  writeFileSync(
-    join(dir, 'agents', 'fleet.yaml'),
-    [
-      `libvirtUri: ${systemUri}`,
-      `stateDir: ${stateDir}`,
-      `baseImage: ${image.baseImage}`,
-      'domainType: qemu',
-      'diskMode: overlay',
-      'portForward: hostfwd',
-      'reservedCores: []',
-      `sshPorts: { start: ${portBase}, end: ${portBase + 40} }`,
-      `spicePorts: { start: ${portBase + 50}, end: ${portBase + 90} }`,
-      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
-      'bootTimeouts: { sshSeconds: 600, shutdownSeconds: 60 }',
-      '',
-    ].join('\n'),
-  );
-  const agent = (extra: string) =>
-    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: x@example.org }\n${extra}`;
+  await writeFleetConfig(dir, image, stateDir, portBase, { portForward: 'hostfwd', flake: undefined });
   // QEMU's own forward (network: open): this suite tests no networking, and on this loaded shared host passt
   // guests that printed READY have gone minutes without an SSH banner (seen in other suites too).
   // A: autostart, tagged; B: tagged too.
-  writeFileSync(join(dir, 'agents', `${A}.yaml`), agent('network: open\nautostart: true\ntags: [grp]\n'));
-  writeFileSync(join(dir, 'agents', `${B}.yaml`), agent('network: open\ntags: [grp]\n'));
+  await writeAgent(dir, A, [], 'network: open\nautostart: true\ntags: [grp]\n');
+  await writeAgent(dir, B, [], 'network: open\ntags: [grp]\n');
 }, VM_TIMEOUT);
 
-afterAll(async () => {
-  for (const n of [A, B]) {
-    try {
-      virsh('destroy', `agent-${n}`);
-    } catch {}
-    try {
-      virsh('undefine', `agent-${n}`);
-    } catch {}
-  }
-  stopPassts([A, B]);
+afterAll(() => {
+  removeDomains([A, B], stateDir);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -148,7 +100,7 @@ describe.sequential('day-2 operations on real VMs', () => {
     expect(r.stdout).toMatch(new RegExp(`^${B} \\| out-42$`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^${A}\\s+exit 0$`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^${B}\\s+exit 1$`, 'm'));
-  }, 60_000);
+  }, 180_000);
 
   it('logs -f shows a line the guest prints after it started', async () => {
     const follow = fleetSpawn(dir, ['logs', A, '-f', '-n', '1']);
@@ -157,16 +109,20 @@ describe.sequential('day-2 operations on real VMs', () => {
       out += d;
     });
     try {
-      await new Promise((r) => setTimeout(r, 1500));
+      // The follow starts at the end the tail was printed from: once the tail shows, a line printed now is new.
+      const tailBy = Date.now() + 60_000;
+      while (out === '' && follow.exitCode === null && Date.now() < tailBy)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(out, 'logs -f printed the last line').not.toBe('');
       await run(A, 'echo FOLLOW-$((7*6)) > /dev/console');
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 60_000;
       while (!out.includes('FOLLOW-42') && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 200));
       expect(out).toContain('FOLLOW-42');
     } finally {
       follow.kill('SIGINT');
     }
-  }, 60_000);
+  }, 180_000);
 
   it("console attaches to the guest's shell through a pty, runs a typed command, and Ctrl-] detaches", async () => {
     const s = await consoleSession(A);
@@ -175,13 +131,13 @@ describe.sequential('day-2 operations on real VMs', () => {
     expect(s.code).toBe(0);
     // The typed command's output also reached the log file `fleet logs` reads.
     expect((await fleetOk(dir, ['logs', A, '-n', '200'])).stdout).toContain('CONSOLE-42');
-  }, 120_000);
+  }, 300_000);
 
   it('logs --journal says plainly that a guest without systemd has no journal', async () => {
     const r = await fleet(dir, ['logs', A, '--journal']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`agent ${A} has no journalctl`);
-  }, 60_000);
+  }, 180_000);
 
   it(
     'restart boots the guest again in the same QEMU process, with the same pinned host key',

@@ -10,21 +10,23 @@ import {
   ensureTestImage,
   opensshExec,
   passtPidsOf,
+  portBlock,
   presentedHostKey,
   spiceHandshakeUnix,
-  stopPassts,
   systemUri,
   type TestImage,
 } from '@agentfleet/testing';
 import { fleet, fleetOk, fleetSpawn } from '@agentfleet/testing/fleet-cli';
+import { removeDomains, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const VM_TIMEOUT = 240_000;
+// Generous: TCG guests on a loaded 2-core machine have taken minutes to boot; this bounds a hang, it measures nothing.
+const VM_TIMEOUT = 660_000;
 const tag = `e${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
 const [A, B, C, D] = ['a', 'b', 'c', 'd'].map((s) => `${tag}${s}`) as [string, string, string, string];
-// Port ranges away from the defaults so parallel suites on the same daemon rarely meet; the
-// allocator still checks live listeners and other domains.
-const portBase = 20000 + Math.floor(Math.random() * 20000);
+// A port block of this file's own (no parallel suite allocates from it); the allocator still checks live
+// listeners and other domains.
+const portBase = portBlock();
 
 let dir: string;
 let stateDir: string;
@@ -48,51 +50,21 @@ async function status(): Promise<Map<string, StatusRow>> {
   return new Map(out.agents.map((a) => [a.name, a]));
 }
 
-function writeAgent(name: string, extra = ''): void {
-  writeFileSync(
-    join(dir, 'agents', `${name}.yaml`),
-    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${name}@example.org }\n${extra}`,
-  );
-}
+const writeTinyAgent = (name: string, extra = '') => writeAgent(dir, name, [], extra);
 
 beforeAll(async () => {
   await ensureLibvirtd();
   image = await ensureTestImage();
   dir = mkdtempSync(join(tmpdir(), 'fleet-e2e-'));
   stateDir = join(dir, 'state');
-  execFileSync('mkdir', ['-p', join(dir, 'agents')]);
-  writeFileSync(
-    join(dir, 'agents', 'fleet.yaml'),
-    [
-      `libvirtUri: ${systemUri}`,
-      `stateDir: ${stateDir}`,
-      `baseImage: ${image.baseImage}`,
-      'domainType: qemu',
-      'portForward: auto',
-      'diskMode: copy',
-      'reservedCores: []',
-      `sshPorts: { start: ${portBase}, end: ${portBase + 50} }`,
-      `spicePorts: { start: ${portBase + 100}, end: ${portBase + 150} }`,
-      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
-      'bootTimeouts: { sshSeconds: 180, shutdownSeconds: 60 }',
-      '',
-    ].join('\n'),
-  );
+  await writeFleetConfig(dir, image, stateDir, portBase, { diskMode: 'copy', flake: undefined });
   // A has the default network (isolated: its own passt); B the explicit opt-out (QEMU hostfwd).
-  writeAgent(A);
-  writeAgent(B, 'network: open\n');
+  await writeTinyAgent(A);
+  await writeTinyAgent(B, 'network: open\n');
 }, VM_TIMEOUT);
 
-afterAll(async () => {
-  for (const n of [A, B, C, D]) {
-    try {
-      virsh('destroy', `agent-${n}`);
-    } catch {}
-    try {
-      virsh('undefine', `agent-${n}`);
-    } catch {}
-  }
-  stopPassts([A, B, C, D]);
+afterAll(() => {
+  removeDomains([A, B, C, D], stateDir);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -195,7 +167,7 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
     'a third agent added as a YAML file comes up without touching the other two',
     async () => {
       const before = [A, B].map((n) => [domUuid(n), qemuPid(n)]);
-      writeAgent(C);
+      await writeTinyAgent(C);
       const plan = await fleetOk(dir, ['plan', '--no-provision']);
       expect(plan.stdout).toContain(`+ agent ${C} will be created`);
       expect(plan.stdout).toContain(`= agent ${A} is up to date`);
@@ -270,7 +242,7 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
   it(
     'an up killed with SIGKILL mid-way is finished by the next up',
     async () => {
-      writeAgent(D);
+      await writeTinyAgent(D);
       const child = fleetSpawn(dir, ['up', '--no-provision', D]);
       let said = '';
       child.stdout.on('data', (d) => {
@@ -279,8 +251,9 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
       child.stderr.on('data', (d) => {
         said += d;
       });
-      // Kill it once the domain exists and is booting, before SSH was reached.
-      const deadline = Date.now() + 60_000;
+      // Kill it once the domain exists and is booting, before SSH was reached (a bound on a hang: the CLI's start
+      // and the disk copy have taken tens of seconds on a loaded machine).
+      const deadline = Date.now() + 300_000;
       for (;;) {
         const state = existsSync(join(stateDir, 'state.json'))
           ? (JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as {
@@ -293,6 +266,9 @@ describe.sequential('fleet on real libvirt + QEMU', () => {
         }
         await new Promise((r) => setTimeout(r, 50));
       }
+      // Frozen where it is, holding the lock: were it to reach SSH and finish first (a quick boot), the `down`
+      // below would take the lock and shut D down instead of being refused.
+      child.kill('SIGSTOP');
       // While it runs, a second mutating command is refused with the holder named.
       const blocked = await fleet(dir, ['down', D]);
       expect(blocked.code).toBe(1);

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyClosure, runNix } from '@agentfleet/engine';
-import { ensureLibvirtd, ensureTestImage, type TestImage } from '@agentfleet/testing';
+import { ensureLibvirtd, ensureTestImage, portBlock, type TestImage } from '@agentfleet/testing';
 import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
 import {
   countingNix,
@@ -24,8 +24,7 @@ const LIMIT = 1_500_000;
 const tag = `${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
 const A = `bh${tag}a`;
 const B = `bh${tag}b`;
-// Port block 43000-43999: 40 slots of 25.
-const portBase = 43000 + Math.floor(Math.random() * 36) * 25;
+const portBase = portBlock();
 
 let dir: string;
 let stateDir: string;
@@ -58,14 +57,12 @@ beforeAll(async () => {
   const repo = await makeSecretsFleet({ [A]: [], [B]: [] }, {}, image.privateKeyPath);
   dir = repo.dir;
   stateDir = join(dir, 'state');
-  await writeFleetConfig(dir, image, stateDir, portBase);
   // Two TCG guests on a machine shared with other suites can take minutes to answer. Networking is
   // not what this file tests: `network: open` (hostfwd) keeps it simple.
-  const fleetYaml = join(dir, 'agents', 'fleet.yaml');
-  await writeFile(
-    fleetYaml,
-    `${(await readFile(fleetYaml, 'utf8')).replace('sshSeconds: 180', 'sshSeconds: 900')}network: open\n`,
-  );
+  await writeFleetConfig(dir, image, stateDir, portBase, {
+    bootTimeouts: '{ sshSeconds: 900, shutdownSeconds: 120 }',
+    network: 'open',
+  });
   for (const agent of [A, B]) {
     // Nix unpacked in the guest takes ~70 MB of its RAM-backed root.
     await writeFile(
@@ -77,7 +74,7 @@ beforeAll(async () => {
 }, LIMIT);
 
 afterAll(async () => {
-  removeDomains([A, B]);
+  removeDomains([A, B], stateDir);
   process.env.PATH = savedEnv.PATH;
   if (savedEnv.NIX_CONFIG === undefined) delete process.env.NIX_CONFIG;
   else process.env.NIX_CONFIG = savedEnv.NIX_CONFIG;

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFile, chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage } from '@agentfleet/testing';
+import { ensureLibvirtd, ensureTestImage, portBlock } from '@agentfleet/testing';
 import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
 import {
   inVm,
@@ -21,8 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const LIMIT = 900_000;
 const agent = `ih${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 2).toString(36)}`;
 const SECRET = `${agent}-token`;
-// Port block 31000-31999: ssh ports from the base, SPICE 100 above.
-const portBase = 31000 + 40 * Math.floor(Math.random() * 20);
+const portBase = portBlock();
 
 const ESC = '\x1b';
 const OSC52 = `${ESC}]52;c;cm0gLXJmIH4K\x07`; // "rm -rf ~" into the clipboard
@@ -73,9 +72,6 @@ beforeAll(async () => {
   stateDir = join(dir, 'state');
   await writeFleetConfig(dir, image, stateDir, portBase);
   await writeAgent(dir, agent, [SECRET]);
-  // Boot waits bound a hang on a machine shared with other TCG guests; they measure nothing.
-  const config = join(dir, 'agents', 'fleet.yaml');
-  await writeFile(config, (await readFile(config, 'utf8')).replace('sshSeconds: 180', 'sshSeconds: 600'));
   // What must stay on the host: ignored by .gitignore (the key by the fixture's *_ed25519 rule).
   await appendFile(join(dir, '.gitignore'), '.env\npasswords.txt\n.direnv/\n');
   await writeFile(join(dir, '.env'), 'OPENAI_API_KEY=sk-planted\n');
@@ -91,7 +87,7 @@ beforeAll(async () => {
 }, LIMIT);
 
 afterAll(async () => {
-  removeDomains([agent]);
+  removeDomains([agent], stateDir);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -1,72 +1,70 @@
 // Overlay disks on real libvirt + QEMU: an agent boots from a qcow2 overlay of the base, and
 // fleet refuses to run that overlay on top of a different base image.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri } from '@agentfleet/testing';
+import { ensureLibvirtd, ensureTestImage, portBlock, systemUri, type TestImage } from '@agentfleet/testing';
 import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
+import { removeDomains, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const name = `o${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
-const portBase = 20000 + Math.floor(Math.random() * 20000);
+// Generous: TCG guests on a loaded 2-core machine have taken minutes to boot (and to power off); a bound on a hang.
+const VM_TIMEOUT = 660_000;
+const portBase = portBlock();
+let image: TestImage;
 let dir: string;
 let stateDir: string;
 let otherBase: string;
 
 const virsh = (...args: string[]) => execFileSync('virsh', ['-c', systemUri, ...args], { encoding: 'utf8' });
 
-function writeFleet(baseImage: string): void {
-  writeFileSync(
-    join(dir, 'agents', 'fleet.yaml'),
-    `libvirtUri: ${systemUri}\nstateDir: ${stateDir}\nbaseImage: ${baseImage}\ndomainType: qemu\ndiskMode: overlay\nreservedCores: []\nsshPorts: { start: ${portBase}, end: ${portBase + 50} }\nspicePorts: { start: ${portBase + 100}, end: ${portBase + 150} }\nssh: { user: root, identityFile: ${join(dir, 'id')} }\nbootTimeouts: { sshSeconds: 180, shutdownSeconds: 60 }\n`,
-  );
-}
+const writeFleet = (baseImage: string) =>
+  writeFleetConfig(dir, image, stateDir, portBase, {
+    baseImage,
+    flake: undefined,
+    ssh: `{ user: root, identityFile: ${join(dir, 'id')} }`,
+  });
 
 beforeAll(async () => {
   await ensureLibvirtd();
-  const image = await ensureTestImage();
+  image = await ensureTestImage();
   dir = mkdtempSync(join(tmpdir(), 'fleet-overlay-'));
   stateDir = join(dir, 'state');
-  mkdirSync(join(dir, 'agents'));
   copyFileSync(image.privateKeyPath, join(dir, 'id'));
   otherBase = join(dir, 'other-base.qcow2');
   copyFileSync(image.baseImage, otherBase);
-  writeFleet(image.baseImage);
-  writeFileSync(
-    join(dir, 'agents', `${name}.yaml`),
-    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${name}@example.org }\n`,
-  );
-}, 240_000);
+  await writeFleet(image.baseImage);
+  await writeAgent(dir, name, []);
+}, VM_TIMEOUT);
 
 afterAll(() => {
-  for (const cmd of ['destroy', 'undefine']) {
-    try {
-      virsh(cmd, `agent-${name}`);
-    } catch {}
-  }
-  stopPassts([name]);
+  removeDomains([name], stateDir);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe.sequential('overlay disks', () => {
-  it('an agent boots from a qcow2 overlay backed by the base image', { timeout: 240_000 }, async () => {
-    const image = await ensureTestImage();
+  it('an agent boots from a qcow2 overlay backed by the base image', { timeout: VM_TIMEOUT }, async () => {
     await fleetOk(dir, ['up', '--no-provision']);
     const disk = join(stateDir, `agent-${name}.qcow2`);
     const info = JSON.parse(
       execFileSync('qemu-img', ['info', '--output=json', '-U', disk], { encoding: 'utf8' }),
     );
-    expect(info['backing-filename']).toBe(image.baseImage);
+    // The base by its real path: fleet resolves links (a checkout's .cache may be one).
+    expect(info['backing-filename']).toBe(realpathSync(image.baseImage));
     expect(statSync(disk).size).toBeLessThan(statSync(image.baseImage).size);
     expect((await fleet(dir, ['ssh', name, '--', 'true'])).code).toBe(0);
   });
 
-  it('refuses to put the existing overlay on a different base image, and changes nothing', async () => {
+  // `down` waits for the guest's ACPI power-off: seconds when idle, longer than vitest's 30 s default under load.
+  it('refuses to put the existing overlay on a different base image, and changes nothing', {
+    timeout: VM_TIMEOUT,
+  }, async () => {
     const disk = join(stateDir, `agent-${name}.qcow2`);
     await fleetOk(dir, ['down']);
     const before = readFileSync(disk);
-    writeFleet(otherBase);
+    await writeFleet(otherBase);
     // A blocked agent is a plan `up` cannot carry out: plan exits 1 and says why.
     const plan = await fleet(dir, ['plan', '--no-provision']);
     expect(plan.code).toBe(1);

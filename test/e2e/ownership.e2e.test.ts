@@ -6,7 +6,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -15,15 +14,21 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, systemUri, type TestImage } from '@agentfleet/testing';
+import { ensureLibvirtd, ensureTestImage, portBlock, systemUri, type TestImage } from '@agentfleet/testing';
 import { fleet, fleetMain, fleetOk } from '@agentfleet/testing/fleet-cli';
+import { writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const VM_TIMEOUT = 240_000;
+// Generous: TCG guests on a loaded 2-core machine have taken minutes to boot; this bounds a hang, it measures nothing.
+const VM_TIMEOUT = 660_000;
 const tag = `ow${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
 const ALPHA = `${tag}a`;
 const HAND = `${tag}h`;
 const B_PREFIX = `${tag}b-`;
+// Fleet A's ports from the block's start (the hand-made domain's inside them), B's 200 above.
+const portsA = portBlock(400);
+const portsB = portsA + 200;
+const [HAND_SSH, HAND_SPICE] = [portsA + 10, portsA + 110];
 
 let root: string;
 let dirA: string;
@@ -37,34 +42,15 @@ const domains = () => virsh('list', '--all', '--name').split('\n').filter(Boolea
 const domState = (name: string) => virsh('domstate', name).trim();
 const domUuid = (name: string) => virsh('domuuid', name).trim();
 
-function writeFleet(dir: string, ssh: number, spice: number, extra = ''): void {
-  mkdirSync(join(dir, 'agents'), { recursive: true });
-  writeFileSync(
-    join(dir, 'agents', 'fleet.yaml'),
-    [
-      `libvirtUri: ${systemUri}`,
-      `stateDir: ${join(dir, 'state')}`,
-      `baseImage: ${image.baseImage}`,
-      'domainType: qemu',
-      'portForward: auto',
-      'diskMode: copy',
-      'reservedCores: []',
-      `sshPorts: { start: ${ssh}, end: ${ssh + 49} }`,
-      `spicePorts: { start: ${spice}, end: ${spice + 49} }`,
-      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
-      'bootTimeouts: { sshSeconds: 180, shutdownSeconds: 60 }',
-      extra,
-    ].join('\n'),
-  );
-}
+const writeFleet = (dir: string, ports: number, settings: Record<string, string> = {}) =>
+  writeFleetConfig(dir, image, join(dir, 'state'), ports, {
+    diskMode: 'copy',
+    flake: undefined,
+    ...settings,
+  });
 
-function writeAgent(dir: string, name: string): void {
-  writeFileSync(
-    join(dir, 'agents', `${name}.yaml`),
-    // QEMU hostfwd networking: this suite is about ownership; isolation has its own.
-    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\nnetwork: open\ngit: { email: ${name}@example.org }\n`,
-  );
-}
+// QEMU hostfwd networking: this suite is about ownership; isolation has its own.
+const writeOpenAgent = (dir: string, name: string) => writeAgent(dir, name, [], 'network: open\n');
 
 beforeAll(async () => {
   await ensureLibvirtd();
@@ -72,10 +58,10 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'owner-e2e-'));
   dirA = join(root, 'fleet-a');
   dirB = join(root, 'fleet-b');
-  writeFleet(dirA, 32000, 32100);
-  writeFleet(dirB, 32200, 32300);
-  writeAgent(dirA, ALPHA);
-  writeAgent(dirB, ALPHA);
+  await writeFleet(dirA, portsA);
+  await writeFleet(dirB, portsB);
+  await writeOpenAgent(dirA, ALPHA);
+  await writeOpenAgent(dirB, ALPHA);
 }, VM_TIMEOUT);
 
 afterAll(() => {
@@ -129,16 +115,16 @@ describe.sequential('two fleets on one host', () => {
   <os><type arch='x86_64' machine='q35'>hvm</type><boot dev='hd'/></os>
   <devices>
     <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${handDisk}'/><target dev='vda' bus='virtio'/></disk>
-    <graphics type='spice' port='32110' autoport='no'><listen type='address' address='127.0.0.1'/></graphics>
+    <graphics type='spice' port='${HAND_SPICE}' autoport='no'><listen type='address' address='127.0.0.1'/></graphics>
   </devices>
   <qemu:commandline>
-    <qemu:arg value='-netdev'/><qemu:arg value='user,id=net0,hostfwd=tcp:127.0.0.1:32010-:22'/>
+    <qemu:arg value='-netdev'/><qemu:arg value='user,id=net0,hostfwd=tcp:127.0.0.1:${HAND_SSH}-:22'/>
     <qemu:arg value='-device'/><qemu:arg value='virtio-net-pci,netdev=net0,mac=52:54:00:0e:0e:01,bus=pcie.0,addr=0x10'/>
   </qemu:commandline>
 </domain>`;
       writeFileSync(join(root, 'hand.xml'), xml);
       virsh('define', join(root, 'hand.xml'));
-      writeAgent(dirA, HAND);
+      await writeOpenAgent(dirA, HAND);
 
       // Declared but not imported: the domain is nobody's, so up would not touch it.
       const plan = await fleet(dirA, ['plan', '--no-provision', HAND]);
@@ -148,8 +134,8 @@ describe.sequential('two fleets on one host', () => {
 
       const dry = await fleetOk(dirA, ['import', '--dry-run', HAND]);
       expect(dry.stdout).toContain(`Would import domain agent-${HAND}`);
-      expect(dry.stdout).toContain('sshPort: 32010 (kept)');
-      expect(dry.stdout).toContain('spicePort: 32110 (kept)');
+      expect(dry.stdout).toContain(`sshPort: ${HAND_SSH} (kept)`);
+      expect(dry.stdout).toContain(`spicePort: ${HAND_SPICE} (kept)`);
       expect(dry.stdout).toContain('mac: 52:54:00:0e:0e:01 (kept)');
       expect(dry.stdout).toContain(`disk: ${handDisk} (kept)`);
       expect(dry.stdout).toContain('Dry run: nothing changed.');
@@ -159,11 +145,13 @@ describe.sequential('two fleets on one host', () => {
       expect(r.stdout).toContain(`Imported domain agent-${HAND}`);
       const ledger = readFileSync(join(dirA, 'agents', 'ledger.yaml'), 'utf8');
       expect(ledger).toContain(`disk: ${handDisk}`);
-      expect(ledger).toMatch(new RegExp(`${HAND}:\\n\\s+sshPort: 32010\\n\\s+spicePort: 32110`));
+      expect(ledger).toMatch(
+        new RegExp(`${HAND}:\\n\\s+sshPort: ${HAND_SSH}\\n\\s+spicePort: ${HAND_SPICE}`),
+      );
       const after = virsh('dumpxml', `agent-${HAND}`);
       expect(after).toContain(`fleetDir="${dirA}"`);
       expect(after).toContain(`<source file='${handDisk}'`);
-      expect(after).toContain('hostfwd=tcp:127.0.0.1:32010-:22');
+      expect(after).toContain(`hostfwd=tcp:127.0.0.1:${HAND_SSH}-:22`);
       expect(after).toContain('mac=52:54:00:0e:0e:01');
       // The disk is the same file, untouched.
       const now = statSync(handDisk);
@@ -203,7 +191,7 @@ describe.sequential('two fleets on one host', () => {
   it(
     'with a domainPrefix, B runs its alpha beside A',
     async () => {
-      writeFleet(dirB, 32200, 32300, `domainPrefix: ${B_PREFIX}`);
+      await writeFleet(dirB, portsB, { domainPrefix: B_PREFIX });
       await fleetOk(dirB, ['up', '--no-provision']);
       expect(domState(`${B_PREFIX}${ALPHA}`)).toBe('running');
       expect(domState(`agent-${ALPHA}`)).toBe('running');

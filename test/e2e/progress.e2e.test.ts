@@ -3,13 +3,18 @@
 // wait is on screen; the interrupt path itself is interrupt.e2e.test.ts's subject). Then, provisioned,
 // `fleet rebuild` shows the guest's output as a fixed tail under the agent's bar; off a terminal every
 // line is stamped; `up`, `provision`, `rebuild`, `down` and `destroy` --json validate against their schemas.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, systemUri } from '@agentfleet/testing';
+import { ensureLibvirtd, ensureTestImage, portBlock } from '@agentfleet/testing';
 import { fleet, fleetMain, fleetOk } from '@agentfleet/testing/fleet-cli';
 import { expectSchema } from '@agentfleet/testing/json-schemas';
-import { makeSecretsFleet, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
+import {
+  makeSecretsFleet,
+  removeDomains,
+  writeAgent,
+  writeFleetConfig,
+} from '@agentfleet/testing/provision-fixture';
+import { inTerminal, type TerminalStep } from '@agentfleet/testing/terminal';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const agent = `cl${Math.floor(Math.random() * 36 ** 5).toString(36)}`;
@@ -22,63 +27,29 @@ beforeAll(async () => {
   // A git repository with agenix rules and one secret, encrypted to the key fleet logs in with (the admin).
   dir = (await makeSecretsFleet({ [agent]: [SECRET] }, { [SECRET]: 'x\n' }, image.privateKeyPath)).dir;
   appendFileSync(join(dir, '.gitignore'), '*.log\n');
-  // Ports from this file's block (41400-41499).
-  const port = 41400 + Math.floor(Math.random() * 20);
   // A full copy of the ~20 MB image: the bytes the bar must show.
-  await writeFleetConfig(dir, image, join(dir, 'state'), port, {
-    diskMode: 'copy',
-    network: 'open',
-    spicePorts: `{ start: ${port + 50}, end: ${port + 70} }`,
-  });
-  writeFileSync(
-    join(dir, 'agents', `${agent}.yaml`),
-    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: cl@example.org }\nsecrets: [${SECRET}]\n`,
-  );
+  await writeFleetConfig(dir, image, join(dir, 'state'), portBlock(), { diskMode: 'copy', network: 'open' });
+  await writeAgent(dir, agent, [SECRET]);
 });
 
 afterAll(async () => {
   if (!dir) return;
   await fleet(dir, ['destroy', agent, '--purge', '--yes']);
-  for (const cmd of [['destroy'], ['undefine', '--nvram']])
-    try {
-      execFileSync('virsh', ['-c', systemUri, ...cmd, `agent-${agent}`], { stdio: 'ignore' });
-    } catch {}
+  // Whatever destroy could not remove must not outlive the test.
+  removeDomains([agent], join(dir, 'state'));
   rmSync(dir, { recursive: true, force: true });
 }, 180_000);
 
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-const pause = () => new Promise((r) => setTimeout(r, 200));
-
-/**
- * Runs `fleet ARGS` in a 160x40 tmux pane; `during` may act on the raw transcript as it grows.
- * Returns the transcript (every byte drawn) and the screen as it stands at the end.
- */
-async function inTerminal(
-  name: string,
-  args: string,
-  during: (read: () => string) => Promise<void> = async () => {},
-): Promise<{ transcript: string; screen: string }> {
-  const log = join(dir, `${name}.log`);
-  const session = `cl-${name}-${agent}`;
-  const command = `trap '' INT; ${process.execPath} ${fleetMain} --dir ${dir} ${args}; echo EXIT=$?; sleep 600`;
-  tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', 'sh', '-c', `sleep 0.5; ${command}`);
-  try {
-    tmux('pipe-pane', '-t', session, '-o', `cat >> ${log}`);
-    const read = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
-    await during(read);
-    while (!/EXIT=\d+/.test(read())) await pause();
-    return { transcript: read(), screen: tmux('capture-pane', '-p', '-t', session) };
-  } finally {
-    spawnSync('tmux', ['kill-session', '-t', session]);
-  }
-}
+/** Runs `fleet ARGS` in a 160x40 tmux pane (inTerminal); the bound is for a TCG guest under load. */
+const inFleetTerminal = (args: string[], steps: TerminalStep[] = []) =>
+  inTerminal([process.execPath, fleetMain, '--dir', dir, ...args], steps, 600_000);
 
 it('the copy bar shows bytes of the total and a rate; the SSH wait its elapsed time and limit', async () => {
-  const { transcript } = await inTerminal('up', `up ${agent} --no-provision`, async (read) => {
+  const { transcript } = await inFleetTerminal(
+    ['up', agent, '--no-provision'],
     // A second of waiting on screen, so the elapsed counter has moved at least once.
-    while (!/ssh: waiting for \w+ \([1-9]\d*s of \d+s\)|EXIT=/.test(read())) await pause();
-    tmux('send-keys', '-t', `cl-up-${agent}`, 'C-c');
-  });
+    [{ when: /ssh: waiting for \w+ \([1-9]\d*s of \d+s\)|EXIT=/, keys: ['C-c'] }],
+  );
   expect(transcript, transcript.slice(-1500)).toMatch(/disk \d+(\.\d)? [KM]iB of \d+\.\d MiB/);
   expect(transcript).toMatch(/disk [\d.]+ [KM]iB of [\d.]+ MiB, [\d.]+ [KMG]iB\/s, ETA \d+s/);
   expect(transcript).toMatch(/ssh: waiting for \w+ \([1-9]\d*s of \d+s\)/);
@@ -99,7 +70,7 @@ it('rebuild on a terminal: the guest output is a tail under the bar; off a termi
   // The stand-in nixos-rebuild fails while FAIL_REBUILD is in the uploaded flake: the failed agent's
   // tail stays on screen under its bar, each line once, in place.
   writeFileSync(join(dir, 'FAIL_REBUILD'), '');
-  const failed = await inTerminal('rebuild', `rebuild ${agent}`);
+  const failed = await inFleetTerminal(['rebuild', agent]);
   const lines = failed.screen.split('\n');
   const bar = lines.findIndex((l) => l.startsWith(agent) && /FAILED/.test(l));
   expect(bar, failed.screen).toBeGreaterThanOrEqual(0);

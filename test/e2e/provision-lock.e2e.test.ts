@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, type TestImage } from '@agentfleet/testing';
+import { ensureLibvirtd, ensureTestImage, portBlock, type TestImage } from '@agentfleet/testing';
 import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
 import {
   inVm,
@@ -21,8 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const LIMIT = 400_000;
 const tag = `nx${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 2).toString(36)}`;
 const agents = [`${tag}a`, `${tag}b`];
-// helper nixos' port block (35000-35999).
-const portBase = 35000 + Math.floor(Math.random() * 4) * 200;
+const portBase = portBlock();
 
 let dir: string;
 let stateDir: string;
@@ -40,7 +39,7 @@ beforeAll(async () => {
 }, LIMIT);
 
 afterAll(async () => {
-  removeDomains(agents);
+  removeDomains(agents, stateDir);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -6,7 +6,7 @@
 // libvirt + QEMU, real ssh, real age; the tiny image stands in for NixOS.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, type TestImage } from '@agentfleet/testing';
+import { ensureLibvirtd, ensureTestImage, portBlock, type TestImage } from '@agentfleet/testing';
 import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
 import {
   inVm,
@@ -40,13 +40,13 @@ beforeAll(async () => {
   );
   dir = repo.dir;
   stateDir = join(dir, 'state');
-  await writeFleetConfig(dir, image, stateDir, 20000 + Math.floor(Math.random() * 20000));
+  await writeFleetConfig(dir, image, stateDir, portBlock());
   await writeAgent(dir, agent, [SECRET]);
   await writeAgent(dir, other, []);
 }, LIMIT);
 
 afterAll(async () => {
-  removeDomains([agent, other]);
+  removeDomains([agent, other], stateDir);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -4,7 +4,7 @@
 // real age, the tiny image standing in for NixOS.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, type TestImage } from '@agentfleet/testing';
+import { ensureLibvirtd, ensureTestImage, portBlock, type TestImage } from '@agentfleet/testing';
 import { fleet, fleetOk, fleetSpawn } from '@agentfleet/testing/fleet-cli';
 import {
   inVm,
@@ -20,7 +20,7 @@ const LIMIT = 300_000;
 const agent = `p${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
 const SECRET = `${agent}-token`;
 const PLAINTEXT = `secret of ${agent}\n`;
-const portBase = 20000 + Math.floor(Math.random() * 20000);
+const portBase = portBlock();
 
 let dir: string;
 let stateDir: string;
@@ -66,7 +66,7 @@ beforeAll(async () => {
 }, LIMIT);
 
 afterAll(async () => {
-  removeDomains([agent]);
+  removeDomains([agent], stateDir);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

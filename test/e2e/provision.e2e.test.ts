@@ -79,15 +79,16 @@ beforeAll(async () => {
   stateDir = join(fleetDir, 'state');
   loginKey = await readFile((await ensureTestImage()).privateKeyPath, 'utf8');
   await bootAndPin();
-}, 300_000);
+}, 660_000);
 
 afterAll(async () => {
   await vm?.remove();
   await rm(fleetDir, { recursive: true, force: true });
 });
 
-// Generous limits: TCG guests on a busy 2-core machine; these bound a hang, they measure nothing.
-describe('two-phase provisioning on a real VM', { timeout: 180_000 }, () => {
+// Generous limits: TCG guests on a busy 2-core machine (the last case boots the VM again); these bound a hang, they
+// measure nothing.
+describe('two-phase provisioning on a real VM', { timeout: 660_000 }, () => {
   it('the VM cannot decrypt in phase 1, can after host-key capture + rekey + phase 2', async () => {
     const result = await provision();
     expect(result).toEqual({

@@ -4,10 +4,10 @@
 // other test's daemon.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureTestImage, type TestImage } from '@agentfleet/testing';
+import { ensureTestImage, portBlock, type TestImage } from '@agentfleet/testing';
 import { fleet, fleetOk, fleetSpawn } from '@agentfleet/testing/fleet-cli';
 import { type PrivateLibvirtd, startPrivateLibvirtd } from '@agentfleet/testing/private-libvirtd';
 import { makeSecretsFleet, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
@@ -19,8 +19,7 @@ const HUNG_MS = 300_000;
 const agent = `rl${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
 const SECRET = `${agent}-token`;
 const PLAINTEXT = `secret of ${agent}\n`;
-// Inside this file's port block (45000-45999), varied per run so a leftover VM does not collide.
-const portBase = 45000 + Math.floor(Math.random() * 8) * 100;
+const portBase = portBlock();
 
 let dir: string;
 let stateDir: string;
@@ -46,9 +45,8 @@ beforeAll(async () => {
   dir = fleetRepo.dir;
   stateDir = join(dir, 'state');
   await writeFleetConfig(dir, image, stateDir, portBase, { libvirtUri: daemon.uri });
-  await writeAgent(dir, agent, [SECRET]);
   // These faults are not about networking: QEMU's own forward keeps passt out of the picture.
-  await appendFile(join(dir, 'agents', `${agent}.yaml`), 'network: open\n');
+  await writeAgent(dir, agent, [SECRET], 'network: open\n');
   // The two-phase flow (phase 1 is interrupted below), and a guest that makes its own host key (forgotten below).
   await fleetOk(dir, ['up', '--no-pregenerate-host-keys']);
 }, LIMIT);
@@ -81,7 +79,8 @@ describe.sequential('reliability under faults', () => {
       try {
         const child = fleetSpawn(dir, ['provision', agent, '--from', 'phase1']);
         let output = '';
-        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        // 'close', not 'exit': the output asserted below may still be in the pipe when the process has exited.
+        const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
         child.stdout.on('data', (d) => {
           output += d;
         });
@@ -162,7 +161,7 @@ describe.sequential('reliability under faults', () => {
       const stopped = new Promise<string>((r) => {
         paused = r;
       });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
       const collect = (d: Buffer) => {
         output += d;
         // Frozen as soon as the disk step shows, so the libvirt steps after it (define, start) certainly run on

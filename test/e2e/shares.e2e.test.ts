@@ -2,7 +2,7 @@
 // read-only and a read-write share: the host's files in the guest, the read-only one unwritable by the guest's root even
 // after it remounts it read-write (the host enforces it), the read-write one written back, both again after a restart;
 // and `fleet ssh NAME -- CMD` with a TTY when its stdin is a terminal, without one when piped.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -15,15 +15,16 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, systemUri, type TestImage } from '@agentfleet/testing';
-import { fleet, fleetMain, fleetOk } from '@agentfleet/testing/fleet-cli';
+import { ensureLibvirtd, ensureTestImage, portBlock, systemUri, type TestImage } from '@agentfleet/testing';
+import { fleet, fleetOk } from '@agentfleet/testing/fleet-cli';
+import { removeDomains, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
+import { fleetInPty } from '@agentfleet/testing/terminal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Generous: TCG guests on a shared 2-core host have taken minutes to boot under load.
 const VM_TIMEOUT = 660_000;
 const A = `sh${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 2).toString(36)}`;
-// The shares helper's port block (41300-41399).
-const portBase = 41300 + Math.floor(Math.random() * 4) * 20;
+const portBase = portBlock();
 
 let dir: string;
 let projects: string;
@@ -39,46 +40,13 @@ const run = async (command: string) =>
     .map((l) => l.slice(A.length + 3))
     .join('\n');
 
-/** Runs `fleet ssh A -- command` with a pty as its terminal (python3's pty module); resolves with what it printed. */
-function sshInPty(command: string): Promise<{ code: number | null; out: string }> {
-  const driver = `
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b''
-while True:
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode('utf8', 'replace'))
-sys.exit(os.waitstatus_to_exitcode(status))
-`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'python3',
-      ['-c', driver, process.execPath, fleetMain, '--dir', dir, 'ssh', A, '--', command],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let text = '';
-    child.stdout.on('data', (d) => {
-      text += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out: text }));
-  });
-}
+/** Runs `fleet ssh A -- command` with a pty as its terminal; resolves with what it printed. */
+const sshInPty = (command: string) => fleetInPty(dir, ['ssh', A, '--', command]);
 
-const agentYaml = (shares: string) =>
-  'memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: x@example.org }\n' +
+const writeAgentWith = (shares: string) =>
   // QEMU's own forward (network: open): this suite tests no networking, and on this loaded shared host passt
   // guests have gone minutes without an SSH banner (see day2.e2e.test.ts).
-  `network: open\nshares:\n${shares}`;
+  writeAgent(dir, A, [], `network: open\nshares:\n${shares}`);
 
 beforeAll(async () => {
   await ensureLibvirtd();
@@ -90,48 +58,31 @@ beforeAll(async () => {
   mkdirSync(projects, { recursive: true });
   mkdirSync(out, { recursive: true });
   writeFileSync(join(projects, 'before-boot.txt'), 'from the host before boot\n');
-  mkdirSync(join(dir, 'agents'));
-  writeFileSync(
-    join(dir, 'agents', 'fleet.yaml'),
-    [
-      `libvirtUri: ${systemUri}`,
-      `stateDir: ${join(dir, 'state')}`,
-      `baseImage: ${image.baseImage}`,
-      'domainType: qemu',
-      'diskMode: overlay',
-      'portForward: hostfwd',
-      'reservedCores: []',
-      `sshPorts: { start: ${portBase}, end: ${portBase + 9} }`,
-      `spicePorts: { start: ${portBase + 10}, end: ${portBase + 19} }`,
-      `ssh: { user: root, identityFile: ${image.privateKeyPath} }`,
-      'bootTimeouts: { sshSeconds: 600, shutdownSeconds: 60 }',
-      '',
-    ].join('\n'),
-  );
+  await writeFleetConfig(dir, image, join(dir, 'state'), portBase, {
+    portForward: 'hostfwd',
+    flake: undefined,
+    sshPorts: `{ start: ${portBase}, end: ${portBase + 9} }`,
+    spicePorts: `{ start: ${portBase + 10}, end: ${portBase + 19} }`,
+  });
 }, VM_TIMEOUT);
 
 afterAll(() => {
-  try {
-    virsh('destroy', `agent-${A}`);
-  } catch {}
-  try {
-    virsh('undefine', `agent-${A}`);
-  } catch {}
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (!dir) return;
+  removeDomains([A], join(dir, 'state'));
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe.sequential('shares and ssh with a TTY on a real VM', () => {
   it('validate refuses a share holding the state dir and a missing directory, naming file, line and field', async () => {
-    writeFileSync(
-      join(dir, 'agents', `${A}.yaml`),
-      agentYaml('  - { source: ., target: /mnt/fleet }\n  - { source: host/nope, target: /mnt/nope }\n'),
+    await writeAgentWith(
+      '  - { source: ., target: /mnt/fleet }\n  - { source: host/nope, target: /mnt/nope }\n',
     );
     const r = await fleet(dir, ['validate']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      `agents/${A}.yaml:8:15: shares.0.source: ${dir} contains the fleet's state dir (agents' disks and host keys)`,
+      `agents/${A}.yaml:9:15: shares.0.source: ${dir} contains the fleet's state dir (agents' disks and host keys)`,
     );
-    expect(r.stderr).toContain(`agents/${A}.yaml:9:15: shares.1.source: ${dir}/host/nope does not exist`);
+    expect(r.stderr).toContain(`agents/${A}.yaml:10:15: shares.1.source: ${dir}/host/nope does not exist`);
     // `up` refuses the same way, before anything is made.
     expect((await fleet(dir, ['up', '--no-provision'])).code).toBe(2);
     expect(existsSync(join(dir, 'state', `agent-${A}.qcow2`))).toBe(false);
@@ -140,12 +91,9 @@ describe.sequential('shares and ssh with a TTY on a real VM', () => {
   it(
     'up mounts the host directory in the guest: a file from before boot, and one written after',
     async () => {
-      writeFileSync(
-        join(dir, 'agents', `${A}.yaml`),
-        agentYaml(
-          '  - { source: host/projects, target: /mnt/projects }\n' +
-            '  - { source: host/out, target: /mnt/out, readOnly: false }\n',
-        ),
+      await writeAgentWith(
+        '  - { source: host/projects, target: /mnt/projects }\n' +
+          '  - { source: host/out, target: /mnt/out, readOnly: false }\n',
       );
       await fleetOk(dir, ['up', '--no-provision']);
       expect(await run('cat /mnt/projects/before-boot.txt')).toBe('from the host before boot');

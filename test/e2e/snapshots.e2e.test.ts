@@ -9,7 +9,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri, type TestImage } from '@agentfleet/testing';
+import {
+  ensureLibvirtd,
+  ensureTestImage,
+  portBlock,
+  stopPassts,
+  systemUri,
+  type TestImage,
+} from '@agentfleet/testing';
 import { fleet, fleetMain, fleetOk } from '@agentfleet/testing/fleet-cli';
 import { expectSchema } from '@agentfleet/testing/json-schemas';
 import { makeSecretsFleet, writeAgent, writeFleetConfig } from '@agentfleet/testing/provision-fixture';
@@ -159,16 +166,10 @@ beforeAll(async () => {
   dir = repo.dir;
   stateDir = join(dir, 'state');
   // The admin key configured once, as README says, for `secrets rekey` and every automatic rekey.
-  await writeFleetConfig(dir, image, stateDir, 41000 + Math.floor(Math.random() * 40) * 20, {
-    adminIdentity: image.privateKeyPath,
-  });
-  await writeAgent(dir, agent, []);
+  await writeFleetConfig(dir, image, stateDir, portBlock(), { adminIdentity: image.privateKeyPath });
   // Isolation is not under test here: slirp's hostfwd keeps the one VM simple (see isolation.e2e). The
   // tag is README's `fleet exec --tag ci`.
-  await writeFile(
-    join(dir, 'agents', `${agent}.yaml`),
-    `${await readFile(join(dir, 'agents', `${agent}.yaml`), 'utf8')}network: open\ntags: [ci]\n`,
-  );
+  await writeAgent(dir, agent, [], 'network: open\ntags: [ci]\n');
   // A guest that makes its own host key: reset must read it from the guest to keep the identity.
   await fleetOk(dir, ['up', agent, '--no-pregenerate-host-keys']);
   local = await mkdtemp(join(tmpdir(), 'cli-readme-'));
@@ -453,23 +454,34 @@ describe.sequential('day-2 operations on one agent', () => {
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
-      const lines: { event: { domain: string; kind: string } | null; agents: { state: string }[] }[] = [];
+      type Line = { event: { domain: string; kind: string } | null; agents: { state: string }[] };
+      const lines: Line[] = [];
+      // One reader of the stream: a listener per wait would each append the same chunk to the one buffer, and a
+      // line that arrives in two chunks would then be parsed doubled.
       let buf = '';
-      const waitFor = (pred: (l: (typeof lines)[number]) => boolean) =>
-        new Promise<(typeof lines)[number]>((resolve, reject) => {
-          const check = () => {
-            const hit = lines.find(pred);
-            if (hit) resolve(hit);
-          };
-          watch.stdout.on('data', (d) => {
-            buf += d;
-            const parts = buf.split('\n');
-            buf = parts.pop() ?? '';
-            for (const p of parts) if (p.trim()) lines.push(JSON.parse(p));
-            check();
-          });
-          watch.on('exit', (code) => reject(new Error(`watch exited ${code} before the line came`)));
-        });
+      let arrived = () => {};
+      watch.stdout.on('data', (d) => {
+        buf += d;
+        const parts = buf.split('\n');
+        buf = parts.pop() ?? '';
+        for (const p of parts) if (p.trim()) lines.push(JSON.parse(p));
+        arrived();
+      });
+      let ended: { code: number | null } | undefined;
+      const exited = new Promise<number | null>((resolve) =>
+        watch.on('exit', (code) => {
+          ended = { code };
+          resolve(code);
+        }),
+      );
+      const waitFor = async (pred: (l: Line) => boolean): Promise<Line> => {
+        for (;;) {
+          const hit = lines.find(pred);
+          if (hit) return hit;
+          if (ended) throw new Error(`watch exited ${ended.code} before the line came`);
+          await Promise.race([new Promise<void>((r) => (arrived = r)), exited]);
+        }
+      };
       let stderr = '';
       watch.stderr.on('data', (d) => {
         stderr += d;
@@ -483,8 +495,7 @@ describe.sequential('day-2 operations on one agent', () => {
       } finally {
         watch.kill('SIGINT');
       }
-      const code = await new Promise((resolve) => watch.on('exit', (c) => resolve(c)));
-      expect(code, stderr).toBe(0);
+      expect(await exited, stderr).toBe(0);
     },
     LIMIT,
   );

@@ -4,14 +4,18 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { createServer, type Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { portBlock } from '@agentfleet/testing';
 import { badCases, goodFleetFiles } from '@agentfleet/testing/bad-files';
 import { expectSchema } from '@agentfleet/testing/json-schemas';
 import { virtXmlValidate } from '@agentfleet/testing/libvirt-tools';
 import { runCli, shippedFleet, tempFleet } from '@agentfleet/testing/run-cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-/** Far from the ports other tests' VMs use, so this machine's listeners rarely matter. */
-const FLEET_YAML = 'sshPorts: { start: 42223 }\nspicePorts: { start: 45900 }\nreservedCores: [0]\n';
+// A block of ports of this file's own, below the ephemeral range: no other test's server or VM, and no kernel-chosen
+// port, appears in it, so allocation skips only what these tests hold.
+// The default ranges (100 ports each) from 200 up; the cases below 200 name their own.
+const PORTS = portBlock(400);
+const FLEET_YAML = `sshPorts: { start: ${PORTS + 200} }\nspicePorts: { start: ${PORTS + 300} }\nreservedCores: [0]\n`;
 const agentYaml = (name: string) => `vcpus: 1\nshareCores: true\ngit: { email: ${name}@example.com }\n`;
 
 function snapshotDir(dir: string): Record<string, string> {
@@ -109,12 +113,11 @@ describe('fleet validate', () => {
 
 describe('fleet allocate', () => {
   let listener: Server;
-  let busyPort = 0;
+  // Held by this file's listener.
+  const busyPort = PORTS;
   beforeAll(async () => {
     listener = createServer();
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    const addr = listener.address();
-    busyPort = typeof addr === 'object' && addr ? addr.port : 0;
+    await new Promise<void>((resolve) => listener.listen(busyPort, '127.0.0.1', resolve));
   });
   afterAll(() => new Promise<void>((resolve) => listener.close(() => resolve())));
 
@@ -181,7 +184,7 @@ describe('fleet allocate', () => {
 
   it('refuses a port a host process listens on, naming both, and leaves the ledger alone', () => {
     const dir = tempFleet({
-      'agents/fleet.yaml': `sshPorts: { start: ${busyPort}, end: ${busyPort + 5} }\nspicePorts: { start: 45900 }\n`,
+      'agents/fleet.yaml': `sshPorts: { start: ${busyPort}, end: ${busyPort + 5} }\nspicePorts: { start: ${PORTS + 100} }\n`,
       'agents/a.yaml': agentYaml('a'),
     });
     const ok = runCli(['allocate'], dir);
@@ -208,7 +211,7 @@ describe('fleet allocate', () => {
     const dir = tempFleet({
       'agents/fleet.yaml':
         'libvirtUri: test:///default\nstateDir: ./state\nbaseImage: ./base.qcow2\nreservedCores: []\n' +
-        `sshPorts: { start: ${busyPort}, end: ${busyPort + 5} }\nspicePorts: { start: 45900 }\n`,
+        `sshPorts: { start: ${busyPort}, end: ${busyPort + 5} }\nspicePorts: { start: ${PORTS + 100} }\n`,
       'agents/a.yaml': `${agentYaml('a')}ports: { ssh: ${busyPort} }\n`,
       'agents/b.yaml': agentYaml('b'),
       'base.qcow2': '',
@@ -248,7 +251,7 @@ describe('fleet allocate against libvirt domains (qemu:///session)', () => {
       'domain.xml': `<domain type='qemu'><name>${domain}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
         <cputune><vcpupin vcpu='0' cpuset='1-${Math.max(1, cpus - 1)}'/></cputune>
         <os><type arch='x86_64'>hvm</type></os>
-        <devices><graphics type='spice' port='43100' autoport='no'/></devices></domain>`,
+        <devices><graphics type='spice' port='${PORTS + 50}' autoport='no'/></devices></domain>`,
     });
     const r = virsh('define', join(dir, 'domain.xml'));
     if (r.status !== 0) throw new Error(r.stderr);
@@ -258,16 +261,17 @@ describe('fleet allocate against libvirt domains (qemu:///session)', () => {
   });
 
   it('skips the ports and cores other domains hold, and names the domain on conflicts', () => {
-    const fleet = 'sshPorts: { start: 43100, end: 43105 }\nspicePorts: { start: 46100, end: 46105 }\n';
+    const fleet = `sshPorts: { start: ${PORTS + 50}, end: ${PORTS + 55} }\nspicePorts: { start: ${PORTS + 150}, end: ${PORTS + 155} }\n`;
     const dir = tempFleet({ 'agents/fleet.yaml': fleet, 'agents/a.yaml': agentYaml('a') });
     const ok = runCli(['allocate'], dir);
     expect(ok.stderr).toBe('');
-    expect(ok.stdout).toContain('sshPort: 43101\n');
-    writeFileSync(join(dir, 'agents/b.yaml'), `${agentYaml('b')}ports: { ssh: 43100 }\n`);
+    expect(ok.stdout).toContain(`sshPort: ${PORTS + 51}\n`);
+    writeFileSync(join(dir, 'agents/b.yaml'), `${agentYaml('b')}ports: { ssh: ${PORTS + 50} }\n`);
     writeFileSync(join(dir, 'agents/c.yaml'), 'git: { email: c@example.com }\nvcpus: 1\n');
     const r = runCli(['allocate'], dir);
     expect(r.stderr).toContain(
-      `agents/b.yaml:4:15: ports.ssh: SSH port 43100 of agent b is in use by domain ${domain}: stop it, or give the agent another port (ports.ssh in agents/b.yaml)\n`,
+      `agents/b.yaml:4:15: ports.ssh: SSH port ${PORTS + 50} of agent b is in use by domain ${domain}: stop it, or give the agent another port (ports.ssh in agents/b.yaml)
+`,
     );
     expect(r.stderr).toContain(`agents/c.yaml:2:8: vcpus: agent c needs 1 exclusive core(s)`);
     expect(r.stderr).toMatch(new RegExp(`core 1 used by [^;]*domain ${domain}`));

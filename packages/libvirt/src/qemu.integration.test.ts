@@ -1,10 +1,10 @@
 // The Hypervisor contract and the binding's daemon-only behaviour on a real libvirtd + QEMU
 // (TCG). Domains are uniquely named and removed afterwards.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLibvirtd } from '@agentfleet/testing';
+import { ensureLibvirtd, testPort } from '@agentfleet/testing';
 import { hypervisorContract } from '@agentfleet/testing/hypervisor-contract';
 import { qemuTcgDomainXml } from '@agentfleet/testing/test-domains';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -14,16 +14,6 @@ import { ConnectionLostError } from './errors.js';
 import { LibvirtHypervisor } from './hypervisor.js';
 
 const URI = 'qemu:///system';
-
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(() => ensureLibvirtd(URI));
 
@@ -108,7 +98,8 @@ describe('binding on qemu:///system', () => {
       );
     const dom = await conn.createXML(xml);
     try {
-      const port = await freePort();
+      // Of this process's reserved block: a kernel-chosen free port could be bound by another process first.
+      const port = testPort();
       expect(await dom.qemuMonitorCommand(`hostfwd_add net0 tcp:127.0.0.1:${port}-:22`, { hmp: true })).toBe(
         '',
       );

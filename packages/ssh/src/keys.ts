@@ -20,6 +20,15 @@ export function publicKeyOfPrivateKey(privateKey: string): SshPublicKey {
  * secrets can be rekeyed for it before the VM ever starts).
  */
 export function generateEd25519KeyPair(comment: string): { privateKey: string; publicKey: SshPublicKey } {
-  const pair = utils.generateKeyPairSync('ed25519', { comment });
-  return { privateKey: pair.private, publicKey: publicKeyOfPrivateKey(pair.private) };
+  // ssh2 (1.17) strips leading zero bytes from the 32-byte public key when it encodes the pair, so one key in 256
+  // comes out malformed and its own parser rejects it (mscdex/ssh2#1390, #1513): such a pair is never handed out,
+  // a fresh one is made instead (each try is independent; eight bad ones in a row is 256^-8).
+  for (let attempt = 1; ; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519', { comment });
+    try {
+      return { privateKey: pair.private, publicKey: publicKeyOfPrivateKey(pair.private) };
+    } catch (err) {
+      if (attempt === 8) throw err;
+    }
+  }
 }

@@ -313,7 +313,12 @@ describe('packages/ssh against OpenSSH sshd', () => {
       await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
       const port = (proxy.address() as net.AddressInfo).port;
       try {
-        const r = await waitForSsh({ ...pinned(sshd), port }, { stages: { banner: quick } });
+        // Bounds that only bound a hang: a probe that waits silently never gets a banner here, however long it
+        // waits, while a loaded machine can take longer than `quick`'s 500 ms for sshd to answer one that spoke.
+        const r = await waitForSsh(
+          { ...pinned(sshd), port },
+          { stages: { banner: { ...quick, timeoutMs: 60_000, attemptTimeoutMs: 20_000 } } },
+        );
         await r.shell.close();
         expect(r.banner).toMatch(/^SSH-2\.0-OpenSSH/);
       } finally {

@@ -41,6 +41,7 @@ export async function runFleetUntil(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const act = () => {
     hit = true;
     acting = Promise.resolve(at(child));
@@ -61,6 +62,11 @@ export async function runFleetUntil(
   ]);
   clearTimeout(timer);
   if (end === 'hung') child.kill('SIGKILL');
+  // 'exit' may come before the last of the output was read (a run's final error line): what it said ends when its
+  // streams close. Bounded: a child of the run that outlived it would hold them open (strayProcesses finds those).
+  let grace: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise((r) => (grace = setTimeout(r, 30_000)))]);
+  clearTimeout(grace);
   await acting;
   return end === 'hung'
     ? { code: 'hung', signal: null, output, hit }

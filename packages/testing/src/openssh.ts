@@ -17,7 +17,8 @@ export async function presentedHostKey(port: number, host = '127.0.0.1'): Promis
     await run('ssh', [
       ...['-p', String(port), '-F', '/dev/null', '-o', `UserKnownHostsFile=${file}`],
       ...['-o', 'StrictHostKeyChecking=accept-new', '-o', 'HostKeyAlgorithms=ssh-ed25519'],
-      ...['-o', 'BatchMode=yes', '-o', 'PreferredAuthentications=none', '-o', 'ConnectTimeout=10'],
+      // ConnectTimeout bounds the connect and the banner: a TCG guest's sshd under load may take many seconds.
+      ...['-o', 'BatchMode=yes', '-o', 'PreferredAuthentications=none', '-o', 'ConnectTimeout=60'],
       `nobody@${host}`,
       'true',
     ]).catch(() => undefined);
@@ -52,7 +53,7 @@ export function opensshArgs(port: number, identity: string, knownHosts: string):
     '-o',
     'BatchMode=yes',
     '-o',
-    'ConnectTimeout=20',
+    'ConnectTimeout=60',
   ];
 }
 

@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { processAlive } from '@agentfleet/engine/adapters/stale-temps';
 
 export interface PrivateLibvirtd {
   /** The daemon's socket as a libvirt URI (reachable from any network namespace: it is a file). */
@@ -94,7 +95,7 @@ export function startPrivateLibvirtd(opts: {
     const pid = readPid(pidFile('libvirtd'));
     if (pid === undefined) throw new Error(`no libvirtd pid in ${pidFile('libvirtd')}`);
     process.kill(pid, 'SIGTERM');
-    while (alive(pid)) await new Promise((res) => setTimeout(res, 20));
+    while (processAlive(pid)) await new Promise((res) => setTimeout(res, 20));
     const downAt = Date.now();
     await Promise.all([new Promise((res) => setTimeout(res, downMs)), until?.catch(() => undefined)]);
     // virtlogd stays up: entering its namespaces is entering the daemon's.
@@ -117,15 +118,6 @@ export function startPrivateLibvirtd(opts: {
 function readPid(file: string): number | undefined {
   const n = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : Number.NaN;
   return Number.isInteger(n) && n > 0 ? n : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** QEMU processes of the named domains (`-name guest=<domain>,...`), found by their exact argument. */

@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AgentConnector, parsePublicKeyLine, publicKeyLine, type SshTarget } from '@agentfleet/core';
 import { connectShell, waitForSsh } from '@agentfleet/ssh';
-import { repoRoot, stopPassts, systemUri, type TestImage, type TestVm } from './index.js';
+import {
+  removeFleetFirewall,
+  repoRoot,
+  stopPassts,
+  systemUri,
+  type TestImage,
+  type TestVm,
+} from './index.js';
 
 export interface SecretsFleet {
   dir: string;
@@ -83,9 +90,14 @@ export function vmConnector(
   };
 }
 
-/** Waits for the VM's SSH and returns the host key it presents: what `fleet up` pins. */
+/**
+ * Waits for the VM's SSH and returns the host key it presents: what `fleet up` pins. The boot's bound is generous
+ * (waitForSsh's 180 s is less than TCG boots have taken on a loaded 2-core machine); it measures nothing.
+ */
 export async function awaitHostKey(agent: string, vm: TestVm, loginKey: string): Promise<string> {
-  const ready = await waitForSsh(vmTarget(agent, vm, loginKey, { kind: 'first-contact', record: () => {} }));
+  const ready = await waitForSsh(vmTarget(agent, vm, loginKey, { kind: 'first-contact', record: () => {} }), {
+    stages: { banner: { timeoutMs: 600_000 } },
+  });
   await ready.shell.close();
   return publicKeyLine(ready.shell.hostKey);
 }
@@ -110,17 +122,18 @@ export async function inVm(
 }
 
 /**
- * agents/fleet.yaml for the test image on the system libvirtd, ports from `portBase`, state in `stateDir`;
- * `settings` replaces or adds top-level keys (e.g. `{ diskMode: 'copy', network: 'open' }`).
+ * agents/fleet.yaml for the test image on the system libvirtd, ports from `portBase` (ssh from it, SPICE 100 above),
+ * state in `stateDir`; `settings` replaces or adds top-level keys (e.g. `{ diskMode: 'copy', network: 'open' }`),
+ * and drops the ones it sets to undefined.
  */
 export async function writeFleetConfig(
   dir: string,
   image: TestImage,
   stateDir: string,
   portBase: number,
-  settings: Record<string, string> = {},
+  settings: Record<string, string | undefined> = {},
 ) {
-  const fleet: Record<string, string> = {
+  const fleet: Record<string, string | undefined> = {
     libvirtUri: systemUri,
     stateDir,
     baseImage: image.baseImage,
@@ -132,28 +145,33 @@ export async function writeFleetConfig(
     sshPorts: `{ start: ${portBase}, end: ${portBase + 20} }`,
     spicePorts: `{ start: ${portBase + 100}, end: ${portBase + 120} }`,
     ssh: `{ user: root, identityFile: ${image.privateKeyPath} }`,
-    bootTimeouts: '{ sshSeconds: 180, shutdownSeconds: 60 }',
+    // Bounds on a hang, not measures: TCG guests on a loaded 2-core machine have taken minutes to boot.
+    bootTimeouts: '{ sshSeconds: 600, shutdownSeconds: 120 }',
     ...settings,
   };
   await mkdir(join(dir, 'agents'), { recursive: true });
   await writeFile(
     join(dir, 'agents', 'fleet.yaml'),
     `${Object.entries(fleet)
-      .map(([k, v]) => `${k}: ${v}`)
+      .flatMap(([k, v]) => (v === undefined ? [] : [`${k}: ${v}`]))
       .join('\n')}\n`,
   );
 }
 
-/** agents/<name>.yaml: a tiny agent that gets `secrets`. */
-export async function writeAgent(dir: string, name: string, secrets: string[]) {
+/** agents/<name>.yaml: a tiny agent that gets `secrets`; `extra` adds YAML lines (e.g. `network: open\n`). */
+export async function writeAgent(dir: string, name: string, secrets: string[], extra = '') {
   await writeFile(
     join(dir, 'agents', `${name}.yaml`),
-    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${name}@example.org }\nsecrets: [${secrets.join(', ')}]\n`,
+    `memory: 256MiB\nvcpus: 1\nshareCores: true\ndesktop: false\ngit: { email: ${name}@example.org }\nsecrets: [${secrets.join(', ')}]\n${extra}`,
   );
 }
 
-/** Destroys and undefines agents' domains (test clean-up; the product never uses virsh). */
-export function removeDomains(agents: readonly string[]) {
+/**
+ * Destroys and undefines agents' domains on the system libvirtd and stops their passts (test clean-up; the product
+ * never uses virsh); with the fleet's `stateDir`, also its nftables table, which fleet removes only with its last
+ * passt.
+ */
+export function removeDomains(agents: readonly string[], stateDir?: string) {
   for (const agent of agents) {
     for (const cmd of ['destroy', 'undefine']) {
       try {
@@ -162,4 +180,5 @@ export function removeDomains(agents: readonly string[]) {
     }
   }
   stopPassts(agents);
+  if (stateDir !== undefined) removeFleetFirewall(stateDir);
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type PrivateLibvirtd, startPrivateLibvirtd } from './private-libvirtd.js';
+import { sshdConfig } from './sshd.js';
 
 export interface SecondHost {
   netns: string;
@@ -107,22 +108,13 @@ export function startSecondHost(opts: {
     writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(`${keyPath}.pub`));
     writeFileSync(
       path.join(dir, 'sshd_config'),
-      [
-        `ListenAddress ${address}`,
-        `HostKey ${hostKey}`,
-        `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-        `PidFile ${path.join(dir, 'sshd.pid')}`,
-        'StrictModes no',
-        'UsePAM no',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PermitRootLogin prohibit-password',
-        'AllowTcpForwarding yes',
+      sshdConfig({
+        listen: [`ListenAddress ${address}`],
+        hostKeys: [hostKey],
+        dir,
         // As Debian's sshd_config has it: fleet puts files on a host over SFTP (a pre-generated host key).
-        'Subsystem sftp internal-sftp',
-        'LogLevel ERROR',
-        '',
-      ].join('\n'),
+        extra: ['AllowTcpForwarding yes', 'Subsystem sftp internal-sftp'],
+      }),
     );
     daemons = startPrivateLibvirtd({
       dir,

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from './exec.js';
-import { freePort, waitForListen } from './ports.js';
+import { testPort, waitForListen } from './ports.js';
 
 /** A real OpenSSH sshd on 127.0.0.1 for SSH tests that need no VM. */
 export interface Sshd {
@@ -25,6 +25,33 @@ const SSHD = '/usr/sbin/sshd';
 const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
 
 type KeyType = 'ed25519' | 'rsa';
+
+/**
+ * The sshd_config of a test server: keys only (root by key too), its authorized_keys and pid file in `dir`, quiet.
+ * `listen`: its Port/ListenAddress lines; `extra`: more lines.
+ */
+export function sshdConfig(opts: {
+  listen: string[];
+  hostKeys: string[];
+  dir: string;
+  extra?: string[];
+}): string {
+  return [
+    ...opts.listen,
+    ...opts.hostKeys.map((k) => `HostKey ${k}`),
+    `AuthorizedKeysFile ${path.join(opts.dir, 'authorized_keys')}`,
+    `PidFile ${path.join(opts.dir, 'sshd.pid')}`,
+    // The temp dir lives under /tmp (world-writable parent), which StrictModes would reject.
+    'StrictModes no',
+    'UsePAM no',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'PermitRootLogin prohibit-password',
+    ...(opts.extra ?? []),
+    'LogLevel ERROR',
+    '',
+  ].join('\n');
+}
 
 async function keygen(file: string, type: KeyType = 'ed25519'): Promise<string> {
   await run('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', path.basename(file), '-f', file]);
@@ -51,26 +78,17 @@ export async function startSshd(opts: { hostKeyTypes?: KeyType[] } = {}): Promis
   await writeFile(path.join(dir, 'authorized_keys'), `${await keygen(clientKey)}\n`);
   // sshd insists on its privilege-separation directory even when it cannot drop privileges.
   if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
-  const port = await freePort();
+  // From this process's own block: no other test process binds it between now and sshd's bind.
+  const port = testPort();
   const config = path.join(dir, 'sshd_config');
   await writeFile(
     config,
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      ...hostKeys.map((k) => `HostKey ${k.file}`),
-      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-      `PidFile ${path.join(dir, 'sshd.pid')}`,
-      // The temp dir lives under /tmp (world-writable parent), which StrictModes would reject.
-      'StrictModes no',
-      'UsePAM no',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PermitRootLogin prohibit-password',
-      `Subsystem sftp ${SFTP_SERVER}`,
-      'LogLevel ERROR',
-      '',
-    ].join('\n'),
+    sshdConfig({
+      listen: [`Port ${port}`, 'ListenAddress 127.0.0.1'],
+      hostKeys: hostKeys.map((k) => k.file),
+      dir,
+      extra: [`Subsystem sftp ${SFTP_SERVER}`],
+    }),
   );
   const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', config], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -82,7 +100,7 @@ export async function startSshd(opts: { hostKeyTypes?: KeyType[] } = {}): Promis
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await Promise.race([
-      waitForListen('127.0.0.1', port, 10_000),
+      waitForListen('127.0.0.1', port, 30_000),
       exited.then(() => {
         throw new Error(`sshd exited at start: ${stderr}`);
       }),

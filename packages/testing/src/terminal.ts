@@ -1,9 +1,10 @@
 // A command in a real terminal (a tmux pane: a pty with a screen), driven by keys the way a user types
 // them: for prompts (Proceed? [y/N]), interactive sessions (fleet console) and live views (status --watch).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fleetMain } from './fleet-cli.js';
 
 /** When `when` has appeared in the terminal's output, type `keys` (tmux send-keys names: 'y', 'Enter', 'C-c', 'C-]'). */
 export interface TerminalStep {
@@ -14,6 +15,8 @@ export interface TerminalStep {
 export interface TerminalRun {
   /** Everything the command wrote to the terminal, escape sequences included. */
   transcript: string;
+  /** The screen as it stood when the command had exited (what a person sees then). */
+  screen: string;
   code: number;
 }
 
@@ -54,9 +57,55 @@ export async function inTerminal(
     }
     await until(/EXIT=\d+/);
     const transcript = read();
-    return { transcript, code: Number(/EXIT=(\d+)/.exec(transcript)?.[1]) };
+    const screen = tmux('capture-pane', '-p', '-t', session);
+    return { transcript, screen, code: Number(/EXIT=(\d+)/.exec(transcript)?.[1]) };
   } finally {
     spawnSync('tmux', ['kill-session', '-t', session]);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// The same through python3's pty module, for a session that talks back to the command byte by byte.
+
+/** The default pty session: read what the command prints until it exits. */
+const READ_TO_END = `while True:
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d`;
+
+/**
+ * Runs `fleet --dir DIR ARGS` with a pty as its terminal. `session` is Python run once the command started: it
+ * talks to the command through `fd` and collects what it printed in the bytes `out` (modules os, select, sys and
+ * time are imported); by default it reads until the command exits. Resolves with the exit code and `out`.
+ */
+export function fleetInPty(
+  dir: string,
+  args: string[],
+  session = READ_TO_END,
+): Promise<{ code: number | null; out: string }> {
+  const driver = `import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b''
+${session}
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode('utf8', 'replace'))
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', ['-c', driver, process.execPath, fleetMain, '--dir', dir, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+  });
 }

@@ -33,7 +33,7 @@ export interface TestVm {
   /** Current size of the console log, to wait for lines written after this point. */
   consoleOffset(): Promise<number>;
   start(): Promise<void>;
-  /** ACPI power button, then waits for shut off. */
+  /** ACPI power button, then waits for shut off (default bound 300 s: a TCG guest under load takes its time). */
   shutdown(timeoutMs?: number): Promise<void>;
   /** Destroys and undefines the domain and deletes its directory (a disk passed in lives elsewhere and stays). */
   remove(): Promise<void>;
@@ -133,7 +133,7 @@ export async function bootTestVm(opts: TestVmOptions = {}): Promise<TestVm> {
     async start() {
       await virsh('start', name);
     },
-    async shutdown(timeoutMs = 60_000) {
+    async shutdown(timeoutMs = 300_000) {
       await virsh('shutdown', name);
       const deadline = Date.now() + timeoutMs;
       while ((await domainState(name)) !== 'shut off') {
@@ -142,8 +142,10 @@ export async function bootTestVm(opts: TestVmOptions = {}): Promise<TestVm> {
       }
     },
     async remove() {
+      // Clean-up must not fail a passing file: a guest that powers off between the look and the destroy makes
+      // destroy fail ("domain is not running"), and that is what was wanted.
       const state = await domainState(name).catch(() => 'gone');
-      if (state !== 'shut off' && state !== 'gone') await virsh('destroy', name);
+      if (state !== 'shut off' && state !== 'gone') await virsh('destroy', name).catch(() => undefined);
       await virsh('undefine', name).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },

@@ -4,11 +4,13 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { portBlock } from '@agentfleet/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PasstNetworks, passtPids } from './passt.js';
 
 const root = mkdtempSync(join(tmpdir(), 'isonet-passt-'));
-const portBase = 30100 + Math.floor(Math.random() * 400);
+// A block of this process's own, below the ephemeral range (30100-30502 overlapped isolation.e2e's 30500-30999).
+const portBase = portBlock();
 const listens = (port: number) =>
   new Promise<boolean>((resolve) => {
     const s = net.connect(port, '127.0.0.1', () => {

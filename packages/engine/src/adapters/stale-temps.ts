@@ -4,7 +4,8 @@ import { join } from 'node:path';
 /** The temp names fleet's atomic writers use: `.<file>.<pid>.<8 hex>.tmp`, beside the file they replace. */
 const TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, and is another user's). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -28,7 +29,7 @@ export async function removeStaleTemps(dir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of names) {
     const m = TEMP.exec(name);
-    if (!m || alive(Number(m[2]))) continue;
+    if (!m || processAlive(Number(m[2]))) continue;
     await unlink(join(dir, name)).then(
       () => removed.push(name),
       () => undefined,

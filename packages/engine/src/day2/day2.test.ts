@@ -240,7 +240,9 @@ describe('followFile', () => {
       const done = followFile(path, 9, (t) => (got += t), ac.signal, 5);
       await appendFile(path, 'new ');
       await appendFile(path, 'line ü\n');
-      for (let i = 0; i < 100 && !got.includes('\n'); i++) await new Promise((r) => setTimeout(r, 10));
+      // A bound on a hang (1 s was tight for a machine under load): the loop ends as soon as the line is in.
+      const deadline = Date.now() + 20_000;
+      while (!got.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       ac.abort();
       await done;
       expect(got).toBe('new line ü\n');
