@@ -295,7 +295,10 @@ const ledgerPort = (agent: string, field: 'sshPort' | 'spicePort') => {
   return Number(m?.[field === 'sshPort' ? 1 : 2]);
 };
 
-/** Runs every probe at once inside A (each `nc` waits up to 3 s) and returns what each one read. */
+/**
+ * Runs every probe at once inside A and returns what each one read. Each `nc` waits up to 10 s: a refusal
+ * comes at once (RST or the firewall's ICMP), and an answer from a TCG guest under CI's load can take seconds.
+ */
 async function probeFromA(
   targets: Record<string, string>,
   fleetNs: string | null = HOST_NS,
@@ -305,7 +308,7 @@ async function probeFromA(
       ([name, hostPort]) =>
         // An SSH forward is asked as an SSH client asks (speaking first): passt 2023-03-09 holds the
         // guest's side of a connection until the client sends, so a silent probe could miss a leak.
-        `( out=$(${name.endsWith('-bssh') ? 'printf "SSH-2.0-probe\\r\\n" |' : ''} timeout 5 nc -w 3 ${hostPort} ${name.endsWith('-bssh') ? '' : '</dev/null'} 2>&1 | head -c 80); echo "${name}=[$out]" ) &`,
+        `( out=$(${name.endsWith('-bssh') ? 'printf "SSH-2.0-probe\\r\\n" |' : ''} timeout 12 nc -w 10 ${hostPort} ${name.endsWith('-bssh') ? '' : '</dev/null'} 2>&1 | head -c 80); echo "${name}=[$out]" ) &`,
     )
     .join('\n');
   const out = await fleetOkIn(fleetNs, ['ssh', A, '--', 'sh', '-c', `'${script}\nwait'`]);
@@ -327,7 +330,7 @@ describe.sequential('isolation of an agent (network: isolated, the default)', ()
     // guest's side of a forwarded connection only once the host side has sent something (README).
     const read = (host: string, port: number, ns?: string, hello = '') => {
       const send = hello ? `c.sendall(${JSON.stringify(hello)}.encode());` : '';
-      const py = `import socket;c=socket.create_connection((${JSON.stringify(host)},${port}),3);${send}print(c.recv(64).decode('latin1'))`;
+      const py = `import socket;c=socket.create_connection((${JSON.stringify(host)},${port}),30);${send}print(c.recv(64).decode('latin1'))`;
       return ns ? inNs(ns, 'python3', ['-c', py]) : run('python3', ['-c', py]);
     };
     expect(read('127.0.0.1', NS_LOOPBACK_PORT, HOST_NS)).toContain('LEAK-ns-lo4');

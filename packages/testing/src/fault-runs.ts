@@ -156,7 +156,13 @@ export async function startFaultFleet(opts: {
     // Through fleet first: stopping passt also removes its firewall table.
     if (dir && daemon) await fleet(dir, ['destroy', ...agents, '--purge', '--yes']);
     daemon?.stop(agents.map((a) => `agent-${a}`));
-    for (const pid of passtPidsOf(agents)) process.kill(pid, 'SIGKILL');
+    for (const pid of passtPidsOf(agents)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone between the listing and the kill: what the clean-up wanted.
+      }
+    }
     if (dir) await rm(dir, { recursive: true, force: true });
     await rm(daemonDir, { recursive: true, force: true });
   };
