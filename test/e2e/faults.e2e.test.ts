@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { portBlock } from '@agentfleet/testing';
 import {
   type FaultFleet,
   type FleetChild,
@@ -28,8 +29,8 @@ const LIMIT = 400_000;
 const HUNG_MS = 240_000;
 const agent = `kl${randomBytes(3).toString('hex')}`;
 const domain = `agent-${agent}`;
-// This file's port block is 41200-41299 (the randomized bench/kill-up.run.ts takes 41230-41249 and 41280-41299).
-const sshBase = 41200 + Math.floor(Math.random() * 10);
+// A port block of its own, reserved machine-wide and below the ephemeral range (no outgoing connection takes one).
+const sshBase = portBlock();
 
 let faults: FaultFleet | undefined;
 let daemon: PrivateLibvirtd;

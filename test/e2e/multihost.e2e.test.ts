@@ -15,7 +15,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, passtPidsOf, stopPassts, systemUri } from '@agentfleet/testing';
+import {
+  ensureLibvirtd,
+  ensureTestImage,
+  passtPidsOf,
+  portBlock,
+  stopPassts,
+  systemUri,
+} from '@agentfleet/testing';
 import { fleet, fleetOk, fleetSpawn } from '@agentfleet/testing/fleet-cli';
 import { makeSecretsFleet } from '@agentfleet/testing/provision-fixture';
 import { type SecondHost, startSecondHost } from '@agentfleet/testing/second-host';
@@ -26,8 +33,8 @@ const tag = `${process.pid.toString(36).slice(-2)}${Math.floor(Math.random() * 3
 const local = `mhl${tag}`;
 const remote = `mhr${tag}`;
 const third = `mhp${tag}`;
-// Ports from this suite's block (42000-42999), subnet from 10.216.0.0/16.
-const portBase = 42000 + 100 * Math.floor(Math.random() * 9);
+// A port block of its own (reserved machine-wide, below the ephemeral range), subnet from 10.216.0.0/16.
+const portBase = portBlock();
 const subnet = `10.216.${Math.floor(Math.random() * 250)}.0`;
 /** Listeners on the remote host's loopback, on all its addresses, and in the world its default route leads to. */
 const HOST_LO_PORT = portBase + 95;
