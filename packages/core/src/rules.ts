@@ -142,7 +142,7 @@ const safeAgentUri: AgentRule = (a, raw, c) => {
   return problem ? [{ path: 'libvirtUri', message: problem }] : [];
 };
 
-const knownHost: AgentRule = (a, raw, c) => {
+const knownHost: AgentRule = (_a, raw, c) => {
   if (raw.host === undefined) return [];
   if (raw.libvirtUri !== undefined)
     return [{ path: 'host', message: 'name either host or libvirtUri, not both (a host carries its URI)' }];
