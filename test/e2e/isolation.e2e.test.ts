@@ -26,7 +26,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLibvirtd, ensureTestImage, stopPassts, systemUri, type TestImage } from '@agentfleet/testing';
+import {
+  bannerListener,
+  ensureLibvirtd,
+  ensureTestImage,
+  stopPassts,
+  systemUri,
+  type TestImage,
+} from '@agentfleet/testing';
 import { fleetMain } from '@agentfleet/testing/fleet-cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -121,29 +128,9 @@ const fleetYaml = (extra: string[] = []) =>
     '',
   ].join('\n');
 
-/**
- * A listener answering every connection with `banner`, in a namespace or (ns undefined) the machine's own; always
- * its own process, since the test's checks block this one in execFileSync.
- */
-function nsListener(ns: string | undefined, host: string, port: number, banner: string): void {
-  const family = host.includes(':') ? 'AF_INET6' : 'AF_INET';
-  const py = `import socket
-s = socket.socket(socket.${family}, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((${JSON.stringify(host)}, ${port}))
-s.listen(16)
-print("up", flush=True)
-while True:
-    c, _ = s.accept()
-    c.sendall(b${JSON.stringify(`${banner}\n`)})
-    c.close()
-`;
-  const argv = ns ? ['ip', 'netns', 'exec', ns, 'python3', '-c', py] : ['python3', '-c', py];
-  const child = spawn(argv[0] as string, argv.slice(1), {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-}
+/** A listener answering every connection with `banner` (and a newline), in a namespace or the machine's own. */
+const nsListener = (ns: string | undefined, host: string, port: number, banner: string) =>
+  children.push(bannerListener(ns, host, port, `${banner}\n`));
 
 function addBlackhole(args: string[]): void {
   try {

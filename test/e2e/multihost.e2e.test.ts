@@ -2,7 +2,7 @@
 // here (network namespace, sshd, libvirtd with private mounts; see @agentfleet/testing/second-host), reached only
 // through its SSH. One agent on each, declared in YAML, the remote one isolated by a passt fleet runs on its host and
 // provisioned through that host; a third placed by capacity.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -15,7 +15,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePasstUser } from '@agentfleet/engine/adapters/passt-firewall';
 import {
+  bannerListener,
   ensureLibvirtd,
   ensureTestImage,
   passtPidsOf,
@@ -59,18 +61,8 @@ const inNs = (ns: string, ...cmd: string[]) =>
   execFileSync('ip', ['netns', 'exec', ns, ...cmd], { encoding: 'utf8' });
 
 /** A TCP server in `ns` that sends `banner` to whoever connects. */
-function listen(ns: string, address: string, port: number, banner: string): void {
-  const py = `import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((${JSON.stringify(address)}, ${port}))
-s.listen(16)
-while True:
-    c, _ = s.accept()
-    c.sendall(b"${banner}")
-    c.close()`;
-  listeners.push(spawn('ip', ['netns', 'exec', ns, 'python3', '-c', py], { stdio: 'ignore' }));
-}
+const listen = (ns: string, address: string, port: number, banner: string) =>
+  listeners.push(bannerListener(ns, address, port, banner));
 
 beforeAll(async () => {
   await ensureLibvirtd();
@@ -86,17 +78,7 @@ beforeAll(async () => {
   host = startSecondHost({ tag, subnet, dirPrefix: 'multihost-host-', hide: [dir] });
   // The remote agent is isolated with networkFirewall (auto: fleet logs in to the host as root), which needs the
   // passt user on the host: the operator's step there (the host shares this machine's /etc/passwd).
-  if (spawnSync('getent', ['passwd', 'agentfleet-passt']).status !== 0)
-    execFileSync('useradd', [
-      '--system',
-      '--user-group',
-      '--no-create-home',
-      '--home-dir',
-      '/nonexistent',
-      '--shell',
-      '/usr/sbin/nologin',
-      'agentfleet-passt',
-    ]);
+  await ensurePasstUser();
   listen(host.netns, '127.0.0.1', HOST_LO_PORT, 'LEAK-host-lo');
   listen(host.netns, '0.0.0.0', HOST_ANY_PORT, 'LEAK-host-any');
   listen(host.world.netns, '0.0.0.0', WORLD_PORT, 'WORLD');

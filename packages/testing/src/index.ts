@@ -1,3 +1,4 @@
+export { bannerListener } from './banner-listener.js';
 export { type RunError, repoRoot, run } from './exec.js';
 export { ensureLibvirtd, systemUri } from './libvirtd.js';
 export { opensshArgs, opensshExec, presentedHostKey, writeKnownHosts } from './openssh.js';

@@ -2,12 +2,13 @@
 // (a "host" namespace where the adapter runs, an "outside" one it routes to). What a confined passt
 // can reach is asked as its user (setpriv to agentfleet-passt): the guest's view through passt is
 // the isolation e2e test's. Needs root (as CI and the e2e tier run).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firewallTableName, PASST_USER } from '@agentfleet/core';
+import { bannerListener } from '@agentfleet/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFINED_SOCKET_DIR, confinedSocketOf, fleetKeyOf } from './passt-firewall.js';
 
@@ -80,18 +81,8 @@ function confinedPid(stateDir: string, agent: string): string {
 
 const tables = () => inHost('nft', ['list', 'tables']);
 
-function listen(ns: string, host: string, banner: string): void {
-  const py = `import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((${JSON.stringify(host)}, ${port}))
-s.listen(16)
-while True:
-    c, _ = s.accept()
-    c.sendall(b"${banner}")
-    c.close()`;
-  children.push(spawn('ip', ['netns', 'exec', ns, 'python3', '-c', py], { stdio: 'ignore' }));
-}
+const listen = (ns: string, host: string, banner: string) =>
+  children.push(bannerListener(ns, host, port, banner));
 
 beforeAll(async () => {
   const [vh, vo] = [`net-fw-${id}h`, `net-fw-${id}o`];
