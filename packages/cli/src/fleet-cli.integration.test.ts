@@ -282,8 +282,9 @@ describe('fleet allocate against libvirt domains (qemu:///session)', () => {
     const dir = tempFleet({
       'agents/fleet.yaml':
         'stateDir: ./state\nbaseImage: ./base.qcow2\nreservedCores: []\n' +
-        'sshPorts: { start: 43100, end: 43105 }\nspicePorts: { start: 46100, end: 46105 }\n',
-      'agents/a.yaml': `${agentYaml('a')}ports: { ssh: 43100 }\n`,
+        `sshPorts: { start: ${PORTS + 50}, end: ${PORTS + 55} }\nspicePorts: { start: ${PORTS + 150}, end: ${PORTS + 155} }\n`,
+      // The foreign domain's SSH port (above).
+      'agents/a.yaml': `${agentYaml('a')}ports: { ssh: ${PORTS + 50} }\n`,
       'base.qcow2': '',
     });
     for (const args of [
@@ -296,7 +297,7 @@ describe('fleet allocate against libvirt domains (qemu:///session)', () => {
       expect(r.status, `fleet ${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
     }
     const plan = runCli(['plan'], dir);
-    expect(plan.stdout).toContain(`SSH port 43100 of agent a is in use by domain ${domain}: stop it`);
+    expect(plan.stdout).toContain(`SSH port ${PORTS + 50} of agent a is in use by domain ${domain}: stop it`);
     expect(plan.status).toBe(1);
   });
 });
