@@ -39,7 +39,7 @@ import {
   lockFile,
   PasstNetworks,
   passtConfined,
-  passtSshPort,
+  passtSshPorts,
   RemotePasstNetworks,
   remotePasstSshPorts,
   removeStaleTemps,
@@ -256,11 +256,12 @@ function heldReasons(held: readonly HeldResource[]): Record<string, string[]> {
 /** The SSH forwards this fleet's own passts hold, so an agent's own listener is no conflict. */
 async function passtOwners(ctx: AppContext, fleet: Fleet): Promise<Map<number, string>> {
   const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
+  const sockets = new Map(
+    fleet.agents.map((a) => [agentPasstSocket(stateDir, a.name), domainName(a.name)] as const),
+  );
   const owners = new Map<number, string>();
-  for (const a of fleet.agents) {
-    const port = await passtSshPort(agentPasstSocket(stateDir, a.name));
-    if (port !== undefined) owners.set(port, domainName(a.name));
-  }
+  for (const [socket, port] of await passtSshPorts([...sockets.keys()]))
+    owners.set(port, sockets.get(socket) as string);
   return owners;
 }
 

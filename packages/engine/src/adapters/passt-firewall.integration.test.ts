@@ -3,7 +3,7 @@
 // can reach is asked as its user (setpriv to agentfleet-passt): the guest's view through passt is
 // the isolation e2e test's. Needs root (as CI and the e2e tier run).
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,6 +188,36 @@ describe('networkFirewall (real passt, nft, useradd; in test namespaces)', () =>
     expect(confinedPid(fleetB, 'y')).toBe(pid);
     expect(readlinkSync(socketOf(fleetB, 'y'))).toBe(confinedSocketOf(socketOf(fleetB, 'y')));
     passt('stop', fleetB, 'y');
+    expect(tables()).not.toContain(tableB);
+  });
+
+  it("one run's stops of many idle agents ask nft once, and still remove a table a crashed run left", () => {
+    passt('ensure', fleetB, 'y', sshPort + 2);
+    process.kill(Number(confinedPid(fleetB, 'y')), 'SIGKILL');
+    while (confinedPid(fleetB, 'y') !== '');
+    const tableB = firewallTableName(fleetKeyOf(socketOf(fleetB, 'y')));
+    expect(tables()).toContain(tableB);
+    // The real nft behind a wrapper that counts its runs.
+    const bin = mkdtempSync(join(root, 'bin-'));
+    const calls = join(bin, 'calls');
+    writeFileSync(
+      join(bin, 'nft'),
+      `#!/bin/sh\necho "$*" >> ${calls}\nexec ${run('sh', ['-c', 'command -v nft']).trim()} "$@"\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const sockets = ['p', 'q', 'r', 's', 'y'].map((a) => socketOf(fleetB, a));
+    inHost('env', [
+      `PATH=${bin}:${process.env.PATH}`,
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      `const { PasstNetworks } = await import(${JSON.stringify(adapter)});
+       const p = new PasstNetworks({ confine: true });
+       await Promise.all(${JSON.stringify(sockets)}.map((s) => p.stop(s)));`,
+    ]);
+    expect(readFileSync(calls, 'utf8').trim().split('\n')).toEqual([`delete table inet ${tableB}`]);
     expect(tables()).not.toContain(tableB);
   });
 });

@@ -46,6 +46,13 @@ export class PasstNetworks implements GuestNetworks {
    * passt is not yet visible. (Runs of one fleet are serialised by its lock; fleets have own tables.)
    */
   private firewallQueue: Promise<unknown> = Promise.resolve();
+  /**
+   * Fleets (by key) whose table this process removed or found absent, and has not installed since: every applying
+   * run stops each idle agent's passt, and asking nft again for each would put one `nft` process per agent
+   * (~40 ms each, one at a time) before the first domain starts. An instance serves one run, under the fleet's
+   * lock: no other run of this fleet installs the table meanwhile.
+   */
+  private readonly tablesGone = new Set<string>();
 
   constructor(opts: PasstOptions = {}) {
     this.binary = opts.binary ?? 'passt';
@@ -76,10 +83,12 @@ export class PasstNetworks implements GuestNetworks {
     await this.serially(async () => {
       const id = await ensurePasstUser();
       // Also when passt already runs: a table removed by hand is back before the guest's next connection.
-      await applyPasstFirewall(fleetKeyOf(spec.socketPath), id);
+      const key = fleetKeyOf(spec.socketPath);
+      this.tablesGone.delete(key);
+      await applyPasstFirewall(key, id);
       await prepareConfinedDir(id);
       await this.start(spec, id).catch(async (err) => {
-        await removeUnusedFirewall(fleetKeyOf(spec.socketPath));
+        await this.removeUnusedFirewall(key);
         throw err;
       });
     });
@@ -160,17 +169,26 @@ export class PasstNetworks implements GuestNetworks {
     // With the firewall off that is a courtesy: a host where nft cannot run must still bring agents down.
     if (process.getuid?.() === 0)
       await this.serially(() =>
-        removeUnusedFirewall(fleetKeyOf(socketPath)).catch((err) => {
+        this.removeUnusedFirewall(fleetKeyOf(socketPath)).catch((err) => {
           if (this.confine) throw err;
         }),
       );
+  }
+
+  /** The fleet's table unless one of its confined passts still runs. Called in the firewall queue. */
+  private async removeUnusedFirewall(fleetKey: string): Promise<void> {
+    if (this.tablesGone.has(fleetKey)) return;
+    const confined = await passtSockets();
+    if (confined.some((s) => isConfinedSocketOfFleet(s, fleetKey))) return;
+    await removePasstFirewall(fleetKey);
+    this.tablesGone.add(fleetKey);
   }
 
   private async kill(socketPath: string): Promise<void> {
     const pids = await passtPids(socketPath);
     for (const pid of pids) signal(pid, 'SIGTERM');
     const deadline = Date.now() + 3000;
-    while ((await passtPids(socketPath)).length > 0) {
+    while (pids.length > 0 && (await passtPids(socketPath)).length > 0) {
       if (Date.now() > deadline) {
         for (const pid of await passtPids(socketPath)) signal(pid, 'SIGKILL');
         break;
@@ -180,12 +198,6 @@ export class PasstNetworks implements GuestNetworks {
     await rm(socketPath, { force: true });
     await rm(confinedSocketOf(socketPath), { force: true });
   }
-}
-
-async function removeUnusedFirewall(fleetKey: string): Promise<void> {
-  const confined = await passtSockets();
-  if (confined.some((s) => isConfinedSocketOfFleet(s, fleetKey))) return;
-  await removePasstFirewall(fleetKey);
 }
 
 /** `networkFirewall` as this process applies it: `auto` confines passt when fleet runs as root. */
@@ -220,16 +232,21 @@ export async function passtPids(socketPath: string): Promise<number[]> {
 }
 
 /**
- * The host port the passt serving socketPath forwards to the guest's SSH: that listener is the
- * agent's own (allocation must not call it a conflict), not some other process's.
+ * The host ports the passts serving these sockets forward to their guests' SSH (one look at /proc for all): those
+ * listeners are the agents' own (allocation must not call them conflicts), not some other process's.
  */
-export async function passtSshPort(socketPath: string): Promise<number | undefined> {
-  for (const { argv } of await passtProcesses(socketPath)) {
-    const spec = argv[argv.indexOf('--tcp-ports') + 1] ?? '';
-    const port = /\/(\d+):22$/.exec(spec)?.[1];
-    if (port) return Number(port);
+export async function passtSshPorts(socketPaths: readonly string[]): Promise<Map<string, number>> {
+  const ports = new Map<string, number>();
+  const running = await allPassts();
+  for (const socketPath of socketPaths) {
+    const paths = [socketPath, confinedSocketOf(socketPath)];
+    for (const { argv, socket } of running) {
+      const port =
+        paths.includes(socket) && /\/(\d+):22$/.exec(argv[argv.indexOf('--tcp-ports') + 1] ?? '')?.[1];
+      if (port) ports.set(socketPath, Number(port));
+    }
   }
-  return undefined;
+  return ports;
 }
 
 /** The passts serving socketPath, bound there or (confined) at its path in CONFINED_SOCKET_DIR. */
