@@ -205,7 +205,7 @@ export async function allocateLedger(
   );
   const local = uris.some(isLocalUri);
   const listeners = local ? await tcpListeners() : [];
-  const owners = local ? await passtOwners(ctx, fleet) : new Map<number, string>();
+  const owners = local ? passtOwners(ctx, fleet) : new Map<number, string>();
   const hosts: HostSnapshot[] = await Promise.all(
     uris.map(async (uri) => {
       const hv = await connections.connect(uri);
@@ -254,13 +254,13 @@ function heldReasons(held: readonly HeldResource[]): Record<string, string[]> {
 }
 
 /** The SSH forwards this fleet's own passts hold, so an agent's own listener is no conflict. */
-async function passtOwners(ctx: AppContext, fleet: Fleet): Promise<Map<number, string>> {
+function passtOwners(ctx: AppContext, fleet: Fleet): Map<number, string> {
   const stateDir = expandPath(ctx.dir, fleet.config.stateDir);
   const sockets = new Map(
     fleet.agents.map((a) => [agentPasstSocket(stateDir, a.name), domainName(a.name)] as const),
   );
   const owners = new Map<number, string>();
-  for (const [socket, port] of await passtSshPorts([...sockets.keys()]))
+  for (const [socket, port] of passtSshPorts([...sockets.keys()]))
     owners.set(port, sockets.get(socket) as string);
   return owners;
 }

@@ -35,13 +35,13 @@ describe('PasstNetworks (real passt)', () => {
     expect(statSync(join(root, 'run', 'agent-a')).mode & 0o777).toBe(0o700);
     expect(statSync(join(root, 'run')).mode & 0o777).toBe(0o700);
     expect(await listens(portBase)).toBe(true);
-    const pids = await passtPids(socketPath);
+    const pids = passtPids(socketPath);
     expect(pids).toHaveLength(1);
     const argv = execFileSync('ps', ['-o', 'args=', '-p', String(pids[0])], { encoding: 'utf8' });
     expect(argv).toContain('--no-map-gw');
     expect(argv).toContain(`127.0.0.1/${portBase}:22`);
     await passt.ensure({ agent: 'a', uri: 'qemu:///system', socketPath, sshPort: portBase });
-    expect(await passtPids(socketPath)).toEqual(pids);
+    expect(passtPids(socketPath)).toEqual(pids);
   });
 
   it('a passt started by an earlier (killed) fleet is found by its socket path and stopped', async () => {
@@ -69,7 +69,7 @@ describe('PasstNetworks (real passt)', () => {
     await expect(
       passt.ensure({ agent: 'c', uri: 'qemu:///system', socketPath, sshPort: portBase }),
     ).rejects.toThrow(/passt for agent c/);
-    expect(await passtPids(socketPath)).toEqual([]);
+    expect(passtPids(socketPath)).toEqual([]);
     await expect(
       new PasstNetworks({ binary: '/nonexistent/passt' }).ensure({
         agent: 'c',

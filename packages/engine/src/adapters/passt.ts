@@ -1,7 +1,7 @@
 // The `network: isolated` helper: one passt per agent, started by fleet on this machine.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { GuestNetworkSpec, GuestNetworks, NetworkFirewallSetting } from '@agentfleet/core';
 import {
@@ -96,7 +96,7 @@ export class PasstNetworks implements GuestNetworks {
 
   private async start(spec: GuestNetworkSpec, confinedAs?: { uid: number; gid: number }): Promise<void> {
     const bindPath = confinedAs ? confinedSocketOf(spec.socketPath) : spec.socketPath;
-    const running = await passtProcesses(spec.socketPath);
+    const running = passtProcesses(spec.socketPath);
     if (running.length > 0) {
       // A run killed between passt's bind and the link left a confined passt QEMU cannot find.
       if (running.some((p) => p.socket === confinedSocketOf(spec.socketPath)))
@@ -160,7 +160,7 @@ export class PasstNetworks implements GuestNetworks {
   }
 
   async isRunning(socketPath: string): Promise<boolean> {
-    return (await passtPids(socketPath)).length > 0;
+    return passtProcesses(socketPath).length > 0;
   }
 
   async stop(socketPath: string): Promise<void> {
@@ -178,19 +178,19 @@ export class PasstNetworks implements GuestNetworks {
   /** The fleet's table unless one of its confined passts still runs. Called in the firewall queue. */
   private async removeUnusedFirewall(fleetKey: string): Promise<void> {
     if (this.tablesGone.has(fleetKey)) return;
-    const confined = await passtSockets();
+    const confined = passtSockets();
     if (confined.some((s) => isConfinedSocketOfFleet(s, fleetKey))) return;
     await removePasstFirewall(fleetKey);
     this.tablesGone.add(fleetKey);
   }
 
   private async kill(socketPath: string): Promise<void> {
-    const pids = await passtPids(socketPath);
+    const pids = passtPids(socketPath);
     for (const pid of pids) signal(pid, 'SIGTERM');
     const deadline = Date.now() + 3000;
-    while (pids.length > 0 && (await passtPids(socketPath)).length > 0) {
+    while (pids.length > 0 && passtPids(socketPath).length > 0) {
       if (Date.now() > deadline) {
-        for (const pid of await passtPids(socketPath)) signal(pid, 'SIGKILL');
+        for (const pid of passtPids(socketPath)) signal(pid, 'SIGKILL');
         break;
       }
       await new Promise((r) => setTimeout(r, 20));
@@ -227,17 +227,15 @@ async function isSocket(path: string): Promise<boolean> {
 }
 
 /** Live passt processes serving exactly this socket path. */
-export async function passtPids(socketPath: string): Promise<number[]> {
-  return (await passtProcesses(socketPath)).map((p) => p.pid);
-}
+export const passtPids = (socketPath: string): number[] => passtProcesses(socketPath).map((p) => p.pid);
 
 /**
  * The host ports the passts serving these sockets forward to their guests' SSH (one look at /proc for all): those
  * listeners are the agents' own (allocation must not call them conflicts), not some other process's.
  */
-export async function passtSshPorts(socketPaths: readonly string[]): Promise<Map<string, number>> {
+export function passtSshPorts(socketPaths: readonly string[]): Map<string, number> {
   const ports = new Map<string, number>();
-  const running = await allPassts();
+  const running = allPassts();
   for (const socketPath of socketPaths) {
     const paths = [socketPath, confinedSocketOf(socketPath)];
     for (const { argv, socket } of running) {
@@ -250,14 +248,16 @@ export async function passtSshPorts(socketPaths: readonly string[]): Promise<Map
 }
 
 /** The passts serving socketPath, bound there or (confined) at its path in CONFINED_SOCKET_DIR. */
-async function passtProcesses(socketPath: string): Promise<PasstProcess[]> {
+function passtProcesses(socketPath: string): PasstProcess[] {
   const paths = [socketPath, confinedSocketOf(socketPath)];
-  return (await allPassts()).filter((p) => paths.includes(p.socket));
+  return allPassts().filter((p) => paths.includes(p.socket));
 }
 
 /** Sockets of the live confined passts (of every fleet). */
-async function passtSockets(): Promise<string[]> {
-  return (await allPassts()).map((p) => p.socket).filter((s) => s.startsWith(`${CONFINED_SOCKET_DIR}/`));
+function passtSockets(): string[] {
+  return allPassts()
+    .map((p) => p.socket)
+    .filter((s) => s.startsWith(`${CONFINED_SOCKET_DIR}/`));
 }
 
 interface PasstProcess {
@@ -266,23 +266,34 @@ interface PasstProcess {
   socket: string;
 }
 
-async function allPassts(): Promise<PasstProcess[]> {
+/**
+ * Read synchronously on purpose: procfs answers from memory, and one pass (~1 ms for ~100 processes) costs a tenth of
+ * the ~100 thread-pool round trips the promise API makes of it, a cost every idle agent's stop at the start of `up`
+ * paid again, several at once.
+ */
+function allPassts(): PasstProcess[] {
   const found: PasstProcess[] = [];
-  for (const entry of await readdir('/proc')) {
+  for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const argv = await readFile(`/proc/${entry}/cmdline`, 'utf8').then(
-      (t) => t.split('\0'),
-      () => [] as string[],
-    );
+    const argv = readProc(`/proc/${entry}/cmdline`).split('\0');
     if (!basename(argv[0] ?? '').startsWith('passt')) continue;
     const at = argv.findIndex((a) => a === '--socket' || a === '-s');
     const socket = at >= 0 ? argv[at + 1] : undefined;
-    if (socket && !(await isZombie(entry))) found.push({ pid: Number(entry), argv, socket });
+    if (socket && !isZombie(entry)) found.push({ pid: Number(entry), argv, socket });
   }
   return found;
 }
 
-async function isZombie(pid: string): Promise<boolean> {
-  const status = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+/** A file under /proc, '' once its process has gone. */
+function readProc(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function isZombie(pid: string): boolean {
+  const status = readProc(`/proc/${pid}/stat`);
   return / Z /.test(status.slice(status.lastIndexOf(')')));
 }
