@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { writeFileAtomicSync as writeFileAtomic } from '@agentfleet/atomic-file';
 import {
   type Allocated,
@@ -198,7 +199,8 @@ export async function allocateLedger(
 ): Promise<Allocated> {
   // The fleet's id is made with its first ledger; plan (which writes nothing) uses a fresh one,
   // which no domain carries yet: exactly right for a fleet that has defined nothing.
-  const prev = ensureFleetId(readLedger(ctx.dir));
+  const recorded = readLedger(ctx.dir);
+  const prev = ensureFleetId(recorded);
   const uris = fleetUris(
     fleet.config,
     fleet.agents.map((a) => a.libvirtUri),
@@ -242,9 +244,14 @@ export async function allocateLedger(
       LEDGER_FILE,
     ))
       warn(ctx, w);
-  if (write) writeLedger(ctx, result.value.ledger);
+  // Rendering the file loads the yaml library (~40 ms before the first domain starts): not for an unchanged ledger.
+  if (write && !isDeepStrictEqual(entriesOf(result.value.ledger), entriesOf(recorded)))
+    writeLedger(ctx, result.value.ledger);
   return result.value;
 }
+
+/** A ledger without where it was read from. */
+const entriesOf = ({ source: _, ...entries }: Ledger) => entries;
 
 /** Each held agent's reasons, as `up` and `plan` show them for the agent they block. */
 function heldReasons(held: readonly HeldResource[]): Record<string, string[]> {
