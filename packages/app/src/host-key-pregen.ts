@@ -17,7 +17,7 @@ export interface PregenStores {
   hostKeys: HostKeyStore;
   /** Where each agent's disk would be: this machine's files, a remote host's volumes. */
   disks: Pick<Disks, 'inspect'>;
-  /** Makes a key pair for the agent (default: ssh2's ed25519). */
+  /** Makes a key pair for the agent (default: a new ed25519 pair). */
   makeKeyPair?(agent: string): Promise<HostKeyPair>;
 }
 
@@ -31,8 +31,8 @@ export function stateDirStores(stateDir: string): PregenStores {
 }
 
 async function ed25519KeyPair(agent: string): Promise<HostKeyPair> {
-  // ssh2 loads only when a key is made: an `up` of existing agents never needs it here.
-  const { generateEd25519KeyPair } = await import('@agentfleet/ssh');
+  // Loaded only when a key is made: an `up` of existing agents never needs it.
+  const { generateEd25519KeyPair } = await import('@agentfleet/secrets/openssh-key');
   const pair = generateEd25519KeyPair(`root@agent-${agent}`);
   return { privateKey: pair.privateKey, publicKey: publicKeyLine(pair.publicKey) };
 }

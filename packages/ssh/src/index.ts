@@ -1,7 +1,7 @@
 export { type ConnectOptions, connectShell, KEEPALIVE } from './connect.js';
 export { HostKeyMismatchError, RemoteSignalError, SshConnectError } from './errors.js';
 export { type JumpHost, SshJumps } from './jump.js';
-export { generateEd25519KeyPair, publicKeyOfPrivateKey } from './keys.js';
+export { publicKeyOfPrivateKey } from './keys.js';
 export {
   type Dialer,
   type ReadinessProgress,

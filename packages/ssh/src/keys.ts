@@ -14,21 +14,3 @@ export function publicKeyOfPrivateKey(privateKey: string): SshPublicKey {
   }
   return keyFromWire(key.getPublicSSH());
 }
-
-/**
- * A new ed25519 key pair in OpenSSH format, e.g. a guest host key made on the host before first boot (so the
- * secrets can be rekeyed for it before the VM ever starts).
- */
-export function generateEd25519KeyPair(comment: string): { privateKey: string; publicKey: SshPublicKey } {
-  // ssh2 (1.17) strips leading zero bytes from the 32-byte public key when it encodes the pair, so one key in 256
-  // comes out malformed and its own parser rejects it (mscdex/ssh2#1390, #1513): such a pair is never handed out,
-  // a fresh one is made instead (each try is independent; eight bad ones in a row is 256^-8).
-  for (let attempt = 1; ; attempt++) {
-    const pair = utils.generateKeyPairSync('ed25519', { comment });
-    try {
-      return { privateKey: pair.private, publicKey: publicKeyOfPrivateKey(pair.private) };
-    } catch (err) {
-      if (attempt === 8) throw err;
-    }
-  }
-}

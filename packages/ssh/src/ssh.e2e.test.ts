@@ -9,11 +9,11 @@ import {
   type SshPublicKey,
   type SshTarget,
 } from '@agentfleet/core';
+import { generateEd25519KeyPair } from '@agentfleet/secrets/openssh-key';
 import { bootTestVm, ensureLibvirtd, run, type TestVm } from '@agentfleet/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectShell,
-  generateEd25519KeyPair,
   HostKeyMismatchError,
   type ReadinessProgress,
   type SshShell,

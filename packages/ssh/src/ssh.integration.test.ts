@@ -10,11 +10,11 @@ import {
   type SshPublicKey,
   type SshTarget,
 } from '@agentfleet/core';
+import { generateEd25519KeyPair } from '@agentfleet/secrets/openssh-key';
 import { freePort, run, type Sshd, startSshd } from '@agentfleet/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectShell,
-  generateEd25519KeyPair,
   HostKeyMismatchError,
   publicKeyOfPrivateKey,
   type ReadinessProgress,
