@@ -1,4 +1,5 @@
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { acquireLock, FleetLockedError, lockFile, silentLog } from '@agentfleet/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,5 +152,22 @@ describe('the other operations refuse before touching an agent', () => {
     }
     const outcomes = await restartFleet(ctx, { names: ['ap-drago'], concurrency: 1 }, { holder: 'test' });
     expect(outcomes).toMatchObject([{ agent: 'ap-drago', ok: false }]);
+  });
+
+  it("a port of one agent held by an outsider fails that agent's restart, not the command", async () => {
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(agentHandle(ctx, 'ap-luce').sshPort, '127.0.0.1', r));
+    try {
+      const outcomes = await restartFleet(ctx, { names: [], concurrency: 2 }, { holder: 'test' });
+      // Neither runs here (no domain on the test driver): ap-drago says so, ap-luce names what holds its port.
+      expect(outcomes.map((o) => [o.agent, o.ok])).toEqual([
+        ['ap-drago', false],
+        ['ap-luce', false],
+      ]);
+      expect(outcomes[0]?.error).not.toContain(`process ${process.pid} `);
+      expect(outcomes[1]?.error).toContain(`process ${process.pid} `);
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
   });
 });

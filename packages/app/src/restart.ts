@@ -21,6 +21,8 @@ export async function restartFleet(
     lock: lock.holder,
     ...(lock.guard && { guard: lock.guard }),
     startsAgents: true,
+    // One agent's port held by an outsider fails that agent's restart, not the others'.
+    heldBlocksAgent: true,
   });
   try {
     const agents = req.names.length > 0 ? req.names : rt.fleet.agents.map((a) => a.name);

@@ -56,6 +56,9 @@ export async function restartAgents(
 }
 
 async function restartOne(run: FleetRun, agent: string, deps: RestartDeps, opts: RestartOptions) {
+  // Something outside the fleet holds a port or core of this agent: a forced restart could not get it back.
+  const held = run.held?.[agent];
+  if (held) throw new Error(held.join('\n'));
   await requireRunning(run, deps.connect, agent);
   const spec = selectedAgents({ ...run, names: [agent] })[0];
   if (!spec) throw new Error(`no agent named '${agent}'`);
