@@ -3,6 +3,8 @@
 //   fleet    `fleet up --no-provision -c N` (overlay disks, fleet's placement and readiness), `network: open`
 //            (QEMU hostfwd, the network every other case uses)
 //   isolated the same with fleet's default network (passt per agent; as root behind the networkFirewall table)
+//   baseline `fleet` from another checkout's build (BASELINE=/path/to/checkout, after its `npm run build`): a change
+//            against the code before it, in the same run
 //   manual   bench/bringup-manual.sh: the seeds' flow scripted in parallel (qemu-img overlay, virsh define/start,
 //            ssh every second with ConnectTimeout=5), the same domain XML as fleet
 //   bare     the same domains (one guest per core while N <= cores), overlays made and defined before the clock
@@ -16,7 +18,8 @@
 // read from each guest's serial log. Each case reports the wall time of the tool and how late it noticed the
 // last guest (tool done minus last console line).
 // Run as root after `npm run build`, libvirtd up: node bench/bringup.mjs [N...] (default 1 2 4); ROUNDS=3;
-// CASES=fleet,bare for a subset; PORTS=41500 for a block of 100 host ports; TRACE=1 prints fleet's debug log.
+// CASES=fleet,bare for a subset; PORTS=41500 for a block of 100 host ports; TRACE=1 prints fleet's debug log (and
+// when the bare case's domains started).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -57,8 +60,8 @@ const hasVagrant = (() => {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const fleetCli = (dir, args) =>
-  execFileSync(process.execPath, [main, '--dir', dir, ...args], { encoding: 'utf8' });
+const fleetCli = (dir, args, cli = main) =>
+  execFileSync(process.execPath, [cli, '--dir', dir, ...args], { encoding: 'utf8' });
 
 /** A fleet repo with N agents, allocated; returns its dir, names, ssh ports and console logs. */
 function fleetRepo(label, n, network = 'network: open\nportForward: hostfwd') {
@@ -203,7 +206,7 @@ async function timed(r, body) {
 }
 
 /** `fleet up` of N new agents; `isolated`: fleet's default network (passt, behind the firewall as root). */
-async function fleetCase(n, isolated) {
+async function fleetCase(n, isolated, cli = main) {
   const r = isolated ? fleetRepo('i', n, 'network: isolated') : fleetRepo('f', n);
   // TRACE=1: fleet's debug log, each line stamped with the time it reached the script, printed after the sample.
   const trace = [];
@@ -222,7 +225,7 @@ async function fleetCase(n, isolated) {
     const sample = await timed(r, () =>
       run(
         process.execPath,
-        [main, ...debug, '--dir', r.dir, 'up', '--no-provision', '--concurrency', String(n)],
+        [cli, ...debug, '--dir', r.dir, 'up', '--no-provision', '--concurrency', String(n)],
         onStderr,
       ),
     );
@@ -244,6 +247,7 @@ async function fleetCase(n, isolated) {
 const cases = {
   fleet: (n) => fleetCase(n, false),
   isolated: (n) => fleetCase(n, true),
+  baseline: (n) => fleetCase(n, false, join(process.env.BASELINE ?? '', 'packages/cli/dist/main.js')),
   async manual(n) {
     const r = fleetRepo('m', n);
     try {
@@ -264,14 +268,24 @@ const cases = {
         execFileSync('virsh', ['-c', URI, 'define', d.xml], { stdio: 'ignore' });
       }
       const kh = join(r.dir, 'known_hosts');
-      return await timed(r, () =>
+      // TRACE=1: when each `virsh start` returned, beside fleet's "domain started" debug lines.
+      const t0 = now();
+      const started = [];
+      const sample = await timed(r, () =>
         Promise.all(
           ds.map(async (d) => {
             await run('virsh', ['-c', URI, 'start', `agent-${d.name}`]);
+            started.push(now() - t0);
             await sshUntilReady(d.port, kh, 1, 100);
           }),
         ),
       );
+      if (process.env.TRACE)
+        console.error(
+          `    domains started at ${started.map((x) => (x / 1000).toFixed(2)).join(', ')} s; READY lines at ` +
+            `${sample.readyEach.map((x) => (x / 1000).toFixed(2)).join(', ')} s`,
+        );
+      return sample;
     } finally {
       cleanup(r);
     }
@@ -483,6 +497,7 @@ const names = Object.keys(cases).filter(
   (c) =>
     (c !== 'virt-install' || hasVirtInstall) &&
     (c !== 'vagrant' || hasVagrant) &&
+    (c !== 'baseline' || process.env.BASELINE !== undefined) &&
     (!only || only.includes(c)),
 );
 console.log(
