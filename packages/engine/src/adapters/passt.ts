@@ -236,21 +236,21 @@ export const passtPids = (socketPath: string): number[] => passtProcesses(socket
 export function passtSshPorts(socketPaths: readonly string[]): Map<string, number> {
   const ports = new Map<string, number>();
   const running = allPassts();
-  for (const socketPath of socketPaths) {
-    const paths = [socketPath, confinedSocketOf(socketPath)];
-    for (const { argv, socket } of running) {
-      const port =
-        paths.includes(socket) && /\/(\d+):22$/.exec(argv[argv.indexOf('--tcp-ports') + 1] ?? '')?.[1];
+  for (const socketPath of socketPaths)
+    for (const { argv } of passtProcesses(socketPath, running)) {
+      const port = /\/(\d+):22$/.exec(argv[argv.indexOf('--tcp-ports') + 1] ?? '')?.[1];
       if (port) ports.set(socketPath, Number(port));
     }
-  }
   return ports;
 }
 
-/** The passts serving socketPath, bound there or (confined) at its path in CONFINED_SOCKET_DIR. */
-function passtProcesses(socketPath: string): PasstProcess[] {
+/**
+ * The passts serving socketPath, bound there or (confined) at its path in CONFINED_SOCKET_DIR; of `running`
+ * (default: a look at /proc now).
+ */
+function passtProcesses(socketPath: string, running = allPassts()): PasstProcess[] {
   const paths = [socketPath, confinedSocketOf(socketPath)];
-  return allPassts().filter((p) => paths.includes(p.socket));
+  return running.filter((p) => paths.includes(p.socket));
 }
 
 /** Sockets of the live confined passts (of every fleet). */
