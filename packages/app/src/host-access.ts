@@ -3,14 +3,12 @@ import { access, readFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
-import {
-  findKnownHost,
-  type HostSsh,
-  hostSshOfUri,
-  parseSsListeners,
-  type SshPublicKey,
-} from '@agentfleet/core';
-import { type HostFiles, shq } from '@agentfleet/engine';
+import type { SshPublicKey } from '@agentfleet/core/provision/hostkey';
+import { type HostSsh, hostSshOfUri, parseSsListeners } from '@agentfleet/core/ssh/host-ssh';
+import { findKnownHost } from '@agentfleet/core/ssh/known-hosts';
+import type { HostFiles } from '@agentfleet/engine';
+// The module, not the engine's index: `status` reaches this file, and the index loads every workflow.
+import { shq } from '@agentfleet/engine/provision/shell-quote';
 import type { JumpHost, SshJumps } from '@agentfleet/ssh';
 import { UsageError } from './errors.js';
 

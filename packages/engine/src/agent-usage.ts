@@ -7,7 +7,7 @@ import {
   type UsageSample,
   type UsageSource,
   usageBetween,
-} from '@agentfleet/core';
+} from '@agentfleet/core/usage';
 
 /** Usage by domain name. */
 export type UsageTable = Map<string, AgentUsage>;

@@ -1,6 +1,6 @@
 // Typed libvirt errors (better-sqlite3 style: classes live in JS, the addon constructs them
 // through the factory registered in connection.ts).
-import { HypervisorError, type HypervisorErrorKind } from '@agentfleet/core';
+import { HypervisorError, type HypervisorErrorKind } from '@agentfleet/core/hypervisor-error';
 import { ErrorCode } from './constants.js';
 import type { NativeErrorInfo } from './native.js';
 

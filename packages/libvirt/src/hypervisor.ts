@@ -1,12 +1,12 @@
 // core's Hypervisor port on top of the binding: what the engine drives.
-import {
-  type DomainState,
-  type DomainSummary,
-  type HostFacts,
-  type Hypervisor,
-  isActive,
-  type NodeSize,
-} from '@agentfleet/core';
+import type {
+  DomainState,
+  DomainSummary,
+  HostFacts,
+  Hypervisor,
+  NodeSize,
+} from '@agentfleet/core/hypervisor';
+import { isActive } from '@agentfleet/core/plan/compute';
 import { type Connection, open } from './connection.js';
 import type { Domain } from './domain.js';
 import { ConnectionLostError, NoSuchDomainError } from './errors.js';

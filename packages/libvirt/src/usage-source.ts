@@ -6,7 +6,7 @@ import type {
   LifecycleSource,
   UsageSample,
   UsageSource,
-} from '@agentfleet/core';
+} from '@agentfleet/core/usage';
 import type { Connection } from './connection.js';
 import { domainStateName, LifecycleEventType } from './constants.js';
 import { type DomainStatsRecord, DomainStatsTypes } from './domain-stats.js';

@@ -17,8 +17,13 @@ import { formatTable } from './table.js';
 
 interface StatusOptions {
   watch?: boolean;
-  interval: number;
+  interval?: number;
 }
+
+// A one-shot status waits out its CPU window, and people run it often (and scripts, for a phase):
+// a quarter second reads "busy or idle" as well as top's seconds do. A live table refreshes slower.
+const ONE_SHOT_WINDOW_S = 0.25;
+const WATCH_PERIOD_S = 2;
 
 export function registerStatus(program: Command): void {
   program
@@ -33,9 +38,8 @@ export function registerStatus(program: Command): void {
     )
     .option(
       '-i, --interval <seconds>',
-      'CPU % sampling window, and the refresh period of --watch',
+      `CPU % sampling window (default ${ONE_SHOT_WINDOW_S}), and the refresh period of --watch (default ${WATCH_PERIOD_S})`,
       positiveNumber,
-      2,
     )
     .addHelpText(
       'after',
@@ -54,7 +58,7 @@ Examples:
     )
     .action(async (names: string[], opts: StatusOptions, command: Command) => {
       const ctx = contextOf(command);
-      const intervalMs = opts.interval * 1000;
+      const intervalMs = (opts.interval ?? (opts.watch ? WATCH_PERIOD_S : ONE_SHOT_WINDOW_S)) * 1000;
       if (opts.watch) {
         await watchStatus(ctx.json, (signal, onUpdate) =>
           watchFleetStatus(ctx, names, { intervalMs, signal, onUpdate }),
