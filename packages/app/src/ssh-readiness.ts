@@ -30,8 +30,8 @@ export function sshReadiness(hosts: HostAccess): Readiness {
         {
           ...(remote && { dial: (host, port, timeoutMs) => hosts.dial(t.uri, host, port, timeoutMs) }),
           // A banner probe is one TCP connect to QEMU's forwarder: cheap enough to retry every
-          // 250 ms, so a guest is noticed within a quarter second of its sshd starting.
-          stages: { listening: { timeoutMs: budget }, banner: { timeoutMs: budget, maxDelayMs: 250 } },
+          // 100 ms, so a guest is noticed within a tenth of a second of its sshd starting.
+          stages: { listening: { timeoutMs: budget }, banner: { timeoutMs: budget, maxDelayMs: 100 } },
           onProgress: (p) => {
             if (p.status !== 'passed') return;
             if (p.stage === 'listening') onStage('banner');

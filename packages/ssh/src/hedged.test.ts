@@ -37,4 +37,29 @@ describe('hedged', () => {
     expect(calls).toBeGreaterThan(1); // later attempts were started while the first still waited
     expect((err as Error).message).toBe(`attempt ${calls} failed`);
   });
+
+  it('replaces a refused attempt after retryMs while an earlier one hangs, not at the next spacing', async () => {
+    const signals: AbortSignal[] = [];
+    const hang = hanging(signals);
+    const started: number[] = [];
+    const t0 = Date.now();
+    // Attempt 1 hangs (a probe stuck in the forwarder); 2-4 are refused at once; 5 gets the banner.
+    const value = await hedged(
+      (t, signal) => {
+        started.push(Date.now() - t0);
+        const n = started.length;
+        if (n === 1) return hang(t, signal);
+        if (n < 5) return Promise.reject(new Error(`attempt ${n} refused`));
+        return Promise.resolve(`attempt ${n}`);
+      },
+      60_000,
+      1_000,
+      20,
+    );
+    expect(value).toBe('attempt 5');
+    // Attempt 2 comes at the spacing; with only the spacing, 5 would start at 4 s, not ~60 ms after 2.
+    expect(started[1]).toBeGreaterThanOrEqual(1_000);
+    expect(started.at(-1)).toBeLessThan(3_000);
+    expect(signals[0]?.aborted).toBe(true);
+  });
 });

@@ -189,6 +189,11 @@ function readBanner(
 
 /** How often a new banner probe starts while earlier ones still wait: the most a ready guest goes unnoticed. */
 const BANNER_HEDGE_MS = 500;
+/**
+ * How soon a refused probe is replaced while earlier ones still wait: once the guest's network refuses at once, its
+ * sshd is moments away. A refused probe is one connection the forwarder and the guest's kernel turn away.
+ */
+const BANNER_RETRY_MS = 100;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -254,7 +259,7 @@ export async function waitForSsh(target: SshTarget, opts: WaitForSshOptions = {}
     (await dial(host, port, t)).destroy(),
   );
   const banner = await runStage(who, 'banner', o.banner, opts, (t) =>
-    hedged((left, signal) => readBanner(dial, host, port, left, signal), t, BANNER_HEDGE_MS),
+    hedged((left, signal) => readBanner(dial, host, port, left, signal), t, BANNER_HEDGE_MS, BANNER_RETRY_MS),
   );
   const login = await runStage(who, 'login', o.login, opts, async (t) =>
     connectShell(
