@@ -531,7 +531,7 @@ try {
           });
           if (failure) break;
           if (sample && !panicked) {
-            t[c].push(sample);
+            t[c].push({ ...sample, round });
             break;
           }
           console.error(`  (N=${n} ${c}: a guest's kernel panicked at boot; sample retried)`);
@@ -551,8 +551,11 @@ try {
     console.log(`N=${n} (load average 1-min during the rounds: ${Math.min(...loads)}-${Math.max(...loads)})`);
     for (const c of names) {
       const late = t[c].map((x) => x.wall - x.ready);
+      // Paired: each round's sample over the same round's bare sample (run minutes apart at most, so under the same
+      // load), then the median of those ratios: a drift in load between rounds cancels out.
+      const paired = t[c].flatMap((x) => t.bare.filter((b) => b.round === x.round).map((b) => x.wall / b.wall));
       console.log(
-        `  ${c.padEnd(12)} ${s(med[c])} s [${t[c].map((x) => s(x.wall)).join(', ')}]${failed[c] ? ` (${failed[c]} failed)` : ''}  last READY line ${s(median(t[c].map((x) => x.ready)))} s, noticed ${s(median(late))} s after it; ${(med[c] / med.bare).toFixed(2)}x bare`,
+        `  ${c.padEnd(12)} ${s(med[c])} s [${t[c].map((x) => s(x.wall)).join(', ')}]${failed[c] ? ` (${failed[c]} failed)` : ''}  last READY line ${s(median(t[c].map((x) => x.ready)))} s, noticed ${s(median(late))} s after it; ${(med[c] / med.bare).toFixed(2)}x bare (paired by round: ${paired.length ? median(paired).toFixed(2) : '-'}x)`,
       );
     }
   }
