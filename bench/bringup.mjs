@@ -553,7 +553,9 @@ try {
       const late = t[c].map((x) => x.wall - x.ready);
       // Paired: each round's sample over the same round's bare sample (run minutes apart at most, so under the same
       // load), then the median of those ratios: a drift in load between rounds cancels out.
-      const paired = t[c].flatMap((x) => t.bare.filter((b) => b.round === x.round).map((b) => x.wall / b.wall));
+      const paired = t[c].flatMap((x) =>
+        t.bare.filter((b) => b.round === x.round).map((b) => x.wall / b.wall),
+      );
       console.log(
         `  ${c.padEnd(12)} ${s(med[c])} s [${t[c].map((x) => s(x.wall)).join(', ')}]${failed[c] ? ` (${failed[c]} failed)` : ''}  last READY line ${s(median(t[c].map((x) => x.ready)))} s, noticed ${s(median(late))} s after it; ${(med[c] / med.bare).toFixed(2)}x bare (paired by round: ${paired.length ? median(paired).toFixed(2) : '-'}x)`,
       );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandWord } from './command-line.js';
+import { asksVersionOnly, commandWord } from './command-line.js';
 
 describe('commandWord', () => {
   it.each([
@@ -12,5 +12,20 @@ describe('commandWord', () => {
     [['--', 'status'], 'status'],
   ])('%j -> %s', (args, word) => {
     expect(commandWord(args)).toBe(word);
+  });
+});
+
+describe('asksVersionOnly', () => {
+  it.each([
+    [['--version'], true],
+    [['-V'], true],
+    [['--json', '--version'], true],
+    [['--dir', 'x', '-V'], true],
+    [['--version', '--help'], false],
+    [['status', '--version'], false],
+    [['--help'], false],
+    [[], false],
+  ])('%j -> %s', (args, only) => {
+    expect(asksVersionOnly(args)).toBe(only);
   });
 });

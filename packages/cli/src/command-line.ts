@@ -15,6 +15,19 @@ export function commandWord(args: readonly string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * `fleet --version` (or -V) and nothing that needs the command tree: no command word, no help. Commander answers
+ * it from the program alone, so registering every command (loading ~500 modules, ssh2 and age among them) would
+ * only make it slow.
+ */
+export function asksVersionOnly(args: readonly string[]): boolean {
+  if (commandWord(args) !== undefined) return false;
+  const flags = args.filter((a) => a.startsWith('-'));
+  return (
+    flags.some((a) => a === '-V' || a === '--version') && !flags.some((a) => a === '-h' || a === '--help')
+  );
+}
+
 /** Commands whose first argument is a subcommand, named together (`secrets add`). */
 const GROUPS = new Set(['secrets']);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { paletteFor } from './colour.js';
-import { commandName, commandWord } from './command-line.js';
+import { asksVersionOnly, commandName, commandWord } from './command-line.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeOf, jsonErrorOf, ValidationError } from './errors.js';
 import { interrupted } from './interrupt.js';
 import { envelope, type JsonError, printNote } from './output.js';
@@ -14,7 +14,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 try {
-  const program = await fleetProgram(commandWord(process.argv.slice(2)));
+  const args = process.argv.slice(2);
+  const program = await fleetProgram(commandWord(args), { versionOnly: asksVersionOnly(args) });
   await program.parseAsync(process.argv);
 } catch (err) {
   process.exitCode = report(err);

@@ -53,6 +53,12 @@ describe('modules loaded by read-only commands', () => {
     expect(urls.filter((u) => indexes.test(u) || u.endsWith('/packages/engine/dist/engine.js'))).toEqual([]);
   });
 
+  it('--version loads no command', () => {
+    const urls = modulesLoaded(dir, ['--version'], log);
+    expect(urls.some((u) => u.endsWith('/packages/cli/dist/main.js'))).toBe(true);
+    expect(urls.filter((u) => u.includes('/packages/cli/dist/commands/'))).toEqual([]);
+  });
+
   it('plan loads no SSH, age or progress bar', () => {
     const urls = modulesLoaded(dir, ['plan'], log);
     expect(urls.some((u) => u.includes('/packages/engine/dist/'))).toBe(true);

@@ -6,9 +6,12 @@ import { LOG_FORMATS, LOG_LEVELS } from './logging.js';
 
 /**
  * The `fleet` command line with `word`'s command registered (all of them for help, `help <cmd>`,
- * an unknown word that wants suggestions, or no word).
+ * an unknown word that wants suggestions, or no word; none for `versionOnly`).
  */
-export async function fleetProgram(word: string | undefined): Promise<Command> {
+export async function fleetProgram(
+  word: string | undefined,
+  opts: { versionOnly?: boolean } = {},
+): Promise<Command> {
   const program = new Command('fleet')
     .description('Declarative fleet manager for AI-agent NixOS VMs on libvirt')
     .option('--dir <dir>', 'fleet repository (default: nearest parent of cwd with agents/fleet.yaml)')
@@ -28,7 +31,11 @@ export async function fleetProgram(word: string | undefined): Promise<Command> {
     .exitOverride()
     .showHelpAfterError('(run fleet --help for usage)');
   // Help, `help <cmd>` and unknown commands (for suggestions) need every command registered.
-  const wanted = word !== undefined && word in COMMANDS ? [word] : Object.keys(COMMANDS);
+  const wanted = opts.versionOnly
+    ? []
+    : word !== undefined && word in COMMANDS
+      ? [word]
+      : Object.keys(COMMANDS);
   // Sequential: concurrent dynamic imports of one CommonJS dependency trip Node 20's loader
   // ("request for 'commander' is not in cache").
   for (const name of wanted) (await COMMANDS[name]?.())?.(program);
