@@ -1,5 +1,5 @@
 import { type AgentShells, JsonStateStore, StateBook, stateFile } from '@agentfleet/engine';
-import { agentConnector } from './provisioning.js';
+import { agentConnector } from './agent-connector.js';
 import type { Runtime } from './runtime.js';
 
 /** Fleet's pinned SSH to the runtime's agents: the login user and key, the host keys state.json pinned. */

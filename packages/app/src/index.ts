@@ -3,6 +3,7 @@
 // needs no hypervisor (validate) does not load the libvirt addon.
 export * from './add.js';
 export * from './admin-identity.js';
+export * from './agent-connector.js';
 export * from './agent-handle.js';
 export * from './agent-shells.js';
 export * from './allocate.js';

@@ -6,9 +6,9 @@ import {
   sshUserOf,
   stateFile,
 } from '@agentfleet/engine';
+import { agentConnector } from './agent-connector.js';
 import type { AppContext } from './context.js';
 import { UsageError } from './errors.js';
-import { agentConnector } from './provisioning.js';
 import { openRuntime } from './runtime.js';
 
 /** The agent user's own SSH public key, read from the VM over the pinned session (e.g. for GitHub). */

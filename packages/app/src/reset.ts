@@ -9,9 +9,9 @@ import {
 } from '@agentfleet/engine';
 import { type LibvirtHypervisor, LibvirtSnapshots } from '@agentfleet/libvirt';
 import { publicKeyOfPrivateKey } from '@agentfleet/ssh';
+import { agentConnector } from './agent-connector.js';
 import { UsageError } from './errors.js';
 import { HostDisks } from './host-disks.js';
-import { agentConnector } from './provisioning.js';
 import type { Runtime } from './runtime.js';
 
 /**

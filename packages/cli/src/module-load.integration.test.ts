@@ -2,7 +2,7 @@
 // so `status` and `plan` must not pull in the provisioning side (SSH, age, progress bars) or, for
 // `status`, the engine's workflows and the XML builder. One import of an index instead of a module
 // is enough to undo it (status went from 179 to 268 modules that way), hence a test, not a bench.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { portBlock } from '@agentfleet/testing';
@@ -57,6 +57,15 @@ describe('modules loaded by read-only commands', () => {
     const urls = modulesLoaded(dir, ['--version'], log);
     expect(urls.some((u) => u.endsWith('/packages/cli/dist/main.js'))).toBe(true);
     expect(urls.filter((u) => u.includes('/packages/cli/dist/commands/'))).toEqual([]);
+  });
+
+  it('logs of a local agent loads no SSH or age (they load for --journal, when it connects)', () => {
+    expect(runCli(['allocate'], dir).status).toBe(0);
+    mkdirSync(join(dir, 'state'), { recursive: true });
+    writeFileSync(join(dir, 'state', 'agent-clj.console.log'), 'AGENTFLEET READY\n');
+    const urls = modulesLoaded(dir, ['logs', 'clj'], log);
+    expect(urls.some((u) => u.includes('/packages/cli/dist/commands/logs.js'))).toBe(true);
+    for (const pkg of ['ssh2', 'age-encryption']) expect(fromPackage(urls, pkg), pkg).toEqual([]);
   });
 
   it('plan loads no SSH, age or progress bar', () => {
