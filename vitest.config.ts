@@ -7,7 +7,7 @@ const everywhere = (suffix: string) => [`packages/*/src/**/*${suffix}`, `test/**
 
 export default defineConfig({
   resolve: {
-    // Tests run against sources; the CLI subprocess tests run the built dist (tsc -b runs first).
+    // Tests run against sources; the CLI subprocess tests run the built dist (`npm run build` runs first).
     // `@agentfleet/<pkg>/<module>` (package.json "./*" exports, used so a command loads only the
     // modules it needs) is `packages/<pkg>/src/<module>.ts`.
     alias: pkgs.flatMap((p) => [

@@ -27,7 +27,7 @@ writeFileSync(join(dir, 'base.qcow2'), '');
 mkdirSync(join(dir, 'state'));
 writeFileSync(join(dir, 'state', 'agent-clj.console.log'), 'AGENTFLEET READY\n');
 
-const commands = [['--version'], ['logs', 'clj'], ['status'], ['validate'], ['--help']];
+const commands = [['--version'], ['logs', 'clj'], ['status'], ['validate'], ['plan'], ['--help']];
 const run = (main, args) => {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [main, '--dir', dir, ...args], { encoding: 'utf8' });

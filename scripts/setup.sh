@@ -20,7 +20,7 @@ fi
 
 echo "==> npm ci (builds the libvirt Node-API addon)"
 npm ci --no-fund --no-audit
-echo "==> tsc -b"
+echo "==> npm run build (tsc -b, then the CLI bundle)"
 npm run build --silent
 
 echo "==> libvirtd"

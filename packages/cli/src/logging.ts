@@ -43,11 +43,13 @@ export function createLogger(level: LogLevel, format: LogFormat = 'json'): Logge
   let pinoLogger: PinoLogger | undefined;
   const real = (): PinoLogger => {
     if (!pinoLogger) {
-      const require = createRequire(import.meta.url);
-      const { pino } = require('pino') as typeof import('pino');
+      // Written `createRequire(import.meta.url)('name')` so that the CLI's bundle sees a plain require.
+      const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
       const destination =
         format === 'pretty'
-          ? (require('pino-pretty') as typeof import('pino-pretty'))(prettyOptions(colorsOn(process.stderr)))
+          ? (createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty'))(
+              prettyOptions(colorsOn(process.stderr)),
+            )
           : pino.destination({ fd: 2, sync: true });
       pinoLogger = pino({ level, base: undefined }, destination);
     }

@@ -2,11 +2,14 @@
 // so `status` and `plan` must not pull in the provisioning side (SSH, age, progress bars) or, for
 // `status`, the engine's workflows and the XML builder. One import of an index instead of a module
 // is enough to undo it (status went from 179 to 268 modules that way), hence a test, not a bench.
+// It runs the unbundled build (dist/cli.js), module by module: `fleet` runs them from one bundle
+// (scripts/bundle-cli.mjs) where a module is still evaluated when it is imported and a lazily
+// loaded one is not, so what this test keeps out of the graph stays out of the bundle's work.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { portBlock } from '@agentfleet/testing';
-import { runCli, tempFleet } from '@agentfleet/testing/run-cli';
+import { CLI_UNBUNDLED, runCli, tempFleet } from '@agentfleet/testing/run-cli';
 import { describe, expect, it } from 'vitest';
 
 const PORTS = portBlock(200);
@@ -29,10 +32,15 @@ register(new URL('./record.mjs', import.meta.url));
 /** The file URLs of the modules `fleet <args>` loaded (ESM, plus each CommonJS package's entry). */
 function modulesLoaded(dir: string, args: string[], log: string): string[] {
   writeFileSync(log, '');
-  const r = runCli(args, dir, {
-    NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'hooks/register.mjs'))}`,
-    AGENTFLEET_TEST_MODULE_LOG: log,
-  });
+  const r = runCli(
+    args,
+    dir,
+    {
+      NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'hooks/register.mjs'))}`,
+      AGENTFLEET_TEST_MODULE_LOG: log,
+    },
+    CLI_UNBUNDLED,
+  );
   expect(r.status, r.stderr).toBe(0);
   return readFileSync(log, 'utf8').split('\n').filter(Boolean);
 }
@@ -46,7 +54,7 @@ describe('modules loaded by read-only commands', () => {
   it('status loads no workflow, provisioning, XML or YAML-writing code', () => {
     const urls = modulesLoaded(dir, ['status'], log);
     // The recorder sees the CLI itself: an empty list would pass everything below.
-    expect(urls.some((u) => u.endsWith('/packages/cli/dist/main.js'))).toBe(true);
+    expect(urls.some((u) => u.endsWith('/packages/cli/dist/cli.js'))).toBe(true);
     for (const pkg of ['ssh2', 'age-encryption', 'xmlbuilder2', 'yaml', 'pino', 'cli-progress'])
       expect(fromPackage(urls, pkg), pkg).toEqual([]);
     const indexes = /\/packages\/(core\/dist|engine\/dist|engine\/dist\/provision)\/index\.js$/;
@@ -55,7 +63,7 @@ describe('modules loaded by read-only commands', () => {
 
   it('--version loads no command', () => {
     const urls = modulesLoaded(dir, ['--version'], log);
-    expect(urls.some((u) => u.endsWith('/packages/cli/dist/main.js'))).toBe(true);
+    expect(urls.some((u) => u.endsWith('/packages/cli/dist/cli.js'))).toBe(true);
     expect(urls.filter((u) => u.includes('/packages/cli/dist/commands/'))).toEqual([]);
   });
 

@@ -6,12 +6,12 @@ import type {
   Hypervisor,
   NodeSize,
 } from '@agentfleet/core/hypervisor';
+import { createXml as create } from '@agentfleet/core/lazy-libs';
 import { isActive } from '@agentfleet/core/plan/compute';
 import { type Connection, open } from './connection.js';
 import type { Domain } from './domain.js';
 import { ConnectionLostError, NoSuchDomainError } from './errors.js';
 import { probeKvm, probePasst } from './host-probes.js';
-import { createXml as create } from './lazy-xml.js';
 
 /** How long a lost connection is reopened for: a daemon restart takes about a second. */
 export const RECONNECT_SECONDS = 30;

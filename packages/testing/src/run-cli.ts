@@ -1,4 +1,4 @@
-// Test support: run the built CLI (packages/cli/dist/main.js, from `tsc -b`) as a user would.
+// Test support: run the built CLI (packages/cli/dist/main.js, from `npm run build`) as a user would.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
 export const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
+/** The CLI's modules as tsc built them, before scripts/bundle-cli.mjs bundles them: for tests of the module graph. */
+export const CLI_UNBUNDLED = fileURLToPath(new URL('../../cli/dist/cli.js', import.meta.url));
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface CliRun {
@@ -16,8 +18,8 @@ export interface CliRun {
 }
 
 /** Runs the built CLI in `cwd`; `env` adds to (or, e.g. PATH, replaces in) the test's environment. */
-export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliRun {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
+export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, entry = CLI): CliRun {
+  const r = spawnSync(process.execPath, [entry, ...args], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...env },
