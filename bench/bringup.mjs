@@ -16,12 +16,13 @@
 //            network (DHCP, dnsmasq) and storage pool, made before the clock starts, the box uploaded by a warm-up run
 // Ground truth for "ready": the guest's console line "AGENTFLEET READY" (printed right after its sshd starts),
 // read from each guest's serial log. Each case reports the wall time of the tool and how late it noticed the
-// last guest (tool done minus last console line).
+// last guest (tool done minus last console line), and its own time: until the first domain started (the serial
+// log's birth time) plus after the last READY line, which the guests' boot (seconds of spread on TCG) is not in.
 // Run as root after `npm run build`, libvirtd up: node bench/bringup.mjs [N...] (default 1 2 4); ROUNDS=3;
 // CASES=fleet,bare for a subset; PORTS=41500 for a block of 100 host ports; TRACE=1 prints fleet's debug log (and
 // when the bare case's domains started).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,10 +127,16 @@ function run(cmd, args, onStderr) {
  */
 function watchConsoles(files) {
   const seen = files.map(() => undefined);
+  // When each console log was created (its birth time, on this clock): the moment the domain started, as QEMU's
+  // log is opened at start. What a case spends before it and after the READY line is the tool's own; the boot
+  // between them is the guest's, and varies by seconds from one boot to the next on a shared TCG host.
+  const created = files.map(() => undefined);
   let stop = false;
   const done = (async () => {
     while (!stop && seen.some((s) => s === undefined)) {
       files.forEach((f, i) => {
+        if (created[i] === undefined && existsSync(f))
+          created[i] = statSync(f).birthtimeMs - performance.timeOrigin;
         const text = seen[i] === undefined && existsSync(f) ? readFileSync(f, 'latin1') : '';
         if (text.includes('AGENTFLEET READY')) seen[i] = now();
         else if (text.includes('Kernel panic')) {
@@ -140,7 +147,7 @@ function watchConsoles(files) {
       });
       await sleep(20);
     }
-    return seen;
+    return { seen, created };
   })();
   return { done, cancel: () => (stop = true) };
 }
@@ -190,7 +197,7 @@ function domainXmls(r) {
   });
 }
 
-/** Times `body` (from its start to its end) and the guests' READY lines; returns [wall, lastReady - start]. */
+/** Times `body` (from its start to its end), the guests' READY lines and when the first domain started. */
 async function timed(r, body) {
   const t0 = now();
   const watch = watchConsoles(r.consoles);
@@ -200,9 +207,9 @@ async function timed(r, body) {
     setTimeout(watch.cancel, 5000);
   }
   const wall = now() - t0;
-  const seen = await watch.done;
+  const { seen, created } = await watch.done;
   const ready = seen.every((s) => s !== undefined) ? Math.max(...seen) - t0 : Number.NaN;
-  return { wall, ready, readyEach: seen.map((x) => x - t0) };
+  return { wall, ready, readyEach: seen.map((x) => x - t0), started: Math.min(...created) - t0 };
 }
 
 /** `fleet up` of N new agents; `isolated`: fleet's default network (passt, behind the firewall as root). */
@@ -554,10 +561,15 @@ try {
       // Paired: each round's sample over the same round's bare sample (run minutes apart at most, so under the same
       // load), then the median of those ratios: a drift in load between rounds cancels out.
       const paired = t[c].flatMap((x) =>
-        t.bare.filter((b) => b.round === x.round).map((b) => x.wall / b.wall),
+        (t.bare ?? []).filter((b) => b.round === x.round).map((b) => x.wall / b.wall),
       );
       console.log(
-        `  ${c.padEnd(12)} ${s(med[c])} s [${t[c].map((x) => s(x.wall)).join(', ')}]${failed[c] ? ` (${failed[c]} failed)` : ''}  last READY line ${s(median(t[c].map((x) => x.ready)))} s, noticed ${s(median(late))} s after it; ${(med[c] / med.bare).toFixed(2)}x bare (paired by round: ${paired.length ? median(paired).toFixed(2) : '-'}x)`,
+        `  ${c.padEnd(12)} ${s(med[c])} s [${t[c].map((x) => s(x.wall)).join(', ')}]${failed[c] ? ` (${failed[c]} failed)` : ''}  last READY line ${s(median(t[c].map((x) => x.ready)))} s, noticed ${s(median(late))} s after it; ${med.bare ? `${(med[c] / med.bare).toFixed(2)}x bare (paired by round: ${median(paired).toFixed(2)}x)` : 'no bare case run'}`,
+      );
+      // The tool's own time, without the guests' boot: until the first domain started, plus after the last READY.
+      const own = t[c].map((x) => x.started + x.wall - x.ready);
+      console.log(
+        `  ${''.padEnd(12)} own time ${s(median(own))} s [${own.map(s).join(', ')}]: first domain started at ${s(median(t[c].map((x) => x.started)))} s; guests' boot (started -> last READY) ${s(median(t[c].map((x) => x.ready - x.started)))} s`,
       );
     }
   }
