@@ -72,6 +72,8 @@
             ./tsconfig.json
             ./tsconfig.base.json
             ./packages
+            # `npm run build` bundles the CLI with it after `tsc -b`.
+            ./scripts/bundle-cli.mjs
           ];
         };
         # The hash of the npm dependencies cannot be computed without network access. The first
@@ -85,8 +87,10 @@
           pkgs.makeWrapper
         ];
         buildInputs = [ pkgs.libvirt ];
-        # `npm run build` is `tsc -b`. The default install step packs with `npm pack`, which
-        # would leave out dist/ (git-ignored) and the workspace links; install the built tree.
+        # `npm run build` is `tsc -b`, then the CLI's bundle and its code cache (packages/cli/dist/fleet.cjs
+        # and fleet.cjs.cache, made by this build's Node, which runs them). The default install step packs
+        # with `npm pack`, which would leave out dist/ (git-ignored) and the workspace links; install the
+        # built tree.
         dontNpmInstall = true;
         installPhase = ''
           runHook preInstall

@@ -3,6 +3,8 @@
 //   fleet    `fleet up --no-provision -c N` (overlay disks, fleet's placement and readiness), `network: open`
 //            (QEMU hostfwd, the network every other case uses)
 //   isolated the same with fleet's default network (passt per agent; as root behind the networkFirewall table)
+//   nokey    `fleet` with --no-pregenerate-host-keys: no host key handed over by fw_cfg, so each guest makes its own
+//            as the bare case's guests do (the test image's hand-over runs OpenSSH's ssh-keygen under TCG)
 //   baseline `fleet` from another checkout's build (BASELINE=/path/to/checkout, after its `npm run build`): a change
 //            against the code before it, in the same run
 //   manual   bench/bringup-manual.sh: the seeds' flow scripted in parallel (qemu-img overlay, virsh define/start,
@@ -213,7 +215,7 @@ async function timed(r, body) {
 }
 
 /** `fleet up` of N new agents; `isolated`: fleet's default network (passt, behind the firewall as root). */
-async function fleetCase(n, isolated, cli = main) {
+async function fleetCase(n, isolated, cli = main, extra = []) {
   const r = isolated ? fleetRepo('i', n, 'network: isolated') : fleetRepo('f', n);
   // TRACE=1: fleet's debug log, each line stamped with the time it reached the script, printed after the sample.
   const trace = [];
@@ -232,7 +234,7 @@ async function fleetCase(n, isolated, cli = main) {
     const sample = await timed(r, () =>
       run(
         process.execPath,
-        [cli, ...debug, '--dir', r.dir, 'up', '--no-provision', '--concurrency', String(n)],
+        [cli, ...debug, '--dir', r.dir, 'up', '--no-provision', '--concurrency', String(n), ...extra],
         onStderr,
       ),
     );
@@ -254,6 +256,7 @@ async function fleetCase(n, isolated, cli = main) {
 const cases = {
   fleet: (n) => fleetCase(n, false),
   isolated: (n) => fleetCase(n, true),
+  nokey: (n) => fleetCase(n, false, main, ['--no-pregenerate-host-keys']),
   baseline: (n) => fleetCase(n, false, join(process.env.BASELINE ?? '', 'packages/cli/dist/main.js')),
   async manual(n) {
     const r = fleetRepo('m', n);
