@@ -29,6 +29,8 @@ function checkout(name: string): { dist: string; info: string } {
   const info = join(root, name, 'packages/core/dist/.tsbuildinfo');
   mkdirSync(dirname(info), { recursive: true });
   writeFileSync(info, '{}');
+  // A file beside the packages is no package (it once made every command fail with ENOTDIR).
+  writeFileSync(join(root, name, 'packages/.DS_Store'), '');
   return { dist, info };
 }
 const launch = (dist: string) =>

@@ -26,8 +26,9 @@ export function compileBundle(source: string, cachedData?: Buffer): Script {
 export function bundleProblem(bundle: string, packagesDir: string): string | undefined {
   const built = statSync(bundle, { throwIfNoEntry: false })?.mtimeMs;
   if (built === undefined) return `${bundle} is missing`;
-  for (const pkg of readdirSync(packagesDir)) {
-    const info = join(packagesDir, pkg, 'dist', '.tsbuildinfo');
+  // Directories only: a stray file there (a README, an editor's) must not stop every command.
+  for (const pkg of readdirSync(packagesDir, { withFileTypes: true }).filter((e) => e.isDirectory())) {
+    const info = join(packagesDir, pkg.name, 'dist', '.tsbuildinfo');
     const compiled = statSync(info, { throwIfNoEntry: false })?.mtimeMs;
     if (compiled !== undefined && compiled > built)
       return `${relative(process.cwd(), bundle) || bundle} is older than ${relative(dirname(packagesDir), dirname(info))}`;
