@@ -145,6 +145,20 @@ async function viewerConnects(words: string[]): Promise<void> {
       120_000,
       `remote-viewer did not connect to ${socket}`,
     );
+    // The viewer links its channels one after another: ended in the middle of a link, QEMU 7.2's spice-server
+    // 0.15.1 can crash on the half-linked channel (SPICE Worker segfault, the domain "crashed"; seen once here in a
+    // full run). So it ends once no channel has linked for a second.
+    let seen = connections();
+    let stableSince = Date.now();
+    await until(
+      () => {
+        const now = connections();
+        if (now !== seen) [seen, stableSince] = [now, Date.now()];
+        return Date.now() - stableSince >= 1_000;
+      },
+      60_000,
+      `remote-viewer kept linking channels to ${socket}`,
+    );
   } finally {
     if (viewer?.pid !== undefined && viewer.exitCode === null) {
       const exited = new Promise((r) => viewer?.once('exit', r));
