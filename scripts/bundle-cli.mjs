@@ -2,6 +2,7 @@
 // scripts/bundle-cli.mjs -- after `tsc -b` (`npm run build` runs both): the CLI as one CommonJS file,
 // packages/cli/dist/fleet.cjs, and V8's code cache for it, fleet.cjs.cache, which packages/cli/dist/main.js runs
 // (packages/cli/src/main.ts says why). Bundled from the compiled dist/ files, so the bundle runs what tsc checked.
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -25,7 +26,6 @@ const ownFiles = {
   name: 'agentfleet-files',
   setup(b) {
     b.onLoad({ filter: /\/packages\/[^/]+\/dist\/.*\.js$/ }, async ({ path }) => {
-      const { readFile } = await import('node:fs/promises');
       const source = await readFile(path, 'utf8');
       return {
         contents: source
